@@ -1,1 +1,3 @@
-export {}
+export * from './config.js'
+export * from './errors.js'
+export * from './api-server.js'

@@ -1,1 +1,9 @@
-export {}
+export * from './maar.js'
+export * from './messages.js'
+export * from './peer-locator.js'
+export * from './peer-table.js'
+export * from './pmip-transport.js'
+export * from './desired-state.js'
+export * from './keyed-mutex.js'
+export * from './logger.js'
+export * from './local-mesh.js'

@@ -1,0 +1,150 @@
+/**
+ * A whole domain of MAARs in one process on loopback: real libp2p nodes, real LevelDB binding
+ * caches in a folder, an operator key and a certificate per MAAR, and the in-memory data plane so
+ * that forwarding can be traced hop by hop. The quickstart, the tests and the benchmarks use it.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { BindingCache } from '@dmm-mesh/binding-cache'
+import { MemoryNetwork } from '@dmm-mesh/dataplane'
+import { SessionDirectory, TrustStore, createMeshNode, generateKey, issueCertificate } from '@dmm-mesh/discovery'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { Maar } from './maar.js'
+import { createLogger, silentSink } from './logger.js'
+import type { LogSink } from './logger.js'
+
+export interface LocalMeshOptions {
+  /** Number of MAARs (maar1 … maarN). */
+  count: number
+  /** Folder holding one LevelDB directory per MAAR. */
+  dataDir: string
+  domain?: string
+  lifetime?: number
+  log?: LogSink
+  /** Dial every MAAR to every other (default when count ≤ 20); else each dials `links` earlier ones. */
+  fullMesh?: boolean
+  links?: number
+  lifetimeCheckIntervalMs?: number
+  clock?: () => number
+}
+
+export interface LocalMaar {
+  maar: Maar
+  name: string
+  address: string
+  pool: string
+  key: PrivateKey
+  certificate: Uint8Array
+  dataDir: string
+  node: Libp2p
+  directory: SessionDirectory
+  cache: BindingCache
+}
+
+export interface LocalMesh {
+  maars: LocalMaar[]
+  network: MemoryNetwork
+  trust: TrustStore
+  operatorKey: PrivateKey
+  /** Stops one MAAR (its LevelDB stays), e.g. to test a restart. */
+  stopMaar (index: number): Promise<void>
+  /** Starts a MAAR again with the same key and data directory. */
+  restartMaar (index: number): Promise<LocalMaar>
+  stop (): Promise<void>
+}
+
+/** MAAR i (1-based) owns 2001:db8:i::/48 and has tunnel address 2001:db8:ffff::i. */
+export function maarPlan (i: number): { name: string, pool: string, address: string } {
+  const hex = i.toString(16)
+  return { name: `maar${i}`, pool: `2001:db8:${hex}::/48`, address: `2001:db8:ffff::${hex}` }
+}
+
+export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMesh> {
+  if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 0xfffe) throw new RangeError(`count must be 1..65534, got ${opts.count}`)
+  const domain = opts.domain ?? 'dmm.example'
+  const sink = opts.log ?? silentSink
+  const operatorKey = await generateKey()
+  const operatorPublicKey = Buffer.from(publicKeyToProtobuf(operatorKey.publicKey)).toString('base64')
+  const trust = new TrustStore([{ domain, operatorPublicKey }])
+  const network = new MemoryNetwork()
+  const maars: Array<LocalMaar | undefined> = []
+  const identities: Array<{ key: PrivateKey, certificate: Uint8Array }> = []
+
+  const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[]): Promise<LocalMaar> => {
+    const plan = maarPlan(index + 1)
+    const dataDir = join(opts.dataDir, plan.name)
+    await mkdir(dataDir, { recursive: true })
+    const node = await createMeshNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, trust })
+    const cert = await trust.verify(certificate, { peerId: node.peerId.toString() })
+    const log = createLogger(plan.name, sink)
+    const directory = new SessionDirectory(node, { privateKey: key, certificate, trust, log: line => { sink('debug', `[${plan.name}:directory] ${line}`) } })
+    const cache = await BindingCache.open(dataDir)
+    const dataplane = network.createDataPlane({ name: plan.name, address: plan.address, pools: [plan.pool] })
+    const maar = new Maar({
+      name: plan.name,
+      address: plan.address,
+      pools: [plan.pool],
+      ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
+      node,
+      directory,
+      cache,
+      dataplane,
+      trust,
+      certificate,
+      cert,
+      log,
+      ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+      ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {})
+    })
+    await directory.start()
+    await maar.start()
+    const local: LocalMaar = { maar, name: plan.name, address: plan.address, pool: plan.pool, key, certificate, dataDir, node, directory, cache }
+    maars[index] = local
+    return local
+  }
+
+  const fullMesh = opts.fullMesh ?? opts.count <= 20
+  const links = opts.links ?? 3
+  for (let i = 0; i < opts.count; i++) {
+    const plan = maarPlan(i + 1)
+    const key = await generateKey()
+    const peerId = peerIdFromPrivateKey(key).toString()
+    const certificate = await issueCertificate(operatorKey, { domain, peerId, pools: [plan.pool], notAfter: Date.now() + 365 * 86400_000 })
+    const earlier = maars.slice(0, i).filter((m): m is LocalMaar => m !== undefined)
+    identities[i] = { key, certificate }
+    const chosen = fullMesh ? earlier : earlier.slice(-links)
+    const bootstrap = chosen.flatMap(m => m.maar.multiaddrs().slice(0, 1).map(a => a.includes('/p2p/') ? a : `${a}/p2p/${m.maar.peerId}`))
+    await startOne(i, key, certificate, bootstrap)
+  }
+
+  const stopMaar = async (index: number): Promise<void> => {
+    const m = maars[index]
+    if (m === undefined) return
+    maars[index] = undefined
+    await m.maar.stop()
+    await m.directory.stop()
+    await m.node.stop()
+    await m.cache.close()
+  }
+
+  return {
+    get maars () { return maars.filter((m): m is LocalMaar => m !== undefined) },
+    network,
+    trust,
+    operatorKey,
+    stopMaar,
+    async restartMaar (index: number): Promise<LocalMaar> {
+      const identity = identities[index]
+      if (identity === undefined) throw new Error(`maar${index + 1} was never started`)
+      await stopMaar(index)
+      const others = maars.filter((m): m is LocalMaar => m !== undefined)
+      const bootstrap = others.flatMap(m => m.maar.multiaddrs().slice(0, 1).map(a => `${a}/p2p/${m.maar.peerId}`))
+      return await startOne(index, identity.key, identity.certificate, bootstrap)
+    },
+    async stop (): Promise<void> {
+      for (let i = maars.length - 1; i >= 0; i--) await stopMaar(i)
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/** A child logger per module (PRACTICES.md 13): one line per event, key=value fields. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type LogSink = (level: LogLevel, line: string) => void
+
+export interface Logger {
+  debug (msg: string, fields?: Record<string, unknown>): void
+  info (msg: string, fields?: Record<string, unknown>): void
+  warn (msg: string, fields?: Record<string, unknown>): void
+  error (msg: string, fields?: Record<string, unknown>): void
+  child (scope: string): Logger
+}
+
+function formatFields (fields?: Record<string, unknown>): string {
+  if (fields === undefined) return ''
+  return Object.entries(fields)
+    .map(([k, v]) => ` ${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
+    .join('')
+}
+
+export function createLogger (scope: string, sink: LogSink): Logger {
+  const emit = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => { sink(level, `[${scope}] ${msg}${formatFields(fields)}`) }
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (sub: string) => createLogger(`${scope}:${sub}`, sink)
+  }
+}
+
+/** Writes info and above to stderr with a timestamp; debug only when DMM_DEBUG is set. */
+export const stderrSink: LogSink = (level, line) => {
+  if (level === 'debug' && process.env.DMM_DEBUG === undefined) return
+  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${line}\n`)
+}
+
+export const silentSink: LogSink = () => {}

@@ -1,0 +1,140 @@
+/**
+ * Building and reading the PBU/PBA exchanged between MAARs (RFC 5213 §8.1–8.2 with the RFC 8885
+ * §4 options), independent of any transport.
+ */
+import {
+  BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, findOption, findOptions,
+  formatPrefix, parsePrefix, timestampFromMillis, timestampToMillis
+} from '@dmm-mesh/wire'
+import type { BindingAck, BindingUpdate, MobilityOption } from '@dmm-mesh/wire'
+import { decodePeerLocator, encodePeerLocator } from './peer-locator.js'
+import type { PeerLocator } from './peer-locator.js'
+
+/** What a serving MAAR asks of one P-MAAR. */
+export interface ProxyUpdate {
+  mnId: string
+  sequence: number
+  /** Seconds, multiple of 4; 0 de-registers (RFC 5213 §5.3.5). */
+  lifetime: number
+  timestampMs: number
+  /** Prefixes anchored at the receiver; empty means "every prefix you anchor for this MN". */
+  anchoredPrefixes: string[]
+  /** The serving MAAR's own prefix for the MN (RFC 8885 §4.2 Local Prefix). */
+  localPrefix?: string
+  /** The serving MAAR's tunnel address (RFC 8885 §4.4 Serving MAAR); absent on de-registration. */
+  servingAddress?: string
+  accessTechnology?: number
+}
+
+/** What a P-MAAR answers. */
+export interface ProxyAck {
+  status: number
+  sequence: number
+  lifetime: number
+  mnId: string
+  timestampMs?: number
+  /** Prefixes the P-MAAR now tunnels to the sender (RFC 8885 §4.1 Anchored Prefix). */
+  anchoredPrefixes: string[]
+  /**
+   * MAARs the P-MAAR knows to hold state of this MN that the sender may not know of: the serving
+   * MAAR it knew before this PBU, or the anchors it used while it was serving. This is how a new
+   * serving MAAR that read a stale DHT record still finds every anchor (DESIGN.md "Signalling").
+   */
+  referrals: PeerLocator[]
+}
+
+export class ProxyUpdateError extends Error {
+  constructor (readonly status: number, message: string) {
+    super(message)
+    this.name = 'ProxyUpdateError'
+  }
+}
+
+function prefixOptions (type: 'anchored-prefix' | 'local-prefix', prefixes: string[]): MobilityOption[] {
+  return prefixes.map(p => ({ type, ...parsePrefix(p) }))
+}
+
+export function buildPbu (u: ProxyUpdate): BindingUpdate {
+  const options: MobilityOption[] = [
+    { type: 'mn-identifier', subtype: MN_ID_SUBTYPE_NAI, identifier: u.mnId },
+    ...prefixOptions('anchored-prefix', u.anchoredPrefixes),
+    ...(u.localPrefix !== undefined ? prefixOptions('local-prefix', [u.localPrefix]) : []),
+    ...(u.servingAddress !== undefined ? [{ type: 'serving-maar' as const, address: u.servingAddress }] : []),
+    // RFC 5213 §8.4: the MN changed MAG on the same interface.
+    { type: 'handoff-indicator', value: HANDOFF_INDICATOR.HANDOFF_BETWEEN_MAGS_SAME_INTERFACE },
+    ...(u.accessTechnology !== undefined ? [{ type: 'access-technology-type' as const, value: u.accessTechnology }] : []),
+    timestampFromMillis(u.timestampMs)
+  ]
+  // RFC 5213 §6.9.1.1: A (ack requested) and P (proxy registration) set.
+  return {
+    kind: 'binding-update',
+    sequence: u.sequence & 0xffff,
+    flags: { A: true, H: false, L: false, K: false, M: false, R: false, P: true },
+    lifetime: u.lifetime,
+    options
+  }
+}
+
+/** Reads a PBU; a PBU this MAAR cannot act on throws ProxyUpdateError with the RFC status to answer. */
+export function readPbu (m: BindingUpdate): ProxyUpdate {
+  if (!m.flags.P) throw new ProxyUpdateError(BINDING_ACK_STATUS.REASON_UNSPECIFIED, 'P flag not set: not a proxy binding update (RFC 5213 §8.1)')
+  const mnIdOption = findOption(m, 'mn-identifier')
+  // RFC 5213 §5.3.1: a PBU without the MN-ID option is rejected with status 160.
+  if (mnIdOption === undefined || mnIdOption.subtype !== MN_ID_SUBTYPE_NAI || mnIdOption.identifier.length === 0) {
+    throw new ProxyUpdateError(BINDING_ACK_STATUS.MISSING_MN_IDENTIFIER_OPTION, 'missing MN Identifier option (NAI)')
+  }
+  const ts = findOption(m, 'timestamp')
+  // RFC 5213 §5.5: timestamp-based ordering; a PBU without one cannot be ordered.
+  if (ts === undefined) throw new ProxyUpdateError(BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, 'missing Timestamp option')
+  const serving = findOption(m, 'serving-maar')
+  if (m.lifetime > 0 && serving === undefined) {
+    throw new ProxyUpdateError(BINDING_ACK_STATUS.REASON_UNSPECIFIED, 'missing Serving MAAR option (RFC 8885 §4.4) in a registration')
+  }
+  const local = findOption(m, 'local-prefix')
+  const att = findOption(m, 'access-technology-type')
+  return {
+    mnId: mnIdOption.identifier,
+    sequence: m.sequence,
+    lifetime: m.lifetime,
+    timestampMs: timestampToMillis(ts),
+    anchoredPrefixes: findOptions(m, 'anchored-prefix').map(o => formatPrefix(o)),
+    ...(local !== undefined ? { localPrefix: formatPrefix(local) } : {}),
+    ...(serving !== undefined ? { servingAddress: serving.address } : {}),
+    ...(att !== undefined ? { accessTechnology: att.value } : {})
+  }
+}
+
+export function buildPba (a: ProxyAck): BindingAck {
+  const options: MobilityOption[] = [
+    { type: 'mn-identifier', subtype: MN_ID_SUBTYPE_NAI, identifier: a.mnId },
+    ...prefixOptions('anchored-prefix', a.anchoredPrefixes),
+    // RFC 8885 §4.3 Previous MAAR option, one per referral, each followed by its locator.
+    ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodePeerLocator(r)]),
+    // RFC 5213 §5.3.6: the PBA echoes the timestamp of the PBU.
+    ...(a.timestampMs !== undefined ? [timestampFromMillis(a.timestampMs)] : [])
+  ]
+  return {
+    kind: 'binding-ack',
+    status: a.status,
+    sequence: a.sequence & 0xffff,
+    flags: { K: false, R: false, P: true },
+    lifetime: a.lifetime,
+    options
+  }
+}
+
+export function readPba (m: BindingAck): ProxyAck {
+  const mnIdOption = findOption(m, 'mn-identifier')
+  const ts = findOption(m, 'timestamp')
+  const referred = new Set(findOptions(m, 'previous-maar').map(o => o.address))
+  const referrals = m.options.map(decodePeerLocator).filter((l): l is PeerLocator => l !== undefined && referred.has(l.address))
+  return {
+    status: m.status,
+    sequence: m.sequence,
+    lifetime: m.lifetime,
+    mnId: mnIdOption?.identifier ?? '',
+    ...(ts !== undefined ? { timestampMs: timestampToMillis(ts) } : {}),
+    anchoredPrefixes: findOptions(m, 'anchored-prefix').map(o => formatPrefix(o)),
+    referrals
+  }
+}

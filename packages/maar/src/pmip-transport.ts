@@ -1,0 +1,200 @@
+/**
+ * PBU/PBA between MAARs over a libp2p protocol stream (DESIGN.md "Signalling"): length-prefixed
+ * frames; each side first sends a hello (its domain certificate, then its tunnel address and
+ * multiaddrs), then the client sends Mobility Header bytes (a PBU) and the server answers each with
+ * one (a PBA), in order. The Mobility Header checksum covers the two MAARs' tunnel addresses as
+ * if the message had travelled in IPv6 (RFC 6275 §6.1.1).
+ *
+ * A stream whose peer holds no valid certificate of the domain is closed after the hello with a
+ * log line naming the peer and the reason: PBUs from peers that are not MAARs of the domain are
+ * never read.
+ */
+import { lpStream } from '@libp2p/utils'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { decodeMobilityMessage, encodeMobilityMessage, WireError } from '@dmm-mesh/wire'
+import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
+import type { TrustStore } from '@dmm-mesh/discovery'
+import type { Libp2p, Stream, Connection } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { Logger } from './logger.js'
+import type { KnownMaar, PeerTable } from './peer-table.js'
+
+export const PMIP_PROTOCOL = '/dmm/pmip/1.0.0'
+const MAX_FRAME = 64 * 1024
+const HELLO_TIMEOUT_MS = 5000
+
+export interface LocalIdentity {
+  address: string
+  multiaddrs: () => string[]
+  certificate: Uint8Array
+}
+
+export type PbuHandler = (pbu: BindingUpdate, from: KnownMaar) => Promise<BindingAck>
+
+interface Hello { address: string, multiaddrs: string[] }
+
+function parseHello (bytes: Uint8Array): Hello {
+  const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('hello is not an object')
+  const { address, multiaddrs } = parsed as Record<string, unknown>
+  if (typeof address !== 'string') throw new Error('hello lacks an address')
+  if (!Array.isArray(multiaddrs) || !multiaddrs.every(m => typeof m === 'string')) throw new Error('hello lacks multiaddrs')
+  return { address, multiaddrs: multiaddrs.slice(0, 16) as string[] }
+}
+
+export class PmipTransport {
+  private readonly sessions = new Map<string, Promise<ClientSession>>()
+
+  constructor (
+    private readonly node: Libp2p,
+    private readonly identity: LocalIdentity,
+    private readonly trust: TrustStore,
+    private readonly peers: PeerTable,
+    private readonly log: Logger
+  ) {}
+
+  async start (handler: PbuHandler): Promise<void> {
+    await this.node.handle(PMIP_PROTOCOL, (stream, connection) => {
+      this.serve(stream, connection, handler).catch(err => {
+        this.log.debug('pmip stream ended', { peer: connection.remotePeer.toString(), error: String(err) })
+      })
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.node.unhandle(PMIP_PROTOCOL)
+    for (const s of this.sessions.values()) s.then(x => x.close(), () => {})
+    this.sessions.clear()
+  }
+
+  /** Sends a PBU to `peer` and waits for its PBA. */
+  async exchange (peer: { peerId: string, multiaddrs: string[] }, pbu: BindingUpdate, opts: { signal?: AbortSignal } = {}): Promise<{ ack: BindingAck, from: KnownMaar }> {
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.session(peer, opts.signal)
+      try {
+        return { ack: await session.request(pbu, opts.signal), from: session.remote }
+      } catch (err) {
+        // A cached stream may have died since its last use: open a fresh one once.
+        this.sessions.delete(peer.peerId)
+        session.close()
+        if (attempt > 0 || opts.signal?.aborted === true || err instanceof RejectedPeerError) throw err
+      }
+    }
+  }
+
+  private async session (peer: { peerId: string, multiaddrs: string[] }, signal?: AbortSignal): Promise<ClientSession> {
+    let s = this.sessions.get(peer.peerId)
+    if (s === undefined) {
+      s = this.openSession(peer, signal)
+      this.sessions.set(peer.peerId, s)
+      s.catch(() => { this.sessions.delete(peer.peerId) })
+    }
+    return await s
+  }
+
+  private async openSession (peer: { peerId: string, multiaddrs: string[] }, signal?: AbortSignal): Promise<ClientSession> {
+    const peerId = peerIdFromString(peer.peerId)
+    if (peer.multiaddrs.length > 0) {
+      await this.node.peerStore.merge(peerId, { multiaddrs: peer.multiaddrs.map(m => multiaddr(m)) })
+    }
+    const stream = await this.node.dialProtocol(peerId, PMIP_PROTOCOL, { signal: signal ?? AbortSignal.timeout(HELLO_TIMEOUT_MS) })
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+    await this.sendHello(lp)
+    const remote = await this.readHello(lp, peer.peerId)
+    return new ClientSession(stream, lp, remote, this.identity.address)
+  }
+
+  private async sendHello (lp: LengthPrefixedStream): Promise<void> {
+    const hello = new TextEncoder().encode(JSON.stringify({ address: this.identity.address, multiaddrs: this.identity.multiaddrs() }))
+    await lp.writeV([this.identity.certificate, hello])
+  }
+
+  /** Reads and verifies the peer's hello; remembers the peer; throws RejectedPeerError. */
+  private async readHello (lp: LengthPrefixedStream, peerId: string): Promise<KnownMaar> {
+    const signal = AbortSignal.timeout(HELLO_TIMEOUT_MS)
+    const certificate = (await lp.read({ signal })).subarray()
+    const helloBytes = (await lp.read({ signal })).subarray()
+    let known: KnownMaar
+    try {
+      const cert = await this.trust.verify(certificate, { peerId })
+      const hello = parseHello(helloBytes)
+      known = { peerId, address: hello.address, multiaddrs: hello.multiaddrs, certificate, cert }
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err)
+      this.log.warn('rejected PMIP peer: not a MAAR of the domain', { peer: peerId, reason })
+      throw new RejectedPeerError(peerId, reason)
+    }
+    this.peers.remember(known)
+    return known
+  }
+
+  private async serve (stream: Stream, connection: Connection, handler: PbuHandler): Promise<void> {
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+    const peerId = connection.remotePeer.toString()
+    let remote: KnownMaar
+    try {
+      remote = await this.readHello(lp, peerId)
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    await this.sendHello(lp)
+    while (true) {
+      const frame = (await lp.read()).subarray()
+      let message
+      try {
+        message = decodeMobilityMessage(frame, { pseudo: { source: remote.address, destination: this.identity.address } })
+      } catch (err) {
+        // RFC 6275 §9.2: a malformed Mobility Header is discarded; we close the stream since the
+        // peer's framing can no longer be trusted.
+        const reason = err instanceof WireError ? `${err.code} at offset ${err.offset}: ${err.message}` : String(err)
+        this.log.warn('dropped malformed mobility message', { peer: peerId, reason })
+        stream.abort(new Error(`malformed mobility message: ${reason}`))
+        return
+      }
+      if (message.kind !== 'binding-update') {
+        this.log.warn('dropped unexpected mobility message', { peer: peerId, kind: message.kind })
+        continue
+      }
+      const ack = await handler(message, remote)
+      await lp.write(encodeMobilityMessage(ack, { source: this.identity.address, destination: remote.address }))
+    }
+  }
+}
+
+export class RejectedPeerError extends Error {
+  constructor (readonly peerId: string, readonly reason: string) {
+    super(`peer ${peerId} rejected: ${reason}`)
+    this.name = 'RejectedPeerError'
+  }
+}
+
+/** One open stream to a P-MAAR; requests are answered in order, so they are queued. */
+class ClientSession {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor (
+    private readonly stream: Stream,
+    private readonly lp: LengthPrefixedStream,
+    readonly remote: KnownMaar,
+    private readonly localAddress: string
+  ) {}
+
+  async request (pbu: BindingUpdate, signal?: AbortSignal): Promise<BindingAck> {
+    const run = async (): Promise<BindingAck> => {
+      const opts = { signal: signal ?? AbortSignal.timeout(HELLO_TIMEOUT_MS) }
+      await this.lp.write(encodeMobilityMessage(pbu, { source: this.localAddress, destination: this.remote.address }), opts)
+      const answer = decodeMobilityMessage((await this.lp.read(opts)).subarray(), { pseudo: { source: this.remote.address, destination: this.localAddress } })
+      if (answer.kind !== 'binding-ack') throw new Error(`expected a PBA from ${this.remote.peerId}, got ${answer.kind}`)
+      return answer
+    }
+    const result = this.tail.catch(() => {}).then(run)
+    this.tail = result.catch(() => {})
+    return await result
+  }
+
+  close (): void {
+    this.stream.close().catch(() => { this.stream.abort(new Error('close failed')) })
+  }
+}
