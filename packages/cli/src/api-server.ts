@@ -4,6 +4,7 @@
  *   POST /detach {mnId}         the MN left the link; its registration expires
  *   POST /deregister {mnId}     end the MN's session now
  *   GET  /bindings              the binding cache
+ *   GET  /session?mn=ID         the MN's session record as the directory answers it
  *   GET  /status                identity, addresses
  */
 import { createServer } from 'node:http'
@@ -41,6 +42,11 @@ function mnIdOf (body: Record<string, unknown>): string {
 
 export async function startApiServer (maar: Maar, host: string, port: number): Promise<{ server: Server, url: string }> {
   const routes: Record<string, (req: IncomingMessage) => Promise<unknown>> = {
+    'GET /session': async req => {
+      const mn = new URL(req.url ?? '/', 'http://x').searchParams.get('mn')
+      if (mn === null || mn === '') throw new HttpError(400, 'query parameter mn is required')
+      return (await maar.lookupSession(mn)) ?? null
+    },
     'POST /attach': async req => {
       const b = await readJson(req)
       return await maar.attach({

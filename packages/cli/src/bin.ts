@@ -20,6 +20,7 @@ Usage:
   dmm detach --api URL --mn ID
   dmm deregister --api URL --mn ID
   dmm bindings --api URL
+  dmm session --api URL --mn ID
   dmm status --api URL
         Talk to a running MAAR's management API (its URL is printed at start).
 
@@ -118,10 +119,13 @@ export async function main (argv: string[]): Promise<number> {
     case 'detach':
     case 'deregister':
     case 'bindings':
+    case 'session':
     case 'status': {
       const { callApi } = await import('./cmds/client.js')
       const api = need(v.api, 'api')
-      if (command === 'bindings' || command === 'status') {
+      if (command === 'session') {
+        print(await callApi(api, 'GET', `/session?mn=${encodeURIComponent(need(v.mn, 'mn'))}`))
+      } else if (command === 'bindings' || command === 'status') {
         print(await callApi(api, 'GET', `/${command}`))
       } else if (command === 'attach') {
         print(await callApi(api, 'POST', '/attach', {

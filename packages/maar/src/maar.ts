@@ -90,7 +90,8 @@ export class Maar {
   private readonly clock: () => number
   private readonly locks = new KeyedMutex()
   private readonly peers = new PeerTable()
-  private readonly transport: PmipTransport
+  /** The PBU/PBA transport (the benchmark measures its bare round trip). */
+  readonly transport: PmipTransport
   /** MNs whose link is up here: their registration is refreshed until they detach. */
   private readonly present = new Set<string>()
   private readonly publications = new Set<Promise<void>>()
@@ -140,6 +141,11 @@ export class Maar {
     await Promise.allSettled([...this.publications])
     await this.transport.stop()
     await this.init.dataplane.stop()
+  }
+
+  /** The MN's session as the directory answers it now (for operators and tests). */
+  async lookupSession (mnId: string): Promise<SessionRecord | undefined> {
+    return (await this.init.directory.lookup(mnId))?.record
   }
 
   async bindings (): Promise<BindingCacheEntry[]> {

@@ -157,7 +157,7 @@ describe('MAAR mesh (10 MAARs, one process, real libp2p + LevelDB)', function ()
     await move(mn, 2)
     // maar3 claims maar2 anchors a prefix of maar1's pool for ivan.
     const { buildPbu } = await import('../src/messages.js')
-    const transport = (m(3).maar as unknown as { transport: { exchange: (p: unknown, pbu: unknown) => Promise<{ ack: { status: number } }> } }).transport
+    const transport = m(3).maar.transport
     const { ack } = await transport.exchange({ peerId: m(2).maar.peerId, multiaddrs: m(2).maar.multiaddrs() }, buildPbu({
       mnId: mn, sequence: 9, lifetime: 3600, timestampMs: Date.now() + 1000, anchoredPrefixes: ['2001:db8:1:ff::/64'], localPrefix: '2001:db8:3:ff::/64', servingAddress: m(3).address
     }))
@@ -172,7 +172,7 @@ describe('MAAR mesh (10 MAARs, one process, real libp2p + LevelDB)', function ()
     await move(mn, 1)
     await move(mn, 2)
     const { buildPbu } = await import('../src/messages.js')
-    const transport = (m(3).maar as unknown as { transport: { exchange: (p: unknown, pbu: unknown) => Promise<{ ack: { status: number } }> } }).transport
+    const transport = m(3).maar.transport
     const { ack } = await transport.exchange({ peerId: m(1).maar.peerId, multiaddrs: m(1).maar.multiaddrs() }, buildPbu({
       mnId: mn, sequence: 1, lifetime: 3600, timestampMs: 1000, anchoredPrefixes: [], servingAddress: m(3).address
     }))

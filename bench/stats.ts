@@ -1,0 +1,43 @@
+/** Shared by the benchmarks: summary statistics and the results file. */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { cpus, totalmem } from 'node:os'
+
+export interface Summary { n: number, median: number, p95: number, min: number, max: number, mean: number }
+
+export function summarize (samples: number[]): Summary {
+  if (samples.length === 0) return { n: 0, median: NaN, p95: NaN, min: NaN, max: NaN, mean: NaN }
+  const s = [...samples].sort((a, b) => a - b)
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))] ?? NaN
+  const round = (v: number): number => Math.round(v * 1000) / 1000
+  return {
+    n: s.length,
+    median: round(at(0.5)),
+    p95: round(at(0.95)),
+    min: round(s[0] ?? NaN),
+    max: round(s[s.length - 1] ?? NaN),
+    mean: round(s.reduce((a, b) => a + b, 0) / s.length)
+  }
+}
+
+export function fmt (s: Summary, unit = 'ms'): string {
+  return `median ${s.median} ${unit}, p95 ${s.p95} ${unit} (n=${s.n}, min ${s.min}, max ${s.max})`
+}
+
+/** Where results files go: bench/results/<name>.json beside the sources. */
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
+
+export async function writeResults (name: string, figures: unknown): Promise<string> {
+  await mkdir(RESULTS_DIR, { recursive: true })
+  const file = join(RESULTS_DIR, `${name}.json`)
+  const body = {
+    benchmark: name,
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    figures
+  }
+  await writeFile(file, JSON.stringify(body, null, 2) + '\n')
+  return file
+}

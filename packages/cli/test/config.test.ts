@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict'
+import { parseMaarConfig, ConfigError } from '../src/config.js'
+
+const GOOD = `
+name: maar1
+identity: keys/maar1.key
+certificate: keys/maar1.cert
+domain: { name: dmm.example, operatorPublicKey: CAESIA== }
+listen: [/ip4/127.0.0.1/tcp/4001]
+bootstrap: []
+address: 2001:DB8:FFFF:0::1
+pools: [2001:db8:1::/48]
+dataDir: data/maar1
+`
+
+function rejects (yaml: string, field: string, why: RegExp): void {
+  assert.throws(() => parseMaarConfig(yaml, '/etc/dmm/maar1.yaml'), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `ConfigError, got ${String(err)}`)
+    assert.equal(err.field, field)
+    assert.match(err.message, why)
+    return true
+  })
+}
+
+describe('dmm maar config', () => {
+  it('parses a good config with defaults, canonical addresses and paths relative to the file', () => {
+    const c = parseMaarConfig(GOOD, '/etc/dmm/maar1.yaml')
+    assert.equal(c.address, '2001:db8:ffff::1')
+    assert.equal(c.identity, '/etc/dmm/keys/maar1.key')
+    assert.equal(c.dataDir, '/etc/dmm/data/maar1')
+    assert.equal(c.prefixLength, 64)
+    assert.equal(c.lifetime, 3600)
+    assert.deepEqual(c.dataplane, { driver: 'memory' })
+    assert.deepEqual(c.api, { host: '127.0.0.1', port: 0 })
+  })
+
+  it('reads the linux data-plane section', () => {
+    const c = parseMaarConfig(GOOD + 'dataplane: { driver: linux, backboneInterface: bb0, tunnelKind: ip6tnl, dlif: true }\n', '/x/y.yaml')
+    assert.equal(c.dataplane.driver, 'linux')
+    if (c.dataplane.driver === 'linux') {
+      assert.equal(c.dataplane.tunnelKind, 'ip6tnl')
+      assert.equal(c.dataplane.dlif, true)
+      assert.equal(c.dataplane.radvd, true)
+    }
+  })
+
+  it('names the wrong field and says why', () => {
+    rejects('name: [', '(file)', /not valid YAML/)
+    rejects('- a\n- b\n', '(file)', /mapping/)
+    rejects(GOOD.replace('name: maar1\n', ''), 'name', /required/)
+    rejects(GOOD + 'colour: blue\n', 'colour', /unknown field/)
+    rejects(GOOD.replace('2001:DB8:FFFF:0::1', '2001:db8::g'), 'address', /bad group/)
+    rejects(GOOD.replace('[2001:db8:1::/48]', '[2001:db8:1::1/48]'), 'pools[0]', /host bits/)
+    rejects(GOOD.replace('[2001:db8:1::/48]', '[]'), 'pools', /non-empty list/)
+    rejects(GOOD + 'lifetime: 10\n', 'lifetime', /multiple of 4/)
+    rejects(GOOD + 'prefixLength: 200\n', 'prefixLength', /1 to 128/)
+    rejects(GOOD.replace('/ip4/127.0.0.1/tcp/4001', '127.0.0.1:4001'), 'listen[0]', /not a multiaddr/)
+    rejects(GOOD + 'dataplane: { driver: ebpf }\n', 'dataplane.driver', /memory or linux/)
+    rejects(GOOD + 'dataplane: { driver: linux }\n', 'dataplane.backboneInterface', /required/)
+    rejects(GOOD + 'dataplane: { driver: linux, backboneInterface: bb0, tunnelKind: gre }\n', 'dataplane.tunnelKind', /seg6 or ip6tnl/)
+    rejects(GOOD + 'api: { host: 0.0.0.0 }\n', 'api.host', /loopback/)
+    rejects(GOOD + 'api: { port: 70000 }\n', 'api.port', /0 to 65535/)
+    rejects(GOOD.replace('domain: { name: dmm.example, operatorPublicKey: CAESIA== }', 'domain: { name: dmm.example }'), 'domain.operatorPublicKey', /required/)
+  })
+})
