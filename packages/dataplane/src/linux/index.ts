@@ -1,0 +1,8 @@
+export { LinuxDataPlane } from './driver.js'
+export type { LinuxDataPlaneOptions } from './driver.js'
+export { CommandError, ExecRunner, runChecked } from './runner.js'
+export type { CommandResult, CommandRunner } from './runner.js'
+export { checkLinuxSupport } from './support.js'
+export { radvdConfig } from './radvd.js'
+export { dlifDevice, dlifMac, eui64LinkLocal, tunnelDevice } from './names.js'
+export type { KernelState, Link, Route, RouteVia, Rule } from './model.js'

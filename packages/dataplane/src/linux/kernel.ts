@@ -1,0 +1,97 @@
+/**
+ * Reads what the kernel has of ours (`ip -j`) into the model, and turns the difference between
+ * two kernel states into `ip -batch` lines: adds and replaces first, then deletes (make before
+ * break, so a handover never leaves a prefix without a route).
+ */
+import { emptyKernel, render, routeKey, routeText, ruleKey } from './model.js'
+import { runChecked } from './runner.js'
+import type { KernelState, Link, Route, RouteVia } from './model.js'
+import type { CommandRunner } from './runner.js'
+
+/** Name prefixes of the devices the driver creates (see names.ts). */
+export const OWN_LINK = /^dm[tl][0-9a-f]{10}$/
+
+type Json = Record<string, unknown>
+
+function parseJson (text: string, what: string): Json[] {
+  const trimmed = text.trim()
+  if (trimmed === '') return []
+  const v: unknown = JSON.parse(trimmed)
+  if (!Array.isArray(v)) throw new Error(`${what}: expected a JSON array`)
+  return v as Json[]
+}
+
+function str (o: Json, key: string): string | undefined {
+  const v = o[key]
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined
+}
+
+function tableOf (t: string | undefined): number | 'main' {
+  if (t === undefined || t === 'main' || t === '254') return 'main'
+  const n = Number(t)
+  if (!Number.isInteger(n)) throw new Error(`unexpected table ${t}`)
+  return n
+}
+
+export function parseRoutes (json: string): Route[] {
+  return parseJson(json, 'ip -j route').map(o => {
+    const rawDst = str(o, 'dst') ?? 'default'
+    const dst = rawDst === 'default' || rawDst.includes('/') ? rawDst : `${rawDst}/128`
+    const dev = str(o, 'dev') ?? ''
+    const encap = str(o, 'encap')
+    let via: RouteVia = { kind: 'dev', dev }
+    if (encap === 'seg6') via = { kind: 'seg6', sid: ((o.segs as string[] | undefined) ?? [])[0] ?? '', dev }
+    // For seg6local the JSON "table" is End.DT6's lookup table; we only install those in main.
+    if (encap === 'seg6local') return { table: 'main', dst, via: { kind: 'seg6local', dev } }
+    return { table: tableOf(str(o, 'table')), dst, via }
+  })
+}
+
+export function parseRules (json: string, proto: number) {
+  return parseJson(json, 'ip -j rule').filter(o => str(o, 'protocol') === String(proto)).map(o => {
+    const src = str(o, 'src') ?? 'all'
+    const len = str(o, 'srclen')
+    return { src: len === undefined ? src : `${src}/${len}`, iif: str(o, 'iif') ?? '', table: Number(str(o, 'table')), priority: Number(str(o, 'priority')) }
+  })
+}
+
+export function parseLinks (json: string): Link[] {
+  const out: Link[] = []
+  for (const o of parseJson(json, 'ip -j link')) {
+    const name = str(o, 'ifname') ?? ''
+    if (!OWN_LINK.test(name)) continue
+    const info = (o.linkinfo ?? {}) as Json
+    const data = (info.info_data ?? {}) as Json
+    if (info.info_kind === 'macvlan') out.push({ kind: 'macvlan', name, parent: str(o, 'link') ?? '', mac: str(o, 'address') ?? '' })
+    else if (info.info_kind === 'ip6tnl') out.push({ kind: 'ip6tnl', name, local: str(data, 'local') ?? '', remote: str(data, 'remote') ?? '', dev: str(o, 'link') ?? '' })
+  }
+  return out
+}
+
+/** Lists routes and rules carrying our protocol number and devices carrying our names. */
+export async function readKernel (runner: CommandRunner, proto: number): Promise<KernelState> {
+  const k = emptyKernel()
+  for (const r of parseRoutes(await runChecked(runner, ['ip', '-j', '-6', 'route', 'show', 'table', 'all', 'proto', String(proto)]))) k.routes.set(routeKey(r), r)
+  for (const r of parseRules(await runChecked(runner, ['ip', '-j', '-6', 'rule', 'show']), proto)) k.rules.set(ruleKey(r), r)
+  for (const l of parseLinks(await runChecked(runner, ['ip', '-j', '-d', 'link', 'show']))) k.links.set(l.name, l)
+  return k
+}
+
+/**
+ * The batch that turns `from` into `to`. Devices are compared by name only: every attribute is
+ * derived from the name's inputs, so a different device is a different name.
+ */
+export function diffKernel (from: KernelState, to: KernelState, proto: number): string[] {
+  const lines: string[] = []
+  for (const [name, l] of to.links) if (!from.links.has(name)) lines.push(...render.linkAdd(l))
+  // Routes before rules, so a new rule never points at an empty table.
+  for (const [key, r] of to.routes) {
+    const old = from.routes.get(key)
+    if (old === undefined || routeText(old) !== routeText(r)) lines.push(render.routeReplace(r, proto))
+  }
+  for (const [key, r] of to.rules) if (!from.rules.has(key)) lines.push(render.ruleAdd(r, proto))
+  for (const [key, r] of from.rules) if (!to.rules.has(key)) lines.push(render.ruleDel(r))
+  for (const [key, r] of from.routes) if (!to.routes.has(key)) lines.push(render.routeDel(r, proto))
+  for (const [name, l] of from.links) if (!to.links.has(name)) lines.push(render.linkDel(l))
+  return lines
+}

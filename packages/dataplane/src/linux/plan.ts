@@ -1,0 +1,142 @@
+/**
+ * From a DataPlaneState to the kernel objects that implement it (pure, no I/O).
+ *
+ * Tunnels (RFC 5213 §6.10.5 / RFC 8885 §3): the remote end of every tunnel is the remote MAAR's
+ * tunnel address. With `seg6` that address IS the remote MAAR's decapsulating SID: this MAAR
+ * encapsulates with `encap seg6 mode encap.red segs REMOTE` (IPv6-in-IPv6, next header 41, no
+ * SRH) and installs its own SID as `encap seg6local action End.DT6 table main`. End.DT6 looks
+ * the inner packet up in the main table, not a separate decap table, because a legacy End.DT6
+ * table lookup has no fall-back: an uplink packet decapsulated at the anchor must reach the CN
+ * through the main table's routes. With `ip6tnl` each remote MAAR gets one ip6ip6 device.
+ */
+import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
+import { dlifDevice, dlifMac, tunnelDevice } from './names.js'
+import { emptyKernel, routeKey, ruleKey } from './model.js'
+import type { KernelState, Link, Route, RouteVia, Rule } from './model.js'
+import type { Advertisement, DataPlaneState } from '../types.js'
+
+export interface PlanOptions {
+  tunnelKind: 'seg6' | 'ip6tnl'
+  tunnelAddress: string
+  backboneInterface: string
+  dlif: boolean
+  rulePriority: number
+}
+
+const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/
+
+function ifname (name: string, what: string): string {
+  if (typeof name !== 'string' || !IFNAME.test(name)) throw new TypeError(`${what}: bad interface name ${JSON.stringify(name)}`)
+  return name
+}
+
+function prefix (text: string, what: string): string {
+  try { return formatPrefix(parsePrefix(text)) } catch (err) { throw new TypeError(`${what}: ${(err as Error).message}`) }
+}
+
+function address (text: string, what: string): string {
+  try { return canonicalIpv6(text) } catch (err) { throw new TypeError(`${what}: ${(err as Error).message}`) }
+}
+
+function mac (text: string, what: string): string {
+  if (typeof text !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text)) throw new TypeError(`${what}: bad link-layer address ${JSON.stringify(text)}`)
+  return text.toLowerCase()
+}
+
+/** Validates and canonicalises a desired state; throws TypeError naming the bad field, before any command runs. */
+export function normalizeState (s: DataPlaneState): DataPlaneState {
+  if (s === null || typeof s !== 'object' || ![s.local, s.downlinks, s.uplinks, s.advertisements].every(Array.isArray)) {
+    throw new TypeError('state: needs local, downlinks, uplinks and advertisements arrays')
+  }
+  const mnId = (v: unknown, what: string): string => {
+    if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${what}: mnId must be a non-empty string`)
+    return v
+  }
+  return {
+    local: s.local.map((l, i) => ({ mnId: mnId(l.mnId, `local[${i}]`), prefix: prefix(l.prefix, `local[${i}].prefix`), accessLink: ifname(l.accessLink, `local[${i}].accessLink`), linkLayerId: mac(l.linkLayerId, `local[${i}].linkLayerId`) })),
+    downlinks: s.downlinks.map((d, i) => ({ mnId: mnId(d.mnId, `downlinks[${i}]`), prefix: prefix(d.prefix, `downlinks[${i}].prefix`), remote: address(d.remote, `downlinks[${i}].remote`) })),
+    uplinks: s.uplinks.map((u, i) => ({ mnId: mnId(u.mnId, `uplinks[${i}]`), prefix: prefix(u.prefix, `uplinks[${i}].prefix`), remote: address(u.remote, `uplinks[${i}].remote`), accessLink: ifname(u.accessLink, `uplinks[${i}].accessLink`) })),
+    advertisements: s.advertisements.map((a: Advertisement, i) => {
+      if (!Array.isArray(a.prefixes)) throw new TypeError(`advertisements[${i}].prefixes must be an array`)
+      return {
+        mnId: mnId(a.mnId, `advertisements[${i}]`),
+        accessLink: ifname(a.accessLink, `advertisements[${i}].accessLink`),
+        linkLayerId: mac(a.linkLayerId, `advertisements[${i}].linkLayerId`),
+        prefixes: a.prefixes.map((p, j) => ({ prefix: prefix(p.prefix, `advertisements[${i}].prefixes[${j}].prefix`), preferred: p.preferred === true, anchor: address(p.anchor, `advertisements[${i}].prefixes[${j}].anchor`) }))
+      }
+    })
+  }
+}
+
+/**
+ * Keeps each prefix's uplink table, gives new prefixes the lowest table >= base that nothing
+ * kept or still programmed uses (so a table is never reused within the apply that frees it).
+ */
+export function assignTables (prefixes: string[], known: Map<string, number>, inKernel: Set<number>, base: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const p of prefixes) { const t = known.get(p); if (t !== undefined) out.set(p, t) }
+  const used = new Set([...out.values(), ...inKernel])
+  let next = base
+  for (const p of prefixes) {
+    if (out.has(p)) continue
+    while (used.has(next)) next++
+    out.set(p, next)
+    used.add(next)
+  }
+  return out
+}
+
+/** The kernel objects for `s` (already normalised). `running` false means: nothing, not even our SID. */
+export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<string, number>, running = true): KernelState {
+  const k = emptyKernel()
+  if (!running) return k
+  const addRoute = (r: Route): void => { k.routes.set(routeKey(r), r) }
+  const addLink = (l: Link): void => { k.links.set(l.name, l) }
+  const self = canonicalIpv6(o.tunnelAddress)
+
+  const tunnelVia = (remote: string): RouteVia => {
+    if (o.tunnelKind === 'seg6') return { kind: 'seg6', sid: remote, dev: o.backboneInterface }
+    const name = tunnelDevice(remote)
+    addLink({ kind: 'ip6tnl', name, local: self, remote, dev: o.backboneInterface })
+    return { kind: 'dev', dev: name }
+  }
+  // RFC 8885 DLIF: with dlif on, the MN sees one logical router per anchor on its access link.
+  const deliveryDev = (link: string, anchor: string): string => {
+    if (!o.dlif) return link
+    const name = dlifDevice(link, anchor)
+    addLink({ kind: 'macvlan', name, parent: link, mac: dlifMac(anchor) })
+    return name
+  }
+
+  if (o.tunnelKind === 'seg6') addRoute({ table: 'main', dst: `${self}/128`, via: { kind: 'seg6local', dev: o.backboneInterface } })
+
+  // Local delivery: the MN's own prefix routed natively on its access link (RFC 8885 §3.1).
+  for (const l of s.local) addRoute({ table: 'main', dst: l.prefix, via: { kind: 'dev', dev: deliveryDev(l.accessLink, self) } })
+  // Downlink at the anchor (RFC 5213 §5.6.1): the MN's prefix into the tunnel to its serving MAAR.
+  for (const d of s.downlinks) addRoute({ table: 'main', dst: d.prefix, via: tunnelVia(d.remote) })
+  for (const a of s.advertisements) for (const p of a.prefixes) deliveryDev(a.accessLink, p.anchor)
+
+  // Interfaces an MN's packets can arrive on: its access link and, with DLIF, every logical router there.
+  const arrival = (mnId: string, link: string): string[] => {
+    if (!o.dlif) return [link]
+    const anchors = new Set<string>()
+    for (const l of s.local) if (l.mnId === mnId && l.accessLink === link) anchors.add(self)
+    for (const u of s.uplinks) if (u.mnId === mnId && u.accessLink === link) anchors.add(u.remote)
+    return [link, ...[...anchors].map(a => deliveryDev(link, a))]
+  }
+
+  // Uplink at the serving MAAR (RFC 5213 §6.10.3 MAG role): source-based rule into a table per
+  // anchored prefix whose default route is the tunnel to the anchor; decapsulated downlink
+  // packets for the prefix are delivered on the access link from the main table.
+  for (const u of s.uplinks) {
+    const table = tables.get(u.prefix)
+    if (table === undefined) throw new Error(`no table assigned to ${u.prefix}`)
+    addRoute({ table, dst: 'default', via: tunnelVia(u.remote) })
+    addRoute({ table: 'main', dst: u.prefix, via: { kind: 'dev', dev: deliveryDev(u.accessLink, u.remote) } })
+    for (const iif of arrival(u.mnId, u.accessLink)) {
+      const rule: Rule = { src: u.prefix, iif, table, priority: o.rulePriority }
+      k.rules.set(ruleKey(rule), rule)
+    }
+  }
+  return k
+}
