@@ -3,6 +3,7 @@
  * driver (or another MAAR) derives the same ones without storing anything.
  */
 import { createHash } from 'node:crypto'
+import { canonicalIpv6 } from '@dmm-mesh/wire'
 
 function hex (text: string, chars: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, chars)
@@ -34,7 +35,7 @@ export function eui64LinkLocal (mac: string): string {
   if (b.length !== 6 || b.some(x => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`bad link-layer address ${JSON.stringify(mac)}`)
   const [b0, b1, b2, b3, b4, b5] = b as [number, number, number, number, number, number]
   const g = (hi: number, lo: number): string => ((hi << 8) | lo).toString(16)
-  return `fe80::${g(b0 ^ 0x02, b1)}:${g(b2, 0xff)}:${g(0xfe, b3)}:${g(b4, b5)}`
+  return canonicalIpv6(`fe80::${g(b0 ^ 0x02, b1)}:${g(b2, 0xff)}:${g(0xfe, b3)}:${g(b4, b5)}`)
 }
 
 /** Short stable file-name tag for one MN. */

@@ -1,0 +1,446 @@
+/**
+ * LinuxDataPlane against the fake `ip`: the exact commands for each transition of a handover,
+ * for both tunnel kinds, idempotence, reconciliation on start, errors and bad input.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { CommandError, ExecRunner, LinuxDataPlane, checkLinuxSupport, dlifDevice, dlifMac, eui64LinkLocal, radvdConfig, tunnelDevice } from '../src/linux/index.js'
+import { emptyState } from '../src/types.js'
+import type { DataPlaneState } from '../src/types.js'
+import { FakeIp, UnexpectedCommand } from './linux-fake-ip.js'
+
+const SID1 = '2001:db8:ff::1'
+const SID2 = '2001:db8:ff::2'
+const PREF1 = '2001:db8:1:1::/64'
+const PREF2 = '2001:db8:2:1::/64'
+const MN = 'mn1@example.net'
+const MAC = '02:00:00:00:00:01'
+
+/** Maar-level states of a handover MN: maar1 -> maar2 -> maar1. */
+const S = {
+  attachedAt1: (): DataPlaneState => ({
+    ...emptyState(),
+    local: [{ mnId: MN, prefix: PREF1, accessLink: 'acc0', linkLayerId: MAC }],
+    advertisements: [{ mnId: MN, accessLink: 'acc0', linkLayerId: MAC, prefixes: [{ prefix: PREF1, preferred: true, anchor: SID1 }] }]
+  }),
+  anchorAt1: (): DataPlaneState => ({ ...emptyState(), downlinks: [{ mnId: MN, prefix: PREF1, remote: SID2 }] }),
+  servingAt2: (): DataPlaneState => ({
+    ...emptyState(),
+    local: [{ mnId: MN, prefix: PREF2, accessLink: 'acc0', linkLayerId: MAC }],
+    uplinks: [{ mnId: MN, prefix: PREF1, remote: SID1, accessLink: 'acc0' }],
+    advertisements: [{ mnId: MN, accessLink: 'acc0', linkLayerId: MAC, prefixes: [{ prefix: PREF2, preferred: true, anchor: SID2 }, { prefix: PREF1, preferred: false, anchor: SID1 }] }]
+  }),
+  homeAt1: (): DataPlaneState => ({
+    ...emptyState(),
+    local: [{ mnId: MN, prefix: PREF1, accessLink: 'acc0', linkLayerId: MAC }],
+    uplinks: [{ mnId: MN, prefix: PREF2, remote: SID2, accessLink: 'acc0' }],
+    advertisements: [{ mnId: MN, accessLink: 'acc0', linkLayerId: MAC, prefixes: [{ prefix: PREF1, preferred: true, anchor: SID1 }, { prefix: PREF2, preferred: false, anchor: SID2 }] }]
+  }),
+  anchorAt2: (): DataPlaneState => ({ ...emptyState(), downlinks: [{ mnId: MN, prefix: PREF2, remote: SID1 }] })
+}
+
+async function started (kind: 'seg6' | 'ip6tnl', self: string, fake = new FakeIp(), extra: { dlif?: boolean } = {}): Promise<{ dp: LinuxDataPlane, fake: FakeIp }> {
+  const dp = new LinuxDataPlane({ tunnelKind: kind, tunnelAddress: self, backboneInterface: 'bb0', runner: fake, ...extra })
+  await dp.start()
+  return { dp, fake }
+}
+
+/** The batch lines one apply issued. */
+async function batchOf (dp: LinuxDataPlane, fake: FakeIp, s: DataPlaneState): Promise<string[]> {
+  const before = fake.batches.length
+  await dp.apply(s)
+  assert.ok(fake.batches.length - before <= 1, 'one batch per apply')
+  return fake.batches[before] ?? []
+}
+
+const SIDROUTE1 = `route replace ${SID1}/128 encap seg6local action End.DT6 table main dev bb0 table main proto 213`
+const SIDROUTE2 = `route replace ${SID2}/128 encap seg6local action End.DT6 table main dev bb0 table main proto 213`
+
+describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
+  it('start turns on forwarding and seg6 and lists what the kernel has', async () => {
+    const { fake } = await started('seg6', SID1)
+    assert.deepEqual(fake.log, [
+      'sysctl -q -w net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.seg6_enabled=1 net.ipv6.conf.bb0.seg6_enabled=1',
+      'ip -j -6 route show table all proto 213',
+      'ip -j -6 rule show',
+      'ip -j -d link show'
+    ])
+  })
+
+  it('anchor side: attach, handover away (downlink into the tunnel), de-registration', async () => {
+    const { dp, fake } = await started('seg6', SID1)
+    assert.deepEqual(await batchOf(dp, fake, S.attachedAt1()), [SIDROUTE1, `route replace ${PREF1} dev acc0 table main proto 213`])
+    // The local route is replaced in place by the tunnel route: no moment without a route.
+    assert.deepEqual(await batchOf(dp, fake, S.anchorAt1()), [`route replace ${PREF1} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`])
+    assert.deepEqual(await batchOf(dp, fake, emptyState()), [`route del ${PREF1} table main proto 213`])
+    assert.deepEqual(fake.ours().routes, [`main ${SID1}/128 seg6local bb0`])
+  })
+
+  it('serving side: local prefix plus a source-based uplink table for the anchored prefix', async () => {
+    const { dp, fake } = await started('seg6', SID2)
+    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+      SIDROUTE2,
+      `route replace ${PREF2} dev acc0 table main proto 213`,
+      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      `route replace ${PREF1} dev acc0 table main proto 213`,
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`
+    ])
+    // The MN returns to maar1: maar2 anchors PREF2 and drops the uplink (adds before deletes).
+    assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
+      `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
+      `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
+      `route del default table 1000 proto 213`,
+      `route del ${PREF1} table main proto 213`
+    ])
+  })
+
+  it('return home at maar1: downlink becomes local, uplink to maar2 appears', async () => {
+    const { dp, fake } = await started('seg6', SID1)
+    await dp.apply(S.anchorAt1())
+    assert.deepEqual(await batchOf(dp, fake, S.homeAt1()), [
+      `route replace ${PREF1} dev acc0 table main proto 213`,
+      `route replace default encap seg6 mode encap.red segs ${SID2} dev bb0 table 1000 proto 213`,
+      `route replace ${PREF2} dev acc0 table main proto 213`,
+      `rule add from ${PREF2} iif acc0 table 1000 priority 1000 protocol 213`
+    ])
+  })
+
+  it('apply twice issues no command the second time, and reports no change', async () => {
+    const { dp, fake } = await started('seg6', SID2)
+    const first = await dp.apply(S.servingAt2())
+    assert.ok(first.changes.includes(`+ uplink ${PREF1} from acc0 -> ${SID1} (${MN})`), first.changes.join('\n'))
+    const n = fake.log.length
+    const second = await dp.apply(S.servingAt2())
+    assert.equal(fake.log.length, n)
+    assert.deepEqual(second.changes, [])
+    assert.deepEqual(dp.current(), S.servingAt2())
+  })
+
+  it('stop with flush removes everything it programmed, the SID too', async () => {
+    const { dp, fake } = await started('seg6', SID2)
+    await dp.apply(S.servingAt2())
+    await dp.stop({ flush: true })
+    assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
+    assert.deepEqual(dp.current(), emptyState())
+  })
+
+  it('each anchored prefix gets its own table; tables of surviving prefixes never move', async () => {
+    const { dp, fake } = await started('seg6', SID2)
+    const up = (p: string, r: string) => ({ mnId: MN, prefix: p, remote: r, accessLink: 'acc0' })
+    const P3 = '2001:db8:3:1::/64'
+    await dp.apply({ ...emptyState(), uplinks: [up(PREF1, SID1), up(P3, '2001:db8:ff::3')] })
+    assert.deepEqual(fake.ours().rules, [`1000 ${PREF1} acc0 1000`, `1000 ${P3} acc0 1001`])
+    // PREF1 goes and a new prefix arrives in the same apply: it must not reuse table 1000 before it is emptied.
+    const P4 = '2001:db8:4:1::/64'
+    await dp.apply({ ...emptyState(), uplinks: [up(P3, '2001:db8:ff::3'), up(P4, '2001:db8:ff::4')] })
+    assert.deepEqual(fake.ours().rules, [`1000 ${P3} acc0 1001`, `1000 ${P4} acc0 1002`])
+  })
+})
+
+describe('LinuxDataPlane with ip6tnl tunnels (fake ip)', () => {
+  const T2 = tunnelDevice(SID2)
+  const T1 = tunnelDevice(SID1)
+
+  it('start only turns on forwarding', async () => {
+    const { fake } = await started('ip6tnl', SID1)
+    assert.equal(fake.log[0], 'sysctl -q -w net.ipv6.conf.all.forwarding=1')
+  })
+
+  it('anchor side: one ip6ip6 device per remote MAAR, created before its route and deleted after it', async () => {
+    const { dp, fake } = await started('ip6tnl', SID1)
+    assert.deepEqual(await batchOf(dp, fake, S.attachedAt1()), [`route replace ${PREF1} dev acc0 table main proto 213`])
+    assert.deepEqual(await batchOf(dp, fake, S.anchorAt1()), [
+      `link add ${T2} type ip6tnl mode ip6ip6 local ${SID1} remote ${SID2} encaplimit none dev bb0`,
+      `link set ${T2} up`,
+      `route replace ${PREF1} dev ${T2} table main proto 213`
+    ])
+    assert.deepEqual(await batchOf(dp, fake, emptyState()), [`route del ${PREF1} table main proto 213`, `link del ${T2}`])
+    assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
+  })
+
+  it('serving side: uplink table routes into the device; the device is shared by every prefix of that anchor', async () => {
+    const { dp, fake } = await started('ip6tnl', SID2)
+    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+      `link add ${T1} type ip6tnl mode ip6ip6 local ${SID2} remote ${SID1} encaplimit none dev bb0`,
+      `link set ${T1} up`,
+      `route replace ${PREF2} dev acc0 table main proto 213`,
+      `route replace default dev ${T1} table 1000 proto 213`,
+      `route replace ${PREF1} dev acc0 table main proto 213`,
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`
+    ])
+    assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
+      `route replace ${PREF2} dev ${T1} table main proto 213`,
+      `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
+      `route del default table 1000 proto 213`,
+      `route del ${PREF1} table main proto 213`
+    ])
+    const n = fake.log.length
+    await dp.apply(S.anchorAt2())
+    assert.equal(fake.log.length, n, 'idempotent')
+  })
+})
+
+describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
+  it('removes what the kernel has of ours that the desired state lacks, adds what is missing, keeps the rest and never touches foreign state', async () => {
+    const fake = new FakeIp()
+    // Left over by a previous run (protocol 213 / our device names) ...
+    fake.routes.set(`main ${PREF1}`, { table: 'main', dst: PREF1, dev: 'acc0', proto: '213' })
+    fake.routes.set('main 2001:db8:9::/64', { table: 'main', dst: '2001:db8:9::/64', dev: 'acc0', proto: '213' })
+    fake.routes.set('1007 default', { table: '1007', dst: 'default', dev: 'bb0', encap: 'seg6', sid: '2001:db8:ff::9', proto: '213' })
+    fake.rules.push({ priority: 1000, src: '2001:db8:8::/64', iif: 'acc0', table: '1007', protocol: '213' })
+    fake.links.set('dmt0123456789', { name: 'dmt0123456789', kind: 'ip6tnl', up: true, args: 'local 2001:db8:ff::1 remote 2001:db8:ff::7 dev bb0' })
+    // ... and somebody else's, which must stay.
+    fake.routes.set('main 2001:db8:77::/64', { table: 'main', dst: '2001:db8:77::/64', dev: 'acc0', proto: '4' })
+    fake.rules.push({ priority: 500, src: '2001:db8:66::/64', iif: 'acc0', table: '1007' })
+    fake.links.set('macvlan9', { name: 'macvlan9', kind: 'macvlan', up: true, args: 'link acc0' })
+
+    const { dp } = await started('seg6', SID1, fake)
+    const batch = await batchOf(dp, fake, S.attachedAt1())
+    assert.deepEqual(batch, [
+      SIDROUTE1,
+      'rule del from 2001:db8:8::/64 iif acc0 table 1007 priority 1000',
+      'route del 2001:db8:9::/64 table main proto 213',
+      'route del default table 1007 proto 213',
+      'link del dmt0123456789'
+    ])
+    assert.deepEqual(fake.ours(), { routes: [`main ${PREF1} acc0`, `main ${SID1}/128 seg6local bb0`], rules: [], links: [] })
+    assert.ok(fake.routes.has('main 2001:db8:77::/64'))
+    assert.equal(fake.rules.length, 1)
+    assert.ok(fake.links.has('macvlan9'))
+  })
+
+  it('keeps the table a prefix already has in the kernel', async () => {
+    const fake = new FakeIp()
+    fake.routes.set('1005 default', { table: '1005', dst: 'default', dev: 'bb0', encap: 'seg6', sid: SID1, proto: '213' })
+    fake.rules.push({ priority: 1000, src: PREF1, iif: 'acc0', table: '1005', protocol: '213' })
+    const { dp } = await started('seg6', SID2, fake)
+    const batch = await batchOf(dp, fake, S.servingAt2())
+    assert.deepEqual(batch, [SIDROUTE2, `route replace ${PREF2} dev acc0 table main proto 213`, `route replace ${PREF1} dev acc0 table main proto 213`])
+  })
+
+  it('a fresh driver on an already programmed kernel issues nothing', async () => {
+    const fake = new FakeIp()
+    const { dp } = await started('seg6', SID2, fake)
+    await dp.apply(S.servingAt2())
+    const { dp: again } = await started('seg6', SID2, fake)
+    assert.deepEqual(await batchOf(again, fake, S.servingAt2()), [])
+  })
+})
+
+describe('LinuxDataPlane errors and bad input (fake ip)', () => {
+  it('an ip failure surfaces with the failing command and stderr, and the next apply re-reads the kernel', async () => {
+    const { dp, fake } = await started('seg6', SID2)
+    fake.failOn = { pattern: /^rule add/, stderr: 'RTNETLINK answers: Operation not permitted' }
+    await assert.rejects(dp.apply(S.servingAt2()), (err: unknown) => {
+      assert.ok(err instanceof CommandError)
+      assert.match(err.message, /ip -6 -batch -/)
+      assert.match(err.message, new RegExp(`rule add from ${PREF1.replace(/[.:/]/g, '\\$&')} iif acc0`))
+      assert.match(err.message, /Operation not permitted/)
+      return true
+    })
+    fake.failOn = undefined
+    const n = fake.log.length
+    await dp.apply(S.servingAt2())
+    assert.equal(fake.log[n], 'ip -j -6 route show table all proto 213')
+    // The half-done batch left table 1000 without a rule; it is cleaned up and the prefix gets a fresh table.
+    assert.deepEqual(fake.ours().rules, [`1000 ${PREF1} acc0 1001`])
+    assert.deepEqual(fake.ours().routes.filter(r => r.startsWith('10')), [`1001 default seg6 ${SID1} bb0`])
+  })
+
+  it('a missing device is reported as the kernel says it', async () => {
+    const { dp } = await started('seg6', SID1)
+    const s = S.attachedAt1()
+    s.local[0]!.accessLink = 'nosuch0'
+    await assert.rejects(dp.apply(s), /Cannot find device "nosuch0"/)
+  })
+
+  it('rejects bad prefixes, addresses, link-layer ids and interface names before running anything', async () => {
+    const { dp, fake } = await started('seg6', SID1)
+    const n = fake.log.length
+    const bad: Array<[DataPlaneState, RegExp]> = [
+      [{ ...emptyState(), local: [{ mnId: MN, prefix: '2001:db8:1:1::1/64', accessLink: 'acc0', linkLayerId: MAC }] }, /local\[0\]\.prefix/],
+      [{ ...emptyState(), local: [{ mnId: MN, prefix: '2001:db8:1:1::', accessLink: 'acc0', linkLayerId: MAC }] }, /local\[0\]\.prefix/],
+      [{ ...emptyState(), downlinks: [{ mnId: MN, prefix: PREF1, remote: 'maar2' }] }, /downlinks\[0\]\.remote/],
+      [{ ...emptyState(), uplinks: [{ mnId: MN, prefix: PREF1, remote: SID1, accessLink: 'acc0; reboot' }] }, /uplinks\[0\]\.accessLink/],
+      [{ ...emptyState(), uplinks: [{ mnId: MN, prefix: PREF1, remote: SID1, accessLink: 'a-very-long-interface-name' }] }, /accessLink/],
+      [{ ...emptyState(), local: [{ mnId: MN, prefix: PREF1, accessLink: 'acc0', linkLayerId: '02:00:00:00:00' }] }, /linkLayerId/],
+      [{ ...emptyState(), local: [{ mnId: '', prefix: PREF1, accessLink: 'acc0', linkLayerId: MAC }] }, /mnId/],
+      [{ local: [] } as unknown as DataPlaneState, /arrays/]
+    ]
+    for (const [s, re] of bad) await assert.rejects(dp.apply(s), re)
+    assert.equal(fake.log.length, n)
+    assert.throws(() => new LinuxDataPlane({ tunnelKind: 'gre' as 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake }), /tunnelKind/)
+  })
+
+  it('the fake itself fails on a command it does not know (so these tests can fail)', async () => {
+    await assert.rejects(new FakeIp().run(['ip', 'route', 'flush', 'all']), UnexpectedCommand)
+  })
+})
+
+describe('DLIF logical interfaces (fake ip)', () => {
+  it('one macvlan per anchor with the anchor-derived MAC; uplink rules for every interface the MN may use', async () => {
+    const { dp, fake } = await started('seg6', SID2, new FakeIp(), { dlif: true })
+    const L2 = dlifDevice('acc0', SID2)
+    const L1 = dlifDevice('acc0', SID1)
+    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+      `link add ${L2} address ${dlifMac(SID2)} link acc0 type macvlan mode bridge`,
+      `link set ${L2} up`,
+      `link add ${L1} address ${dlifMac(SID1)} link acc0 type macvlan mode bridge`,
+      `link set ${L1} up`,
+      SIDROUTE2,
+      `route replace ${PREF2} dev ${L2} table main proto 213`,
+      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      `route replace ${PREF1} dev ${L1} table main proto 213`,
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
+      `rule add from ${PREF1} iif ${L2} table 1000 priority 1000 protocol 213`,
+      `rule add from ${PREF1} iif ${L1} table 1000 priority 1000 protocol 213`
+    ])
+    await dp.apply(emptyState())
+    assert.deepEqual(fake.ours(), { routes: [`main ${SID2}/128 seg6local bb0`], rules: [], links: [] })
+  })
+
+  it('the logical router of an anchor looks the same from every serving MAAR', () => {
+    assert.equal(dlifMac(SID1), dlifMac(SID1))
+    assert.notEqual(dlifMac(SID1), dlifMac(SID2))
+    assert.match(dlifMac(SID1), /^02(:[0-9a-f]{2}){5}$/)
+    assert.notEqual(dlifDevice('acc0', SID1), dlifDevice('acc1', SID1))
+    assert.ok(dlifDevice('acc0', SID1).length <= 15)
+  })
+})
+
+describe('radvd advertisements', () => {
+  it('EUI-64 link-local of a MAC (RFC 4291 appendix A)', () => {
+    assert.equal(eui64LinkLocal('02:00:00:00:00:01'), 'fe80::ff:fe00:1')
+    assert.equal(eui64LinkLocal('00:1b:21:3a:4c:5d'), 'fe80::21b:21ff:fe3a:4c5d')
+    assert.throws(() => eui64LinkLocal('zz:00:00:00:00:01'), /link-layer/)
+  })
+
+  it('local prefix preferred, the anchored-elsewhere one deprecated, unicast to that MN only', () => {
+    const conf = radvdConfig(S.servingAt2().advertisements[0]!, false)
+    assert.match(conf, /interface acc0 \{/)
+    assert.match(conf, new RegExp(`prefix ${PREF2.replace(/[.:/]/g, '\\$&')} \\{[^}]*AdvPreferredLifetime 14400;`))
+    assert.match(conf, new RegExp(`prefix ${PREF1.replace(/[.:/]/g, '\\$&')} \\{[^}]*AdvPreferredLifetime 0;`))
+    assert.match(conf, /clients \{ fe80::ff:fe00:1; \};/)
+    assert.equal((conf.match(/^interface /gm) ?? []).length, 1)
+  })
+
+  it('with DLIF each anchor advertises its prefix from its own logical interface', () => {
+    const conf = radvdConfig(S.servingAt2().advertisements[0]!, true)
+    const blocks = conf.split(/^interface /m).slice(1)
+    assert.equal(blocks.length, 2)
+    assert.ok(blocks.some(b => b.startsWith(dlifDevice('acc0', SID1)) && b.includes(PREF1) && !b.includes(PREF2)))
+    assert.ok(blocks.some(b => b.startsWith(dlifDevice('acc0', SID2)) && b.includes(PREF2) && !b.includes(PREF1)))
+  })
+
+  it('one radvd per MN: started, reloaded with SIGHUP on change, stopped when the MN goes', async () => {
+    const runDir = await mkdtemp(join(tmpdir(), 'dmm-radvd-'))
+    try {
+      const fake = new FakeIp()
+      const dp = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, radvd: { enabled: true, runDir } })
+      await dp.start()
+      const r1 = await dp.apply(S.attachedAt1())
+      assert.ok(r1.changes.includes(`+ radvd ${MN}`), r1.changes.join('\n'))
+      const started = fake.log.filter(l => l.startsWith('radvd '))
+      assert.equal(started.length, 1)
+      assert.match(started[0]!, new RegExp(`^radvd -C ${runDir}/radvd-[0-9a-f]{12}\\.conf -p ${runDir}/radvd-[0-9a-f]{12}\\.pid -m logfile -l `))
+      const conf = await readFile(/-C (\S+)/.exec(started[0]!)![1]!, 'utf8')
+      assert.match(conf, /AdvPreferredLifetime 14400/)
+
+      const n = fake.log.length
+      await dp.apply(S.attachedAt1())
+      assert.equal(fake.log.length, n, 'same advertisement: nothing')
+
+      await dp.apply(S.homeAt1())
+      assert.ok(fake.log.includes(`kill -HUP ${process.pid}`))
+      await dp.apply(S.anchorAt1())
+      assert.ok(fake.log.includes(`kill -TERM ${process.pid}`))
+      assert.deepEqual((await readdir(runDir)).filter(f => !f.endsWith('.log')), [])
+    } finally {
+      await rm(runDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('checkLinuxSupport and ExecRunner', () => {
+  it('says what is missing', async () => {
+    const noIp = new FakeIp()
+    noIp.missing.add('ip')
+    const r = await checkLinuxSupport(noIp)
+    if (process.getuid?.() !== 0) {
+      assert.match(r.reason ?? '', /root/)
+    } else {
+      assert.equal(r.ok, false)
+      assert.match(r.reason ?? '', /iproute2/)
+      assert.deepEqual(await checkLinuxSupport(new FakeIp()), { ok: true })
+      const noSeg6 = new FakeIp()
+      noSeg6.missing.add('sysctl')
+      assert.match((await checkLinuxSupport(noSeg6)).reason ?? '', /segment routing.*ip6tnl/)
+      assert.deepEqual(await checkLinuxSupport(noSeg6, { tunnelKind: 'ip6tnl' }), { ok: true })
+    }
+  })
+
+  it('ExecRunner puts ip into the namespace with -n and everything else under ip netns exec', () => {
+    const r = new ExecRunner({ netns: 'maar1' })
+    assert.deepEqual(r.wrap(['ip', '-6', 'route']), ['ip', '-n', 'maar1', '-6', 'route'])
+    assert.deepEqual(r.wrap(['sysctl', '-w', 'x=1']), ['ip', 'netns', 'exec', 'maar1', 'sysctl', '-w', 'x=1'])
+    assert.deepEqual(new ExecRunner().wrap(['ip', 'link']), ['ip', 'link'])
+  })
+
+  it('ExecRunner runs real processes, feeds stdin, and reports a missing binary as exit 127', async () => {
+    const r = new ExecRunner()
+    assert.deepEqual(await r.run(['cat'], 'hello\n'), { stdout: 'hello\n', stderr: '', code: 0 })
+    assert.equal((await r.run(['sh', '-c', 'echo oops >&2; exit 3'])).code, 3)
+    assert.equal((await r.run(['/nonexistent/dmm-no-such-binary'])).code, 127)
+  })
+})
+
+describe('LinuxDataPlane properties (fake ip)', () => {
+  const prefixes = ['2001:db8:1:1::/64', '2001:db8:1:2::/64', '2001:db8:2:1::/64', '2001:db8:3:1::/64']
+  const remotes = ['2001:db8:ff::2', '2001:db8:ff::3']
+  const links = ['acc0', 'acc1']
+  const stateArb: fc.Arbitrary<DataPlaneState> = fc.record({
+    roles: fc.array(fc.tuple(fc.constantFrom(...prefixes), fc.constantFrom('local', 'down', 'up'), fc.constantFrom(...remotes), fc.constantFrom(...links)), { maxLength: 4 })
+  }).map(({ roles }) => {
+    const s = emptyState()
+    const seen = new Set<string>()
+    for (const [prefix, role, remote, accessLink] of roles) {
+      if (seen.has(prefix)) continue
+      seen.add(prefix)
+      if (role === 'local') s.local.push({ mnId: MN, prefix, accessLink, linkLayerId: MAC })
+      else if (role === 'down') s.downlinks.push({ mnId: MN, prefix, remote })
+      else s.uplinks.push({ mnId: MN, prefix, remote, accessLink })
+    }
+    return s
+  })
+
+  for (const kind of ['seg6', 'ip6tnl'] as const) {
+    for (const dlif of [false, true]) {
+      it(`${kind}${dlif ? ' + DLIF' : ''}: any sequence of states: adds before deletes, idempotent, equal to a fresh driver's view, flush leaves nothing`, async () => {
+        await fc.assert(fc.asyncProperty(fc.array(stateArb, { minLength: 1, maxLength: 6 }), async (states) => {
+          const { dp, fake } = await started(kind, SID1, new FakeIp(), { dlif })
+          for (const s of states) {
+            const before = fake.batches.length
+            await dp.apply(s)
+            for (const batch of fake.batches.slice(before)) {
+              const firstDel = batch.findIndex(l => / del /.test(` ${l}`))
+              if (firstDel >= 0) assert.ok(batch.slice(firstDel).every(l => / del /.test(` ${l}`)), batch.join('\n'))
+            }
+            const n = fake.log.length
+            await dp.apply(s)
+            assert.equal(fake.log.length, n)
+            // A restarted driver reads the same kernel and finds nothing to do.
+            const { dp: fresh } = await started(kind, SID1, fake, { dlif })
+            const m = fake.batches.length
+            await fresh.apply(s)
+            assert.equal(fake.batches.length, m)
+          }
+          await dp.stop({ flush: true })
+          assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
+        }), { numRuns: 60 })
+      })
+    }
+  }
+})
