@@ -1,0 +1,84 @@
+/**
+ * One MAAR's libp2p node for the private domain DHT: TCP + noise + yamux + identify + kad-dht on
+ * a private protocol id, with the `/dmm` validator/selector and the settings a LAN/loopback mesh
+ * needs (DESIGN.md "Facts checked"): clientMode false, passthroughMapper so private addresses
+ * enter routing tables, a raised inbound connection threshold. The node also carries the
+ * SessionStore that the DHT validator and the SessionDirectory share (service `sessions`).
+ */
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { MemoryDatastore } from 'datastore-core'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { TrustStore } from './domain.js'
+import { SessionStore } from './record-store.js'
+import { dmmSelector, dmmValidator } from './dht-records.js'
+
+export const DEFAULT_DHT_PROTOCOL = '/dmm/kad/1.0.0'
+const DATASTORE_PREFIX = '/dht'
+
+export interface MeshNodeInit {
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on, e.g. /ip4/127.0.0.1/tcp/0 */
+  listen: string[]
+  /** Multiaddrs with /p2p/<id> of peers to dial once started. */
+  bootstrap?: string[]
+  trust: TrustStore
+  dhtProtocol?: string
+  kBucketSize?: number
+  /** Parallel RPCs per DHT query (kad-dht default 10; smaller cuts RPCs on a small mesh). */
+  alpha?: number
+}
+
+export interface MeshServices {
+  dht: KadDHT
+  sessions: SessionStore
+}
+
+export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
+  const datastore = new MemoryDatastore()
+  const sessions = new SessionStore(init.trust)
+  const node = await createLibp2p({
+    privateKey: init.privateKey,
+    datastore,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // Default 5 inbound connections/s per host resets a local mesh of many nodes.
+    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper: passthroughMapper,
+        datastorePrefix: DATASTORE_PREFIX,
+        validators: { dmm: dmmValidator(datastore, DATASTORE_PREFIX, sessions) },
+        selectors: { dmm: dmmSelector },
+        ...(init.kBucketSize !== undefined ? { kBucketSize: init.kBucketSize } : {}),
+        ...(init.alpha !== undefined ? { alpha: init.alpha } : {})
+      }),
+      sessions: () => sessions
+    }
+  })
+  const dials = (init.bootstrap ?? []).map(async a => await node.dial(multiaddr(a)))
+  await Promise.allSettled(dials)
+  return node
+}
+
+/** The mesh services of a node made by createMeshNode; throws for any other node. */
+export function meshServices (node: Libp2p): MeshServices {
+  const services = node.services as Partial<MeshServices>
+  if (!(services.sessions instanceof SessionStore) || services.dht === undefined) {
+    throw new TypeError('node was not created by createMeshNode (no sessions store or dht service)')
+  }
+  return services as MeshServices
+}

@@ -1,0 +1,196 @@
+/**
+ * The MN's mobility session record (DESIGN.md "DHT records"): key /dmm/session/<sha256(MN-ID)>,
+ * value a RecordEnvelope signed by the publishing MAAR whose payload holds the record and the
+ * domain certificates that prove it (the signer's and each anchor's). Anyone holding the record
+ * can check it with nothing but the TrustStore: no peer is believed on its word.
+ */
+import { createHash } from 'node:crypto'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { PrivateKey, Record as EnvelopeRecord } from '@libp2p/interface'
+import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
+import type { MaarCertificate, TrustStore } from './domain.js'
+import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, strictObject, toBase64 } from './util.js'
+
+export interface PeerRef { peerId: string, address: string /* MAAR global IPv6 */, multiaddrs: string[] }
+export interface AnchorRecord extends PeerRef { prefix: string, lifetime: number /* s */ }
+export interface SessionRecord {
+  mnId: string
+  sequence: number
+  issuedAt: number
+  /** null = the session is withdrawn. */
+  serving: PeerRef | null
+  anchors: AnchorRecord[]
+}
+
+const RECORD_DOMAIN = 'dmm-mesh/session-record'
+const RECORD_CODEC = new TextEncoder().encode('/dmm/session/1')
+export const SESSION_PREFIX = '/dmm/session/'
+/** Bounds so that hostile records cannot blow memory or CPU. */
+export const LIMITS = {
+  recordBytes: 32 * 1024,
+  /** RFC 4283 §4: the MN Identifier option carries at most 255 bytes. */
+  mnIdBytes: 255,
+  anchors: 16,
+  certificates: 17,
+  multiaddrs: 8,
+  multiaddrLength: 256,
+  /** RFC 5213 §8.1: lifetime is 16 bits in units of 4 s. */
+  lifetime: 0xffff * 4
+}
+
+export type RecordErrorReason =
+  'oversize' | 'malformed' | 'bad-signature' | 'bad-certificate' | 'signer-not-in-domain' | 'signer-not-serving' |
+  'anchor-without-certificate' | 'anchor-outside-pools' | 'wrong-key' | 'stale'
+
+export class RecordError extends Error {
+  constructor (readonly reason: RecordErrorReason, detail: string) {
+    super(`session record ${reason}: ${detail}`)
+    this.name = 'RecordError'
+  }
+}
+
+/** utf8 "/dmm/session/<hex sha256(mnId)>" */
+export function sessionKey (mnId: string): Uint8Array {
+  return new TextEncoder().encode(SESSION_PREFIX + createHash('sha256').update(mnId, 'utf8').digest('hex'))
+}
+
+/** True when `a` supersedes `b`: higher sequence, then newer issuedAt. */
+export function isNewer (a: Pick<SessionRecord, 'sequence' | 'issuedAt'>, b: Pick<SessionRecord, 'sequence' | 'issuedAt'>): boolean {
+  return a.sequence > b.sequence || (a.sequence === b.sequence && a.issuedAt > b.issuedAt)
+}
+
+class SessionPayload implements EnvelopeRecord {
+  readonly domain = RECORD_DOMAIN
+  readonly codec = RECORD_CODEC
+  constructor (private readonly bytes: Uint8Array) {}
+  marshal (): Uint8Array { return this.bytes }
+  equals (other: EnvelopeRecord): boolean { return other instanceof SessionPayload && bytesEqual(other.bytes, this.bytes) }
+}
+
+export async function sealSessionRecord (record: SessionRecord, signer: PrivateKey, certificates: Uint8Array[]): Promise<Uint8Array> {
+  checkRecord(record) // refuse to sign what no validator would accept
+  const unique = dedupeBytes(certificates)
+  if (unique.length > LIMITS.certificates) throw new RecordError('oversize', `${unique.length} certificates, at most ${LIMITS.certificates}`)
+  const payload = new TextEncoder().encode(JSON.stringify({ record, certificates: unique.map(toBase64) }))
+  const bytes = (await RecordEnvelope.seal(new SessionPayload(payload), signer)).marshal()
+  if (bytes.length > LIMITS.recordBytes) throw new RecordError('oversize', `${bytes.length} bytes, at most ${LIMITS.recordBytes}`)
+  return bytes
+}
+
+/** Reads the record without checking any signature: only for a copy this node validated before. */
+export function peekSessionRecord (bytes: Uint8Array): SessionRecord {
+  const envelope = RecordEnvelope.createFromProtobuf(bytes)
+  return decodePayload(envelope.payload).record
+}
+
+export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, opts: { key?: Uint8Array, now?: number } = {}): Promise<{ record: SessionRecord, signer: string }> {
+  if (!(bytes instanceof Uint8Array)) throw new RecordError('malformed', 'record must be bytes')
+  if (bytes.length > LIMITS.recordBytes) throw new RecordError('oversize', `${bytes.length} bytes, at most ${LIMITS.recordBytes}`)
+  let envelope: RecordEnvelope
+  try {
+    envelope = RecordEnvelope.createFromProtobuf(bytes)
+  } catch (err) {
+    throw new RecordError('malformed', `not a signed envelope: ${(err as Error).message}`)
+  }
+  const payloadType = envelope.payloadType
+  if (!bytesEqual(payloadType, RECORD_CODEC)) throw new RecordError('malformed', 'envelope does not hold a session record')
+  const { record, certificates } = decodePayload(envelope.payload)
+  if (opts.key !== undefined && !bytesEqual(opts.key, sessionKey(record.mnId))) {
+    throw new RecordError('wrong-key', `record of ${JSON.stringify(record.mnId).slice(0, 60)} stored under another MN's key`)
+  }
+  let valid: boolean
+  try {
+    valid = await envelope.validate(RECORD_DOMAIN)
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new RecordError('bad-signature', 'envelope signature does not verify')
+  const signer = peerIdFromPublicKey(envelope.publicKey).toString()
+
+  const certs: MaarCertificate[] = []
+  for (const c of certificates) {
+    try {
+      certs.push(await trust.verify(c, opts.now !== undefined ? { now: opts.now } : {}))
+    } catch (err) {
+      // An expired or foreign certificate proves nothing; the checks below say what is missing.
+      if (!(err instanceof CertificateError)) throw err
+    }
+  }
+  if (!certs.some(c => c.peerId === signer)) {
+    throw new RecordError('signer-not-in-domain', `signer ${signer} carries no valid certificate of a trusted domain`)
+  }
+  if (record.serving !== null && record.serving.peerId !== signer) {
+    throw new RecordError('signer-not-serving', `signed by ${signer} but names ${record.serving.peerId} as serving MAAR`)
+  }
+  for (const a of record.anchors) {
+    const own = certs.filter(c => c.peerId === a.peerId)
+    if (own.length === 0) throw new RecordError('anchor-without-certificate', `anchor ${a.peerId} of ${a.prefix} has no valid certificate in the record`)
+    if (!own.some(c => trust.covers(c, [a.prefix]))) throw new RecordError('anchor-outside-pools', `${a.prefix} is not in the pools of ${a.peerId}`)
+  }
+  return { record, signer }
+}
+
+function decodePayload (payload: Uint8Array): { record: SessionRecord, certificates: Uint8Array[] } {
+  let body: Record<string, unknown>
+  try {
+    body = strictObject(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload)), ['record', 'certificates'], 'payload')
+  } catch (err) {
+    throw new RecordError('malformed', (err as Error).message)
+  }
+  const certs = body.certificates
+  if (!Array.isArray(certs) || certs.length > LIMITS.certificates) throw new RecordError('malformed', `certificates must be a list of at most ${LIMITS.certificates}`)
+  const certificates = certs.map((c: unknown) => {
+    const bytes = typeof c === 'string' && c.length <= MAX_CERTIFICATE_BYTES * 2 ? fromBase64(c) : undefined
+    if (bytes === undefined) throw new RecordError('malformed', 'a certificate is not base64 of at most 2048 bytes')
+    return bytes
+  })
+  checkRecord(body.record)
+  return { record: body.record, certificates }
+}
+
+/** Strict schema: exact fields, types, canonical text and bounded sizes. */
+export function checkRecord (value: unknown): asserts value is SessionRecord {
+  const bad = (detail: string): never => { throw new RecordError('malformed', detail) }
+  let r: Record<string, unknown> = {}
+  try { r = strictObject(value, ['mnId', 'sequence', 'issuedAt', 'serving', 'anchors'], 'record') } catch (err) { bad((err as Error).message) }
+  if (typeof r.mnId !== 'string' || r.mnId.length === 0 || Buffer.byteLength(r.mnId) > LIMITS.mnIdBytes) bad(`mnId must be 1..${LIMITS.mnIdBytes} bytes of text`)
+  if (!Number.isSafeInteger(r.sequence) || (r.sequence as number) < 0) bad('sequence must be a non-negative integer')
+  if (!Number.isSafeInteger(r.issuedAt) || (r.issuedAt as number) < 0) bad('issuedAt must be a time in ms')
+  if (r.serving !== null) checkPeerRef(r.serving, 'serving', ['peerId', 'address', 'multiaddrs'])
+  if (!Array.isArray(r.anchors) || r.anchors.length > LIMITS.anchors) bad(`anchors must be a list of at most ${LIMITS.anchors}`)
+  const anchors = r.anchors as unknown[]
+  if (r.serving === null && anchors.length > 0) bad('a withdrawn record (serving null) lists no anchors')
+  anchors.forEach((a, i) => {
+    checkPeerRef(a, `anchors[${i}]`, ['peerId', 'address', 'multiaddrs', 'prefix', 'lifetime'])
+    const { prefix, lifetime } = a as AnchorRecord
+    if (!isCanonicalPrefix(prefix)) bad(`anchors[${i}].prefix must be a canonical IPv6 prefix`)
+    if (!Number.isInteger(lifetime) || lifetime < 0 || lifetime > LIMITS.lifetime) bad(`anchors[${i}].lifetime must be 0..${LIMITS.lifetime} s`)
+  })
+  if (new Set(anchors.map(a => (a as AnchorRecord).prefix)).size !== anchors.length) bad('a prefix is anchored twice')
+}
+
+function checkPeerRef (value: unknown, what: string, fields: string[]): void {
+  const bad = (detail: string): never => { throw new RecordError('malformed', `${what}: ${detail}`) }
+  let p: Record<string, unknown> = {}
+  try { p = strictObject(value, fields, what) } catch (err) { bad((err as Error).message) }
+  if (typeof p.peerId !== 'string' || p.peerId.length > 128) bad('peerId must be a peer id')
+  try { peerIdFromString(p.peerId as string) } catch { bad('peerId must be a peer id') }
+  if (!isCanonicalAddress(p.address)) bad('address must be a canonical IPv6 address')
+  if (!Array.isArray(p.multiaddrs) || p.multiaddrs.length > LIMITS.multiaddrs) bad(`multiaddrs must be a list of at most ${LIMITS.multiaddrs}`)
+  for (const m of p.multiaddrs as unknown[]) {
+    if (typeof m !== 'string' || m.length > LIMITS.multiaddrLength) bad('a multiaddr is not a short string')
+    try { multiaddr(m as string) } catch { bad(`${JSON.stringify(m).slice(0, 60)} is not a multiaddr`) }
+  }
+}
+
+function dedupeBytes (list: Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>()
+  return list.filter(b => {
+    const k = toBase64(b)
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
