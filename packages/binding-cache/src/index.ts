@@ -1,1 +1,6 @@
-export {}
+export * from './types.js'
+export * from './errors.js'
+export { Bucket, SCHEMA_VERSION } from './buckets.js'
+export { BindingCache } from './binding-cache.js'
+export type { BindingCacheOptions, TextLevel } from './binding-cache.js'
+export { PrefixPool } from './prefix-pool.js'
