@@ -209,6 +209,7 @@ export class TrustStore {
     } catch (err) {
       throw new CertificateError('malformed', `not a signed envelope: ${(err as Error).message}`)
     }
+    if (!bytesEqual(envelope.marshal(), certificate)) throw new CertificateError('malformed', 'envelope is not canonically encoded')
     if (!bytesEqual(envelope.payloadType, CERT_CODEC)) throw new CertificateError('malformed', 'envelope does not hold a MAAR certificate')
     if (!(await envelope.validate(CERT_DOMAIN))) throw new CertificateError('bad-signature', 'operator signature does not verify')
     let body: Record<string, unknown>

@@ -94,6 +94,8 @@ export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, o
   } catch (err) {
     throw new RecordError('malformed', `not a signed envelope: ${(err as Error).message}`)
   }
+  // One encoding per record: a re-encoded envelope must give back the very bytes (no malleability).
+  if (!bytesEqual(envelope.marshal(), bytes)) throw new RecordError('malformed', 'envelope is not canonically encoded')
   const payloadType = envelope.payloadType
   if (!bytesEqual(payloadType, RECORD_CODEC)) throw new RecordError('malformed', 'envelope does not hold a session record')
   const { record, certificates } = decodePayload(envelope.payload)

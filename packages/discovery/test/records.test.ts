@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { Libp2pRecord } from '@libp2p/record'
+import { MemoryDatastore } from 'datastore-core'
+import fc from 'fast-check'
+import type { PrivateKey } from '@libp2p/interface'
+import { RecordError, SessionStore, issueCertificate, generateKey, openSessionRecord, sealSessionRecord, sessionKey } from '../src/index.js'
+import type { SessionRecord } from '../src/index.js'
+import { dhtRecordKey, dmmSelector, dmmValidator } from '../src/dht-records.js'
+import { anchorAt, makeDomain, makeMaar, sessionAt } from './fixtures.js'
+import type { TestDomain } from './fixtures.js'
+
+const MN = 'alice@dmm.example'
+
+/** Signs any payload as a session record would be, to feed open() what seal() refuses to make. */
+async function sealRaw (payload: unknown, key: PrivateKey): Promise<Uint8Array> {
+  const bytes = new TextEncoder().encode(typeof payload === 'string' ? payload : JSON.stringify(payload))
+  return (await RecordEnvelope.seal({ domain: 'dmm-mesh/session-record', codec: new TextEncoder().encode('/dmm/session/1'), marshal: () => bytes, equals: () => false }, key)).marshal()
+}
+
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64')
+
+async function rejectsWith (p: Promise<unknown>, reason: string, message?: string): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof RecordError, `expected RecordError, got ${String(err)}`)
+    assert.equal(err.reason, reason, `${message ?? ''} ${err.message}`)
+    return true
+  })
+}
+
+describe('session records', () => {
+  let d: TestDomain
+  before(async () => { d = await makeDomain(3) })
+  const m = (i: number): NonNullable<TestDomain['maars'][number]> => d.maars[i - 1] as NonNullable<TestDomain['maars'][number]>
+
+  it('key is /dmm/session/<hex sha256 of the MN-ID>', () => {
+    const key = new TextDecoder().decode(sessionKey(MN))
+    assert.match(key, /^\/dmm\/session\/[0-9a-f]{64}$/)
+    assert.notEqual(key, new TextDecoder().decode(sessionKey('bob@dmm.example')))
+  })
+
+  it('a sealed record opens to the same record and names its signer', async () => {
+    const record = sessionAt(MN, 7, m(2), [m(1), m(3)])
+    const bytes = await sealSessionRecord(record, m(2).key, [m(2).certificate, m(1).certificate, m(3).certificate])
+    const opened = await openSessionRecord(bytes, d.trust, { key: sessionKey(MN) })
+    assert.deepEqual(opened.record, record)
+    assert.equal(opened.signer, m(2).peerId)
+  })
+
+  it('a withdrawn record may be signed by any MAAR of the domain', async () => {
+    const record: SessionRecord = { mnId: MN, sequence: 9, issuedAt: 1, serving: null, anchors: [] }
+    const opened = await openSessionRecord(await sealSessionRecord(record, m(3).key, [m(3).certificate]), d.trust)
+    assert.equal(opened.record.serving, null)
+    assert.equal(opened.signer, m(3).peerId)
+  })
+
+  it('rejects unsigned bytes and forged signatures', async () => {
+    const record = sessionAt(MN, 1, m(1))
+    await rejectsWith(openSessionRecord(new TextEncoder().encode(JSON.stringify({ record, certificates: [] })), d.trust), 'malformed')
+    const env = RecordEnvelope.createFromProtobuf(await sealSessionRecord(record, m(1).key, [m(1).certificate]))
+    const sig = Uint8Array.from(env.signature)
+    sig[10] = (sig[10] ?? 0) ^ 0xff
+    await rejectsWith(openSessionRecord(new RecordEnvelope({ ...env, signature: sig }).marshal(), d.trust), 'bad-signature')
+    // The payload altered to point the MN elsewhere, old signature kept.
+    const altered = new TextEncoder().encode(new TextDecoder().decode(env.payload).replace('"sequence":1', '"sequence":99'))
+    await rejectsWith(openSessionRecord(new RecordEnvelope({ ...env, payload: altered }).marshal(), d.trust), 'bad-signature')
+  })
+
+  it('rejects a signer without a certificate, or with one of another domain', async () => {
+    const record = sessionAt(MN, 1, m(1))
+    await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, []), d.trust), 'signer-not-in-domain')
+    const rogueOperator = await generateKey()
+    const rogueCert = await issueCertificate(rogueOperator, { domain: 'dmm.example', peerId: m(1).peerId, pools: [m(1).pool], notAfter: Date.now() + 86400_000 })
+    await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, [rogueCert]), d.trust), 'signer-not-in-domain', 'right domain name, wrong operator')
+    const other = await makeDomain(1, 'other.example')
+    const foreign = other.maars[0]
+    assert.ok(foreign !== undefined)
+    await rejectsWith(openSessionRecord(await sealSessionRecord(sessionAt(MN, 1, foreign), foreign.key, [foreign.certificate]), d.trust), 'signer-not-in-domain')
+    // An expired certificate proves nothing either.
+    const expired = await issueCertificate(d.operator, { domain: 'dmm.example', peerId: m(1).peerId, pools: [m(1).pool], notBefore: 0, notAfter: 1000 })
+    await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, [expired]), d.trust), 'signer-not-in-domain')
+  })
+
+  it('rejects a record signed by a MAAR that is not its serving MAAR', async () => {
+    const record = sessionAt(MN, 1, m(1))
+    await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(2).key, [m(1).certificate, m(2).certificate]), d.trust), 'signer-not-serving')
+  })
+
+  it('rejects an anchor prefix outside its MAAR certificate pools, or without a certificate', async () => {
+    const record = sessionAt(MN, 1, m(1), [m(2)])
+    await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, [m(1).certificate]), d.trust), 'anchor-without-certificate')
+    // MAAR2 claims a prefix of MAAR1's pool.
+    const stolen = { ...record, anchors: [anchorAt(m(1), 1), { ...anchorAt(m(1), 2), ...m(2).ref }] }
+    await rejectsWith(openSessionRecord(await sealSessionRecord(stolen, m(1).key, [m(1).certificate, m(2).certificate]), d.trust), 'anchor-outside-pools')
+  })
+
+  it('rejects a record stored under another MN key', async () => {
+    const bytes = await sealSessionRecord(sessionAt(MN, 1, m(1)), m(1).key, [m(1).certificate])
+    await rejectsWith(openSessionRecord(bytes, d.trust, { key: sessionKey('mallory@dmm.example') }), 'wrong-key')
+  })
+
+  it('rejects malformed JSON and fields (strict schema)', async () => {
+    const good = sessionAt(MN, 1, m(1))
+    const certs = [b64(m(1).certificate)]
+    const serving = good.serving as NonNullable<SessionRecord['serving']>
+    const anchor = good.anchors[0] as NonNullable<SessionRecord['anchors'][number]>
+    const cases: Array<[string, unknown]> = [
+      ['not JSON', '{"record":'],
+      ['not an object', '[1,2,3]'],
+      ['extra top-level field', { record: good, certificates: certs, x: 1 }],
+      ['certificates not a list', { record: good, certificates: 'x' }],
+      ['certificate not base64', { record: good, certificates: ['***'] }],
+      ['extra record field', { record: { ...good, admin: true }, certificates: certs }],
+      ['empty mnId', { record: { ...good, mnId: '' }, certificates: certs }],
+      ['mnId over 255 bytes', { record: { ...good, mnId: 'é'.repeat(128) }, certificates: certs }],
+      ['negative sequence', { record: { ...good, sequence: -1 }, certificates: certs }],
+      ['fractional sequence', { record: { ...good, sequence: 1.5 }, certificates: certs }],
+      ['sequence as text', { record: { ...good, sequence: '1' }, certificates: certs }],
+      ['issuedAt missing', { record: { ...good, issuedAt: undefined }, certificates: certs }],
+      ['serving not canonical', { record: { ...good, serving: { ...serving, address: '2001:DB8:FFFF::1' } }, certificates: certs }],
+      ['serving peer id bogus', { record: { ...good, serving: { ...serving, peerId: 'QmNope' } }, certificates: certs }],
+      ['multiaddr bogus', { record: { ...good, serving: { ...serving, multiaddrs: ['/nonsense/1'] } }, certificates: certs }],
+      ['too many multiaddrs', { record: { ...good, serving: { ...serving, multiaddrs: new Array(9).fill('/ip4/127.0.0.1/tcp/1') } }, certificates: certs }],
+      ['anchors not a list', { record: { ...good, anchors: {} }, certificates: certs }],
+      ['prefix with host bits', { record: { ...good, anchors: [{ ...anchor, prefix: '2001:db8:1:1::1/64' }] }, certificates: certs }],
+      ['prefix not canonical', { record: { ...good, anchors: [{ ...anchor, prefix: '2001:0db8:1:1::/64' }] }, certificates: certs }],
+      ['lifetime too long', { record: { ...good, anchors: [{ ...anchor, lifetime: 0xffff * 4 + 1 }] }, certificates: certs }],
+      ['same prefix twice', { record: { ...good, anchors: [anchor, anchor] }, certificates: certs }],
+      ['too many anchors', { record: { ...good, anchors: Array.from({ length: 17 }, (_, i) => anchorAt(m(1), i + 1)) }, certificates: certs }],
+      ['withdrawn with anchors', { record: { ...good, serving: null }, certificates: certs }],
+      ['too many certificates', { record: good, certificates: new Array(18).fill(certs[0]) }]
+    ]
+    for (const [name, payload] of cases) {
+      await rejectsWith(openSessionRecord(await sealRaw(payload, m(1).key), d.trust), 'malformed', name)
+    }
+    // seal() refuses the same mistakes instead of signing them.
+    await assert.rejects(sealSessionRecord({ ...good, sequence: -1 }, m(1).key, certs.map(() => m(1).certificate)), RecordError)
+  })
+
+  it('rejects oversize records before parsing them', async () => {
+    await rejectsWith(openSessionRecord(new Uint8Array(40 * 1024), d.trust), 'oversize')
+    await rejectsWith(openSessionRecord(await sealRaw({ record: sessionAt(MN, 1, m(1)), certificates: [], pad: 'x'.repeat(33 * 1024) }, m(1).key), d.trust), 'oversize')
+  })
+
+  it('every single-byte corruption of a sealed record is rejected with a RecordError', async () => {
+    const bytes = await sealSessionRecord(sessionAt(MN, 3, m(2), [m(1)]), m(2).key, [m(2).certificate, m(1).certificate])
+    await fc.assert(fc.asyncProperty(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), async (at, flip) => {
+      const copy = Uint8Array.from(bytes)
+      copy[at] = (copy[at] ?? 0) ^ flip
+      await assert.rejects(openSessionRecord(copy, d.trust), RecordError)
+    }), { numRuns: 150 })
+  })
+
+  describe('ordering: validator and selector', () => {
+    const key = sessionKey(MN)
+    const seal = async (sequence: number, issuedAt: number, at = 1): Promise<Uint8Array> =>
+      await sealSessionRecord(sessionAt(MN, sequence, m(at), [], issuedAt), m(at).key, [m(at).certificate])
+
+    it('the selector keeps the highest sequence, then the newest issuedAt', async () => {
+      const records = [await seal(2, 100), await seal(5, 50), await seal(5, 80, 2), await seal(3, 999)]
+      assert.equal(await dmmSelector(key, records), 2)
+      assert.equal(await dmmSelector(key, [await seal(1, 1), new Uint8Array([1, 2]), await seal(4, 1)]), 2, 'skips what it cannot read')
+    })
+
+    it('the DHT validator refuses to overwrite a newer stored copy (js-libp2p #3377) and accepts newer or equal', async () => {
+      const datastore = new MemoryDatastore()
+      const store = new SessionStore(d.trust)
+      const validate = dmmValidator(datastore, '/dht', store)
+      const newer = await seal(5, 100)
+      await validate(key, newer)
+      await datastore.put(dhtRecordKey('/dht', key), new Libp2pRecord(key, newer, new Date()).serialize())
+      await rejectsWith(Promise.resolve(validate(key, await seal(4, 999))), 'stale')
+      await rejectsWith(Promise.resolve(validate(key, await seal(5, 99))), 'stale')
+      await validate(key, newer) // the stored copy itself stays valid
+      await validate(key, await seal(6, 1, 2))
+      assert.equal(store.get(key)?.record.sequence, 6, 'what the validator passes reaches the session store')
+      await rejectsWith(Promise.resolve(validate(new TextEncoder().encode('/dmm/other/x'), newer)), 'malformed')
+      await rejectsWith(Promise.resolve(validate(sessionKey('bob'), newer)), 'wrong-key')
+    })
+
+    it('the session store never lets an older record replace a newer one', async () => {
+      const store = new SessionStore(d.trust)
+      assert.equal((await store.offer(key, await seal(5, 100))).stored, true)
+      const older = await store.offer(key, await seal(4, 200))
+      assert.equal(older.stored, false)
+      assert.equal(older.stored ? '' : older.reason, 'stale')
+      assert.equal((await store.offer(key, await seal(5, 100))).stored, false)
+      assert.equal((await store.offer(key, await seal(5, 101))).stored, true)
+      assert.equal(store.get(key)?.record.issuedAt, 101)
+      await rejectsWith(store.offer(key, new Uint8Array([0])), 'malformed')
+    })
+
+    it('the session store is bounded', async () => {
+      const store = new SessionStore(d.trust, 2)
+      const extra = await makeMaar(d.operator, 9)
+      for (const mn of ['a', 'b', 'c']) {
+        await store.offer(sessionKey(mn), await sealSessionRecord(sessionAt(mn, 1, extra), extra.key, [extra.certificate]))
+      }
+      assert.equal(store.size, 2)
+      assert.equal(store.get(sessionKey('a')), undefined, 'the oldest went first')
+    })
+  })
+})
