@@ -1,2 +1,2 @@
-export {}
+export * from './types.js'
 export * from './linux/index.js'
