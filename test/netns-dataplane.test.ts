@@ -1,0 +1,167 @@
+/**
+ * The Linux data plane on the real kernel: namespaces cn, maar1..3, mn (scenarios/netns), one
+ * LinuxDataPlane (seg6, radvd) per MAAR namespace, no dmm process. We apply the states a
+ * handover produces and check with real pings from the CN, SLAAC addresses the MN got from the
+ * radvd RAs (preferred / deprecated), and tcpdump on the backbone for the tunnel path.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LinuxDataPlane } from '@dmm-mesh/dataplane'
+import type { DataPlaneState } from '@dmm-mesh/dataplane'
+import { createTopology, inNetns, netnsSupport, run } from './netns-topology.js'
+import type { NetnsTopology } from './netns-topology.js'
+
+const MN = 'mn@dmm.example'
+const PREF1 = '2001:db8:1:1::/64'
+const PREF2 = '2001:db8:2:1::/64'
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** Retries until `check` passes; the bound only keeps a broken setup from hanging the suite. */
+async function eventually<T> (what: string, check: () => Promise<T | undefined>, tries = 40): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await check()
+    if (v !== undefined) return v
+    await sleep(250)
+  }
+  throw new Error(`never happened: ${what}`)
+}
+
+interface MnAddr { local: string, preferred_life_time: number }
+
+async function mnAddrs (topo: NetnsTopology): Promise<MnAddr[]> {
+  const r = await inNetns(topo.mn.netns, ['ip', '-j', '-6', 'addr', 'show', 'dev', topo.mn.ifname])
+  const links = JSON.parse(r.stdout) as Array<{ addr_info: Array<MnAddr & { scope: string }> }>
+  return (links[0]?.addr_info ?? []).filter(a => a.scope === 'global')
+}
+
+/** The MN's SLAAC address in `prefix` once its RA arrived, with its preferred lifetime. */
+async function slaac (topo: NetnsTopology, prefix: string, preferred: boolean): Promise<string> {
+  const head = prefix.replace(/::\/64$/, ':')
+  return await eventually(`MN address in ${prefix} (${preferred ? 'preferred' : 'deprecated'})`, async () => {
+    const a = (await mnAddrs(topo)).find(a => a.local.startsWith(head) && (a.preferred_life_time > 0) === preferred)
+    return a?.local
+  })
+}
+
+async function pingOnce (netns: string, dst: string, src?: string): Promise<boolean> {
+  const r = await inNetns(netns, ['ping', '-6', '-n', '-c', '1', '-W', '1', ...(src !== undefined ? ['-I', src] : []), dst])
+  return r.code === 0
+}
+
+async function reachable (netns: string, dst: string, src?: string): Promise<true> {
+  return await eventually(`ping ${dst} from ${netns}${src !== undefined ? ` (source ${src})` : ''}`, async () => (await pingOnce(netns, dst, src)) ? true : undefined, 30)
+}
+
+/** Captures outer-next-header-41 packets (RFC 5213 IPv6-in-IPv6) on a namespace's backbone while `during` runs. */
+async function tunnelCapture (netns: string, during: () => Promise<void>): Promise<string> {
+  const child = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-l', '-n', '-i', 'bb0', 'ip6 proto 41'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => { if (d.toString().includes('listening on')) resolve() })
+    child.on('close', code => reject(new Error(`tcpdump exited ${code}`)))
+  })
+  try {
+    await during()
+    await sleep(200)
+  } finally {
+    const closed = new Promise(resolve => child.on('close', resolve))
+    child.kill('SIGINT')
+    await closed
+  }
+  return out
+}
+
+describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
+  this.timeout(120_000)
+  let topo: NetnsTopology | undefined
+  let runDir: string | undefined
+  const dp: LinuxDataPlane[] = []
+  const S = (i: number): string => topo!.maars[i - 1]!.sid
+
+  before(async function () {
+    const support = await netnsSupport(['seg6', 'radvd', 'tcpdump'])
+    if (!support.ok) { console.log(`      skipped: ${support.reason}`); this.skip() }
+    topo = await createTopology({ maars: 3 })
+    runDir = await mkdtemp(join(tmpdir(), 'dmm-netns-'))
+    for (const m of topo.maars) {
+      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', netns: m.netns, radvd: { enabled: true, runDir }, name: `maar${m.index}` })
+      await d.start()
+      dp.push(d)
+    }
+  })
+
+  after(async () => {
+    for (const d of dp) await d.stop({ flush: true }).catch(() => {})
+    await topo?.destroy()
+    if (runDir !== undefined) await rm(runDir, { recursive: true, force: true })
+  })
+
+  const mnLink = () => ({ mnId: MN, accessLink: 'acc0', linkLayerId: topo!.mn.mac })
+  const none = (): DataPlaneState => ({ local: [], downlinks: [], uplinks: [], advertisements: [] })
+  const attached = (self: number, local: string, anchored: Array<[string, number]>): DataPlaneState => ({
+    local: [{ ...mnLink(), prefix: local }],
+    downlinks: [],
+    uplinks: anchored.map(([prefix, at]) => ({ mnId: MN, prefix, remote: S(at), accessLink: 'acc0' })),
+    advertisements: [{ ...mnLink(), prefixes: [{ prefix: local, preferred: true, anchor: S(self) }, ...anchored.map(([prefix, at]) => ({ prefix, preferred: false, anchor: S(at) }))] }]
+  })
+  const anchoring = (prefix: string, servingAt: number): DataPlaneState => ({ ...none(), downlinks: [{ mnId: MN, prefix, remote: S(servingAt) }] })
+
+  let addr1 = ''
+  let addr2 = ''
+
+  it('MN on maar1 gets an address in Pref1 from the RA and the CN reaches it natively', async () => {
+    await dp[0]!.apply(attached(1, PREF1, []))
+    addr1 = await slaac(topo!, PREF1, true)
+    await reachable(topo!.cn.netns, addr1)
+  })
+
+  it('after the handover to maar2: Pref1 deprecated, Pref2 preferred, both reachable; Pref1 tunnelled maar1 -> maar2', async () => {
+    await topo!.moveMn(2)
+    // Anchor first, then the serving MAAR (the order of PBA then local programming).
+    await dp[0]!.apply(anchoring(PREF1, 2))
+    await dp[1]!.apply(attached(2, PREF2, [[PREF1, 1]]))
+    addr2 = await slaac(topo!, PREF2, true)
+    assert.equal(await slaac(topo!, PREF1, false), addr1, 'the old address stays, deprecated (preferred lifetime 0)')
+    await reachable(topo!.cn.netns, addr2)
+    await reachable(topo!.cn.netns, addr1)
+    const down = await tunnelCapture(topo!.maars[1]!.netns, async () => { await reachable(topo!.cn.netns, addr1) })
+    assert.match(down, new RegExp(`IP6 ${topo!.maars[0]!.address} > ${S(2)}: IP6 ${topo!.cn.address} > ${addr1}: ICMP6, echo request`), down)
+  })
+
+  it('uplink from Pref1 leaves maar2 through the tunnel to maar1; Pref2 traffic does not', async () => {
+    const cn = topo!.cn.address
+    const up = await tunnelCapture(topo!.maars[0]!.netns, async () => {
+      await reachable(topo!.mn.netns, cn, addr1)
+      await reachable(topo!.mn.netns, cn, addr2)
+    })
+    assert.match(up, new RegExp(`IP6 ${topo!.maars[1]!.address} > ${S(1)}: IP6 ${addr1} > ${cn}: ICMP6, echo request`), up)
+    assert.doesNotMatch(up, new RegExp(`IP6 ${addr2} >`), up)
+  })
+
+  it('MN moves on to maar3: both old prefixes stay reachable through their anchors', async () => {
+    await topo!.moveMn(3)
+    const PREF3 = '2001:db8:3:1::/64'
+    await dp[0]!.apply(anchoring(PREF1, 3))
+    await dp[1]!.apply(anchoring(PREF2, 3))
+    await dp[2]!.apply(attached(3, PREF3, [[PREF1, 1], [PREF2, 2]]))
+    const addr3 = await slaac(topo!, PREF3, true)
+    for (const a of [addr3, addr1, addr2]) await reachable(topo!.cn.netns, a)
+    await reachable(topo!.mn.netns, topo!.cn.address, addr2)
+  })
+
+  it('de-registration removes every route, rule and radvd it programmed', async () => {
+    for (const d of dp) await d.apply(none())
+    for (const m of topo!.maars) {
+      const routes = await inNetns(m.netns, ['ip', '-6', 'route', 'show', 'table', 'all', 'proto', '213'])
+      assert.deepEqual(routes.stdout.trim().replace(/ +/g, ' ').split('\n'), [`${m.sid} encap seg6local action End.DT6 table main dev bb0 metric 1024 pref medium`])
+      assert.doesNotMatch((await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout, /proto 213/)
+      assert.equal((await run(['ip', 'netns', 'pids', m.netns])).stdout.trim(), '', 'no radvd left in the namespace')
+    }
+    assert.equal(await pingOnce(topo!.cn.netns, addr1), false)
+  })
+})
