@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LinuxDataPlane } from '@dmm-mesh/dataplane'
+import { LinuxDataPlane, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
 import type { DataPlaneState } from '@dmm-mesh/dataplane'
 import { createTopology, inNetns, netnsSupport, run } from './netns-topology.js'
 import type { NetnsTopology } from './netns-topology.js'
@@ -163,5 +163,64 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
       assert.equal((await run(['ip', 'netns', 'pids', m.netns])).stdout.trim(), '', 'no radvd left in the namespace')
     }
     assert.equal(await pingOnce(topo!.cn.netns, addr1), false)
+  })
+})
+
+describe('Linux data plane in network namespaces with DLIF (RFC 8885 logical interfaces)', function () {
+  this.timeout(120_000)
+  let topo: NetnsTopology | undefined
+  let runDir: string | undefined
+  const dp: LinuxDataPlane[] = []
+
+  before(async function () {
+    const support = await netnsSupport(['seg6', 'radvd'])
+    if (!support.ok) { console.log(`      skipped: ${support.reason}`); this.skip() }
+    topo = await createTopology({ maars: 2 })
+    runDir = await mkdtemp(join(tmpdir(), 'dmm-netns-dlif-'))
+    for (const m of topo.maars) {
+      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', netns: m.netns, dlif: true, radvd: { enabled: true, runDir } })
+      await d.start()
+      dp.push(d)
+    }
+  })
+
+  after(async () => {
+    for (const d of dp) await d.stop({ flush: true }).catch(() => {})
+    await topo?.destroy()
+    if (runDir !== undefined) await rm(runDir, { recursive: true, force: true })
+  })
+
+  async function routers (): Promise<string[]> {
+    const r = await inNetns(topo!.mn.netns, ['ip', '-j', '-6', 'route', 'show', 'default'])
+    return (JSON.parse(r.stdout) as Array<{ gateway?: string }>).map(x => x.gateway ?? '').sort()
+  }
+
+  it('the MN keeps its anchor\'s router (same link-local, same MAC) on the new MAAR', async () => {
+    const [sid1, sid2] = [topo!.maars[0]!.sid, topo!.maars[1]!.sid]
+    const link = { mnId: MN, accessLink: 'acc0', linkLayerId: topo!.mn.mac }
+    await dp[0]!.apply({ local: [{ ...link, prefix: PREF1 }], downlinks: [], uplinks: [], advertisements: [{ ...link, prefixes: [{ prefix: PREF1, preferred: true, anchor: sid1 }] }] })
+    const addr1 = await slaac(topo!, PREF1, true)
+    await reachable(topo!.cn.netns, addr1)
+    const router1 = eui64LinkLocal(dlifMac(sid1))
+    assert.deepEqual(await routers(), [router1])
+
+    await topo!.moveMn(2)
+    await dp[0]!.apply({ local: [], downlinks: [{ mnId: MN, prefix: PREF1, remote: sid2 }], uplinks: [], advertisements: [] })
+    await dp[1]!.apply({
+      local: [{ ...link, prefix: PREF2 }],
+      downlinks: [],
+      uplinks: [{ mnId: MN, prefix: PREF1, remote: sid1, accessLink: 'acc0' }],
+      advertisements: [{ ...link, prefixes: [{ prefix: PREF2, preferred: true, anchor: sid2 }, { prefix: PREF1, preferred: false, anchor: sid1 }] }]
+    })
+    const addr2 = await slaac(topo!, PREF2, true)
+    // maar2 shows the MN maar1's logical router as well as its own.
+    await eventually('two default routers', async () => (await routers()).length === 2 ? true : undefined)
+    assert.deepEqual(await routers(), [router1, eui64LinkLocal(dlifMac(sid2))].sort())
+    await reachable(topo!.mn.netns, topo!.cn.address, addr1)
+    const neigh = (await inNetns(topo!.mn.netns, ['ip', '-6', 'neigh', 'show', router1, 'dev', topo!.mn.ifname])).stdout
+    assert.match(neigh, new RegExp(`lladdr ${dlifMac(sid1)} router`), neigh)
+    assert.doesNotMatch(neigh, /FAILED/)
+    await reachable(topo!.cn.netns, addr1)
+    await reachable(topo!.cn.netns, addr2)
   })
 })
