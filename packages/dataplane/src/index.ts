@@ -1,2 +1,3 @@
 export * from './types.js'
 export * from './linux/index.js'
+export * from './memory/index.js'

@@ -1,0 +1,254 @@
+/**
+ * A whole simulated network: a backbone with a correspondent node (CN), MAARs programmed through
+ * MemoryDataPlane drivers, and MNs attached by radio to one MAAR's access link. It answers
+ * "where does this packet go, hop by hop" with the forwarding the Linux driver sets up in the
+ * kernel (see DESIGN.md): the backbone routes a destination to the MAAR announcing the pool that
+ * contains it, a MAAR looks the destination up in its FIB (longest prefix), a downlink tunnel
+ * (RFC 5213 §6.10.4 LMA side) carries it to the serving MAAR, which decapsulates it (End.DT6,
+ * main table) and delivers it on the access link; uplink packets take the source-based tunnel
+ * back to their anchor (RFC 5213 §6.10.3 MAG side). Hop limits are decremented at every MAAR
+ * (RFC 8200 §3), so a routing loop ends with reason 'loop'.
+ */
+import { canonicalIpv6, formatPrefix, parsePrefix, prefixContains } from '@dmm-mesh/wire'
+import type { Ipv6Prefix } from '@dmm-mesh/wire'
+import { MemoryDataPlane } from './dataplane.js'
+import { PrefixTable } from './lpm.js'
+import { newRouter } from './router.js'
+import type { Router } from './router.js'
+import { interfaceId, slaacAddress } from './slaac.js'
+import type { Route } from './state.js'
+
+export interface Trace {
+  delivered: boolean
+  /** Names, e.g. ['CN', 'maar1', 'tunnel->maar3', 'maar3', 'mn:alice']. */
+  hops: string[]
+  reason?: string
+}
+
+/** An address an MN formed from a router advertisement. */
+export interface MnAddress {
+  address: string
+  prefix: string
+  /** false: deprecated (a prefix anchored at a previous MAAR), still valid. */
+  preferred: boolean
+  /** Address of the anchoring MAAR, as advertised. */
+  anchor: string
+}
+
+export const HOP_LIMIT = 64
+/** The CN sits on the backbone at a documentation address outside 2001:db8::/32 (RFC 9637). */
+export const DEFAULT_CN_ADDRESS = '3fff::1'
+
+interface Mn {
+  /** Address of the MAAR whose access link the MN is on, if any. */
+  at?: string
+  addresses: MnAddress[]
+}
+
+export class MemoryNetwork {
+  readonly cnAddress: string
+  private readonly routers = new Map<string, Router>()
+  private backbone = new PrefixTable<Router>()
+  private readonly mns = new Map<string, Mn>()
+  /** Address -> MN holding it, for neighbour resolution on access links. */
+  private readonly holders = new Map<string, string>()
+
+  constructor (opts: { cnAddress?: string } = {}) {
+    this.cnAddress = canonicalIpv6(opts.cnAddress ?? DEFAULT_CN_ADDRESS)
+  }
+
+  /**
+   * A MAAR on the backbone: its global address and the pools it announces to the backbone.
+   * Calling it again for a MAAR whose driver stopped is a restart: the programmed state is kept.
+   */
+  createDataPlane (maar: { name: string, address: string, pools: string[] }): MemoryDataPlane {
+    const { name } = maar
+    if (typeof name !== 'string' || name.length === 0 || name === 'CN' || name.startsWith('mn:') || name.startsWith('tunnel->')) {
+      throw new Error(`MAAR name ${JSON.stringify(name)} is empty or clashes with trace hop names`)
+    }
+    const address = canonicalIpv6(maar.address)
+    const pools = maar.pools.map(p => parsePrefix(p))
+    for (const [i, pool] of pools.entries()) {
+      if (prefixContains(pool, this.cnAddress)) throw new Error(`pool ${formatPrefix(pool)} of ${name} contains the CN address ${this.cnAddress}`)
+      const own = pools.slice(0, i).find(q => overlaps(q, pool))
+      if (own !== undefined) throw new Error(`pools ${formatPrefix(own)} and ${formatPrefix(pool)} of ${name} overlap`)
+      for (const other of this.routers.values()) {
+        const clash = other.address === address ? undefined : other.pools.find(q => overlaps(q, pool))
+        if (clash !== undefined) throw new Error(`pool ${formatPrefix(pool)} of ${name} overlaps ${formatPrefix(clash)} of ${other.name}`)
+      }
+    }
+    for (const other of this.routers.values()) {
+      if (other.name === name && other.address !== address) throw new Error(`MAAR name ${name} is already used by ${other.address}`)
+    }
+    let router = this.routers.get(address)
+    if (router !== undefined) {
+      if (router.name !== name) throw new Error(`address ${address} belongs to ${router.name}, not ${name}`)
+      if (router.owner !== undefined) throw new Error(`MAAR ${name} already has a running data plane`)
+      router.pools = pools
+    } else {
+      router = newRouter(name, address, pools)
+      this.routers.set(address, router)
+    }
+    this.rebuildBackbone()
+    return new MemoryDataPlane(router, r => { this.refreshLink(r) })
+  }
+
+  /** Physical attachment of an MN (the radio link): which MAAR's access link it is on now, or none. */
+  attachMn (mnId: string, maarAddress: string | undefined): void {
+    if (typeof mnId !== 'string' || mnId.length === 0) throw new Error(`MN id must be a non-empty string, got ${JSON.stringify(mnId)}`)
+    const mn = this.mns.get(mnId) ?? { addresses: [] }
+    this.mns.set(mnId, mn)
+    if (maarAddress === undefined) {
+      delete mn.at
+      return
+    }
+    const address = canonicalIpv6(maarAddress)
+    if (!this.routers.has(address)) throw new Error(`no MAAR with address ${address} in this network`)
+    mn.at = address
+    this.refreshMn(mnId, mn)
+  }
+
+  /** Addresses the MN holds (it forms one per advertised prefix; deprecated ones stay valid). */
+  mnAddresses (mnId: string): string[] {
+    return this.mnAddressInfo(mnId).map(a => a.address)
+  }
+
+  /** The MN's addresses with their state (preferred / deprecated) and anchor. */
+  mnAddressInfo (mnId: string): MnAddress[] {
+    return (this.mns.get(mnId)?.addresses ?? []).map(a => ({ ...a }))
+  }
+
+  /** Name of the MAAR the MN is attached to, if any. */
+  mnLocation (mnId: string): string | undefined {
+    const at = this.mns.get(mnId)?.at
+    return at === undefined ? undefined : this.routers.get(at)?.name
+  }
+
+  /** Downlink: a packet from the CN (on the backbone) to `destination`. */
+  traceFromCn (destination: string): Trace {
+    const hops = ['CN']
+    const dst = tryCanonical(destination)
+    if (dst === undefined) return lost(hops, `invalid destination address ${JSON.stringify(destination)}`)
+    return this.route(dst, hops, undefined, HOP_LIMIT)
+  }
+
+  /** Uplink: a packet the MN sends from `source` to the CN. */
+  traceFromMn (mnId: string, source: string): Trace {
+    const hops = [`mn:${mnId}`]
+    const src = tryCanonical(source)
+    if (src === undefined) return lost(hops, `invalid source address ${JSON.stringify(source)}`)
+    const at = this.mns.get(mnId)?.at
+    const serving = at === undefined ? undefined : this.routers.get(at)
+    if (serving === undefined) return lost(hops, `mn:${mnId} is not attached to any MAAR`)
+    hops.push(serving.name)
+    // Source-based routing at the serving MAAR (ip -6 rule from PREFIX iif ACCESS).
+    const route = serving.fib.lookup(src)
+    if (route?.kind === 'local') return this.route(this.cnAddress, hops, serving, HOP_LIMIT - 1)
+    if (route?.kind === 'uplink') {
+      const anchor = this.tunnel(route, hops)
+      if (anchor === undefined) return lost(hops, `tunnel remote ${route.remote} is no MAAR on the backbone`)
+      return this.route(this.cnAddress, hops, anchor, HOP_LIMIT - 2)
+    }
+    return lost(hops, `source not routable: ${src} is in no local or uplink prefix of ${serving.name}`)
+  }
+
+  /**
+   * Forwards a packet to `dst`, starting on the backbone (`at` undefined) or at a MAAR it has
+   * already reached (its hop already counted), until it is delivered or lost.
+   */
+  private route (dst: string, hops: string[], at: Router | undefined, hopLimit: number): Trace {
+    let here = at
+    let limit = hopLimit
+    for (;;) {
+      if (limit <= 0) return lost(hops, 'loop')
+      if (here === undefined) {
+        if (dst === this.cnAddress) {
+          hops.push('CN')
+          return { delivered: true, hops }
+        }
+        here = this.backbone.lookup(dst)
+        if (here === undefined) return lost(hops, `no route on the backbone to ${dst}`)
+        hops.push(here.name)
+        limit--
+        continue
+      }
+      const route = here.fib.lookup(dst)
+      if (route === undefined) {
+        // A MAAR owns its pools: an address of its pool without a route is unreachable (not bounced).
+        if (here.pools.some(p => prefixContains(p, dst))) return lost(hops, `no route to ${dst} at ${here.name}`)
+        here = undefined
+        continue
+      }
+      if (route.kind === 'downlink') {
+        const next = this.tunnel(route, hops)
+        if (next === undefined) return lost(hops, `tunnel remote ${route.remote} is no MAAR on the backbone`)
+        here = next
+        limit--
+        continue
+      }
+      return this.deliver(here, route, dst, hops)
+    }
+  }
+
+  /** IPv6-in-IPv6 to the tunnel's remote end, routed on the backbone by that MAAR's address. */
+  private tunnel (route: { remote: string }, hops: string[]): Router | undefined {
+    const remote = this.routers.get(route.remote)
+    hops.push(`tunnel->${remote?.name ?? route.remote}`)
+    if (remote !== undefined) hops.push(remote.name)
+    return remote
+  }
+
+  /** Delivery on the access link: whichever MN on this MAAR's link holds the address answers ND. */
+  private deliver (router: Router, route: Route, dst: string, hops: string[]): Trace {
+    const holder = this.holders.get(dst)
+    if (holder !== undefined && this.mns.get(holder)?.at === router.address) {
+      hops.push(`mn:${holder}`)
+      return { delivered: true, hops }
+    }
+    if (this.mns.get(route.mnId)?.at !== router.address) return lost(hops, `mn:${route.mnId} is not on the access link of ${router.name}`)
+    return lost(hops, `no neighbour holds ${dst} on ${router.name} ${route.kind === 'downlink' ? '' : route.accessLink}`.trimEnd())
+  }
+
+  private rebuildBackbone (): void {
+    const table = new PrefixTable<Router>()
+    for (const r of this.routers.values()) for (const p of r.pools) table.set(p, r)
+    this.backbone = table
+  }
+
+  /** A router's advertisements changed: every MN on its access link updates its addresses. */
+  private refreshLink (router: Router): void {
+    for (const [mnId, mn] of this.mns) if (mn.at === router.address) this.refreshMn(mnId, mn)
+  }
+
+  /**
+   * The MN takes the prefixes its MAAR advertises to it (RFC 4862 §5.5.3): one address each,
+   * preferred or deprecated as advertised. With no advertisement for it (yet) it keeps what it has.
+   */
+  private refreshMn (mnId: string, mn: Mn): void {
+    const ad = mn.at === undefined ? undefined : this.routers.get(mn.at)?.programmed.ads.get(mnId)
+    if (ad === undefined) return
+    for (const a of mn.addresses) if (this.holders.get(a.address) === mnId) this.holders.delete(a.address)
+    const iid = interfaceId(ad.linkLayerId, mnId)
+    mn.addresses = ad.prefixes.flatMap(p => {
+      const address = slaacAddress(parsePrefix(p.prefix), iid)
+      return address === undefined ? [] : [{ address, prefix: p.prefix, preferred: p.preferred, anchor: p.anchor }]
+    })
+    for (const a of mn.addresses) this.holders.set(a.address, mnId)
+  }
+}
+
+function overlaps (a: Ipv6Prefix, b: Ipv6Prefix): boolean {
+  return prefixContains(a, b) || prefixContains(b, a)
+}
+
+function tryCanonical (text: string): string | undefined {
+  try {
+    return canonicalIpv6(text)
+  } catch {
+    return undefined
+  }
+}
+
+function lost (hops: string[], reason: string): Trace {
+  return { delivered: false, hops, reason }
+}
