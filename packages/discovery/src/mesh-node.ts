@@ -19,6 +19,8 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import { SessionStore } from './record-store.js'
 import { dmmSelector, dmmValidator } from './dht-records.js'
+import { RecordServer } from './record-protocol.js'
+import type { RecordServerComponents } from './record-protocol.js'
 
 export const DEFAULT_DHT_PROTOCOL = '/dmm/kad/1.0.0'
 const DATASTORE_PREFIX = '/dht'
@@ -39,6 +41,7 @@ export interface MeshNodeInit {
 export interface MeshServices {
   dht: KadDHT
   sessions: SessionStore
+  records: RecordServer
 }
 
 export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
@@ -66,7 +69,8 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
         ...(init.kBucketSize !== undefined ? { kBucketSize: init.kBucketSize } : {}),
         ...(init.alpha !== undefined ? { alpha: init.alpha } : {})
       }),
-      sessions: () => sessions
+      sessions: () => sessions,
+      records: (components: RecordServerComponents) => new RecordServer(components, { trust: init.trust, store: sessions })
     }
   })
   const dials = (init.bootstrap ?? []).map(async a => await node.dial(multiaddr(a)))
@@ -77,7 +81,7 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
 /** The mesh services of a node made by createMeshNode; throws for any other node. */
 export function meshServices (node: Libp2p): MeshServices {
   const services = node.services as Partial<MeshServices>
-  if (!(services.sessions instanceof SessionStore) || services.dht === undefined) {
+  if (!(services.sessions instanceof SessionStore) || !(services.records instanceof RecordServer) || services.dht === undefined) {
     throw new TypeError('node was not created by createMeshNode (no sessions store or dht service)')
   }
   return services as MeshServices
