@@ -27,6 +27,8 @@ export interface BindingCacheOptions {
 export class BindingCache {
   /** Serialises commits, so the allocation check and the write are one step. */
   private queue: Promise<unknown> = Promise.resolve()
+  /** In-memory mirror of the alloc bucket, once loaded. */
+  private allocated?: Map<string, string>
 
   private constructor (private readonly db: TextLevel, private readonly owned: boolean) {}
 
@@ -82,8 +84,20 @@ export class BindingCache {
     return entries
   }
 
-  /** Delegated prefixes: prefix -> MN-ID. */
+  /**
+   * Delegated prefixes: prefix -> MN-ID. Read from LevelDB once, then kept in memory and updated
+   * by each commit (this cache must be the database's only writer), so an attach does not scan
+   * the bucket (bench/storage.ts: ~20 ms at 10,000 allocations).
+   */
   async allocations (): Promise<Map<string, string>> {
+    if (this.allocated === undefined) {
+      // Loaded in the commit queue, so no commit lands between the scan and the mirror.
+      this.allocated = await this.enqueue(async () => this.allocated ?? await this.scanAllocations())
+    }
+    return new Map(this.allocated)
+  }
+
+  private async scanAllocations (): Promise<Map<string, string>> {
     const out = new Map<string, string>()
     for await (const [key, text] of this.db.iterator({ ...bucketRange(Bucket.alloc), ...TEXT })) {
       out.set(idOf(Bucket.alloc, key), this.decode(key, text, decodeAllocation))
@@ -97,9 +111,13 @@ export class BindingCache {
    * to another MN (AllocationConflictError). Allocating a prefix again to the same MN is a no-op.
    */
   async commit (tx: Transaction): Promise<void> {
-    const run = this.queue.then(async () => await this.commitNow(tx))
+    await this.enqueue(async () => { await this.commitNow(tx) })
+  }
+
+  private async enqueue<T> (f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f)
     this.queue = run.catch(() => {})
-    await run
+    return await run
   }
 
   private async commitNow (tx: Transaction): Promise<void> {
@@ -112,6 +130,8 @@ export class BindingCache {
     }
     if (ops.batch.length === 0) return
     await this.db.batch(ops.batch, DURABLE)
+    for (const prefix of ops.released) this.allocated?.delete(prefix)
+    for (const { prefix, mnId } of ops.allocations) this.allocated?.set(prefix, mnId)
   }
 
   async close (): Promise<void> {
@@ -135,7 +155,7 @@ function checked<T> (what: string, f: () => T): T {
 }
 
 /** Validates a transaction and turns it into batch operations; throws before anything is written. */
-function planBatch (tx: Transaction): { batch: Array<AbstractBatchOperation<TextLevel, string, string>>, allocations: Array<{ prefix: string, mnId: string }> } {
+function planBatch (tx: Transaction): { batch: Array<AbstractBatchOperation<TextLevel, string, string>>, allocations: Array<{ prefix: string, mnId: string }>, released: string[] } {
   const batch: Array<AbstractBatchOperation<TextLevel, string, string>> = []
   const mnIds = new Set<string>()
   const touch = (mnId: string): void => {
@@ -157,6 +177,7 @@ function planBatch (tx: Transaction): { batch: Array<AbstractBatchOperation<Text
     prefixes.add(p)
   }
   const allocations: Array<{ prefix: string, mnId: string }> = []
+  const released: string[] = []
   for (const [i, a] of (tx.allocate ?? []).entries()) {
     const prefix = checked(`allocate[${i}]`, () => checkPrefix(a?.prefix, 'prefix'))
     const mnId = mnIdOf(a.mnId, `allocate[${i}].mnId`)
@@ -167,7 +188,8 @@ function planBatch (tx: Transaction): { batch: Array<AbstractBatchOperation<Text
   for (const [i, p] of (tx.release ?? []).entries()) {
     const prefix = checked(`release[${i}]`, () => checkPrefix(p, 'prefix'))
     claim(prefix)
+    released.push(prefix)
     batch.push({ type: 'del', key: bucketKey(Bucket.alloc, prefix) })
   }
-  return { batch, allocations }
+  return { batch, allocations, released }
 }

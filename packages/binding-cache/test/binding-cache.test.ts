@@ -112,6 +112,26 @@ describe('BindingCache (real LevelDB in a temp dir)', function () {
     } finally { await cache.close() }
   })
 
+  it('allocations() read while commits run agrees with what is on disk', async () => {
+    const dir = freshDir()
+    const cache = await BindingCache.open(dir)
+    const reads: Array<Promise<Map<string, string>>> = []
+    const writes: Array<Promise<void>> = []
+    for (let i = 0; i < 20; i++) {
+      writes.push(cache.commit({ allocate: [{ prefix: `2001:db8:1:${(i + 1).toString(16)}::/64`, mnId: `mn${i}` }] }))
+      if (i % 3 === 0) reads.push(cache.allocations())
+      if (i % 4 === 0) writes.push(cache.commit({ release: [`2001:db8:1:${(i + 1).toString(16)}::/64`] }))
+    }
+    await Promise.all([...writes, ...reads])
+    const inMemory = await cache.allocations()
+    await cache.close()
+    const reopened = await BindingCache.open(dir)
+    try {
+      assert.deepEqual(inMemory, await reopened.allocations())
+      assert.equal(inMemory.size, 15)
+    } finally { await reopened.close() }
+  })
+
   it('concurrent commits allocating the same prefix: exactly one wins', async () => {
     const cache = await BindingCache.open(freshDir())
     try {
