@@ -192,19 +192,7 @@ export class Maar {
     if (existing !== undefined) {
       pending = existing
     } else {
-      const allocated = new Set((await this.init.cache.allocations()).keys())
-      const prefix = this.pool.nextFree(allocated)
-      pending = {
-        mnId: req.mnId,
-        localPrefixes: [prefix],
-        attached: false,
-        remoteAnchors: [],
-        lastUpdate: { sequence: 0, timestampMs: 0 },
-        sessionSequence: 0,
-        createdAt: now,
-        updatedAt: now
-      }
-      await this.init.cache.commit({ put: [pending], allocate: [{ prefix, mnId: req.mnId }] })
+      pending = await this.reservePrefix(req.mnId, now)
     }
 
     // Step 3: who anchors this MN's other prefixes?
@@ -254,6 +242,26 @@ export class Maar {
       totalMs: round(totalMs)
     })
     return report
+  }
+
+  /** A fresh prefix in a temporary BCE; one MAAR-wide lock so two MNs never draw the same prefix. */
+  private async reservePrefix (mnId: string, now: number): Promise<BindingCacheEntry> {
+    return await this.locks.run('\u0000pool', async () => {
+      const allocated = new Set((await this.init.cache.allocations()).keys())
+      const prefix = this.pool.nextFree(allocated)
+      const entry: BindingCacheEntry = {
+        mnId,
+        localPrefixes: [prefix],
+        attached: false,
+        remoteAnchors: [],
+        lastUpdate: { sequence: 0, timestampMs: 0 },
+        sessionSequence: 0,
+        createdAt: now,
+        updatedAt: now
+      }
+      await this.init.cache.commit({ put: [entry], allocate: [{ prefix, mnId }] })
+      return entry
+    })
   }
 
   private async signalPreviousMaars (
