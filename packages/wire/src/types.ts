@@ -86,8 +86,19 @@ export interface HandoffIndicatorOption { type: 'handoff-indicator', value: numb
 export interface AccessTechnologyTypeOption { type: 'access-technology-type', value: number }
 export interface MnLinkLayerIdOption { type: 'mn-link-layer-id', linkLayerId: Uint8Array }
 export interface AddressOption {
-  type: 'link-local-address' | 'previous-maar' | 'serving-maar' | 'dlif-link-local-address'
+  type: 'link-local-address' | 'serving-maar' | 'dlif-link-local-address'
   address: string
+}
+/**
+ * RFC 8885 §4.5 Previous MAAR option: the P-MAAR's global address AND the home network prefix it
+ * anchors (the wire always carries both). The prefix is optional here so that a bare address can
+ * still be sent: it then goes on the wire as ::/0 and ::/0 decodes back to "no prefix".
+ */
+export interface PreviousMaarOption {
+  type: 'previous-maar'
+  address: string
+  prefix?: string
+  prefixLength?: number
 }
 /** RFC 5213 §8.8: 64-bit NTP-like timestamp, 48-bit seconds since 1970 + 16-bit fraction. */
 export interface TimestampOption { type: 'timestamp', seconds: number, fraction: number }
@@ -102,6 +113,7 @@ export type MobilityOption =
   | AccessTechnologyTypeOption
   | MnLinkLayerIdOption
   | AddressOption
+  | PreviousMaarOption
   | TimestampOption
   | DlifLinkLayerAddressOption
   | UnknownOption
@@ -115,6 +127,8 @@ export interface BindingUpdateFlags {
   M: boolean
   R: boolean
   P: boolean
+  /** RFC 8885 §4.1: the PBU comes from a MAAR (IANA BU flag 0x0010). Present only when set. */
+  D?: boolean
 }
 
 /** Binding Acknowledgement flags (RFC 6275 §6.1.8, RFC 5213 §8.2). */
@@ -122,6 +136,8 @@ export interface BindingAckFlags {
   K: boolean
   R: boolean
   P: boolean
+  /** RFC 8885 §4.2: the PBA comes from a MAAR (IANA BA flag 0x02). Present only when set. */
+  D?: boolean
 }
 
 /** Proxy Binding Update: a Binding Update with the P flag (RFC 5213 §8.1). */
