@@ -56,6 +56,13 @@ function lagProbe (): { stop: () => number[] } {
 }
 
 async function runSize (count: number): Promise<Record<string, unknown>> {
+  // Directory log lines, counted by kind; the first few printed.
+  const logged: Record<string, number> = {}
+  const log = (line: string): void => {
+    const kind = line.replace(/ (to|from|by) \S+.*$/, '').replace(/ of \S+ seq.*$/, '')
+    logged[kind] = (logged[kind] ?? 0) + 1
+    if (logged[kind] <= 3) progress(`    [directory] ${line.slice(0, 240)}`)
+  }
   const random = rng(count)
   const operator = await generateKey()
   const trust = TrustStore.fromOperatorKeys([{ domain: 'dmm.example', publicKey: operator.publicKey }])
@@ -68,13 +75,13 @@ async function runSize (count: number): Promise<Record<string, unknown>> {
     const certificate = await issueCertificate(operator, { domain: 'dmm.example', peerId, pools: [pool], notAfter: Date.now() + 86400_000 })
     const earlier = members.slice(-links).map(m => m.node.getMultiaddrs()[0]?.toString() ?? '')
     const node = await createMeshNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: earlier, trust })
-    const directory = new SessionDirectory(node, { privateKey: key, certificate, trust })
+    const directory = new SessionDirectory(node, { privateKey: key, certificate, trust, log })
     await directory.start()
     members.push({ node, directory, peerId, address: `2001:db8:ffff::${i.toString(16)}`, pool })
   }
   const started = performance.now() - t0
   // Wait (bounded) for the routing tables to fill; report how full they got.
-  const want = Math.min(count - 1, 20)
+  const want = Math.min(count - 1, 10)
   const waitEnd = Date.now() + 60_000
   while (Date.now() < waitEnd && members.some(m => tableSize(m.node) < want)) await new Promise(resolve => setTimeout(resolve, 250))
   const tables = summarize(members.map(m => tableSize(m.node)))
@@ -95,7 +102,11 @@ async function runSize (count: number): Promise<Record<string, unknown>> {
       anchors: [{ peerId: by.peerId, address: by.address, multiaddrs: [], prefix: `${hex}:${(r + 1).toString(16)}::/64`, lifetime: 3600 }]
     }
     const t = performance.now()
-    await by.directory.publish(record, [])
+    try {
+      await by.directory.publish(record, [])
+    } catch (err) {
+      progress(`    publish of ${mnId} failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
     publishMs.push(performance.now() - t)
     published.push({ mnId, by, sequence: 1 })
   }
@@ -144,6 +155,7 @@ async function runSize (count: number): Promise<Record<string, unknown>> {
     stockGetMs: summarize(stock),
     stockMisses,
     eventLoopLagMs: lags,
+    directoryLog: logged,
     rssMiB
   }
   process.stdout.write(`N=${count}: lookup ${fmt(figures.lookupMs)}; misses ${fastMisses}; sources ${JSON.stringify(sources)}\n`)

@@ -43,8 +43,10 @@ export interface SessionDirectoryInit {
   trust: TrustStore
   /** Peers asked/written in parallel (default 3). */
   fanout?: number
-  /** Per-peer bound of a direct GET/PUT (default 500 ms). */
+  /** Per-peer bound of a direct GET on the lookup path, dial included (default 500 ms). */
   requestTimeoutMs?: number
+  /** Per-peer bound of a direct PUT; publication is off the critical path (default 5 s). */
+  publishTimeoutMs?: number
   /** Bound of the kad-dht fallback get (default 10 s). */
   dhtTimeoutMs?: number
   /** How long a peer that failed a request is skipped (default 10 s). */
@@ -56,6 +58,7 @@ export class SessionDirectory {
   private readonly services: MeshServices
   private readonly fanout: number
   private readonly requestTimeoutMs: number
+  private readonly publishTimeoutMs: number
   private readonly dhtTimeoutMs: number
   private readonly peerBackoffMs: number
   private readonly log: (line: string) => void
@@ -69,6 +72,7 @@ export class SessionDirectory {
     this.services = meshServices(node)
     this.fanout = Math.max(1, init.fanout ?? 3)
     this.requestTimeoutMs = init.requestTimeoutMs ?? 500
+    this.publishTimeoutMs = init.publishTimeoutMs ?? 5000
     this.dhtTimeoutMs = init.dhtTimeoutMs ?? 10_000
     this.peerBackoffMs = init.peerBackoffMs ?? 10_000
     this.log = init.log ?? (() => {})
@@ -177,8 +181,8 @@ export class SessionDirectory {
     return this.kadIds.closest([...candidates.values()], key, this.fanout)
   }
 
-  private signalFor (outer?: AbortSignal): AbortSignal {
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs)
+  private signalFor (outer?: AbortSignal, ms = this.requestTimeoutMs): AbortSignal {
+    const timeout = AbortSignal.timeout(ms)
     return outer === undefined ? timeout : AbortSignal.any([timeout, outer])
   }
 
@@ -208,7 +212,7 @@ export class SessionDirectory {
 
   private async putTo (peer: PeerId, key: Uint8Array, bytes: Uint8Array): Promise<boolean> {
     try {
-      const answer = await requestRecord(this.node, peer, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, this.init.certificate, bytes), this.signalFor())
+      const answer = await requestRecord(this.node, peer, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, this.init.certificate, bytes), this.signalFor(undefined, this.publishTimeoutMs))
       if (!answer.header.ok) this.log(`record put refused by ${peer.toString()}: ${answer.header.error ?? 'no reason given'}`)
       return answer.header.ok
     } catch (err) {
