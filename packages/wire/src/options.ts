@@ -179,6 +179,8 @@ const mnIdentifier: OptionCodec<MnIdentifierOption> = {
   prepare: o => {
     const subtype = byteField(o.subtype, 'mn-identifier subtype')
     if (typeof o.identifier !== 'string') throw bad('mn-identifier identifier must be a string')
+    // A lone surrogate has no UTF-8 form: TextEncoder would silently send U+FFFD instead.
+    if (/[\uD800-\uDFFF]/u.test(o.identifier)) throw bad('mn-identifier holds a lone surrogate (not encodable as UTF-8)')
     const id = utf8.encode(o.identifier)
     if (id.length > 254) throw bad(`mn-identifier is ${id.length} octets, at most 254 fit`)
     return { dataLength: 1 + id.length, write: (out, at) => { out[at] = subtype; out.set(id, at + 1) } }
