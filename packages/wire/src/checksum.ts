@@ -3,7 +3,7 @@
  * complement sum of the IPv6 pseudo-header (RFC 2460 §8.1, next header 135) and the whole MH.
  */
 import { WireError } from './errors.js'
-import { parseIpv6 } from './ipv6.js'
+import { cachedIpv6 } from './address-cache.js'
 import type { PseudoHeader } from './types.js'
 
 export const IPPROTO_MH = 135
@@ -11,7 +11,7 @@ export const IPPROTO_MH = 135
 /** 16 + 16 address bytes of the pseudo-header, or a BAD_VALUE WireError. */
 export function pseudoAddresses (pseudo: PseudoHeader): { source: Uint8Array, destination: Uint8Array } {
   try {
-    return { source: parseIpv6(pseudo.source), destination: parseIpv6(pseudo.destination) }
+    return { source: cachedIpv6(pseudo.source), destination: cachedIpv6(pseudo.destination) }
   } catch (err) {
     throw new WireError('BAD_VALUE', -1, `pseudo-header address: ${(err as Error).message}`)
   }

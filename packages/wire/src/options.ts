@@ -8,7 +8,8 @@
  */
 import { WireError } from './errors.js'
 import type { OptionOfType } from './find.js'
-import { formatIpv6, parseIpv6 } from './ipv6.js'
+import { cachedIpv6 } from './address-cache.js'
+import { formatIpv6 } from './ipv6.js'
 import { OPTION_TYPE } from './types.js'
 import type {
   AccessTechnologyTypeOption, AddressOption, DlifLinkLayerAddressOption, HandoffIndicatorOption,
@@ -48,7 +49,7 @@ function bad (what: string): WireError {
 
 function address (text: unknown, what: string): Uint8Array {
   try {
-    return parseIpv6(text as string)
+    return cachedIpv6(text as string)
   } catch {
     throw bad(`${what}: not an IPv6 address: ${JSON.stringify(text)}`)
   }
