@@ -100,7 +100,7 @@ for (const count of sizes) {
     mesh = await createLocalMesh({ count, dataDir: dir })
     const startupS = (performance.now() - t) / 1000
     progress(`  up in ${startupS.toFixed(1)} s`)
-    const figures = { ...(await measureMesh(mesh, count)), meshStartupSeconds: Math.round(startupS * 10) / 10, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) }
+    const figures: Record<string, unknown> = { ...(await measureMesh(mesh, count)), meshStartupSeconds: Math.round(startupS * 10) / 10, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) }
     if (count === sizes[0]) Object.assign(figures, await measureFloor(mesh, 200))
     results.push(figures)
     process.stdout.write(`\n${count} MAARs (startup ${figures.meshStartupSeconds} s, RSS ${figures.rssMiB} MiB)\n`)

@@ -152,9 +152,13 @@ export class Maar {
     return await this.init.cache.list()
   }
 
-  /** A timestamp strictly above every one this MAAR issued (RFC 5213 §5.5 needs them to grow). */
-  private timestamp (): number {
-    this.lastTimestamp = Math.max(this.clock(), this.lastTimestamp + 1)
+  /**
+   * A timestamp strictly above every one this MAAR issued and above `after` (the newest one known
+   * for the MN), so that a handover is ordered after the registration it replaces even when two
+   * MAARs' clocks read the same millisecond (RFC 5213 §5.5 orders by timestamp).
+   */
+  private timestamp (after = 0): number {
+    this.lastTimestamp = Math.max(this.clock(), this.lastTimestamp + 1, after + 1)
     return this.lastTimestamp
   }
 
@@ -205,7 +209,7 @@ export class Maar {
     const record: SessionRecord | undefined = found?.record.serving === null ? undefined : found?.record
 
     // Step 4-5: PBU to every P-MAAR in parallel, following referrals from stale records.
-    const timestampMs = this.timestamp()
+    const timestampMs = this.timestamp(Math.max(record?.issuedAt ?? 0, pending.lastUpdate.timestampMs))
     const sequence = Math.max(record?.sequence ?? 0, pending.sessionSequence, pending.lastUpdate.sequence) + 1
     const tSignal = performance.now()
     const signalled = await this.signalPreviousMaars(req, pending, record, { timestampMs, sequence })
@@ -477,7 +481,7 @@ export class Maar {
     const record: SessionRecord = {
       mnId: entry.mnId,
       sequence: entry.sessionSequence,
-      issuedAt: this.clock(),
+      issuedAt: Math.max(this.clock(), entry.lastUpdate.timestampMs), // never before the registration it describes
       serving: this.self(),
       anchors: [
         ...entry.localPrefixes.map(prefix => ({ ...this.self(), prefix, lifetime })),
