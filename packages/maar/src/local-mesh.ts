@@ -61,6 +61,12 @@ export function maarPlan (i: number): { name: string, pool: string, address: str
   return { name: `maar${i}`, pool: `2001:db8:${hex}::/48`, address: `2001:db8:ffff::${hex}` }
 }
 
+/** A multiaddr other MAARs can dial: a listen address ending in /p2p/<peer id>. */
+function dialAddress (m: LocalMaar): string {
+  const addr = m.maar.multiaddrs()[0] ?? ''
+  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${m.maar.peerId}`
+}
+
 export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMesh> {
   if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 0xfffe) throw new RangeError(`count must be 1..65534, got ${opts.count}`)
   const domain = opts.domain ?? 'dmm.example'
@@ -70,13 +76,15 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
   const trust = new TrustStore([{ domain, operatorPublicKey }])
   const network = new MemoryNetwork()
   const maars: Array<LocalMaar | undefined> = []
-  const identities: Array<{ key: PrivateKey, certificate: Uint8Array }> = []
+  const identities: Array<{ key: PrivateKey, certificate: Uint8Array, listen?: string }> = []
 
-  const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[]): Promise<LocalMaar> => {
+  const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[], listen: string): Promise<LocalMaar> => {
     const plan = maarPlan(index + 1)
     const dataDir = join(opts.dataDir, plan.name)
     await mkdir(dataDir, { recursive: true })
-    const node = await createMeshNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, trust })
+    const node = await createMeshNode({ privateKey: key, listen: [listen], bootstrap, trust })
+    const identity = identities[index]
+    if (identity !== undefined) identity.listen = node.getMultiaddrs()[0]?.decapsulateCode(421).toString()
     const cert = await trust.verify(certificate, { peerId: node.peerId.toString() })
     const log = createLogger(plan.name, sink)
     const directory = new SessionDirectory(node, { privateKey: key, certificate, trust, log: line => { sink('debug', `[${plan.name}:directory] ${line}`) } })
@@ -115,8 +123,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
     const earlier = maars.slice(0, i).filter((m): m is LocalMaar => m !== undefined)
     identities[i] = { key, certificate }
     const chosen = fullMesh ? earlier : earlier.slice(-links)
-    const bootstrap = chosen.flatMap(m => m.maar.multiaddrs().slice(0, 1).map(a => a.includes('/p2p/') ? a : `${a}/p2p/${m.maar.peerId}`))
-    await startOne(i, key, certificate, bootstrap)
+    await startOne(i, key, certificate, chosen.map(dialAddress), '/ip4/127.0.0.1/tcp/0')
   }
 
   const stopMaar = async (index: number): Promise<void> => {
@@ -140,8 +147,8 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       if (identity === undefined) throw new Error(`maar${index + 1} was never started`)
       await stopMaar(index)
       const others = maars.filter((m): m is LocalMaar => m !== undefined)
-      const bootstrap = others.flatMap(m => m.maar.multiaddrs().slice(0, 1).map(a => `${a}/p2p/${m.maar.peerId}`))
-      return await startOne(index, identity.key, identity.certificate, bootstrap)
+      // Same port as before, as a MAAR with a configured listen address would have.
+      return await startOne(index, identity.key, identity.certificate, others.map(dialAddress), identity.listen ?? '/ip4/127.0.0.1/tcp/0')
     },
     async stop (): Promise<void> {
       for (let i = maars.length - 1; i >= 0; i--) await stopMaar(i)

@@ -94,7 +94,7 @@ describe('MAAR lifecycle', function () {
     // And it still answers PBUs: mia moves on to maar3, maar1's prefix follows.
     await move(mn, 3)
     const bce = (await m(1).maar.bindings()).find(e => e.mnId === mn)
-    assert.equal(bce?.servingMaar?.address, m(3).address)
+    assert.equal(bce?.servingMaar?.address, m(3).address, lines.slice(-15).join('\n'))
   })
 
   it('refuses PMIP streams from a peer without a certificate of the domain, with a log line', async () => {
