@@ -9,6 +9,7 @@
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { PoolExhaustedError } from '@dmm-mesh/binding-cache'
 import { AttachError } from '@dmm-mesh/maar'
 import type { Maar } from '@dmm-mesh/maar'
 
@@ -69,7 +70,7 @@ export async function startApiServer (maar: Maar, host: string, port: number): P
       if (route === undefined) throw new HttpError(404, `no route ${req.method ?? ''} ${req.url ?? ''} (see dmm --help)`)
       body = await route(req)
     } catch (err) {
-      status = err instanceof HttpError ? err.status : err instanceof AttachError ? 400 : 500
+      status = err instanceof HttpError ? err.status : err instanceof AttachError ? 400 : err instanceof PoolExhaustedError ? 503 : 500
       body = { error: err instanceof Error ? err.message : String(err) }
     }
     res.writeHead(status, { 'content-type': 'application/json' })

@@ -65,11 +65,12 @@ export function buildPbu (u: ProxyUpdate): BindingUpdate {
     ...(u.accessTechnology !== undefined ? [{ type: 'access-technology-type' as const, value: u.accessTechnology }] : []),
     timestampFromMillis(u.timestampMs)
   ]
-  // RFC 5213 §6.9.1.1: A (ack requested) and P (proxy registration) set.
+  // RFC 5213 §6.9.1.1: A (ack requested) and P (proxy registration) set; RFC 8885 §4.1: D set
+  // by a MAAR signalling another MAAR in a distributed mobility domain.
   return {
     kind: 'binding-update',
     sequence: u.sequence & 0xffff,
-    flags: { A: true, H: false, L: false, K: false, M: false, R: false, P: true },
+    flags: { A: true, H: false, L: false, K: false, M: false, R: false, P: true, D: true },
     lifetime: u.lifetime,
     options
   }
@@ -117,7 +118,7 @@ export function buildPba (a: ProxyAck): BindingAck {
     kind: 'binding-ack',
     status: a.status,
     sequence: a.sequence & 0xffff,
-    flags: { K: false, R: false, P: true },
+    flags: { K: false, R: false, P: true, D: true }, // RFC 8885 §4.2
     lifetime: a.lifetime,
     options
   }

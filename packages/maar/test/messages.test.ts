@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import { decodeMobilityMessage, encodeMobilityMessage } from '@dmm-mesh/wire'
+import type { BindingUpdate, MobilityOption } from '@dmm-mesh/wire'
+import { ProxyUpdateError, buildPba, buildPbu, readPba, readPbu } from '../src/messages.js'
+import { DMM_MESH_VENDOR_ID, decodePeerLocator, encodePeerLocator } from '../src/peer-locator.js'
+
+const update = {
+  mnId: 'alice@dmm.example',
+  sequence: 7,
+  lifetime: 3600,
+  timestampMs: 1_763_800_000_123,
+  anchoredPrefixes: ['2001:db8:1::/64', '2001:db8:1:1::/64'],
+  localPrefix: '2001:db8:2::/64',
+  servingAddress: '2001:db8:ffff::2',
+  accessTechnology: 4
+}
+
+function viaWire<T> (m: Parameters<typeof encodeMobilityMessage>[0]): T {
+  const pseudo = { source: '2001:db8:ffff::2', destination: '2001:db8:ffff::1' }
+  return decodeMobilityMessage(encodeMobilityMessage(m, pseudo), { pseudo }) as T
+}
+
+function withoutOption (pbu: BindingUpdate, type: MobilityOption['type']): BindingUpdate {
+  return { ...pbu, options: pbu.options.filter(o => o.type !== type) }
+}
+
+function statusOf (fn: () => unknown): number {
+  try { fn() } catch (err) { if (err instanceof ProxyUpdateError) return err.status; throw err }
+  assert.fail('expected a ProxyUpdateError')
+}
+
+describe('PBU/PBA between MAARs', () => {
+  it('a PBU survives the wire with every field (P, A and RFC 8885 D flags set)', () => {
+    const pbu = viaWire<BindingUpdate>(buildPbu(update))
+    assert.equal(pbu.flags.P, true)
+    assert.equal(pbu.flags.A, true)
+    assert.equal(pbu.flags.D, true)
+    assert.deepEqual(readPbu(pbu), update)
+  })
+
+  it('a PBA with referrals survives the wire', () => {
+    const referrals = [{ peerId: '12D3KooWExample', address: '2001:db8:ffff::3', multiaddrs: ['/ip4/127.0.0.1/tcp/4003'] }]
+    const ack = { status: 0, sequence: 7, lifetime: 3600, mnId: update.mnId, timestampMs: update.timestampMs, anchoredPrefixes: ['2001:db8:1::/64'], referrals }
+    assert.deepEqual(readPba(viaWire(buildPba(ack))), ack)
+  })
+
+  it('refuses PBUs it cannot act on with the RFC status', () => {
+    const pbu = buildPbu(update)
+    assert.equal(statusOf(() => readPbu(withoutOption(pbu, 'mn-identifier'))), 160)
+    assert.equal(statusOf(() => readPbu(withoutOption(pbu, 'timestamp'))), 156)
+    assert.equal(statusOf(() => readPbu(withoutOption(pbu, 'serving-maar'))), 128)
+    assert.equal(statusOf(() => readPbu({ ...pbu, flags: { ...pbu.flags, P: false } })), 128)
+    // A de-registration needs no Serving MAAR option.
+    assert.equal(readPbu(withoutOption({ ...pbu, lifetime: 0 }, 'serving-maar')).lifetime, 0)
+  })
+
+  it('ignores peer locators that are not ours or are malformed, never throwing', () => {
+    const good = encodePeerLocator({ peerId: 'p', address: '2001:db8::1', multiaddrs: [] })
+    assert.deepEqual(decodePeerLocator(good), { peerId: 'p', address: '2001:db8::1', multiaddrs: [] })
+    const vendor = (id: number, sub: number, body: string): MobilityOption => {
+      const data = new Uint8Array(5 + body.length)
+      new DataView(data.buffer).setUint32(0, id)
+      data[4] = sub
+      data.set(new TextEncoder().encode(body), 5)
+      return { type: 'unknown', optionType: 19, data }
+    }
+    assert.equal(decodePeerLocator(vendor(1234, 1, '{"p":"x","a":"y","m":[]}')), undefined, 'other vendor')
+    assert.equal(decodePeerLocator(vendor(DMM_MESH_VENDOR_ID, 2, '{"p":"x","a":"y","m":[]}')), undefined, 'other subtype')
+    assert.equal(decodePeerLocator(vendor(DMM_MESH_VENDOR_ID, 1, '{"p":1}')), undefined, 'bad fields')
+    assert.equal(decodePeerLocator(vendor(DMM_MESH_VENDOR_ID, 1, '{not json')), undefined, 'bad JSON')
+    assert.equal(decodePeerLocator({ type: 'unknown', optionType: 19, data: new Uint8Array(3) }), undefined, 'short')
+  })
+
+  it('keeps a peer locator inside one option by dropping multiaddrs that do not fit', () => {
+    const many = Array.from({ length: 20 }, (_, i) => `/ip4/127.0.0.1/tcp/${4000 + i}/p2p/12D3KooWAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`)
+    const opt = encodePeerLocator({ peerId: 'p', address: '2001:db8::1', multiaddrs: many })
+    assert.ok(opt.type === 'unknown' && opt.data.length <= 255)
+    const back = decodePeerLocator(opt)
+    assert.ok(back !== undefined && back.multiaddrs.length >= 1 && back.multiaddrs.length < many.length)
+  })
+})
