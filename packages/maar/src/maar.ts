@@ -210,7 +210,8 @@ export class Maar {
 
     // Step 4-5: PBU to every P-MAAR in parallel, following referrals from stale records.
     const timestampMs = this.timestamp(Math.max(record?.issuedAt ?? 0, pending.lastUpdate.timestampMs))
-    const sequence = Math.max(record?.sequence ?? 0, pending.sessionSequence, pending.lastUpdate.sequence) + 1
+    // Above a withdrawn record's sequence too, or the new session could never replace it.
+    const sequence = Math.max(found?.record.sequence ?? 0, pending.sessionSequence, pending.lastUpdate.sequence) + 1
     const tSignal = performance.now()
     const signalled = await this.signalPreviousMaars(req, pending, record, { timestampMs, sequence })
     const signallingMs = performance.now() - tSignal

@@ -150,6 +150,14 @@ describe('MAAR mesh (10 MAARs, one process, real libp2p + LevelDB)', function ()
     assert.equal(mesh.network.traceFromCn(mesh.network.mnAddresses(mn)[0] ?? a.localPrefix.replace('/64', '1')).delivered, false)
     const found = await m(1).directory.lookup(mn)
     assert.ok(found === undefined || found.record.serving === null, 'the session record is withdrawn')
+    // The MN comes back later: a new session replaces the withdrawn record and hands over as usual.
+    const again = await move(mn, 8)
+    assert.equal(again.kind, 'first-attach')
+    assert.ok(again.sessionSequence > (found?.record.sequence ?? 0), 'the new session outranks the withdrawn record')
+    const next = await move(mn, 9)
+    assert.equal(next.kind, 'handover')
+    assert.deepEqual(next.peers.map(p => [p.address, p.status]), [[m(8).address, 'ACCEPTED']])
+    await m(9).maar.deregister(mn)
   })
 
   it('a PBU for a prefix the P-MAAR does not anchor is refused with status 155', async () => {
