@@ -5,10 +5,11 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { SessionDirectory, TrustStore, createMeshNode, generateKey, issueCertificate } from '@dmm-mesh/discovery'
-import { PmipTransport, PeerTable, RejectedPeerError, buildPbu, createLogger, createLocalMesh, silentSink } from '../src/index.js'
+import { PMIP_PROTOCOL, PmipTransport, PeerTable, RejectedPeerError, buildPbu, createLogger, createLocalMesh, silentSink } from '../src/index.js'
 import type { LocalMesh, LocalMaar } from '../src/index.js'
 
 const LL = '02:00:00:00:00:02'
@@ -95,6 +96,21 @@ describe('MAAR lifecycle', function () {
     await move(mn, 3)
     const bce = (await m(1).maar.bindings()).find(e => e.mnId === mn)
     assert.equal(bce?.servingMaar?.address, m(3).address, lines.slice(-15).join('\n'))
+  })
+
+  it('drops a malformed mobility message from a domain MAAR with a log line saying what was wrong', async () => {
+    const mn = 'pat@dmm.example'
+    await move(mn, 2)
+    const stream = await m(3).node.dialProtocol(peerIdFromString(m(2).maar.peerId), PMIP_PROTOCOL)
+    const lp = lpStream(stream)
+    await lp.writeV([m(3).certificate, new TextEncoder().encode(JSON.stringify({ address: m(3).address, multiaddrs: [] }))])
+    await lp.read() // maar2's certificate
+    await lp.read() // maar2's hello
+    // A Mobility Header whose header length claims more bytes than were sent.
+    await lp.write(Uint8Array.from([59, 9, 5, 0, 0, 0, 0, 1, 0x80, 0, 0, 0, 0, 0, 0, 0]))
+    await assert.rejects(lp.read(), 'maar2 closes the stream instead of answering')
+    assert.ok(lines.some(l => l.includes('dropped malformed mobility message') && l.includes(m(3).maar.peerId) && /TRUNCATED|BAD_LENGTH/.test(l)), lines.slice(-5).join('\n'))
+    assert.equal((await m(2).maar.bindings()).find(e => e.mnId === mn)?.attached, true, 'binding untouched')
   })
 
   it('refuses PMIP streams from a peer without a certificate of the domain, with a log line', async () => {
