@@ -1,0 +1,316 @@
+#!/bin/sh
+# End-to-end DMM in network namespaces: real `dmm maar` processes (Linux data plane, seg6 tunnels,
+# radvd) on the topology.sh network, the DHT between them, an MN that moves and gets its
+# addresses by SLAAC. Humans run `demo`; test/netns-e2e.test.ts and bench/netns-handover.ts drive
+# the same steps through the other commands, so this script is the one implementation.
+#
+#   e2e.sh demo [ID] [ROUNDS]      up, MN 1 -> 2 -> 3 -> 1 (ROUNDS times), pings, down
+#   e2e.sh up ID [MAARS]           topology + keys, certificates, configs, one dmm maar per MAAR
+#   e2e.sh attach ID TO            move the MN's link to MAAR TO and fire the attach trigger there
+#   e2e.sh handover ID TO DST..    attach, with a steady ping (10 ms) from the CN to each DST
+#   e2e.sh addr ID PREFIX          the MN's SLAAC address in PREFIX and whether it is deprecated
+#   e2e.sh api ID I METHOD PATH [JSON]   call MAAR I's management API (inside its namespace)
+#   e2e.sh down ID                 stop the processes, remove the namespaces and the work folder
+#
+# Machine-readable lines are KEY=VALUE (plan), REPORT=<json> (attach answer), and
+# PING dst=.. sent=.. received=.. lost=.. outageMs=.. (one per DST). Work folder:
+# $DMM_E2E_DIR or /tmp/dmm-e2e-ID (keys, configs, LevelDB, radvd files, daemon logs).
+# Set DMM_E2E_DLIF=1 to run the MAARs with RFC 8885 logical interfaces (dataplane.dlif).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+topo="$here/topology.sh"
+bin="$root/packages/cli/dist/src/bin.js"
+# The pinned Node 24 (libp2p 3 needs >= 22); the system one may be older.
+node="$root/node_modules/.bin/node"
+[ -x "$node" ] || node=node
+MN_ID=mn1@dmm.example
+INTERVAL=0.01   # ping interval (s): the outage is counted in lost pings of 10 ms
+
+cmd=${1:-}
+id=${2:-}
+[ -n "$cmd" ] || { sed -n '2,20p' "$0" >&2; exit 2; }
+if [ "$cmd" = demo ] && [ -z "$id" ]; then id=demo; fi
+[ -n "$id" ] || { echo "e2e.sh $cmd: ID required" >&2; exit 2; }
+case "$id" in *[!a-z0-9]*) echo "ID must be [a-z0-9]" >&2; exit 2;; esac
+dir=${DMM_E2E_DIR:-/tmp/dmm-e2e-$id}
+p="dmm-$id"
+
+say () { echo "$*" >&2; }
+die () { say "e2e.sh: $*"; exit 1; }
+dmm () { "$node" "$bin" "$@"; }
+json_field () { # json_field FIELD: first string value of "FIELD" in a JSON text on stdin
+  sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p" | head -n 1
+}
+maars () { cat "$dir/maars" 2>/dev/null || echo 0; }
+api_port () { echo $((7000 + $1)); }
+
+# api I METHOD PATH [JSON]: the management API listens on loopback inside the MAAR's namespace.
+api () {
+  url="http://127.0.0.1:$(api_port "$1")$3"
+  if command -v curl >/dev/null 2>&1; then
+    ip netns exec "$p-maar$1" curl -sS --fail-with-body -X "$2" -H 'content-type: application/json' ${4:+--data "$4"} "$url"
+  else
+    ip netns exec "$p-maar$1" "$node" --input-type=module -e "
+      const r = await fetch(process.argv[1], { method: process.argv[2], headers: { 'content-type': 'application/json' }, body: process.argv[3] || undefined })
+      process.stdout.write(await r.text()); process.exitCode = r.ok ? 0 : 22" "$url" "$2" "${4:-}"
+  fi
+}
+
+up () {
+  n=$1
+  [ -f "$bin" ] || die "$bin missing: build first (npx tsc -b)"
+  down_quiet
+  mkdir -p "$dir"
+  echo "$n" >"$dir/maars"
+  "$topo" up "$id" "$n" >"$dir/plan"
+  operator=$(dmm keygen --out "$dir/operator.key" | json_field publicKey)
+  i=1
+  while [ "$i" -le "$n" ]; do
+    mkdir -p "$dir/maar$i"
+    dmm keygen --out "$dir/maar$i/identity.key" | json_field peerId >"$dir/maar$i/peer-id"
+    dmm cert --operator-key "$dir/operator.key" --maar-key "$dir/maar$i/identity.key" \
+      --domain dmm.example --pools "2001:db8:$i::/48" --out "$dir/maar$i/maar.cert" >/dev/null
+    i=$((i + 1))
+  done
+  # Everybody bootstraps to maar1 on the backbone; the DHT fills in the rest.
+  [ -n "${DMM_E2E_DLIF:-}" ] && dlif=true || dlif=false
+  boot="/ip6/2001:db8::1/tcp/4001/p2p/$(cat "$dir/maar1/peer-id")"
+  i=1
+  while [ "$i" -le "$n" ]; do
+    [ "$i" -eq 1 ] && b="[]" || b="[\"$boot\"]"
+    cat >"$dir/maar$i/maar.yaml" <<EOF
+name: maar$i
+identity: identity.key
+certificate: maar.cert
+domain: { name: dmm.example, operatorPublicKey: "$operator" }
+listen: [/ip6/2001:db8::$i/tcp/4001]
+bootstrap: $b
+address: 2001:db8:ff::$i
+pools: [2001:db8:$i::/48]
+lifetime: 3600
+dataDir: data
+dataplane: { driver: linux, backboneInterface: bb0, tunnelKind: seg6, radvd: true, dlif: $dlif, runDir: run }
+api: { host: 127.0.0.1, port: $(api_port "$i") }
+EOF
+    start_maar "$i"
+    # maar1 first: the others dial it once at start (no retry), so it must be listening.
+    [ "$i" -eq 1 ] && wait_ready 1
+    i=$((i + 1))
+  done
+  i=2
+  while [ "$i" -le "$n" ]; do wait_ready "$i"; i=$((i + 1)); done
+  cat "$dir/plan"
+  echo "DIR=$dir"; echo "MN_ID=$MN_ID"
+  i=1
+  while [ "$i" -le "$n" ]; do
+    echo "MAAR${i}_API=http://127.0.0.1:$(api_port "$i")"; echo "MAAR${i}_LOG=$dir/maar$i/log"
+    i=$((i + 1))
+  done
+}
+
+start_maar () {
+  ip netns exec "$p-maar$1" "$node" "$bin" maar --config "$dir/maar$1/maar.yaml" \
+    >"$dir/maar$1/stdout" 2>"$dir/maar$1/log" </dev/null &
+  echo $! >"$dir/maar$1/pid"
+}
+
+wait_ready () {
+  t=0
+  until grep -q '"ready":true' "$dir/maar$1/stdout" 2>/dev/null; do
+    kill -0 "$(cat "$dir/maar$1/pid")" 2>/dev/null || die "maar$1 exited before ready: $(tail -n 5 "$dir/maar$1/log")"
+    t=$((t + 1)); [ "$t" -le 300 ] || die "maar$1 not ready after 30 s"
+    sleep 0.1
+  done
+}
+
+# The MAAR the MN's link is on now (0: none yet).
+current () {
+  i=1
+  while [ "$i" -le "$(maars)" ]; do
+    ip -n "$p-maar$i" link show mn0 >/dev/null 2>&1 && { echo "$i"; return; }
+    i=$((i + 1))
+  done
+  echo 0
+}
+
+# attach TO: link move, then the attach trigger (DESIGN.md: there is no link-layer detection).
+# Prints REPORT=<the handover report>, then waits until the other MAARs find the new session
+# in the DHT (publication is off the critical path; a later handover must see it).
+attach () {
+  to=$1
+  from=$(current)
+  "$topo" move "$id" "$to"
+  [ "$from" -ne 0 ] && [ "$from" -ne "$to" ] && api "$from" POST /detach "{\"mnId\":\"$MN_ID\"}" >/dev/null
+  report=$(api "$to" POST /attach "{\"mnId\":\"$MN_ID\",\"accessLink\":\"acc0\",\"linkLayerId\":\"02:00:00:00:00:01\"}") || die "attach at maar$to failed: $report"
+  echo "REPORT=$(echo "$report" | tr -d '\n ')"
+  seq=$(echo "$report" | sed -n 's/.*"sessionSequence": *\([0-9]*\).*/\1/p')
+  deadline=$(($(date +%s) + 20))
+  i=1
+  while [ "$i" -le "$(maars)" ]; do
+    while [ "$i" -ne "$to" ]; do
+      s=$(api "$i" GET "/session?mn=$MN_ID" | tr -d '\n ' | sed -n 's/.*"sequence":\([0-9]*\).*/\1/p')
+      [ -n "$s" ] && [ "$s" -ge "$seq" ] && break
+      [ "$(date +%s)" -lt "$deadline" ] || { say "warning: maar$i does not see session $seq of $MN_ID"; break; }
+      sleep 0.1
+    done
+    i=$((i + 1))
+  done
+}
+
+# Summary of one ping log: sent, received, lost, and the outage = longest run of missing
+# icmp_seq x interval (the handover gap; scattered single losses do not add to it).
+ping_summary () {
+  awk -v dst="$2" -v ms="$(echo "$INTERVAL" | awk '{ print $1 * 1000 }')" '
+    /bytes from/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0; got[s] = 1; if (s > max) max = s } }
+    /packets transmitted/ { sent = $1; recv = $4 }
+    END {
+      run = 0; best = 0
+      for (s = 1; s <= max; s++) { if (got[s]) run = 0; else if (++run > best) best = run }
+      printf "PING dst=%s sent=%d received=%d lost=%d outageMs=%d\n", dst, sent, recv, sent - recv, best * ms
+    }' "$1"
+}
+
+# replies LOG: "<replies so far> <highest icmp_seq replied>"
+replies () {
+  awk '/bytes from/ { n++; for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0; if (s > m) m = s } } END { print n + 0, m + 0 }' "$1"
+}
+
+# handover TO DST..: a steady ping from the CN to every DST, the attach at TO, then wait until
+# every flow answers again (100 replies in a row after the attach) and print the losses.
+handover () {
+  to=$1; shift
+  k=0
+  for d in "$@"; do
+    k=$((k + 1))
+    ip netns exec "$p-cn" ping -6 -n -i "$INTERVAL" -W 1 "$d" >"$dir/ping$k" 2>&1 &
+    echo $! >"$dir/ping$k.pid"
+  done
+  sleep 0.5
+  attach "$to"
+  k=0
+  for d in "$@"; do
+    k=$((k + 1))
+    t=0
+    # Recovered when, over one second, every echo sent got its reply: the replied icmp_seq
+    # advanced by as many as the replies counted (ping prints nothing for a loss).
+    while :; do
+      a=$(replies "$dir/ping$k")
+      sleep 1
+      b=$(replies "$dir/ping$k")
+      [ "$(echo "$a $b" | awk '{ n = $3 - $1; s = $4 - $2; print (s > 10 && n >= s) ? 1 : 0 }')" = 1 ] && break
+      t=$((t + 1)); [ "$t" -le 30 ] || { say "warning: ping to $d did not recover within 30 s"; break; }
+    done
+  done
+  k=0
+  for d in "$@"; do
+    k=$((k + 1))
+    pid=$(cat "$dir/ping$k.pid")
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" || true
+  done
+  k=0
+  for d in "$@"; do
+    k=$((k + 1))
+    ping_summary "$dir/ping$k" "$d"
+  done
+}
+
+# addr PREFIX: the MN's SLAAC address in PREFIX; DEPRECATED=1 when its preferred lifetime is 0.
+addr () {
+  line=$(ip -n "$p-mn" -6 -o addr show dev eth0 scope global to "$1" | head -n 1)
+  [ -n "$line" ] || return 1
+  echo "ADDR=$(echo "$line" | awk '{ print $4 }' | cut -d/ -f1)"
+  case "$line" in *deprecated*) echo "DEPRECATED=1";; *) echo "DEPRECATED=0";; esac
+}
+
+wait_addr () { # wait_addr PREFIX WANT_DEPRECATED: prints the address once SLAAC has it
+  t=0
+  while :; do
+    out=$(addr "$1" || true)
+    case "$out" in *"DEPRECATED=$2"*) echo "$out" | sed -n 's/^ADDR=//p'; return 0;; esac
+    t=$((t + 1)); [ "$t" -le 100 ] || die "MN got no address in $1 (deprecated=$2) within 20 s"
+    sleep 0.2
+  done
+}
+
+down_quiet () {
+  if [ -d "$dir" ]; then
+    for f in "$dir"/maar*/pid; do
+      [ -f "$f" ] || continue
+      pid=$(cat "$f")
+      kill -TERM "$pid" 2>/dev/null || continue
+      t=0
+      while kill -0 "$pid" 2>/dev/null && [ "$t" -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
+      kill -KILL "$pid" 2>/dev/null || true
+      rm -f "$f"
+    done
+  fi
+  "$topo" down "$id"
+}
+
+down () {
+  down_quiet
+  [ -n "${DMM_E2E_KEEP:-}" ] || rm -rf "$dir"
+}
+
+field () { # field NAME REPORT_JSON: a number or string field of a compact JSON report
+  echo "$2" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -n 1
+}
+
+# Last "anchoring for new serving MAAR" programMs of MAAR I's log (the anchor side of a handover).
+anchor_ms () {
+  grep 'anchoring for new serving MAAR' "$dir/maar$1/log" | tail -n 1 | sed -n 's/.*programMs=\([0-9.]*\).*/\1/p'
+}
+
+demo () {
+  rounds=${1:-1}
+  trap 'down' EXIT INT TERM
+  say "== building namespaces and starting 3 dmm maar processes (work folder $dir)"
+  up 3 >/dev/null
+  say "== MN attaches to maar1"
+  r=$(attach 1 | sed -n 's/^REPORT=//p')
+  pref1=$(field localPrefix "$r")
+  a1=$(wait_addr "$pref1" 0)
+  say "   SLAAC $a1 in $pref1 (native at maar1)"
+  ip netns exec "$p-cn" ping -6 -n -c 3 -i 0.2 "$a1" >/dev/null || die "CN cannot reach $a1"
+  say "   CN reaches $a1"
+  addrs=$a1
+  n=0
+  path=""
+  i=0
+  while [ "$i" -lt "$rounds" ]; do path="$path 2 3 1"; i=$((i + 1)); done
+  prev=1
+  for to in $path; do
+    n=$((n + 1))
+    say "== handover $n: maar$prev -> maar$to, steady ping every 10 ms from the CN to:$(printf ' %s' $addrs)"
+    # shellcheck disable=SC2086
+    out=$(handover "$to" $addrs)
+    r=$(echo "$out" | sed -n 's/^REPORT=//p')
+    pref=$(field localPrefix "$r")
+    a=$(wait_addr "$pref" 0)
+    case " $addrs " in *" $a "*) ;; *) addrs="$addrs $a";; esac
+    say "   $(field kind "$r") at maar$to: local $pref ($a), lookup $(field lookupMs "$r") ms, PBU/PBA $(field signallingMs "$r") ms, kernel $(field programMs "$r") ms (serving), $(anchor_ms "$prev") ms (anchor maar$prev), attach->programmed $(field totalMs "$r") ms"
+    echo "$r" | grep -o '"prefix":"[^"]*","anchor":"[^"]*","native":[a-z]*' | sed 's/"prefix":"\([^"]*\)","anchor":"\([^"]*\)","native":\(.*\)/   prefix \1 anchored at \2 (native \3)/' >&2
+    echo "$out" | sed -n 's/^PING /   ping /p' >&2
+    echo "$out" | sed -n "s/^PING /RESULT handover=$n from=$prev to=$to kind=$(field kind "$r") programMs=$(field programMs "$r") anchorProgramMs=$(anchor_ms "$prev") signallingMs=$(field signallingMs "$r") lookupMs=$(field lookupMs "$r") totalMs=$(field totalMs "$r") /p"
+    for x in $addrs; do
+      ip netns exec "$p-cn" ping -6 -n -c 1 -W 2 "$x" >/dev/null || die "CN cannot reach $x after the handover"
+    done
+    say "   CN reaches every address:$(printf ' %s' $addrs)"
+    prev=$to
+  done
+  say "== done; tearing down"
+}
+
+case "$cmd" in
+  demo) demo "${3:-1}";;
+  up) up "${3:-3}";;
+  attach) attach "${3:?attach ID TO}";;
+  handover) shift 2; handover "$@";;
+  addr) addr "${3:?addr ID PREFIX}";;
+  api) api "${3:?api ID I METHOD PATH}" "${4:?METHOD}" "${5:?PATH}" "${6:-}"; echo;;
+  down) down;;
+  *) echo "unknown command $cmd" >&2; exit 2;;
+esac
