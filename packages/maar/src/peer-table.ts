@@ -23,13 +23,4 @@ export class PeerTable {
   get (peerId: string): KnownMaar | undefined {
     return this.byPeer.get(peerId)
   }
-
-  byAddress (address: string): KnownMaar | undefined {
-    for (const m of this.byPeer.values()) if (m.address === address) return m
-    return undefined
-  }
-
-  list (): KnownMaar[] {
-    return [...this.byPeer.values()]
-  }
 }
