@@ -19,9 +19,9 @@ export interface ProxyUpdate {
   timestampMs: number
   /** Prefixes anchored at the receiver; empty means "every prefix you anchor for this MN". */
   anchoredPrefixes: string[]
-  /** The serving MAAR's own prefix for the MN (RFC 8885 §4.2 Local Prefix). */
+  /** The serving MAAR's own prefix for the MN (RFC 8885 §4.4 Local Prefix). */
   localPrefix?: string
-  /** The serving MAAR's tunnel address (RFC 8885 §4.4 Serving MAAR); absent on de-registration. */
+  /** The serving MAAR's tunnel address (RFC 8885 §4.6 Serving MAAR); absent on de-registration. */
   servingAddress?: string
   accessTechnology?: number
 }
@@ -33,7 +33,7 @@ export interface ProxyAck {
   lifetime: number
   mnId: string
   timestampMs?: number
-  /** Prefixes the P-MAAR now tunnels to the sender (RFC 8885 §4.1 Anchored Prefix). */
+  /** Prefixes the P-MAAR now tunnels to the sender (RFC 8885 §4.3 Anchored Prefix). */
   anchoredPrefixes: string[]
   /**
    * MAARs the P-MAAR knows to hold state of this MN that the sender may not know of: the serving
@@ -89,7 +89,7 @@ export function readPbu (m: BindingUpdate): ProxyUpdate {
   if (ts === undefined) throw new ProxyUpdateError(BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, 'missing Timestamp option')
   const serving = findOption(m, 'serving-maar')
   if (m.lifetime > 0 && serving === undefined) {
-    throw new ProxyUpdateError(BINDING_ACK_STATUS.REASON_UNSPECIFIED, 'missing Serving MAAR option (RFC 8885 §4.4) in a registration')
+    throw new ProxyUpdateError(BINDING_ACK_STATUS.REASON_UNSPECIFIED, 'missing Serving MAAR option (RFC 8885 §4.6) in a registration')
   }
   const local = findOption(m, 'local-prefix')
   const att = findOption(m, 'access-technology-type')
@@ -109,7 +109,7 @@ export function buildPba (a: ProxyAck): BindingAck {
   const options: MobilityOption[] = [
     { type: 'mn-identifier', subtype: MN_ID_SUBTYPE_NAI, identifier: a.mnId },
     ...prefixOptions('anchored-prefix', a.anchoredPrefixes),
-    // RFC 8885 §4.3 Previous MAAR option, one per referral, each followed by its locator.
+    // RFC 8885 §4.5 Previous MAAR option, one per referral, each followed by its locator.
     ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodePeerLocator(r)]),
     // RFC 5213 §5.3.6: the PBA echoes the timestamp of the PBU.
     ...(a.timestampMs !== undefined ? [timestampFromMillis(a.timestampMs)] : [])
