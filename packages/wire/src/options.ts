@@ -278,9 +278,15 @@ const BY_CODE = new Map<number, OptionCodec<MobilityOption>>(
   Object.values(CODECS).map(c => [c.code, c as unknown as OptionCodec<MobilityOption>])
 )
 
-/** Alignment requirement of an interpreted option type, undefined for none or unknown types. */
+/**
+ * Alignment of option types this codec carries as raw bytes but whose RFC sets a rule:
+ * the Vendor-Specific Mobility Option (type 19) is aligned 4n+2 (RFC 5094 §3).
+ */
+const RAW_ALIGNMENT = new Map<number, Alignment>([[19, { x: 4, y: 2 }]])
+
+/** Alignment requirement of an option type, undefined for none or unknown types. */
 export function optionAlignment (optionType: number): Alignment | undefined {
-  return BY_CODE.get(optionType)?.align
+  return BY_CODE.get(optionType)?.align ?? RAW_ALIGNMENT.get(optionType)
 }
 
 /** Validates one option object and returns how to write it; throws WireError BAD_VALUE. */
@@ -293,7 +299,7 @@ export function prepareOption (o: MobilityOption): PreparedOption {
     if (optionType === OPTION_TYPE.PAD1 || optionType === OPTION_TYPE.PADN) throw bad('padding options are inserted by the encoder, not given')
     if (BY_CODE.has(optionType)) throw bad(`option type ${optionType} is interpreted: give it in its typed form`)
     const data = bytesField(o.data, 255, `unknown option ${optionType} data`)
-    return { optionType, align: undefined, dataLength: data.length, write: (out, at) => { out.set(data, at) } }
+    return { optionType, align: RAW_ALIGNMENT.get(optionType), dataLength: data.length, write: (out, at) => { out.set(data, at) } }
   }
   const codec = (CODECS as unknown as Record<string, OptionCodec<MobilityOption> | undefined>)[o.type]
   if (codec === undefined) throw bad(`unknown option kind ${JSON.stringify((o as { type: unknown }).type)}`)

@@ -133,8 +133,8 @@ export const VALID: ValidVector[] = [
     message: pbu([{ type: 'dlif-link-layer-address', linkLayerAddress: hex('020000000002') }])
   },
   {
-    name: 'unknown option (vendor-specific 19) kept byte for byte, no alignment',
-    hex: `${PBU_HEAD('02')} 1305 00007ed9 01 | 0103 000000`,
+    name: 'vendor-specific option 19 kept byte for byte, aligned 4n+2 after PadN(0) (RFC 5094 §3)',
+    hex: `${PBU_HEAD('02')} 0100 | 1305 00007ed9 01 | 0101 00`,
     message: pbu([{ type: 'unknown', optionType: 19, data: hex('00007ed901') }])
   },
   {
