@@ -5,76 +5,17 @@
  * radvd RAs (preferred / deprecated), and tcpdump on the backbone for the tunnel path.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LinuxDataPlane, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
 import type { DataPlaneState } from '@dmm-mesh/dataplane'
-import { createTopology, inNetns, netnsSupport, run } from './netns-topology.js'
+import { createTopology, eventually, inNetns, netnsSupport, pingOnce, reachable, run, slaac, tunnelCapture } from './netns-topology.js'
 import type { NetnsTopology } from './netns-topology.js'
 
 const MN = 'mn@dmm.example'
 const PREF1 = '2001:db8:1:1::/64'
 const PREF2 = '2001:db8:2:1::/64'
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-/** Retries until `check` passes; the bound only keeps a broken setup from hanging the suite. */
-async function eventually<T> (what: string, check: () => Promise<T | undefined>, tries = 40): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await check()
-    if (v !== undefined) return v
-    await sleep(250)
-  }
-  throw new Error(`never happened: ${what}`)
-}
-
-interface MnAddr { local: string, preferred_life_time: number }
-
-async function mnAddrs (topo: NetnsTopology): Promise<MnAddr[]> {
-  const r = await inNetns(topo.mn.netns, ['ip', '-j', '-6', 'addr', 'show', 'dev', topo.mn.ifname])
-  const links = JSON.parse(r.stdout) as Array<{ addr_info: Array<MnAddr & { scope: string }> }>
-  return (links[0]?.addr_info ?? []).filter(a => a.scope === 'global')
-}
-
-/** The MN's SLAAC address in `prefix` once its RA arrived, with its preferred lifetime. */
-async function slaac (topo: NetnsTopology, prefix: string, preferred: boolean): Promise<string> {
-  const head = prefix.replace(/::\/64$/, ':')
-  return await eventually(`MN address in ${prefix} (${preferred ? 'preferred' : 'deprecated'})`, async () => {
-    const a = (await mnAddrs(topo)).find(a => a.local.startsWith(head) && (a.preferred_life_time > 0) === preferred)
-    return a?.local
-  })
-}
-
-async function pingOnce (netns: string, dst: string, src?: string): Promise<boolean> {
-  const r = await inNetns(netns, ['ping', '-6', '-n', '-c', '1', '-W', '1', ...(src !== undefined ? ['-I', src] : []), dst])
-  return r.code === 0
-}
-
-async function reachable (netns: string, dst: string, src?: string): Promise<true> {
-  return await eventually(`ping ${dst} from ${netns}${src !== undefined ? ` (source ${src})` : ''}`, async () => (await pingOnce(netns, dst, src)) ? true : undefined, 30)
-}
-
-/** Captures outer-next-header-41 packets (RFC 5213 IPv6-in-IPv6) on a namespace's backbone while `during` runs. */
-async function tunnelCapture (netns: string, during: () => Promise<void>): Promise<string> {
-  const child = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-l', '-n', '-i', 'bb0', 'ip6 proto 41'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => { if (d.toString().includes('listening on')) resolve() })
-    child.on('close', code => reject(new Error(`tcpdump exited ${code}`)))
-  })
-  try {
-    await during()
-    await sleep(200)
-  } finally {
-    const closed = new Promise(resolve => child.on('close', resolve))
-    child.kill('SIGINT')
-    await closed
-  }
-  return out
-}
 
 describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
   this.timeout(120_000)
