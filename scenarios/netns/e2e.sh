@@ -259,10 +259,13 @@ field () { # field NAME REPORT_JSON: a number or string field of a compact JSON 
   echo "$2" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -n 1
 }
 
-# Last "anchoring for new serving MAAR" programMs of MAAR I's log (the anchor side of a handover).
+# anchor_ms I SKIP: programMs of MAAR I's "anchoring for new serving MAAR" log lines after the
+# first SKIP ones (the anchor side of a handover; SKIP = anchor_lines before it).
+anchor_lines () { grep -c 'anchoring for new serving MAAR' "$dir/maar$1/log" || true; }
 anchor_ms () {
-  grep 'anchoring for new serving MAAR' "$dir/maar$1/log" | tail -n 1 | sed -n 's/.*programMs=\([0-9.]*\).*/\1/p'
+  grep 'anchoring for new serving MAAR' "$dir/maar$1/log" | tail -n "+$(($2 + 1))" | sed -n 's/.*programMs=\([0-9.]*\).*/\1/p' | paste -sd, -
 }
+r1 () { awk -v v="$1" 'BEGIN { printf "%.1f", v }'; } # one decimal for people
 
 demo () {
   rounds=${1:-1}
@@ -285,16 +288,27 @@ demo () {
   for to in $path; do
     n=$((n + 1))
     say "== handover $n: maar$prev -> maar$to, steady ping every 10 ms from the CN to:$(printf ' %s' $addrs)"
+    before=""
+    for i in 1 2 3; do before="$before $(anchor_lines "$i")"; done
     # shellcheck disable=SC2086
     out=$(handover "$to" $addrs)
+    anchors=""
+    i=0
+    for b in $before; do
+      i=$((i + 1))
+      ms=$(anchor_ms "$i" "$b")
+      [ -n "$ms" ] && anchors="$anchors${anchors:+,}$ms"
+      [ -n "$ms" ] && shown="${shown:-}maar$i $ms ms "
+    done
     r=$(echo "$out" | sed -n 's/^REPORT=//p')
     pref=$(field localPrefix "$r")
     a=$(wait_addr "$pref" 0)
     case " $addrs " in *" $a "*) ;; *) addrs="$addrs $a";; esac
-    say "   $(field kind "$r") at maar$to: local $pref ($a), lookup $(field lookupMs "$r") ms, PBU/PBA $(field signallingMs "$r") ms, kernel $(field programMs "$r") ms (serving), $(anchor_ms "$prev") ms (anchor maar$prev), attach->programmed $(field totalMs "$r") ms"
+    say "   $(field kind "$r") at maar$to: local $pref ($a); lookup $(r1 "$(field lookupMs "$r")") ms, PBU/PBA $(r1 "$(field signallingMs "$r")") ms, attach->programmed $(r1 "$(field totalMs "$r")") ms; kernel programming: serving $(r1 "$(field programMs "$r")") ms, anchors ${shown:-none}"
+    shown=""
     echo "$r" | grep -o '"prefix":"[^"]*","anchor":"[^"]*","native":[a-z]*' | sed 's/"prefix":"\([^"]*\)","anchor":"\([^"]*\)","native":\(.*\)/   prefix \1 anchored at \2 (native \3)/' >&2
     echo "$out" | sed -n 's/^PING /   ping /p' >&2
-    echo "$out" | sed -n "s/^PING /RESULT handover=$n from=$prev to=$to kind=$(field kind "$r") programMs=$(field programMs "$r") anchorProgramMs=$(anchor_ms "$prev") signallingMs=$(field signallingMs "$r") lookupMs=$(field lookupMs "$r") totalMs=$(field totalMs "$r") /p"
+    echo "$out" | sed -n "s/^PING /RESULT handover=$n from=$prev to=$to kind=$(field kind "$r") programMs=$(field programMs "$r") anchorProgramMs=${anchors:-none} signallingMs=$(field signallingMs "$r") lookupMs=$(field lookupMs "$r") totalMs=$(field totalMs "$r") /p"
     for x in $addrs; do
       ip netns exec "$p-cn" ping -6 -n -c 1 -W 2 "$x" >/dev/null || die "CN cannot reach $x after the handover"
     done
