@@ -269,7 +269,8 @@ r1 () { awk -v v="$1" 'BEGIN { printf "%.1f", v }'; } # one decimal for people
 
 demo () {
   rounds=${1:-1}
-  trap 'down' EXIT INT TERM
+  trap 'down' EXIT
+  trap 'exit 130' INT TERM
   say "== building namespaces and starting 3 dmm maar processes (work folder $dir)"
   up 3 >/dev/null
   say "== MN attaches to maar1"
@@ -313,6 +314,10 @@ demo () {
       ip netns exec "$p-cn" ping -6 -n -c 1 -W 2 "$x" >/dev/null || die "CN cannot reach $x after the handover"
     done
     say "   CN reaches every address:$(printf ' %s' $addrs)"
+    for x in $addrs; do
+      ip netns exec "$p-mn" ping -6 -n -c 1 -W 2 -I "$x" "$(sed -n 's/^CN_ADDR=//p' "$dir/plan")" >/dev/null || die "MN cannot reach the CN from $x"
+    done
+    say "   MN reaches the CN from every address (uplink of old ones through their anchors)"
     prev=$to
   done
   say "== done; tearing down"
