@@ -72,7 +72,7 @@ async function runSize (count: number): Promise<Record<string, unknown>> {
     const key = await generateKey()
     const peerId = peerIdFromPrivateKey(key).toString()
     const pool = `2001:db8:${i.toString(16)}::/48`
-    const certificate = await issueCertificate(operator, { domain: 'dmm.example', peerId, pools: [pool], notAfter: Date.now() + 86400_000 })
+    const certificate = await issueCertificate(operator, { domain: 'dmm.example', peerId, pools: [pool], addresses: [`2001:db8:ffff::${i.toString(16)}`], notAfter: Date.now() + 86400_000 })
     const earlier = members.slice(-links).map(m => m.node.getMultiaddrs()[0]?.toString() ?? '')
     const node = await createMeshNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: earlier, trust })
     const directory = new SessionDirectory(node, { privateKey: key, certificate, trust, log })

@@ -78,7 +78,7 @@ describe('dmm maar as separate OS processes', function () {
     for (let i = 1; i <= 3; i++) {
       assert.equal((await dmm(['keygen', '--out', join(dir, `maar${i}.key`)])).code, 0)
       const cert = await dmm(['cert', '--operator-key', join(dir, 'operator.key'), '--maar-key', join(dir, `maar${i}.key`),
-        '--domain', 'dmm.example', '--pools', `2001:db8:${i}::/48`, '--out', join(dir, `maar${i}.cert`)])
+        '--domain', 'dmm.example', '--pools', `2001:db8:${i}::/48`, '--address', `2001:db8:ffff::${i}`, '--out', join(dir, `maar${i}.cert`)])
       assert.equal(cert.code, 0, cert.stderr)
     }
     for (let i = 1; i <= 3; i++) {

@@ -71,7 +71,7 @@ up () {
     mkdir -p "$dir/maar$i"
     dmm keygen --out "$dir/maar$i/identity.key" | json_field peerId >"$dir/maar$i/peer-id"
     dmm cert --operator-key "$dir/operator.key" --maar-key "$dir/maar$i/identity.key" \
-      --domain dmm.example --pools "2001:db8:$i::/48" --out "$dir/maar$i/maar.cert" >/dev/null
+      --domain dmm.example --pools "2001:db8:$i::/48" --address "2001:db8:ff::$i" --out "$dir/maar$i/maar.cert" >/dev/null
     i=$((i + 1))
   done
   # Everybody bootstraps to maar1 on the backbone; the DHT fills in the rest.

@@ -14,8 +14,10 @@ Usage:
   dmm keygen --out FILE
         Writes a new Ed25519 key (MAAR identity or domain operator key); prints its peer id
         and its public key (base64) for the domain.operatorPublicKey field of configs.
-  dmm cert --operator-key FILE (--maar-key FILE | --peer-id ID) --domain NAME --pools P[,P..] [--days N] --out FILE
-        Signs a certificate: the MAAR with that peer id belongs to the domain and owns those pools.
+  dmm cert --operator-key FILE (--maar-key FILE | --peer-id ID) --domain NAME --pools P[,P..]
+           --address A[,A..] [--days N] --out FILE
+        Signs a certificate: the MAAR with that peer id belongs to the domain, owns those pools
+        and has those tunnel addresses (the config's address must be one of them).
   dmm attach --api URL --mn ID --link NAME --lladdr MAC [--att N]
   dmm detach --api URL --mn ID
   dmm deregister --api URL --mn ID
@@ -30,7 +32,7 @@ Options:
 Examples:
   dmm quickstart --maars 6 --path 1,2,3,4,5,6,1
   dmm keygen --out operator.key && dmm keygen --out maar1.key
-  dmm cert --operator-key operator.key --maar-key maar1.key --domain dmm.example --pools 2001:db8:1::/48 --out maar1.cert
+  dmm cert --operator-key operator.key --maar-key maar1.key --domain dmm.example --pools 2001:db8:1::/48 --address 2001:db8:ffff::1 --out maar1.cert
   dmm attach --api http://127.0.0.1:7001 --mn alice@dmm.example --link access0 --lladdr 02:00:00:00:00:01
 `
 
@@ -46,6 +48,7 @@ const OPTIONS = {
   'peer-id': { type: 'string' },
   domain: { type: 'string' },
   pools: { type: 'string' },
+  address: { type: 'string' },
   days: { type: 'string' },
   api: { type: 'string' },
   mn: { type: 'string' },
@@ -110,6 +113,7 @@ export async function main (argv: string[]): Promise<number> {
         ...(v['peer-id'] !== undefined ? { peerId: v['peer-id'] } : {}),
         domain: need(v.domain, 'domain'),
         pools: need(v.pools, 'pools').split(',').map(s => s.trim()).filter(s => s !== ''),
+        addresses: need(v.address, 'address').split(',').map(s => s.trim()).filter(s => s !== ''),
         days: Number(v.days ?? '365'),
         out: need(v.out, 'out')
       }))

@@ -9,15 +9,16 @@ import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf, publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { parsePrefix, prefixContains } from '@dmm-mesh/wire'
+import { canonicalIpv6, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import type { PrivateKey, PublicKey, Record as EnvelopeRecord } from '@libp2p/interface'
-import { bytesEqual, fromBase64, isCanonicalPrefix, parseStrictJson, toBase64 } from './util.js'
+import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, parseStrictJson, toBase64 } from './util.js'
 
 /** Envelope domain separation string and payload type of a certificate. */
 const CERT_DOMAIN = 'dmm-mesh/maar-certificate'
 const CERT_CODEC = new TextEncoder().encode('/dmm/cert/1')
 export const MAX_CERTIFICATE_BYTES = 2048
 const MAX_POOLS = 16
+const MAX_ADDRESSES = 4
 const MAX_DOMAIN_LENGTH = 253
 
 export async function generateKey (): Promise<PrivateKey> {
@@ -72,6 +73,8 @@ export interface MaarCertificate {
   domain: string
   peerId: string
   pools: string[]
+  /** The MAAR's tunnel addresses: the only addresses it may give as its own in hellos, PBUs and records. */
+  addresses: string[]
   notBefore: number
   notAfter: number
   /** Operator public key, base64 protobuf. */
@@ -99,8 +102,8 @@ class CertificatePayload implements EnvelopeRecord {
 }
 
 /** Signs a certificate with the operator key; returns the envelope bytes. */
-export async function issueCertificate (operatorKey: PrivateKey, c: { domain: string, peerId: string, pools: string[], notBefore?: number, notAfter: number }): Promise<Uint8Array> {
-  const body: CertificateBody = { domain: c.domain, peerId: c.peerId, pools: c.pools, notBefore: c.notBefore ?? Date.now(), notAfter: c.notAfter }
+export async function issueCertificate (operatorKey: PrivateKey, c: { domain: string, peerId: string, pools: string[], addresses: string[], notBefore?: number, notAfter: number }): Promise<Uint8Array> {
+  const body: CertificateBody = { domain: c.domain, peerId: c.peerId, pools: c.pools, addresses: c.addresses, notBefore: c.notBefore ?? Date.now(), notAfter: c.notAfter }
   checkBody(body) // never sign what verify() would refuse
   const envelope = await RecordEnvelope.seal(new CertificatePayload(body), operatorKey)
   return envelope.marshal()
@@ -113,6 +116,8 @@ function checkBody (b: CertificateBody): void {
   try { peerIdFromString(b.peerId) } catch { bad(`peerId ${JSON.stringify(b.peerId).slice(0, 80)} is not a peer id`) }
   if (!Array.isArray(b.pools) || b.pools.length === 0 || b.pools.length > MAX_POOLS) bad(`pools must list 1..${MAX_POOLS} prefixes`)
   for (const p of b.pools) if (!isCanonicalPrefix(p)) bad(`pool ${JSON.stringify(p).slice(0, 60)} is not a canonical IPv6 prefix`)
+  if (!Array.isArray(b.addresses) || b.addresses.length === 0 || b.addresses.length > MAX_ADDRESSES) bad(`addresses must list 1..${MAX_ADDRESSES} tunnel addresses`)
+  for (const a of b.addresses) if (!isCanonicalAddress(a)) bad(`address ${JSON.stringify(a).slice(0, 60)} is not a canonical IPv6 address`)
   if (!Number.isSafeInteger(b.notBefore) || b.notBefore < 0) bad('notBefore must be a time in ms')
   if (!Number.isSafeInteger(b.notAfter) || b.notAfter <= b.notBefore) bad('notAfter must be a time in ms after notBefore')
 }
@@ -186,7 +191,16 @@ export class TrustStore {
     if (now < cert.notBefore) throw new CertificateError('not-yet-valid', `valid from ${new Date(cert.notBefore).toISOString()}`)
     if (now > cert.notAfter) throw new CertificateError('expired', `expired at ${new Date(cert.notAfter).toISOString()}`)
     if (opts.peerId !== undefined && opts.peerId !== cert.peerId) throw new CertificateError('peer-mismatch', `issued to ${cert.peerId}, presented by ${opts.peerId}`)
-    return { ...cert, pools: [...cert.pools] }
+    return { ...cert, pools: [...cert.pools], addresses: [...cert.addresses] }
+  }
+
+  /** True when the certificate names `address` (any IPv6 text) as one of the MAAR's tunnel addresses. */
+  certifiesAddress (cert: MaarCertificate, address: string): boolean {
+    try {
+      return cert.addresses.includes(canonicalIpv6(address))
+    } catch {
+      return false
+    }
   }
 
   /** True when every prefix lies inside the certificate's pools. */
@@ -214,16 +228,16 @@ export class TrustStore {
     if (!(await envelope.validate(CERT_DOMAIN))) throw new CertificateError('bad-signature', 'operator signature does not verify')
     let body: Record<string, unknown>
     try {
-      body = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload), ['domain', 'peerId', 'pools', 'notBefore', 'notAfter'])
+      body = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload), ['domain', 'peerId', 'pools', 'addresses', 'notBefore', 'notAfter'])
     } catch (err) {
       throw new CertificateError('malformed', (err as Error).message)
     }
     checkBody(body as unknown as CertificateBody)
-    const { domain, peerId, pools, notBefore, notAfter } = body as unknown as CertificateBody
+    const { domain, peerId, pools, addresses, notBefore, notAfter } = body as unknown as CertificateBody
     const operator = toBase64(publicKeyToProtobuf(envelope.publicKey))
     const keys = this.operators.get(domain)
     if (keys === undefined) throw new CertificateError('unknown-domain', `domain ${JSON.stringify(domain)} is not trusted here`)
     if (!keys.has(operator)) throw new CertificateError('unknown-operator', `signed by a key that is not an operator of ${domain}`)
-    return { domain, peerId, pools, notBefore, notAfter, operator }
+    return { domain, peerId, pools, addresses, notBefore, notAfter, operator }
   }
 }

@@ -42,7 +42,7 @@ export const LIMITS = {
 
 export type RecordErrorReason =
   'oversize' | 'malformed' | 'bad-signature' | 'bad-certificate' | 'signer-not-in-domain' | 'signer-not-serving' |
-  'anchor-without-certificate' | 'anchor-outside-pools' | 'wrong-key' | 'stale'
+  'anchor-without-certificate' | 'anchor-outside-pools' | 'address-not-certified' | 'wrong-key' | 'stale'
 
 export class RecordError extends Error {
   constructor (readonly reason: RecordErrorReason, detail: string) {
@@ -126,10 +126,16 @@ export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, o
   if (record.serving !== null && record.serving.peerId !== signer) {
     throw new RecordError('signer-not-serving', `signed by ${signer} but names ${record.serving.peerId} as serving MAAR`)
   }
+  const serving = record.serving
+  if (serving !== null && !certs.some(c => c.peerId === signer && trust.certifiesAddress(c, serving.address))) {
+    throw new RecordError('address-not-certified', `serving address ${serving.address} is not a certified tunnel address of ${signer}`)
+  }
   for (const a of record.anchors) {
     const own = certs.filter(c => c.peerId === a.peerId)
     if (own.length === 0) throw new RecordError('anchor-without-certificate', `anchor ${a.peerId} of ${a.prefix} has no valid certificate in the record`)
     if (!own.some(c => trust.covers(c, [a.prefix]))) throw new RecordError('anchor-outside-pools', `${a.prefix} is not in the pools of ${a.peerId}`)
+    // A tunnel towards a forged address would steal the prefix's traffic.
+    if (!own.some(c => trust.certifiesAddress(c, a.address))) throw new RecordError('address-not-certified', `anchor address ${a.address} of ${a.prefix} is not a certified tunnel address of ${a.peerId}`)
   }
   return { record, signer }
 }

@@ -29,8 +29,8 @@ describe('domain: keys, certificates and the trust store', () => {
   })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  const issue = async (over: Partial<{ domain: string, peerId: string, pools: string[], notBefore: number, notAfter: number }> = {}, key = operator): Promise<Uint8Array> =>
-    await issueCertificate(key, { domain: 'dmm.example', peerId, pools: ['2001:db8:1::/48'], notAfter: Date.now() + DAY, ...over })
+  const issue = async (over: Partial<{ domain: string, peerId: string, pools: string[], addresses: string[], notBefore: number, notAfter: number }> = {}, key = operator): Promise<Uint8Array> =>
+    await issueCertificate(key, { domain: 'dmm.example', peerId, pools: ['2001:db8:1::/48'], addresses: ['2001:db8:ffff::1'], notAfter: Date.now() + DAY, ...over })
 
   const rejects = async (p: Promise<unknown>, reason: string): Promise<void> => {
     await assert.rejects(p, (err: unknown) => {
@@ -112,7 +112,18 @@ describe('domain: keys, certificates and the trust store', () => {
     await rejects(trust.verify(await sealBody([1, 2])), 'malformed')
   })
 
+  it('binds the MAAR\'s tunnel addresses: certifiesAddress() accepts only those', async () => {
+    const cert = await trust.verify(await issue({ addresses: ['2001:db8:ffff::1', '2001:db8:fffe::1'] }))
+    assert.deepEqual(cert.addresses, ['2001:db8:ffff::1', '2001:db8:fffe::1'])
+    assert.equal(trust.certifiesAddress(cert, '2001:db8:ffff::1'), true)
+    assert.equal(trust.certifiesAddress(cert, '2001:DB8:FFFF:0::1'), true, 'any text form of the address')
+    assert.equal(trust.certifiesAddress(cert, '2001:db8:ffff::2'), false)
+    assert.equal(trust.certifiesAddress(cert, 'not an address'), false)
+  })
+
   it('refuses to issue what it would not verify', async () => {
+    await rejects(issue({ addresses: [] }), 'malformed')
+    await rejects(issue({ addresses: ['2001:DB8::1'] }), 'malformed')
     await rejects(issue({ pools: ['2001:DB8:1::/48'] }), 'malformed')
     await rejects(issue({ notAfter: Date.now() - DAY, notBefore: Date.now() }), 'malformed')
   })

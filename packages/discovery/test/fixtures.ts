@@ -20,7 +20,7 @@ export async function makeMaar (operator: PrivateKey, i: number, domain = 'dmm.e
   const peerId = peerIdFromPrivateKey(key).toString()
   const pool = `2001:db8:${i.toString(16)}::/48`
   const address = `2001:db8:ffff::${i.toString(16)}`
-  const certificate = await issueCertificate(operator, { domain, peerId, pools: [pool], notAfter: Date.now() + 86400_000 })
+  const certificate = await issueCertificate(operator, { domain, peerId, pools: [pool], addresses: [address], notAfter: Date.now() + 86400_000 })
   return { key, peerId, pool, address, certificate, ref: { peerId, address, multiaddrs: [] } }
 }
 

@@ -181,7 +181,7 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     const rogueOperator = await generateKey()
     const rogueKey = await generateKey()
     const rogueId = (await import('@libp2p/peer-id')).peerIdFromPrivateKey(rogueKey).toString()
-    const rogueCert = await issueCertificate(rogueOperator, { domain: 'dmm.example', peerId: rogueId, pools: ['2001:db8:66::/48'], notAfter: Date.now() + 86400_000 })
+    const rogueCert = await issueCertificate(rogueOperator, { domain: 'dmm.example', peerId: rogueId, pools: ['2001:db8:66::/48'], addresses: ['2001:db8:ffff::66'], notAfter: Date.now() + 86400_000 })
     const rogueTrust = TrustStore.fromOperatorKeys([{ domain: 'dmm.example', publicKey: rogueOperator.publicKey }])
     const rogue = await createMeshNode({ privateKey: rogueKey, listen: ['/ip4/127.0.0.1/tcp/0'], trust: rogueTrust, bootstrap: [at(0).node.getMultiaddrs()[0]?.toString() ?? ''] })
     try {

@@ -70,14 +70,14 @@ describe('session records', () => {
     const record = sessionAt(MN, 1, m(1))
     await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, []), d.trust), 'signer-not-in-domain')
     const rogueOperator = await generateKey()
-    const rogueCert = await issueCertificate(rogueOperator, { domain: 'dmm.example', peerId: m(1).peerId, pools: [m(1).pool], notAfter: Date.now() + 86400_000 })
+    const rogueCert = await issueCertificate(rogueOperator, { domain: 'dmm.example', peerId: m(1).peerId, pools: [m(1).pool], addresses: [m(1).address], notAfter: Date.now() + 86400_000 })
     await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, [rogueCert]), d.trust), 'signer-not-in-domain', 'right domain name, wrong operator')
     const other = await makeDomain(1, 'other.example')
     const foreign = other.maars[0]
     assert.ok(foreign !== undefined)
     await rejectsWith(openSessionRecord(await sealSessionRecord(sessionAt(MN, 1, foreign), foreign.key, [foreign.certificate]), d.trust), 'signer-not-in-domain')
     // An expired certificate proves nothing either.
-    const expired = await issueCertificate(d.operator, { domain: 'dmm.example', peerId: m(1).peerId, pools: [m(1).pool], notBefore: 0, notAfter: 1000 })
+    const expired = await issueCertificate(d.operator, { domain: 'dmm.example', peerId: m(1).peerId, pools: [m(1).pool], addresses: [m(1).address], notBefore: 0, notAfter: 1000 })
     await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, [expired]), d.trust), 'signer-not-in-domain')
   })
 
@@ -92,6 +92,16 @@ describe('session records', () => {
     // MAAR2 claims a prefix of MAAR1's pool.
     const stolen = { ...record, anchors: [anchorAt(m(1), 1), { ...anchorAt(m(1), 2), ...m(2).ref }] }
     await rejectsWith(openSessionRecord(await sealSessionRecord(stolen, m(1).key, [m(1).certificate, m(2).certificate]), d.trust), 'anchor-outside-pools')
+  })
+
+  it('rejects a record that points an anchor or the serving MAAR at an uncertified tunnel address', async () => {
+    const record = sessionAt(MN, 1, m(1), [m(2)])
+    const certs = [m(1).certificate, m(2).certificate]
+    // Right prefix and peer, but MAAR2's tunnels would be pulled to MAAR3's address.
+    const hijacked = { ...record, anchors: record.anchors.map(a => a.peerId === m(2).peerId ? { ...a, address: m(3).address } : a) }
+    await rejectsWith(openSessionRecord(await sealSessionRecord(hijacked, m(1).key, certs), d.trust), 'address-not-certified')
+    const serving = { ...record, serving: { ...m(1).ref, address: m(3).address } }
+    await rejectsWith(openSessionRecord(await sealSessionRecord(serving, m(1).key, certs), d.trust), 'address-not-certified')
   })
 
   it('rejects a record stored under another MN key', async () => {

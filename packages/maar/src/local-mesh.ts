@@ -119,7 +119,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
     const plan = maarPlan(i + 1)
     const key = await generateKey()
     const peerId = peerIdFromPrivateKey(key).toString()
-    const certificate = await issueCertificate(operatorKey, { domain, peerId, pools: [plan.pool], notAfter: Date.now() + 365 * 86400_000 })
+    const certificate = await issueCertificate(operatorKey, { domain, peerId, pools: [plan.pool], addresses: [plan.address], notAfter: Date.now() + 365 * 86400_000 })
     const earlier = maars.slice(0, i).filter((m): m is LocalMaar => m !== undefined)
     identities[i] = { key, certificate }
     const chosen = fullMesh ? earlier : earlier.slice(-links)

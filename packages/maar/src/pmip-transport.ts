@@ -5,9 +5,9 @@
  * one (a PBA), in order. The Mobility Header checksum covers the two MAARs' tunnel addresses as
  * if the message had travelled in IPv6 (RFC 6275 §6.1.1).
  *
- * A stream whose peer holds no valid certificate of the domain is closed after the hello with a
- * log line naming the peer and the reason: PBUs from peers that are not MAARs of the domain are
- * never read.
+ * A stream whose peer holds no valid certificate of the domain, or gives a tunnel address its
+ * certificate does not name, is closed after the hello with a log line naming the peer and the
+ * reason: PBUs from peers that are not MAARs of the domain are never read.
  */
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -119,6 +119,8 @@ export class PmipTransport {
     try {
       const cert = await this.trust.verify(certificate, { peerId })
       const hello = parseHello(helloBytes)
+      // The tunnel address is what PBUs and records will point traffic at: it must be certified.
+      if (!this.trust.certifiesAddress(cert, hello.address)) throw new Error(`address ${hello.address} is not certified for this peer (${cert.addresses.join(', ')})`)
       known = { peerId, address: hello.address, multiaddrs: hello.multiaddrs, certificate, cert }
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)

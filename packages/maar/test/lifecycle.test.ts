@@ -113,12 +113,21 @@ describe('MAAR lifecycle', function () {
     assert.equal((await m(2).maar.bindings()).find(e => e.mnId === mn)?.attached, true, 'binding untouched')
   })
 
+  it('refuses a domain MAAR whose hello gives a tunnel address its certificate does not name', async () => {
+    const stream = await m(3).node.dialProtocol(peerIdFromString(m(1).maar.peerId), PMIP_PROTOCOL)
+    const lp = lpStream(stream)
+    // maar3 pretends to be reachable at maar2's tunnel address, to pull maar1's tunnels to it.
+    await lp.writeV([m(3).certificate, new TextEncoder().encode(JSON.stringify({ address: m(2).address, multiaddrs: [] }))])
+    await assert.rejects(async () => { await lp.read(); await lp.read(); await lp.read() }, 'maar1 closes the stream')
+    assert.ok(lines.some(l => l.includes('rejected PMIP peer') && l.includes(m(3).maar.peerId) && l.includes('not certified')), lines.slice(-3).join('\n'))
+  })
+
   it('refuses PMIP streams from a peer without a certificate of the domain, with a log line', async () => {
     // A node with a certificate from another operator: a valid libp2p peer, not a MAAR of ours.
     const rogueOperator = await generateKey()
     const rogueKey = await generateKey()
     const rogueDomain = 'dmm.example'
-    const rogueCert = await issueCertificate(rogueOperator, { domain: rogueDomain, peerId: peerIdFromPrivateKey(rogueKey).toString(), pools: ['2001:db8:66::/48'], notAfter: Date.now() + 86400_000 })
+    const rogueCert = await issueCertificate(rogueOperator, { domain: rogueDomain, peerId: peerIdFromPrivateKey(rogueKey).toString(), pools: ['2001:db8:66::/48'], addresses: ['2001:db8:66::1'], notAfter: Date.now() + 86400_000 })
     const rogueTrust = new TrustStore([{ domain: rogueDomain, operatorPublicKey: Buffer.from(publicKeyToProtobuf(rogueOperator.publicKey)).toString('base64') }])
     const node = await createMeshNode({ privateKey: rogueKey, listen: ['/ip4/127.0.0.1/tcp/0'], trust: rogueTrust })
     const directory = new SessionDirectory(node, { privateKey: rogueKey, certificate: rogueCert, trust: rogueTrust })

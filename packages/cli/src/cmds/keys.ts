@@ -2,7 +2,7 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { generateKey, issueCertificate, readKeyFile, writeCertificateFile, writeKeyFile } from '@dmm-mesh/discovery'
-import { parsePrefix } from '@dmm-mesh/wire'
+import { canonicalIpv6, parsePrefix } from '@dmm-mesh/wire'
 import { CliError } from '../errors.js'
 
 /** Writes a new Ed25519 key; prints the peer id and the public key to put in configs. */
@@ -12,7 +12,7 @@ export async function keygen (out: string): Promise<{ peerId: string, publicKey:
   return { peerId: peerIdFromPrivateKey(key).toString(), publicKey: Buffer.from(publicKeyToProtobuf(key.publicKey)).toString('base64') }
 }
 
-export interface CertOptions { operatorKey: string, maarKey?: string, peerId?: string, domain: string, pools: string[], days: number, out: string }
+export interface CertOptions { operatorKey: string, maarKey?: string, peerId?: string, domain: string, pools: string[], addresses: string[], days: number, out: string }
 
 export async function cert (o: CertOptions): Promise<{ peerId: string, notAfter: string }> {
   const operator = await readKeyFile(o.operatorKey).catch(err => { throw new CliError(`--operator-key ${o.operatorKey}: ${err instanceof Error ? err.message : String(err)}`) })
@@ -31,9 +31,17 @@ export async function cert (o: CertOptions): Promise<{ peerId: string, notAfter:
       throw new CliError(`--pools: ${err instanceof Error ? err.message : String(err)}`)
     }
   })
+  if (o.addresses.length === 0) throw new CliError('--address needs the MAAR\'s tunnel address, e.g. 2001:db8:ffff::1')
+  const addresses = o.addresses.map(a => {
+    try {
+      return canonicalIpv6(a)
+    } catch (err) {
+      throw new CliError(`--address: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  })
   if (!Number.isFinite(o.days) || o.days <= 0) throw new CliError(`--days must be a positive number, got ${o.days}`)
   const notAfter = Date.now() + o.days * 86400_000
-  const bytes = await issueCertificate(operator, { domain: o.domain, peerId, pools, notAfter })
+  const bytes = await issueCertificate(operator, { domain: o.domain, peerId, pools, addresses, notAfter })
   await writeCertificateFile(o.out, bytes)
   return { peerId, notAfter: new Date(notAfter).toISOString() }
 }

@@ -58,6 +58,10 @@ export async function runMaar (configPath: string): Promise<void> {
     await node.stop()
     throw new CliError(`certificate ${config.certificate} is not valid for this MAAR: ${err instanceof Error ? err.message : String(err)}`)
   }
+  if (!trust.certifiesAddress(cert, config.address)) {
+    await node.stop()
+    throw new CliError(`address ${config.address} is not one of the certificate's tunnel addresses (${cert.addresses.join(', ')})`)
+  }
   if (!trust.covers(cert, config.pools)) {
     await node.stop()
     throw new CliError(`pools ${config.pools.join(', ')} are not all covered by the certificate (it grants ${cert.pools.join(', ')})`)
