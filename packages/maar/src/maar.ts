@@ -18,6 +18,8 @@ import { desiredState } from './desired-state.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { createLogger, silentSink } from './logger.js'
 import { ProxyUpdateError, buildPba, buildPbu, readPba, readPbu } from './messages.js'
+import type { ProxyUpdate } from './messages.js'
+import { decideAnchor, uniqueByPeer } from './anchor-decision.js'
 import { PeerTable } from './peer-table.js'
 import { PmipTransport } from './pmip-transport.js'
 import type { Logger } from './logger.js'
@@ -364,64 +366,27 @@ export class Maar {
     })
   }
 
-  private async decide (u: ReturnType<typeof readPbu>, from: KnownMaar): Promise<{ status: number, reason?: string, prefixes?: string[], referrals?: PeerLocator[] }> {
-    const entry = await this.init.cache.get(u.mnId)
-    if (entry === undefined || entry.localPrefixes.length === 0) {
-      return { status: BINDING_ACK_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE, reason: 'no binding for this MN here' }
+  /** Applies the P-MAAR decision: LevelDB first, then the data plane. */
+  private async decide (u: ProxyUpdate, from: KnownMaar): Promise<{ status: number, reason?: string, prefixes?: string[], referrals?: PeerLocator[] }> {
+    const d = decideAnchor(await this.init.cache.get(u.mnId), u, from, { covers: prefixes => this.init.trust.covers(from.cert, prefixes) }, this.clock())
+    switch (d.kind) {
+      case 'refuse':
+        return d
+      case 'release': {
+        await this.init.cache.commit({ delete: [d.mnId], release: d.prefixes })
+        await this.program()
+        this.log.info('released prefixes', { mn: d.mnId, prefixes: d.prefixes.join(',') })
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes }
+      }
+      case 'anchor': {
+        this.present.delete(u.mnId)
+        await this.init.cache.commit({ put: [d.entry] })
+        // The anchor's share of the handover's kernel programming, for the netns benchmark.
+        const programMs = await this.timed(async () => await this.program())
+        this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: round(programMs) })
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals }
+      }
     }
-    // Domain membership: what the sender claims must be covered by its certificate.
-    if (u.localPrefix !== undefined && !this.init.trust.covers(from.cert, [u.localPrefix])) {
-      return { status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, reason: `local prefix ${u.localPrefix} outside the sender's certified pools` }
-    }
-    if (u.servingAddress !== undefined && u.servingAddress !== from.address) {
-      return { status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, reason: `Serving MAAR ${u.servingAddress} is not the sender (${from.address})` }
-    }
-    // RFC 5213 §5.5: only a PBU newer than the last accepted one may change the binding.
-    if (u.timestampMs <= entry.lastUpdate.timestampMs) {
-      const referrals = entry.servingMaar !== undefined && entry.servingMaar.peerId !== from.peerId ? [entry.servingMaar] : []
-      return { status: BINDING_ACK_STATUS.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, reason: `timestamp ${u.timestampMs} not after ${entry.lastUpdate.timestampMs}`, referrals }
-    }
-    const requested = u.anchoredPrefixes.length > 0 ? u.anchoredPrefixes : entry.localPrefixes
-    const foreign = requested.filter(p => !entry.localPrefixes.includes(p))
-    if (foreign.length > 0) {
-      return { status: BINDING_ACK_STATUS.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, reason: `prefixes not anchored here for this MN: ${foreign.join(', ')}` }
-    }
-
-    if (u.lifetime === 0) return await this.releaseAnchor(entry, from)
-
-    // Whoever else holds state of this MN that the new serving MAAR may not know.
-    const referrals: PeerLocator[] = entry.attached
-      ? dedupe(entry.remoteAnchors.filter(a => a.peerId !== from.peerId))
-      : (entry.servingMaar !== undefined && entry.servingMaar.peerId !== from.peerId ? [entry.servingMaar] : [])
-    const now = this.clock()
-    const updated: BindingCacheEntry = {
-      ...entry,
-      attached: false,
-      servingMaar: { peerId: from.peerId, address: from.address, multiaddrs: from.multiaddrs },
-      remoteAnchors: [],
-      lastUpdate: { sequence: u.sequence, timestampMs: u.timestampMs },
-      updatedAt: now
-    }
-    // Only the serving MAAR de-registers (draft-bernardos-dmm-pmip §3.5): stop our expiry timer.
-    delete updated.expiresAt
-    delete updated.access
-    this.present.delete(u.mnId)
-    await this.init.cache.commit({ put: [updated] })
-    // The anchor's share of the handover's kernel programming, for the netns benchmark.
-    const programMs = await this.timed(async () => await this.program())
-    this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: entry.localPrefixes.join(','), serving: from.address, programMs: round(programMs) })
-    return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: entry.localPrefixes, referrals }
-  }
-
-  /** De-registration at an anchor (RFC 5213 §5.3.5): free the prefixes back to the pool. */
-  private async releaseAnchor (entry: BindingCacheEntry, from: KnownMaar): Promise<{ status: number, reason?: string, prefixes?: string[] }> {
-    if (entry.attached || entry.servingMaar?.peerId !== from.peerId) {
-      return { status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, reason: 'de-registration from a MAAR that is not the MN\'s serving MAAR' }
-    }
-    await this.init.cache.commit({ delete: [entry.mnId], release: entry.localPrefixes })
-    await this.program()
-    this.log.info('released prefixes', { mn: entry.mnId, prefixes: entry.localPrefixes.join(',') })
-    return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: entry.localPrefixes }
   }
 
   /** The MN left this MAAR's link: its registration is no longer refreshed and expires. */
@@ -489,7 +454,7 @@ export class Maar {
         ...entry.remoteAnchors.map(a => ({ ...a, lifetime }))
       ]
     }
-    const certificates = dedupe(entry.remoteAnchors).flatMap(a => {
+    const certificates = uniqueByPeer(entry.remoteAnchors).flatMap(a => {
       const known = this.peers.get(a.peerId)
       return known === undefined ? [] : [known.certificate]
     })
@@ -530,11 +495,6 @@ export class Maar {
   }
 }
 
-function dedupe<T extends { peerId: string }> (refs: T[]): T[] {
-  const seen = new Map<string, T>()
-  for (const r of refs) if (!seen.has(r.peerId)) seen.set(r.peerId, r)
-  return [...seen.values()]
-}
 
 function round (ms: number): number {
   return Math.round(ms * 100) / 100

@@ -1,0 +1,82 @@
+/**
+ * What a P-MAAR does with a PBU (RFC 8885 §3.1; RFC 5213 §5.3 processing rules), as a pure
+ * function of its binding for the MN, the update and the authenticated sender: a refusal with its
+ * status, or the binding to commit. The Maar applies the outcome (LevelDB, then data plane).
+ */
+import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
+import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
+import type { ProxyUpdate } from './messages.js'
+import type { KnownMaar } from './peer-table.js'
+import type { PeerLocator } from './peer-locator.js'
+
+export type AnchorDecision =
+  | { kind: 'refuse', status: number, reason: string, referrals: PeerLocator[] }
+  /** Tunnel the MN's prefixes to the sender from now on. */
+  | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: PeerLocator[] }
+  /** De-registration: forget the MN and free its prefixes. */
+  | { kind: 'release', mnId: string, prefixes: string[] }
+
+export interface SenderChecks {
+  /** True when the sender's certificate covers every prefix. */
+  covers: (prefixes: string[]) => boolean
+}
+
+function refuse (status: number, reason: string, referrals: PeerLocator[] = []): AnchorDecision {
+  return { kind: 'refuse', status, reason, referrals }
+}
+
+/** First reference of each peer, in order. */
+export function uniqueByPeer<T extends { peerId: string }> (refs: T[]): T[] {
+  const seen = new Map<string, T>()
+  for (const r of refs) if (!seen.has(r.peerId)) seen.set(r.peerId, r)
+  return [...seen.values()]
+}
+
+export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpdate, from: KnownMaar, checks: SenderChecks, now: number): AnchorDecision {
+  if (entry === undefined || entry.localPrefixes.length === 0) {
+    return refuse(BINDING_ACK_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE, 'no binding for this MN here')
+  }
+  // Domain membership: what the sender claims must be covered by its certificate.
+  if (u.localPrefix !== undefined && !checks.covers([u.localPrefix])) {
+    return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `local prefix ${u.localPrefix} outside the sender's certified pools`)
+  }
+  if (u.servingAddress !== undefined && u.servingAddress !== from.address) {
+    return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `Serving MAAR ${u.servingAddress} is not the sender (${from.address})`)
+  }
+  const otherServing = entry.servingMaar !== undefined && entry.servingMaar.peerId !== from.peerId ? [entry.servingMaar] : []
+  // RFC 5213 §5.5: only a PBU newer than the last accepted one may change the binding; the
+  // refusal still tells the sender where the MN went.
+  if (u.timestampMs <= entry.lastUpdate.timestampMs) {
+    return refuse(BINDING_ACK_STATUS.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, `timestamp ${u.timestampMs} not after ${entry.lastUpdate.timestampMs}`, otherServing)
+  }
+  const requested = u.anchoredPrefixes.length > 0 ? u.anchoredPrefixes : entry.localPrefixes
+  const foreign = requested.filter(p => !entry.localPrefixes.includes(p))
+  if (foreign.length > 0) {
+    return refuse(BINDING_ACK_STATUS.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, `prefixes not anchored here for this MN: ${foreign.join(', ')}`)
+  }
+
+  if (u.lifetime === 0) {
+    // RFC 5213 §5.3.5 de-registration, accepted only from the MN's serving MAAR.
+    if (entry.attached || entry.servingMaar?.peerId !== from.peerId) {
+      return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, 'de-registration from a MAAR that is not the MN\'s serving MAAR')
+    }
+    return { kind: 'release', mnId: entry.mnId, prefixes: entry.localPrefixes }
+  }
+
+  // Whoever else holds state of this MN that the new serving MAAR may not know.
+  const referrals: PeerLocator[] = entry.attached
+    ? uniqueByPeer(entry.remoteAnchors.filter(a => a.peerId !== from.peerId)).map(({ peerId, address, multiaddrs }) => ({ peerId, address, multiaddrs }))
+    : otherServing
+  const updated: BindingCacheEntry = {
+    ...entry,
+    attached: false,
+    servingMaar: { peerId: from.peerId, address: from.address, multiaddrs: from.multiaddrs },
+    remoteAnchors: [],
+    lastUpdate: { sequence: u.sequence, timestampMs: u.timestampMs },
+    updatedAt: now
+  }
+  // Only the serving MAAR de-registers (draft-bernardos-dmm-pmip §3.5): our expiry timer stops.
+  delete updated.expiresAt
+  delete updated.access
+  return { kind: 'anchor', entry: updated, prefixes: entry.localPrefixes, referrals }
+}
