@@ -7,7 +7,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { CommandError, ExecRunner, LinuxDataPlane, checkLinuxSupport, dlifDevice, dlifMac, eui64LinkLocal, radvdConfig, tunnelDevice } from '../src/linux/index.js'
+import { CommandError, ExecRunner, LinuxDataPlane, PMIP_ROUTER, checkLinuxSupport, dlifDevice, dlifMac, eui64LinkLocal, radvdConfig, routerDevice, tunnelDevice } from '../src/linux/index.js'
+import type { LinuxDataPlaneOptions } from '../src/linux/index.js'
 import { emptyState } from '../src/types.js'
 import type { DataPlaneState } from '../src/types.js'
 import { FakeIp, UnexpectedCommand } from './linux-fake-ip.js'
@@ -42,7 +43,11 @@ const S = {
   anchorAt2: (): DataPlaneState => ({ ...emptyState(), downlinks: [{ mnId: MN, prefix: PREF2, remote: SID1 }] })
 }
 
-async function started (kind: 'seg6' | 'ip6tnl', self: string, fake = new FakeIp(), extra: { dlif?: boolean } = {}): Promise<{ dp: LinuxDataPlane, fake: FakeIp }> {
+type Extra = Pick<LinuxDataPlaneOptions, 'dlif' | 'accessRouter'>
+/** The tunnel tests advertise from the access link itself, so their commands show only tunnels. */
+const PLAIN: Extra = { accessRouter: false }
+
+async function started (kind: 'seg6' | 'ip6tnl', self: string, fake = new FakeIp(), extra: Extra = PLAIN): Promise<{ dp: LinuxDataPlane, fake: FakeIp }> {
   const dp = new LinuxDataPlane({ tunnelKind: kind, tunnelAddress: self, backboneInterface: 'bb0', runner: fake, ...extra })
   await dp.start()
   return { dp, fake }
@@ -311,6 +316,123 @@ describe('DLIF logical interfaces (fake ip)', () => {
   })
 })
 
+describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
+  const R = routerDevice('acc0', PMIP_ROUTER)
+  const LL = PMIP_ROUTER.linkLocal
+  const routerUp = (name: string, mac: string, ll: string): string[] => [
+    `link add ${name} address ${mac} link acc0 type macvlan mode bridge`,
+    `link set ${name} addrgenmode none`,
+    `link set ${name} up`,
+    `address add ${ll}/64 dev ${name} nodad`
+  ]
+
+  it('defaults to RFC 6543\'s reserved MAC and its EUI-64 link-local', () => {
+    assert.deepEqual({ ...PMIP_ROUTER }, { mac: '00:00:5e:00:52:13', linkLocal: 'fe80::200:5eff:fe00:5213' })
+    assert.equal(eui64LinkLocal(PMIP_ROUTER.mac), PMIP_ROUTER.linkLocal)
+  })
+
+  it('one router macvlan on the MN\'s access link with only the fixed link-local (no DAD, no kernel-made one); prefixes delivered from it; uplink rules for it and the link', async () => {
+    const { dp, fake } = await started('seg6', SID2, new FakeIp(), {})
+    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+      ...routerUp(R, PMIP_ROUTER.mac, LL),
+      SIDROUTE2,
+      `route replace ${PREF2} dev ${R} table main proto 213`,
+      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      `route replace ${PREF1} dev ${R} table main proto 213`,
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
+      `rule add from ${PREF1} iif ${R} table 1000 priority 1000 protocol 213`
+    ])
+    assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
+    const n = fake.log.length
+    await dp.apply(S.servingAt2())
+    assert.equal(fake.log.length, n, 'idempotent')
+    // The MN leaves: maar2 only anchors PREF2; the router device goes last, after its routes moved.
+    assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
+      `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
+      `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
+      `rule del from ${PREF1} iif ${R} table 1000 priority 1000`,
+      `route del default table 1000 proto 213`,
+      `route del ${PREF1} table main proto 213`,
+      `link del ${R}`
+    ])
+    assert.deepEqual(fake.ours().links, [])
+  })
+
+  it('every MAAR shows the same router: same device commands on maar1 and maar2, same RA source', async () => {
+    const a = await started('seg6', SID1, new FakeIp(), {})
+    const b = await started('seg6', SID2, new FakeIp(), {})
+    const first = await batchOf(a.dp, a.fake, S.attachedAt1())
+    const second = await batchOf(b.dp, b.fake, S.servingAt2())
+    assert.deepEqual(first.slice(0, 4), routerUp(R, PMIP_ROUTER.mac, LL))
+    assert.deepEqual(second.slice(0, 4), first.slice(0, 4))
+    const ra1 = radvdConfig(S.attachedAt1().advertisements[0]!, { dlif: false, router: PMIP_ROUTER })
+    const ra2 = radvdConfig(S.servingAt2().advertisements[0]!, { dlif: false, router: PMIP_ROUTER })
+    for (const conf of [ra1, ra2]) {
+      assert.equal((conf.match(/^interface /gm) ?? []).length, 1, conf)
+      assert.match(conf, new RegExp(`^interface ${R} \\{\\n[^}]*AdvRASrcAddress \\{ ${LL}; \\};`, 'm'), conf)
+    }
+    assert.match(ra2, new RegExp(`prefix ${PREF1.replace(/[.:/]/g, '\\$&')} \\{[^}]*AdvPreferredLifetime 0;`))
+  })
+
+  it('one router device per access link, all with the same identity', async () => {
+    const { dp, fake } = await started('seg6', SID1, new FakeIp(), {})
+    const s = S.attachedAt1()
+    s.local.push({ mnId: 'mn2@example.net', prefix: '2001:db8:1:2::/64', accessLink: 'acc1', linkLayerId: '02:00:00:00:00:02' })
+    await dp.apply(s)
+    const R1 = routerDevice('acc1', PMIP_ROUTER)
+    assert.notEqual(R, R1)
+    assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`, `${R1} macvlan up ${LL}`].sort())
+    assert.ok(fake.links.get(R1)!.args.includes(`address ${PMIP_ROUTER.mac} link acc1`))
+  })
+
+  it('a configured identity: the link-local follows the MAC unless given; changing it on restart makes the new router before removing the old', async () => {
+    const fake = new FakeIp()
+    const { dp } = await started('seg6', SID1, fake, {})
+    await dp.apply(S.attachedAt1())
+    const mine = { mac: '02:aa:00:00:00:01', linkLocal: 'fe80::1' }
+    const R2 = routerDevice('acc0', mine)
+    assert.notEqual(R2, R)
+    const { dp: again } = await started('seg6', SID1, fake, { accessRouter: mine })
+    assert.deepEqual(await batchOf(again, fake, S.attachedAt1()), [
+      ...routerUp(R2, mine.mac, 'fe80::1'),
+      `route replace ${PREF1} dev ${R2} table main proto 213`,
+      `link del ${R}`
+    ])
+    const f2 = new FakeIp()
+    const { dp: m2 } = await started('seg6', SID1, f2, { accessRouter: { mac: '02:AA:00:00:00:01' } })
+    await m2.apply(S.attachedAt1())
+    assert.deepEqual(f2.ours().links, [`${routerDevice('acc0', { mac: '02:aa:00:00:00:01', linkLocal: 'fe80::aa:ff:fe00:1' })} macvlan up fe80::aa:ff:fe00:1`])
+  })
+
+  it('flush removes the router device; a leftover one of a previous run is removed on the first apply', async () => {
+    const { dp, fake } = await started('seg6', SID1, new FakeIp(), {})
+    await dp.apply(S.attachedAt1())
+    const { dp: fresh } = await started('seg6', SID1, fake, {})
+    assert.deepEqual(await batchOf(fresh, fake, S.anchorAt1()), [
+      `route replace ${PREF1} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`,
+      `link del ${R}`
+    ])
+    await fresh.apply(S.attachedAt1())
+    assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
+    await fresh.stop({ flush: true })
+    assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
+  })
+
+  it('rejects a bad identity before running anything', () => {
+    const fake = new FakeIp()
+    const make = (extra: Extra): LinuxDataPlane => new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, ...extra })
+    assert.throws(() => make({ accessRouter: { mac: '01:00:5e:00:00:01' } }), /accessRouter\.mac: need a unicast MAC/)
+    assert.throws(() => make({ accessRouter: { mac: '00:00:5e:00:52' } }), /accessRouter\.mac/)
+    assert.throws(() => make({ accessRouter: { linkLocal: '2001:db8::1' } }), /accessRouter\.linkLocal: need an address in fe80::\/64/)
+    assert.throws(() => make({ accessRouter: { linkLocal: 'fe80:0:0:1::1' } }), /fe80::\/64/)
+    assert.throws(() => make({ accessRouter: { linkLocal: 'fe80::zz' } }), /accessRouter\.linkLocal/)
+    assert.throws(() => make({ accessRouter: 'on' as unknown as false }), /accessRouter must be/)
+    assert.throws(() => make({ dlif: true, accessRouter: { mac: PMIP_ROUTER.mac } }), /dlif/)
+    assert.doesNotThrow(() => make({ dlif: true, accessRouter: false }))
+    assert.deepEqual(fake.log, [])
+  })
+})
+
 describe('radvd advertisements', () => {
   it('EUI-64 link-local of a MAC (RFC 4291 appendix A)', () => {
     assert.equal(eui64LinkLocal('02:00:00:00:00:01'), 'fe80::ff:fe00:1')
@@ -319,7 +441,7 @@ describe('radvd advertisements', () => {
   })
 
   it('local prefix preferred, the anchored-elsewhere one deprecated, unicast to that MN only', () => {
-    const conf = radvdConfig(S.servingAt2().advertisements[0]!, false)
+    const conf = radvdConfig(S.servingAt2().advertisements[0]!, { dlif: false })
     assert.match(conf, /interface acc0 \{/)
     assert.match(conf, new RegExp(`prefix ${PREF2.replace(/[.:/]/g, '\\$&')} \\{[^}]*AdvPreferredLifetime 14400;`))
     assert.match(conf, new RegExp(`prefix ${PREF1.replace(/[.:/]/g, '\\$&')} \\{[^}]*AdvPreferredLifetime 0;`))
@@ -328,7 +450,7 @@ describe('radvd advertisements', () => {
   })
 
   it('with DLIF each anchor advertises its prefix from its own logical interface', () => {
-    const conf = radvdConfig(S.servingAt2().advertisements[0]!, true)
+    const conf = radvdConfig(S.servingAt2().advertisements[0]!, { dlif: true })
     const blocks = conf.split(/^interface /m).slice(1)
     assert.equal(blocks.length, 2)
     assert.ok(blocks.some(b => b.startsWith(dlifDevice('acc0', SID1)) && b.includes(PREF1) && !b.includes(PREF2)))
@@ -417,10 +539,10 @@ describe('LinuxDataPlane properties (fake ip)', () => {
   })
 
   for (const kind of ['seg6', 'ip6tnl'] as const) {
-    for (const dlif of [false, true]) {
-      it(`${kind}${dlif ? ' + DLIF' : ''}: any sequence of states: adds before deletes, idempotent, equal to a fresh driver's view, flush leaves nothing`, async () => {
+    for (const [mode, extra] of [['plain access link', PLAIN], ['shared router', {}], ['DLIF', { dlif: true }]] as Array<[string, Extra]>) {
+      it(`${kind}, ${mode}: any sequence of states: adds before deletes, idempotent, equal to a fresh driver's view, flush leaves nothing`, async () => {
         await fc.assert(fc.asyncProperty(fc.array(stateArb, { minLength: 1, maxLength: 6 }), async (states) => {
-          const { dp, fake } = await started(kind, SID1, new FakeIp(), { dlif })
+          const { dp, fake } = await started(kind, SID1, new FakeIp(), extra)
           for (const s of states) {
             const before = fake.batches.length
             await dp.apply(s)
@@ -432,7 +554,7 @@ describe('LinuxDataPlane properties (fake ip)', () => {
             await dp.apply(s)
             assert.equal(fake.log.length, n)
             // A restarted driver reads the same kernel and finds nothing to do.
-            const { dp: fresh } = await started(kind, SID1, fake, { dlif })
+            const { dp: fresh } = await started(kind, SID1, fake, extra)
             const m = fake.batches.length
             await fresh.apply(s)
             assert.equal(fake.batches.length, m)

@@ -8,7 +8,7 @@ import type { CommandResult, CommandRunner } from '../src/linux/index.js'
 
 export interface FakeRoute { table: string, dst: string, dev: string, encap?: 'seg6' | 'seg6local', sid?: string, proto: string }
 export interface FakeRule { priority: number, src: string, iif?: string, table: string, protocol?: string }
-export interface FakeLink { name: string, kind: 'ip6tnl' | 'macvlan' | 'bridge' | 'veth', up: boolean, args: string }
+export interface FakeLink { name: string, kind: 'ip6tnl' | 'macvlan' | 'bridge' | 'veth', up: boolean, args: string, addrgen?: 'eui64' | 'none', linkLocal?: string[] }
 
 export class UnexpectedCommand extends Error {}
 
@@ -32,7 +32,7 @@ export class FakeIp implements CommandRunner {
     return {
       routes: [...this.routes.values()].filter(r => r.proto === proto).map(r => `${r.table} ${r.dst} ${r.encap ?? ''} ${r.sid ?? ''} ${r.dev}`.replace(/ +/g, ' ')).sort(),
       rules: this.rules.filter(r => r.protocol === proto).map(r => `${r.priority} ${r.src} ${r.iif ?? ''} ${r.table}`).sort(),
-      links: [...this.links.values()].filter(l => /^dm[tl]/.test(l.name)).map(l => `${l.name} ${l.kind}${l.up ? ' up' : ''}`).sort()
+      links: [...this.links.values()].filter(l => /^dm[tlr]/.test(l.name)).map(l => `${l.name} ${l.kind}${l.up ? ' up' : ''}${(l.linkLocal ?? []).map(a => ` ${a}`).join('')}`).sort()
     }
   }
 
@@ -98,20 +98,37 @@ export class FakeIp implements CommandRunner {
       }
       return undefined
     }
-    m = /^link add (dm[tl][0-9a-f]{10}) (type ip6tnl mode ip6ip6 local \S+ remote \S+ encaplimit none dev (\S+)|address ([0-9a-f:]{17}) link (\S+) type macvlan mode bridge)$/.exec(line)
+    m = /^link add (dm[tlr][0-9a-f]{10}) (type ip6tnl mode ip6ip6 local \S+ remote \S+ encaplimit none dev (\S+)|address ([0-9a-f:]{17}) link (\S+) type macvlan mode bridge)$/.exec(line)
     if (m !== null) {
       const name = m[1] as string
       if (this.links.has(name)) return 'RTNETLINK answers: File exists'
       const parent = m[3] ?? m[5] as string
       if (!this.links.has(parent)) return `Cannot find device "${parent}"`
-      this.links.set(name, { name, kind: m[3] !== undefined ? 'ip6tnl' : 'macvlan', up: false, args: m[2] as string })
+      this.links.set(name, { name, kind: m[3] !== undefined ? 'ip6tnl' : 'macvlan', up: false, args: m[2] as string, addrgen: 'eui64', linkLocal: [] })
       return undefined
     }
     m = /^link set (\S+) up$/.exec(line)
     if (m !== null) {
       const l = this.links.get(m[1] as string)
       if (l === undefined) return `Cannot find device "${m[1]}"`
+      // Like the kernel: a device coming up makes its own link-local unless addrgenmode is none.
+      if (!l.up && l.kind === 'macvlan' && l.addrgen === 'eui64') l.linkLocal = [...(l.linkLocal ?? []), 'kernel-eui64']
       l.up = true
+      return undefined
+    }
+    m = /^link set (\S+) addrgenmode none$/.exec(line)
+    if (m !== null) {
+      const l = this.links.get(m[1] as string)
+      if (l === undefined) return `Cannot find device "${m[1]}"`
+      l.addrgen = 'none'
+      return undefined
+    }
+    m = /^address add (fe80:[0-9a-f:]*)\/64 dev (\S+) nodad$/.exec(line)
+    if (m !== null) {
+      const l = this.links.get(m[2] as string)
+      if (l === undefined) return `Cannot find device "${m[2]}"`
+      if (l.linkLocal?.includes(m[1] as string) === true) return 'RTNETLINK answers: File exists'
+      l.linkLocal = [...(l.linkLocal ?? []), m[1] as string]
       return undefined
     }
     m = /^link del (\S+)$/.exec(line)
@@ -158,6 +175,7 @@ export class FakeIp implements CommandRunner {
         ...(parent !== undefined ? { link: parent } : {}),
         flags: l.up ? ['UP'] : [],
         address: mac,
+        ...(l.addrgen === 'none' ? { inet6_addr_gen_mode: 'none' } : {}),
         linkinfo: { info_kind: l.kind, info_data: l.kind === 'ip6tnl' ? { proto: 'ip6ip6', remote, local } : {} }
       }
     })

@@ -4,11 +4,13 @@
  * device names), so start() reads it back and the first apply() removes what the desired state
  * lacks and adds what it misses (reconciliation on start).
  */
-import { canonicalIpv6 } from '@dmm-mesh/wire'
+import { canonicalIpv6, formatIpv6, maskBytes, parseIpv6 } from '@dmm-mesh/wire'
 import { diffKernel, readKernel } from './kernel.js'
 import { assignTables, normalizeState, planKernel } from './plan.js'
 import { RadvdManager, radvdConfig } from './radvd.js'
 import { ExecRunner, runChecked } from './runner.js'
+import { PMIP_ROUTER, eui64LinkLocal } from './names.js'
+import type { AccessRouter } from './names.js'
 import type { KernelState } from './model.js'
 import type { PlanOptions } from './plan.js'
 import type { CommandRunner } from './runner.js'
@@ -37,6 +39,14 @@ export interface LinuxDataPlaneOptions {
   radvd?: { enabled: boolean, runDir: string, binary?: string }
   /** RFC 8885 DLIF: one macvlan logical router per anchoring MAAR on each access link. */
   dlif?: boolean
+  /**
+   * Without DLIF: the router identity every MAAR of the domain shows on every access link that
+   * carries an MN (RFC 5213 §6.8, §9.3), on a macvlan of that link. Defaults to RFC 6543's
+   * reserved MAC 00:00:5e:00:52:13; the link-local defaults to the MAC's EUI-64 one. `false`
+   * advertises from the access link itself (each MAAR a different router: the MN keeps the old
+   * one until neighbour unreachability detection gives up). Not allowed together with DLIF.
+   */
+  accessRouter?: Partial<AccessRouter> | false
   /** Network namespace to program (used when no runner is given). */
   netns?: string
   name?: string
@@ -64,6 +74,7 @@ export class LinuxDataPlane implements DataPlane {
       tunnelAddress: canonicalIpv6(opts.tunnelAddress),
       backboneInterface: opts.backboneInterface,
       dlif: opts.dlif ?? false,
+      ...accessRouter(opts),
       rulePriority: opts.rulePriority ?? 1000
     }
     this.tableBase = opts.tableBase ?? 1000
@@ -115,7 +126,7 @@ export class LinuxDataPlane implements DataPlane {
     if (changes.length === 0 && lines.length > 0) changes.push(`~ kernel reconciled (${lines.length} commands)`)
     this.state = want
     if (this.radvd !== undefined) {
-      const configs = new Map(want.advertisements.map(a => [a.mnId, radvdConfig(a, this.plan.dlif)]))
+      const configs = new Map(want.advertisements.map(a => [a.mnId, radvdConfig(a, this.plan)]))
       changes.push(...await this.radvd.sync(running ? configs : new Map()))
     }
     return changes
@@ -129,6 +140,35 @@ export class LinuxDataPlane implements DataPlane {
     if (opts.flush === true) await this.program(emptyState(), false)
     this.running = false
   }
+}
+
+/** The shared router identity the options ask for, validated (TypeError naming the field). */
+function accessRouter (opts: LinuxDataPlaneOptions): { router?: AccessRouter } {
+  const r = opts.accessRouter
+  if (r === false) return {}
+  if (opts.dlif === true) {
+    if (r !== undefined) throw new TypeError('accessRouter: DLIF shows one router per anchor; set accessRouter only without dlif')
+    return {}
+  }
+  if (r !== undefined && (r === null || typeof r !== 'object')) throw new TypeError(`accessRouter must be { mac, linkLocal } or false, got ${JSON.stringify(r)}`)
+  const mac = r?.mac ?? PMIP_ROUTER.mac
+  // Unicast (I/G bit clear): a router's address, never a group address.
+  if (typeof mac !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1) {
+    throw new TypeError(`accessRouter.mac: need a unicast MAC like 00:00:5e:00:52:13, got ${JSON.stringify(mac)}`)
+  }
+  let linkLocal: string
+  try {
+    linkLocal = canonicalIpv6(r?.linkLocal ?? eui64LinkLocal(mac))
+  } catch (err) {
+    throw new TypeError(`accessRouter.linkLocal: ${(err as Error).message}`)
+  }
+  // fe80::/64 (RFC 4291 §2.5.6): the prefix Linux routes link-locals in.
+  if (!isLinkLocal(linkLocal)) throw new TypeError(`accessRouter.linkLocal: need an address in fe80::/64, got ${JSON.stringify(r?.linkLocal)}`)
+  return { router: { mac: mac.toLowerCase(), linkLocal } }
+}
+
+function isLinkLocal (address: string): boolean {
+  return formatIpv6(maskBytes(parseIpv6(address), 64)) === 'fe80::'
 }
 
 function lines (s: DataPlaneState): string[] {

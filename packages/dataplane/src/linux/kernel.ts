@@ -9,7 +9,7 @@ import type { KernelState, Link, Route, RouteVia } from './model.js'
 import type { CommandRunner } from './runner.js'
 
 /** Name prefixes of the devices the driver creates (see names.ts). */
-export const OWN_LINK = /^dm[tl][0-9a-f]{10}$/
+export const OWN_LINK = /^dm[tlr][0-9a-f]{10}$/
 
 type Json = Record<string, unknown>
 
@@ -62,6 +62,7 @@ export function parseLinks (json: string): Link[] {
     if (!OWN_LINK.test(name)) continue
     const info = (o.linkinfo ?? {}) as Json
     const data = (info.info_data ?? {}) as Json
+    // A router device's link-local is not read back: it is part of the device's name.
     if (info.info_kind === 'macvlan') out.push({ kind: 'macvlan', name, parent: str(o, 'link') ?? '', mac: str(o, 'address') ?? '' })
     else if (info.info_kind === 'ip6tnl') out.push({ kind: 'ip6tnl', name, local: str(data, 'local') ?? '', remote: str(data, 'remote') ?? '', dev: str(o, 'link') ?? '' })
   }

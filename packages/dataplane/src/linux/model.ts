@@ -16,7 +16,8 @@ export interface Route { table: number | 'main', dst: string, via: RouteVia }
 export interface Rule { src: string, iif: string, table: number, priority: number }
 export type Link =
   | { kind: 'ip6tnl', name: string, local: string, remote: string, dev: string }
-  | { kind: 'macvlan', name: string, parent: string, mac: string }
+  /** `linkLocal`: the device's only link-local, set by us (the shared access router), not by the kernel. */
+  | { kind: 'macvlan', name: string, parent: string, mac: string, linkLocal?: string }
 
 export interface KernelState {
   routes: Map<string, Route>
@@ -56,6 +57,11 @@ export const render = {
   routeDel: (r: Route, proto: number) => `route del ${r.dst} table ${r.table} proto ${proto}`,
   ruleAdd: (r: Rule, proto: number) => `rule add from ${r.src} iif ${r.iif} table ${r.table} priority ${r.priority} protocol ${proto}`,
   ruleDel: (r: Rule) => `rule del from ${r.src} iif ${r.iif} table ${r.table} priority ${r.priority}`,
-  linkAdd: (l: Link) => [`link add ${linkText(l)}`, `link set ${l.name} up`],
+  linkAdd: (l: Link) => l.kind === 'macvlan' && l.linkLocal !== undefined
+    // No kernel-made link-local (addrgenmode none) and ours without DAD, before and right after
+    // up: radvd cannot send from a tentative address, and the shared link-local never meets its
+    // twins (each MAAR's copy is on its own access link), so DAD has nothing to find.
+    ? [`link add ${linkText(l)}`, `link set ${l.name} addrgenmode none`, `link set ${l.name} up`, `address add ${l.linkLocal}/64 dev ${l.name} nodad`]
+    : [`link add ${linkText(l)}`, `link set ${l.name} up`],
   linkDel: (l: Link) => `link del ${l.name}`
 }

@@ -29,6 +29,23 @@ export function dlifMac (anchor: string): string {
   return ['02', ...h.match(/../g) as string[]].join(':')
 }
 
+/**
+ * The router identity every MAAR shows on every access link when DLIF is off (RFC 5213 §6.8:
+ * the MN must not see a different router after it moves; §9.3 FixedMAGLinkLayerAddressOnAllAccessLinks
+ * and FixedMAGLinkLocalAddressOnAllAccessLinks). Defaults are the values RFC 6543 reserves for
+ * exactly this: IANA MAC 00-00-5E-00-52-13 and its modified EUI-64 link-local.
+ */
+export interface AccessRouter { mac: string, linkLocal: string }
+export const PMIP_ROUTER: Readonly<AccessRouter> = Object.freeze({ mac: '00:00:5e:00:52:13', linkLocal: 'fe80::200:5eff:fe00:5213' })
+
+/**
+ * The shared-router device on access link `link`: "dmr" + 10 hex. The identity is part of the
+ * name, so a changed identity is a different device (kernel.ts compares devices by name only).
+ */
+export function routerDevice (link: string, router: AccessRouter): string {
+  return `dmr${hex(`router|${link}|${router.mac}|${router.linkLocal}`, 10)}`
+}
+
 /** RFC 4291 §2.5.1 / Appendix A: modified EUI-64 link-local address of a MAC. */
 export function eui64LinkLocal (mac: string): string {
   const b = mac.split(':').map(x => parseInt(x, 16))

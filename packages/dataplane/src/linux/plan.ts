@@ -10,7 +10,8 @@
  * through the main table's routes. With `ip6tnl` each remote MAAR gets one ip6ip6 device.
  */
 import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
-import { dlifDevice, dlifMac, tunnelDevice } from './names.js'
+import { dlifDevice, dlifMac, routerDevice, tunnelDevice } from './names.js'
+import type { AccessRouter } from './names.js'
 import { emptyKernel, routeKey, ruleKey } from './model.js'
 import type { KernelState, Link, Route, RouteVia, Rule } from './model.js'
 import type { Advertisement, DataPlaneState } from '../types.js'
@@ -20,7 +21,25 @@ export interface PlanOptions {
   tunnelAddress: string
   backboneInterface: string
   dlif: boolean
+  /** Shared router identity on access links when DLIF is off (undefined: the access link's own). */
+  router?: AccessRouter
   rulePriority: number
+}
+
+/**
+ * The device the MN sees as its router for `anchor`'s prefixes on access link `link`; undefined
+ * means the access link itself. With DLIF (RFC 8885) one logical router per anchor. Without it,
+ * one macvlan per access link carrying the domain-wide router identity (RFC 5213 §6.8, §9.3)
+ * rather than the access bridge's own MAC and link-local: a bridge takes its MAC from its
+ * lowest port unless forced, keeps a kernel-made link-local from whatever MAC it had when it
+ * came up, and belongs to the operator; the macvlan is ours (named, reconciled, removed with the
+ * last MN) and carries exactly one link-local, so neighbour discovery and RAs all use it. Frames
+ * to its MAC reach it through the bridge (a macvlan makes its parent promiscuous), as DLIF's do.
+ */
+export function routerLink (o: Pick<PlanOptions, 'dlif' | 'router'>, link: string, anchor: string): Link & { kind: 'macvlan' } | undefined {
+  if (o.dlif) return { kind: 'macvlan', name: dlifDevice(link, anchor), parent: link, mac: dlifMac(anchor) }
+  if (o.router !== undefined) return { kind: 'macvlan', name: routerDevice(link, o.router), parent: link, mac: o.router.mac, linkLocal: o.router.linkLocal }
+  return undefined
 }
 
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/
@@ -100,12 +119,12 @@ export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<strin
     addLink({ kind: 'ip6tnl', name, local: self, remote, dev: o.backboneInterface })
     return { kind: 'dev', dev: name }
   }
-  // RFC 8885 DLIF: with dlif on, the MN sees one logical router per anchor on its access link.
+  // Packets to the MN leave from the router device it knows (see routerLink).
   const deliveryDev = (link: string, anchor: string): string => {
-    if (!o.dlif) return link
-    const name = dlifDevice(link, anchor)
-    addLink({ kind: 'macvlan', name, parent: link, mac: dlifMac(anchor) })
-    return name
+    const l = routerLink(o, link, anchor)
+    if (l === undefined) return link
+    addLink(l)
+    return l.name
   }
 
   if (o.tunnelKind === 'seg6') addRoute({ table: 'main', dst: `${self}/128`, via: { kind: 'seg6local', dev: o.backboneInterface } })
@@ -116,9 +135,9 @@ export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<strin
   for (const d of s.downlinks) addRoute({ table: 'main', dst: d.prefix, via: tunnelVia(d.remote) })
   for (const a of s.advertisements) for (const p of a.prefixes) deliveryDev(a.accessLink, p.anchor)
 
-  // Interfaces an MN's packets can arrive on: its access link and, with DLIF, every logical router there.
+  // Interfaces an MN's packets can arrive on: its access link and every router device there.
   const arrival = (mnId: string, link: string): string[] => {
-    if (!o.dlif) return [link]
+    if (!o.dlif) return [...new Set([link, deliveryDev(link, self)])]
     const anchors = new Set<string>()
     for (const l of s.local) if (l.mnId === mnId && l.accessLink === link) anchors.add(self)
     for (const u of s.uplinks) if (u.mnId === mnId && u.accessLink === link) anchors.add(u.remote)

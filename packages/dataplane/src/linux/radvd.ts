@@ -6,11 +6,15 @@
  *
  * draft-ietf-dmm-distributed-mobility-anchoring §4.1: the local prefix preferred, prefixes
  * anchored elsewhere valid but deprecated (AdvPreferredLifetime 0) so new flows use the local one.
- * With DLIF (RFC 8885) each anchor's prefixes are advertised from that anchor's logical interface.
+ * With DLIF (RFC 8885) each anchor's prefixes are advertised from that anchor's logical interface;
+ * without it all of them from the shared router device, with its fixed link-local as the source
+ * (AdvRASrcAddress), so every MAAR is the same default router to the MN (RFC 5213 §6.8).
  */
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { dlifDevice, eui64LinkLocal, mnTag } from './names.js'
+import { eui64LinkLocal, mnTag } from './names.js'
+import { routerLink } from './plan.js'
+import type { PlanOptions } from './plan.js'
 import { runChecked } from './runner.js'
 import type { CommandRunner } from './runner.js'
 import type { Advertisement } from '../types.js'
@@ -18,17 +22,21 @@ import type { Advertisement } from '../types.js'
 export const RA_TIMING = { minInterval: 3, maxInterval: 10, validLifetime: 86400, preferredLifetime: 14400 }
 
 /** radvd.conf text for one MN (its link-local is the EUI-64 one of its link-layer id). */
-export function radvdConfig (a: Advertisement, dlif: boolean): string {
-  const byIf = new Map<string, Advertisement['prefixes']>()
+export function radvdConfig (a: Advertisement, o: Pick<PlanOptions, 'dlif' | 'router'>): string {
+  const byIf = new Map<string, { source?: string, prefixes: Advertisement['prefixes'] }>()
   for (const p of a.prefixes) {
-    const ifname = dlif ? dlifDevice(a.accessLink, p.anchor) : a.accessLink
-    byIf.set(ifname, [...(byIf.get(ifname) ?? []), p])
+    const dev = routerLink(o, a.accessLink, p.anchor)
+    const ifname = dev?.name ?? a.accessLink
+    const entry = byIf.get(ifname) ?? { ...(dev?.linkLocal !== undefined ? { source: dev.linkLocal } : {}), prefixes: [] }
+    entry.prefixes.push(p)
+    byIf.set(ifname, entry)
   }
   const client = eui64LinkLocal(a.linkLayerId)
-  const blocks = [...byIf].map(([ifname, prefixes]) => [
+  const blocks = [...byIf].map(([ifname, { source, prefixes }]) => [
     `interface ${ifname} {`,
     '  AdvSendAdvert on;',
     '  IgnoreIfMissing on;',
+    ...(source !== undefined ? [`  AdvRASrcAddress { ${source}; };`] : []),
     `  MinRtrAdvInterval ${RA_TIMING.minInterval};`,
     `  MaxRtrAdvInterval ${RA_TIMING.maxInterval};`,
     ...prefixes.map(p => [
