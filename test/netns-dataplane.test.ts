@@ -8,9 +8,9 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LinuxDataPlane, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
+import { LinuxDataPlane, PMIP_ROUTER, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
 import type { DataPlaneState } from '@dmm-mesh/dataplane'
-import { createTopology, eventually, inNetns, netnsSupport, pingOnce, reachable, run, slaac, tunnelCapture } from './netns-topology.js'
+import { createTopology, defaultRouters, eventually, inNetns, netnsSupport, pingOnce, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
 import type { NetnsTopology } from './netns-topology.js'
 
 const MN = 'mn@dmm.example'
@@ -59,6 +59,8 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
     await dp[0]!.apply(attached(1, PREF1, []))
     addr1 = await slaac(topo!, PREF1, true)
     await reachable(topo!.cn.netns, addr1)
+    // RFC 5213 §6.8 without DLIF: the router the MN learns is the domain-wide one (RFC 6543).
+    assert.deepEqual(await defaultRouters(topo!), [PMIP_ROUTER.linkLocal])
   })
 
   it('after the handover to maar2: Pref1 deprecated, Pref2 preferred, both reachable; Pref1 tunnelled maar1 -> maar2', async () => {
@@ -68,6 +70,12 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
     await dp[1]!.apply(attached(2, PREF2, [[PREF1, 1]]))
     addr2 = await slaac(topo!, PREF2, true)
     assert.equal(await slaac(topo!, PREF1, false), addr1, 'the old address stays, deprecated (preferred lifetime 0)')
+    // Same router on maar2: one default route, via the same link-local, resolved to the same MAC.
+    assert.deepEqual(await defaultRouters(topo!), [PMIP_ROUTER.linkLocal])
+    await reachable(topo!.mn.netns, topo!.cn.address, addr2)
+    const neigh = await routerNeighbour(topo!, PMIP_ROUTER.linkLocal)
+    assert.match(neigh, new RegExp(`lladdr ${PMIP_ROUTER.mac} router`), neigh)
+    assert.doesNotMatch(neigh, /FAILED|INCOMPLETE/, neigh)
     await reachable(topo!.cn.netns, addr2)
     await reachable(topo!.cn.netns, addr1)
     const down = await tunnelCapture(topo!.maars[1]!.netns, async () => { await reachable(topo!.cn.netns, addr1) })
@@ -131,10 +139,7 @@ describe('Linux data plane in network namespaces with DLIF (RFC 8885 logical int
     if (runDir !== undefined) await rm(runDir, { recursive: true, force: true })
   })
 
-  async function routers (): Promise<string[]> {
-    const r = await inNetns(topo!.mn.netns, ['ip', '-j', '-6', 'route', 'show', 'default'])
-    return (JSON.parse(r.stdout) as Array<{ gateway?: string }>).map(x => x.gateway ?? '').sort()
-  }
+  const routers = async (): Promise<string[]> => await defaultRouters(topo!)
 
   it('the MN keeps its anchor\'s router (same link-local, same MAC) on the new MAAR', async () => {
     const [sid1, sid2] = [topo!.maars[0]!.sid, topo!.maars[1]!.sid]
@@ -158,7 +163,7 @@ describe('Linux data plane in network namespaces with DLIF (RFC 8885 logical int
     await eventually('two default routers', async () => (await routers()).length === 2 ? true : undefined)
     assert.deepEqual(await routers(), [router1, eui64LinkLocal(dlifMac(sid2))].sort())
     await reachable(topo!.mn.netns, topo!.cn.address, addr1)
-    const neigh = (await inNetns(topo!.mn.netns, ['ip', '-6', 'neigh', 'show', router1, 'dev', topo!.mn.ifname])).stdout
+    const neigh = await routerNeighbour(topo!, router1)
     assert.match(neigh, new RegExp(`lladdr ${dlifMac(sid1)} router`), neigh)
     assert.doesNotMatch(neigh, /FAILED/)
     await reachable(topo!.cn.netns, addr1)

@@ -5,6 +5,7 @@
  * `demo`, bench/netns-handover.ts its rounds); this test drives it step by step and checks
  * reachability from the CN, the anchors (attach reports, binding caches, tcpdump on the backbone
  * both ways), deprecated vs preferred addresses, and the first prefix native again at the end.
+ * Without DLIF every MAAR shows the MN the same router (RFC 5213 §6.8), checked after each move.
  * The interruption of the steady 10 ms pings is printed, not asserted (speed goes in bench/).
  */
 import assert from 'node:assert/strict'
@@ -12,7 +13,8 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { netnsSupport, reachable, run, slaac, tunnelCapture } from './netns-topology.js'
+import { PMIP_ROUTER } from '@dmm-mesh/dataplane'
+import { defaultRouters, netnsSupport, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
 
 const E2E = resolve(fileURLToPath(import.meta.url), '../../../scenarios/netns/e2e.sh')
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
@@ -85,7 +87,16 @@ describe('dmm maar processes in network namespaces: an MN moves maar1 -> maar2 -
       console.log(`      ${line}`)
     }
     assert.equal(r.pings.length, addr.length)
+    if (process.env.DMM_E2E_DLIF === undefined || process.env.DMM_E2E_DLIF === '') await sameRouter()
     return r.report
+  }
+
+  /** RFC 5213 §6.8: one default router, the domain-wide link-local, resolved to the fixed MAC. */
+  async function sameRouter (): Promise<void> {
+    assert.deepEqual(await defaultRouters(topo), [PMIP_ROUTER.linkLocal])
+    const neigh = await routerNeighbour(topo, PMIP_ROUTER.linkLocal)
+    assert.match(neigh, new RegExp(`lladdr ${PMIP_ROUTER.mac} router`), neigh)
+    assert.doesNotMatch(neigh, /FAILED|INCOMPLETE/, neigh)
   }
 
   const anchorsOf = (r: Report): Record<string, string> => Object.fromEntries(r.anchors.map(a => [a.prefix, `${a.anchor}${a.native ? ' native' : ''}`]))
@@ -107,6 +118,7 @@ describe('dmm maar processes in network namespaces: an MN moves maar1 -> maar2 -
     assert.deepEqual(anchorsOf(r.report), { [pref1]: `${sid(1)} native` })
     addr.push(await slaac(topo, pref1, true))
     await reachable(cnNs(), addr[0]!)
+    if (process.env.DMM_E2E_DLIF === undefined || process.env.DMM_E2E_DLIF === '') await reachable(topo.mn.netns, cn(), addr[0]!).then(sameRouter)
     const seen = await captureAt(1, async () => { await reachable(cnNs(), addr[0]!) })
     assert.equal(seen.trim(), '', 'no tunnel while the prefix is native')
   })

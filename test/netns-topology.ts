@@ -128,6 +128,17 @@ export async function slaac (topo: { mn: { netns: string, ifname: string } }, pr
   })
 }
 
+/** The MN's default routers (link-local gateways of its default routes), sorted. */
+export async function defaultRouters (topo: { mn: { netns: string } }): Promise<string[]> {
+  const r = await inNetns(topo.mn.netns, ['ip', '-j', '-6', 'route', 'show', 'default'])
+  return (JSON.parse(r.stdout || '[]') as Array<{ gateway?: string }>).map(x => x.gateway ?? '').sort()
+}
+
+/** The MN's neighbour entry for a router: "fe80::.. lladdr MAC router STATE" (empty if none). */
+export async function routerNeighbour (topo: { mn: { netns: string, ifname: string } }, router: string): Promise<string> {
+  return (await inNetns(topo.mn.netns, ['ip', '-6', 'neigh', 'show', router, 'dev', topo.mn.ifname])).stdout.trim()
+}
+
 export async function pingOnce (netns: string, dst: string, src?: string): Promise<boolean> {
   const r = await inNetns(netns, ['ping', '-6', '-n', '-c', '1', '-W', '1', ...(src !== undefined ? ['-I', src] : []), dst])
   return r.code === 0
