@@ -346,16 +346,25 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
     const n = fake.log.length
     await dp.apply(S.servingAt2())
     assert.equal(fake.log.length, n, 'idempotent')
-    // The MN leaves: maar2 only anchors PREF2; the router device goes last, after its routes moved.
+    // The MN leaves: maar2 only anchors PREF2. The router stays with the link (no device
+    // removal on the PBA path), ready for the next MN, and is not recreated when it comes.
     assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
       `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
       `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
       `rule del from ${PREF1} iif ${R} table 1000 priority 1000`,
       `route del default table 1000 proto 213`,
-      `route del ${PREF1} table main proto 213`,
-      `link del ${R}`
+      `route del ${PREF1} table main proto 213`
     ])
-    assert.deepEqual(fake.ours().links, [])
+    assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
+    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+      `route replace ${PREF2} dev ${R} table main proto 213`,
+      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      `route replace ${PREF1} dev ${R} table main proto 213`,
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
+      `rule add from ${PREF1} iif ${R} table 1000 priority 1000 protocol 213`
+    ])
+    await dp.stop({ flush: true })
+    assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
   })
 
   it('every MAAR shows the same router: same device commands on maar1 and maar2, same RA source', async () => {
@@ -404,18 +413,36 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
     assert.deepEqual(f2.ours().links, [`${routerDevice('acc0', { mac: '02:aa:00:00:00:01', linkLocal: 'fe80::aa:ff:fe00:1' })} macvlan up fe80::aa:ff:fe00:1`])
   })
 
-  it('flush removes the router device; a leftover one of a previous run is removed on the first apply', async () => {
+  it('a restarted driver adopts the router device of the identity it has, keeps it without MNs, and flush removes it', async () => {
     const { dp, fake } = await started('seg6', SID1, new FakeIp(), {})
     await dp.apply(S.attachedAt1())
+    await dp.stop()
     const { dp: fresh } = await started('seg6', SID1, fake, {})
     assert.deepEqual(await batchOf(fresh, fake, S.anchorAt1()), [
-      `route replace ${PREF1} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`,
-      `link del ${R}`
+      `route replace ${PREF1} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`
     ])
-    await fresh.apply(S.attachedAt1())
+    assert.deepEqual(await batchOf(fresh, fake, emptyState()), [`route del ${PREF1} table main proto 213`])
     assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
     await fresh.stop({ flush: true })
     assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
+  })
+
+  it('a router device whose access link went away is forgotten after the failure it causes', async () => {
+    const { dp, fake } = await started('seg6', SID1, new FakeIp(), {})
+    await dp.apply(S.attachedAt1())
+    await dp.apply(S.anchorAt1())
+    // The operator removes acc0; the kernel takes the macvlan on it along.
+    fake.links.delete('acc0')
+    fake.links.delete(R)
+    const s = S.attachedAt1()
+    await assert.rejects(dp.apply(s), /Cannot find device/)
+    s.local[0]!.accessLink = 'acc1'
+    s.advertisements[0]!.accessLink = 'acc1'
+    const R1 = routerDevice('acc1', PMIP_ROUTER)
+    await dp.apply(s)
+    assert.deepEqual(fake.ours().links, [`${R1} macvlan up ${LL}`])
+    await dp.apply(emptyState())
+    assert.deepEqual(fake.ours().links, [`${R1} macvlan up ${LL}`])
   })
 
   it('rejects a bad identity before running anything', () => {

@@ -9,7 +9,7 @@ import { diffKernel, readKernel } from './kernel.js'
 import { assignTables, normalizeState, planKernel } from './plan.js'
 import { RadvdManager, radvdConfig } from './radvd.js'
 import { ExecRunner, runChecked } from './runner.js'
-import { PMIP_ROUTER, eui64LinkLocal } from './names.js'
+import { PMIP_ROUTER, eui64LinkLocal, routerDevice } from './names.js'
 import type { AccessRouter } from './names.js'
 import type { KernelState } from './model.js'
 import type { PlanOptions } from './plan.js'
@@ -62,6 +62,13 @@ export class LinuxDataPlane implements DataPlane {
   /** What the kernel has of ours; undefined = unknown (before start, after a failed batch). */
   private kernel: KernelState | undefined
   private tables = new Map<string, number>()
+  /**
+   * Access links whose shared router device stays while the driver runs, MN or not: the router
+   * belongs to the link, and removing a device waits for the kernel's RCU grace periods (~30 ms
+   * measured) inside the apply the anchor answers its PBA after. Seeded from the kernel on sync,
+   * so a link that went away (its macvlan with it) drops out.
+   */
+  private routerLinks = new Set<string>()
   private state: DataPlaneState = emptyState()
   private running = false
 
@@ -95,6 +102,10 @@ export class LinuxDataPlane implements DataPlane {
   private async sync (): Promise<KernelState> {
     const k = await readKernel(this.runner, this.proto)
     this.tables = new Map([...k.rules.values()].map(r => [r.src, r.table]))
+    const router = this.plan.router
+    this.routerLinks = new Set(router === undefined || this.plan.dlif
+      ? []
+      : [...k.links.values()].flatMap(l => l.kind === 'macvlan' && l.name === routerDevice(l.parent, router) ? [l.parent] : []))
     this.kernel = k
     return k
   }
@@ -110,7 +121,9 @@ export class LinuxDataPlane implements DataPlane {
     const kernel = this.kernel ?? await this.sync()
     const inKernel = new Set([...kernel.routes.values()].map(r => r.table).filter((t): t is number => t !== 'main'))
     const tables = assignTables([...new Set(want.uplinks.map(u => u.prefix))], this.tables, inKernel, this.tableBase)
-    const target = planKernel(want, this.plan, tables, running)
+    if (!running) this.routerLinks.clear()
+    else for (const x of [...want.local, ...want.uplinks, ...want.advertisements]) this.routerLinks.add(x.accessLink)
+    const target = planKernel(want, this.plan, tables, running, this.plan.router !== undefined ? this.routerLinks : [])
     const lines = diffKernel(kernel, target, this.proto)
     if (lines.length > 0) {
       try {

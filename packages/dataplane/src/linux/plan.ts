@@ -105,8 +105,11 @@ export function assignTables (prefixes: string[], known: Map<string, number>, in
   return out
 }
 
-/** The kernel objects for `s` (already normalised). `running` false means: nothing, not even our SID. */
-export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<string, number>, running = true): KernelState {
+/**
+ * The kernel objects for `s` (already normalised). `running` false means: nothing, not even our SID.
+ * `routerLinks`: access links that keep their shared router device though no MN is on them now.
+ */
+export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<string, number>, running = true, routerLinks: Iterable<string> = []): KernelState {
   const k = emptyKernel()
   if (!running) return k
   const addRoute = (r: Route): void => { k.routes.set(routeKey(r), r) }
@@ -157,5 +160,6 @@ export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<strin
       k.rules.set(ruleKey(rule), rule)
     }
   }
+  if (!o.dlif) for (const link of routerLinks) deliveryDev(link, self)
   return k
 }
