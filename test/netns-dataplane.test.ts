@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LinuxDataPlane, PMIP_ROUTER, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
-import type { DataPlaneState } from '@dmm-mesh/dataplane'
+import type { DataPlaneState, LinuxDataPlaneOptions } from '@dmm-mesh/dataplane'
 import { createTopology, defaultRouters, eventually, inNetns, netnsSupport, pingOnce, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
 import type { NetnsTopology } from './netns-topology.js'
 
@@ -17,30 +17,45 @@ const MN = 'mn@dmm.example'
 const PREF1 = '2001:db8:1:1::/64'
 const PREF2 = '2001:db8:2:1::/64'
 
+/** A topology with one started LinuxDataPlane (seg6, radvd) per MAAR namespace, no dmm process. */
+class DriverBench {
+  topo: NetnsTopology | undefined
+  runDir: string | undefined
+  readonly dp: LinuxDataPlane[] = []
+
+  async up (maars: number, extra: Partial<LinuxDataPlaneOptions>): Promise<void> {
+    this.topo = await createTopology({ maars })
+    this.runDir = await mkdtemp(join(tmpdir(), 'dmm-netns-'))
+    for (const m of this.topo.maars) {
+      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', netns: m.netns, radvd: { enabled: true, runDir: this.runDir }, name: `maar${m.index}`, ...extra })
+      await d.start()
+      this.dp.push(d)
+    }
+  }
+
+  /** Flushes every driver and removes the namespaces, whatever state the test left. */
+  async down (): Promise<void> {
+    for (const d of this.dp) await d.stop({ flush: true }).catch(() => {})
+    await this.topo?.destroy()
+    if (this.runDir !== undefined) await rm(this.runDir, { recursive: true, force: true })
+  }
+}
+
 describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
   this.timeout(120_000)
+  const bench = new DriverBench()
+  const dp = bench.dp
   let topo: NetnsTopology | undefined
-  let runDir: string | undefined
-  const dp: LinuxDataPlane[] = []
   const S = (i: number): string => topo!.maars[i - 1]!.sid
 
   before(async function () {
     const support = await netnsSupport(['seg6', 'radvd', 'tcpdump'])
     if (!support.ok) { console.log(`      skipped: ${support.reason}`); this.skip() }
-    topo = await createTopology({ maars: 3 })
-    runDir = await mkdtemp(join(tmpdir(), 'dmm-netns-'))
-    for (const m of topo.maars) {
-      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', netns: m.netns, radvd: { enabled: true, runDir }, name: `maar${m.index}` })
-      await d.start()
-      dp.push(d)
-    }
+    await bench.up(3, {})
+    topo = bench.topo
   })
 
-  after(async () => {
-    for (const d of dp) await d.stop({ flush: true }).catch(() => {})
-    await topo?.destroy()
-    if (runDir !== undefined) await rm(runDir, { recursive: true, force: true })
-  })
+  after(async () => { await bench.down() })
 
   const mnLink = () => ({ mnId: MN, accessLink: 'acc0', linkLayerId: topo!.mn.mac })
   const none = (): DataPlaneState => ({ local: [], downlinks: [], uplinks: [], advertisements: [] })
@@ -117,27 +132,18 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
 
 describe('Linux data plane in network namespaces with DLIF (RFC 8885 logical interfaces)', function () {
   this.timeout(120_000)
+  const bench = new DriverBench()
+  const dp = bench.dp
   let topo: NetnsTopology | undefined
-  let runDir: string | undefined
-  const dp: LinuxDataPlane[] = []
 
   before(async function () {
     const support = await netnsSupport(['seg6', 'radvd'])
     if (!support.ok) { console.log(`      skipped: ${support.reason}`); this.skip() }
-    topo = await createTopology({ maars: 2 })
-    runDir = await mkdtemp(join(tmpdir(), 'dmm-netns-dlif-'))
-    for (const m of topo.maars) {
-      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', netns: m.netns, dlif: true, radvd: { enabled: true, runDir } })
-      await d.start()
-      dp.push(d)
-    }
+    await bench.up(2, { dlif: true })
+    topo = bench.topo
   })
 
-  after(async () => {
-    for (const d of dp) await d.stop({ flush: true }).catch(() => {})
-    await topo?.destroy()
-    if (runDir !== undefined) await rm(runDir, { recursive: true, force: true })
-  })
+  after(async () => { await bench.down() })
 
   const routers = async (): Promise<string[]> => await defaultRouters(topo!)
 
