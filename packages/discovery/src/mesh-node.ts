@@ -14,6 +14,7 @@ import { ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
@@ -36,6 +37,13 @@ export interface MeshNodeInit {
   kBucketSize?: number
   /** Parallel RPCs per DHT query (kad-dht default 10; smaller cuts RPCs on a small mesh). */
   alpha?: number
+  /**
+   * A bootstrap peer that cannot be dialled at start (it may start later) is tried again every
+   * `bootstrapRetryMs` (default 1000) up to `bootstrapRetries` times (default 120), in the background.
+   */
+  bootstrapRetryMs?: number
+  bootstrapRetries?: number
+  log?: (line: string) => void
 }
 
 export interface MeshServices {
@@ -73,9 +81,30 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
       records: (components: RecordServerComponents) => new RecordServer(components, { trust: init.trust, store: sessions })
     }
   })
-  const dials = (init.bootstrap ?? []).map(async a => await node.dial(multiaddr(a)))
-  await Promise.allSettled(dials)
+  const bootstrap = (init.bootstrap ?? []).map(a => multiaddr(a))
+  const first = await Promise.allSettled(bootstrap.map(async a => await node.dial(a)))
+  first.forEach((result, i) => {
+    const addr = bootstrap[i]
+    if (result.status === 'rejected' && addr !== undefined) {
+      init.log?.(`bootstrap peer ${addr.toString()} not reachable yet (${String(result.reason)}); retrying in the background`)
+      void redial(node, addr, init.bootstrapRetryMs ?? 1000, init.bootstrapRetries ?? 120, init.log)
+    }
+  })
   return node
+}
+
+/** Dials `addr` until it answers, the node stops, or the tries run out (MAARs start in any order). */
+async function redial (node: Libp2p, addr: Multiaddr, everyMs: number, tries: number, log?: (line: string) => void): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    await new Promise<void>(resolve => { setTimeout(resolve, everyMs).unref() })
+    if (node.status !== 'started') return
+    try {
+      await node.dial(addr)
+      log?.(`bootstrap peer ${addr.toString()} reached after ${i + 1} retries`)
+      return
+    } catch {}
+  }
+  log?.(`bootstrap peer ${addr.toString()} never answered; giving up after ${tries} retries`)
 }
 
 /** The mesh services of a node made by createMeshNode; throws for any other node. */

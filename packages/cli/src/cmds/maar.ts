@@ -50,7 +50,7 @@ export async function runMaar (configPath: string): Promise<void> {
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
-  const node = await createMeshNode({ privateKey: key, listen: config.listen, bootstrap: config.bootstrap, trust })
+  const node = await createMeshNode({ privateKey: key, listen: config.listen, bootstrap: config.bootstrap, trust, log: line => { log.info(line) } })
   let cert
   try {
     cert = await trust.verify(certificate, { peerId: node.peerId.toString() })
