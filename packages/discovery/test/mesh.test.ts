@@ -148,14 +148,18 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     const hostileMaar = await makeMaar(d.operator, 0x67)
     const hostile = await join(hostileMaar, d.trust, members.map(m => m.node))
     try {
-      // A MN whose key the hostile MAAR is among the three closest peers to, as MAAR 5 sees it.
+      // A MN whose key the hostile MAAR is among the three closest peers to, as MAAR 5 sees it:
+      // among every peer MAAR 5 may know (its peer store holds its routing table too, including
+      // nodes earlier tests stopped), so no stale peer can push the hostile one out of the three.
       const looker = at(5)
       const ids = new KadIds()
+      const known = new Map((await looker.node.peerStore.all()).map(p => [p.id.toString(), p.id]))
+      for (const m of [...members.map(x => x.node), hostile.node]) known.set(m.peerId.toString(), m.peerId)
+      known.delete(looker.node.peerId.toString())
       let mn = ''
       for (let i = 0; ; i++) {
         mn = `erin${i}@dmm.example`
-        const others = [...members.filter(m => m !== looker).map(m => m.node.peerId), hostile.node.peerId]
-        if (ids.closest(others, sessionKey(mn), 3).some(p => p.equals(hostile.node.peerId))) break
+        if (ids.closest([...known.values()], sessionKey(mn), 3).some(p => p.equals(hostile.node.peerId))) break
       }
       await at(2).directory.publish(sessionAt(mn, 4, at(2).maar), [])
       const forged = await sealSessionRecord(sessionAt(mn, 50, hostile.maar), hostileMaar.key, []) // no certificate at all
