@@ -9,7 +9,7 @@
  */
 import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
 import { PrefixPool } from '@dmm-mesh/binding-cache'
-import type { BindingCache, BindingCacheEntry, PeerRef, RemoteAnchor } from '@dmm-mesh/binding-cache'
+import type { BindingCache, BindingCacheEntry, PeerRef, RemoteAnchor, Transaction } from '@dmm-mesh/binding-cache'
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import type { MaarCertificate, SessionDirectory, SessionRecord, TrustStore } from '@dmm-mesh/discovery'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
@@ -99,6 +99,8 @@ export class Maar {
   private readonly publications = new Set<Promise<void>>()
   private lifetimeTimer?: NodeJS.Timeout
   private lastTimestamp = 0
+  /** The binding cache as committed (see commit()). */
+  private readonly entries = new Map<string, BindingCacheEntry>()
 
   constructor (private readonly init: MaarInit) {
     this.name = init.name
@@ -124,6 +126,7 @@ export class Maar {
   /** Restores the data plane from the binding cache (reconciliation) and starts serving PBUs. */
   async start (): Promise<void> {
     const entries = await this.init.cache.list()
+    for (const e of entries) this.entries.set(e.mnId, e)
     for (const e of entries) if (e.attached) this.present.add(e.mnId)
     await this.init.dataplane.start()
     const applied = await this.program()
@@ -151,7 +154,17 @@ export class Maar {
   }
 
   async bindings (): Promise<BindingCacheEntry[]> {
-    return await this.init.cache.list()
+    return [...this.entries.values()]
+  }
+
+  /**
+   * Writes to LevelDB, then mirrors the change in memory: the MAAR is its cache's only writer, so
+   * reading its bindings (every data-plane apply does) never goes back to disk.
+   */
+  private async commit (tx: Transaction): Promise<void> {
+    await this.init.cache.commit(tx)
+    for (const mnId of tx.delete ?? []) this.entries.delete(mnId)
+    for (const e of tx.put ?? []) this.entries.set(e.mnId, e)
   }
 
   /**
@@ -166,7 +179,7 @@ export class Maar {
 
   private async program (): Promise<string[]> {
     return await this.locks.run('\u0000dataplane', async () => {
-      const result = await this.init.dataplane.apply(desiredState(await this.init.cache.list(), { address: this.address }))
+      const result = await this.init.dataplane.apply(desiredState([...this.entries.values()], { address: this.address }))
       for (const change of result.changes) this.log.debug('dataplane', { change })
       return result.changes
     })
@@ -182,13 +195,13 @@ export class Maar {
     const t0 = performance.now()
     const now = this.clock()
     const access = { link: req.accessLink, linkLayerId: req.linkLayerId, accessTechnology: req.accessTechnology ?? 3 }
-    const existing = await this.init.cache.get(req.mnId)
+    const existing = this.entries.get(req.mnId)
     this.present.add(req.mnId)
 
     if (existing?.attached === true) {
       // Same MAAR again: a refresh of the registration, nothing to signal.
       const refreshed = { ...existing, access, expiresAt: now + this.lifetime * 1000, updatedAt: now }
-      await this.init.cache.commit({ put: [refreshed] })
+      await this.commit({ put: [refreshed] })
       const programMs = await this.timed(async () => await this.program())
       return this.report(refreshed, 'refresh', { lookupMs: 0, lookupSource: 'none', signallingMs: 0, programMs, totalMs: performance.now() - t0, peers: [], referralsFollowed: 0 })
     }
@@ -230,7 +243,7 @@ export class Maar {
       updatedAt: now
     }
     delete entry.servingMaar
-    await this.init.cache.commit({ put: [entry] })
+    await this.commit({ put: [entry] })
     const programMs = await this.timed(async () => await this.program())
     const totalMs = performance.now() - t0
 
@@ -266,7 +279,7 @@ export class Maar {
         createdAt: now,
         updatedAt: now
       }
-      await this.init.cache.commit({ put: [entry], allocate: [{ prefix, mnId }] })
+      await this.commit({ put: [entry], allocate: [{ prefix, mnId }] })
       return entry
     })
   }
@@ -368,19 +381,19 @@ export class Maar {
 
   /** Applies the P-MAAR decision: LevelDB first, then the data plane. */
   private async decide (u: ProxyUpdate, from: KnownMaar): Promise<{ status: number, reason?: string, prefixes?: string[], referrals?: PeerLocator[] }> {
-    const d = decideAnchor(await this.init.cache.get(u.mnId), u, from, { covers: prefixes => this.init.trust.covers(from.cert, prefixes) }, this.clock())
+    const d = decideAnchor(this.entries.get(u.mnId), u, from, { covers: prefixes => this.init.trust.covers(from.cert, prefixes) }, this.clock())
     switch (d.kind) {
       case 'refuse':
         return d
       case 'release': {
-        await this.init.cache.commit({ delete: [d.mnId], release: d.prefixes })
+        await this.commit({ delete: [d.mnId], release: d.prefixes })
         await this.program()
         this.log.info('released prefixes', { mn: d.mnId, prefixes: d.prefixes.join(',') })
         return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes }
       }
       case 'anchor': {
         this.present.delete(u.mnId)
-        await this.init.cache.commit({ put: [d.entry] })
+        await this.commit({ put: [d.entry] })
         // The anchor's share of the handover's kernel programming, for the netns benchmark.
         const programMs = await this.timed(async () => await this.program())
         this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: round(programMs) })
@@ -401,13 +414,13 @@ export class Maar {
    */
   async checkLifetimes (): Promise<void> {
     const now = this.clock()
-    for (const e of await this.init.cache.list()) {
+    for (const e of [...this.entries.values()]) {
       if (!e.attached || e.expiresAt === undefined) continue
       if (this.present.has(e.mnId)) {
         if (e.expiresAt - now < (this.lifetime * 1000) / 2) {
           await this.locks.run(e.mnId, async () => {
-            const current = await this.init.cache.get(e.mnId)
-            if (current?.attached === true) await this.init.cache.commit({ put: [{ ...current, expiresAt: now + this.lifetime * 1000, updatedAt: now }] })
+            const current = this.entries.get(e.mnId)
+            if (current?.attached === true) await this.commit({ put: [{ ...current, expiresAt: now + this.lifetime * 1000, updatedAt: now }] })
           })
         }
       } else if (e.expiresAt <= now) {
@@ -419,7 +432,7 @@ export class Maar {
   /** Ends the MN's whole mobility session: lifetime-0 PBUs to every anchor, record withdrawn. */
   async deregister (mnId: string, reason = 'requested'): Promise<PeerOutcome[]> {
     return await this.locks.run(mnId, async () => {
-      const entry = await this.init.cache.get(mnId)
+      const entry = this.entries.get(mnId)
       if (entry?.attached !== true) return []
       const byPeer = new Map<string, { ref: PeerLocator, prefixes: string[] }>()
       for (const a of entry.remoteAnchors) {
@@ -432,7 +445,7 @@ export class Maar {
         mnId, sequence: entry.sessionSequence + 1, lifetime: 0, timestampMs, anchoredPrefixes: t.prefixes
       })).outcome))
       this.present.delete(mnId)
-      await this.init.cache.commit({ delete: [mnId], release: entry.localPrefixes })
+      await this.commit({ delete: [mnId], release: entry.localPrefixes })
       await this.program()
       const withdrawal = this.init.directory.withdraw(mnId, entry.sessionSequence + 1)
         .catch(err => { this.log.warn('withdrawing session record failed', { mn: mnId, error: String(err) }) })
