@@ -32,7 +32,9 @@ async function join (maar: TestMaar, trust: TrustStore, bootstrap: Libp2p[]): Pr
     trust
   })
   const lines: string[] = []
-  const directory = new SessionDirectory(node, { privateKey: maar.key, certificate: maar.certificate, trust, log: line => { lines.push(line) } })
+  // The 500 ms default bounds a GET on the handover's critical path; a loaded CI machine can take
+  // longer to dial, and these tests are about which record wins, not about speed.
+  const directory = new SessionDirectory(node, { privateKey: maar.key, certificate: maar.certificate, trust, requestTimeoutMs: 5000, log: line => { lines.push(line) } })
   await directory.start()
   return { maar: { ...maar, ref: { ...maar.ref, multiaddrs: node.getMultiaddrs().map(a => a.toString()) } }, node, directory, lines }
 }
@@ -117,6 +119,8 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     const hostile = await join(hostileMaar, d.trust, [at(0).node])
     try {
       const target = at(3)
+      // Dial by address: otherwise libp2p first looks the target up in the DHT (1-6 s here).
+      await hostile.node.dial(target.node.getMultiaddrs())
       const put = async (bytes: Uint8Array): Promise<{ ok: boolean, error?: string }> =>
         (await requestRecord(hostile.node, target.node.peerId, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, hostileMaar.certificate, bytes), AbortSignal.timeout(10_000))).header
       // 1. Claims to be signed for MAAR3 but signed by itself, sequence bumped to hijack the MN.
