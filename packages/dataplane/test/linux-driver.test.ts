@@ -10,6 +10,7 @@ import fc from 'fast-check'
 import { CommandError, ExecRunner, LinuxDataPlane, PMIP_ROUTER, checkLinuxSupport, dlifDevice, dlifMac, eui64LinkLocal, radvdConfig, routerDevice, tunnelDevice } from '../src/linux/index.js'
 import type { LinuxDataPlaneOptions } from '../src/linux/index.js'
 import { emptyState } from '../src/types.js'
+import { joinSlices } from '../src/mn-slices.js'
 import type { DataPlaneState } from '../src/types.js'
 import { FakeIp, UnexpectedCommand } from './linux-fake-ip.js'
 
@@ -232,6 +233,41 @@ describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
     await dp.apply(S.servingAt2())
     const { dp: again } = await started('seg6', SID2, fake)
     assert.deepEqual(await batchOf(again, fake, S.servingAt2()), [])
+  })
+})
+
+describe('LinuxDataPlane with many MNs (fake ip)', () => {
+  const many = (n: number, moved?: number): DataPlaneState => {
+    const s = emptyState()
+    for (let i = 0; i < n; i++) {
+      const mnId = `mn${i}@example.net`
+      const prefix = `2001:db8:1:${i.toString(16)}::/64`
+      if (i === moved) s.downlinks.push({ mnId, prefix, remote: '2001:db8:ff::2' })
+      else s.local.push({ mnId, prefix, accessLink: 'acc0', linkLayerId: MAC })
+    }
+    return s
+  }
+
+  it('a handover of one MN among 200 issues commands for that MN only, and only reads the kernel at start', async () => {
+    const { dp, fake } = await started('seg6', SID1)
+    assert.equal((await batchOf(dp, fake, many(200))).length, 201, 'the SID and 200 local routes')
+    const reads = fake.log.filter(l => l.startsWith('ip -j')).length
+    const batch = await batchOf(dp, fake, many(200, 57))
+    assert.deepEqual(batch, ['route replace 2001:db8:1:39::/64 encap seg6 mode encap.red segs 2001:db8:ff::2 dev bb0 table main proto 213'])
+    assert.equal(fake.log.filter(l => l.startsWith('ip -j')).length, reads)
+    assert.equal(dp.current().local.length, 199)
+    assert.equal(dp.current().downlinks[0]?.mnId, 'mn57@example.net')
+  })
+
+  it('refuses two MNs wanting one prefix, naming both, and changes nothing', async () => {
+    const { dp, fake } = await started('seg6', SID1)
+    await dp.apply(many(3))
+    const n = fake.log.length
+    const clash = many(3)
+    clash.downlinks.push({ mnId: 'intruder@example.net', prefix: '2001:db8:1:1::/64', remote: '2001:db8:ff::2' })
+    await assert.rejects(dp.apply(clash), /route main 2001:db8:1:1::\/64 is wanted for both mn1@example.net and intruder@example.net/)
+    assert.equal(fake.log.length, n)
+    assert.deepEqual(await batchOf(dp, fake, many(3)), [], 'the driver still knows what it programmed')
   })
 })
 
@@ -546,29 +582,51 @@ describe('checkLinuxSupport and ExecRunner', () => {
   })
 })
 
+/** Table numbers depend on the order prefixes arrived in; everything else must be equal. */
+function withoutTables (o: ReturnType<FakeIp['ours']>): ReturnType<FakeIp['ours']> {
+  return { routes: o.routes.map(r => r.replace(/^\d+ /, 'T ')).sort(), rules: o.rules.map(r => r.replace(/ \d+$/, ' T')).sort(), links: o.links }
+}
+
 describe('LinuxDataPlane properties (fake ip)', () => {
-  const prefixes = ['2001:db8:1:1::/64', '2001:db8:1:2::/64', '2001:db8:2:1::/64', '2001:db8:3:1::/64']
   const remotes = ['2001:db8:ff::2', '2001:db8:ff::3']
   const links = ['acc0', 'acc1']
-  const stateArb: fc.Arbitrary<DataPlaneState> = fc.record({
-    roles: fc.array(fc.tuple(fc.constantFrom(...prefixes), fc.constantFrom('local', 'down', 'up'), fc.constantFrom(...remotes), fc.constantFrom(...links)), { maxLength: 4 })
-  }).map(({ roles }) => {
+  const mns = ['alice@dmm.example', 'bob@dmm.example', 'carol@dmm.example']
+  /** One MN's part: each of its two prefixes local, down a tunnel, up a tunnel or absent. */
+  const sliceArb = (who: number): fc.Arbitrary<DataPlaneState> => fc.array(
+    fc.tuple(fc.constantFrom(1, 2), fc.constantFrom('local', 'down', 'up'), fc.constantFrom(...remotes), fc.constantFrom(...links)), { maxLength: 2 }
+  ).map(roles => {
     const s = emptyState()
-    const seen = new Set<string>()
-    for (const [prefix, role, remote, accessLink] of roles) {
-      if (seen.has(prefix)) continue
-      seen.add(prefix)
-      if (role === 'local') s.local.push({ mnId: MN, prefix, accessLink, linkLayerId: MAC })
-      else if (role === 'down') s.downlinks.push({ mnId: MN, prefix, remote })
-      else s.uplinks.push({ mnId: MN, prefix, remote, accessLink })
+    const mnId = mns[who] as string
+    const seen = new Set<number>()
+    for (const [n, role, remote, accessLink] of roles) {
+      if (seen.has(n)) continue
+      seen.add(n)
+      const prefix = `2001:db8:${who + 1}:${n}::/64`
+      if (role === 'local') s.local.push({ mnId, prefix, accessLink, linkLayerId: MAC })
+      else if (role === 'down') s.downlinks.push({ mnId, prefix, remote })
+      else s.uplinks.push({ mnId, prefix, remote, accessLink })
     }
     return s
+  })
+  // A start state and steps that each change one MN (as a handover does), so that most applies
+  // re-plan one MN while others share its tunnels and router devices.
+  const statesArb: fc.Arbitrary<DataPlaneState[]> = fc.tuple(
+    fc.tuple(...mns.map((_, who) => sliceArb(who))),
+    fc.array(fc.nat(mns.length - 1).chain(who => sliceArb(who).map(slice => ({ who, slice }))), { maxLength: 6 })
+  ).map(([start, steps]) => {
+    const slices = [...start]
+    const states = [joinSlices(slices)]
+    for (const { who, slice } of steps) {
+      slices[who] = slice
+      states.push(joinSlices(slices))
+    }
+    return states
   })
 
   for (const kind of ['seg6', 'ip6tnl'] as const) {
     for (const [mode, extra] of [['plain access link', PLAIN], ['shared router', {}], ['DLIF', { dlif: true }]] as Array<[string, Extra]>) {
       it(`${kind}, ${mode}: any sequence of states: adds before deletes, idempotent, equal to a fresh driver's view, flush leaves nothing`, async () => {
-        await fc.assert(fc.asyncProperty(fc.array(stateArb, { minLength: 1, maxLength: 6 }), async (states) => {
+        await fc.assert(fc.asyncProperty(statesArb, async (states) => {
           const { dp, fake } = await started(kind, SID1, new FakeIp(), extra)
           for (const s of states) {
             const before = fake.batches.length
@@ -586,6 +644,14 @@ describe('LinuxDataPlane properties (fake ip)', () => {
             await fresh.apply(s)
             assert.equal(fake.batches.length, m)
           }
+          // What the changes programmed one after the other equals what one apply of the last state programs.
+          const { dp: once, fake: clean } = await started(kind, SID1, new FakeIp(), extra)
+          await once.apply(states[states.length - 1] as DataPlaneState)
+          // (A shared router device stays on a link an MN has used, by design: the rest is equal.)
+          const cleanOurs = clean.ours()
+          const ours = fake.ours()
+          ours.links = ours.links.filter(l => !l.startsWith('dmr') || cleanOurs.links.includes(l))
+          assert.deepEqual(withoutTables(ours), withoutTables(cleanOurs))
           await dp.stop({ flush: true })
           assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
         }), { numRuns: 60 })

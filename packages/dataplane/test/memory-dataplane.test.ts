@@ -47,8 +47,8 @@ describe('MemoryDataPlane apply', () => {
     next.advertisements = []
     next.uplinks = [{ mnId: 'carol', prefix: '2001:db8:5::/64', remote: '2001:db8:ffff::5', accessLink: 'access1' }]
     assert.deepEqual((await dp.apply(next)).changes, [
-      '+ uplink 2001:db8:5::/64 from access1 -> 2001:db8:ffff::5 mn carol',
       '~ downlink 2001:db8:1::/64 -> 2001:db8:ffff::3 mn alice (was: downlink 2001:db8:1::/64 -> 2001:db8:ffff::2 mn alice)',
+      '+ uplink 2001:db8:5::/64 from access1 -> 2001:db8:ffff::5 mn carol',
       '- local 2001:db8:1:2::/64 dev access0 mn bob lladdr 02:00:00:00:00:01',
       '- ra bob on access0 to 02:00:00:00:00:01: 2001:db8:1:2::/64 preferred anchor 2001:db8:ffff::1'
     ])

@@ -6,7 +6,8 @@
  */
 import { canonicalIpv6, formatIpv6, maskBytes, parseIpv6 } from '@dmm-mesh/wire'
 import { diffKernel, readKernel } from './kernel.js'
-import { assignTables, normalizeState, planKernel } from './plan.js'
+import { KernelPlan } from './kernel-plan.js'
+import { assignTables, normalizeState, planMns, planOwn } from './plan.js'
 import { RadvdManager, radvdConfig } from './radvd.js'
 import { ExecRunner, runChecked } from './runner.js'
 import { PMIP_ROUTER, eui64LinkLocal, routerDevice } from './names.js'
@@ -16,6 +17,14 @@ import type { PlanOptions } from './plan.js'
 import type { CommandRunner } from './runner.js'
 import type { ApplyResult, DataPlane, DataPlaneState } from '../types.js'
 import { emptyState } from '../types.js'
+import { SliceTracker, joinSlices } from '../mn-slices.js'
+import type { MnSlice } from '../mn-slices.js'
+
+/** What the driver keeps of one MN between applies: its validated slice and its kernel objects. */
+interface MnProgram { state: DataPlaneState, part: KernelState }
+
+/** The KernelPlan owner of the driver's own objects (no MN-ID is empty). */
+const OWN = ''
 
 export interface LinuxDataPlaneOptions {
   /** `seg6`: SRv6 reduced encapsulation + End.DT6 (works without tunnel devices); `ip6tnl`: one ip6ip6 device per remote MAAR. */
@@ -69,7 +78,10 @@ export class LinuxDataPlane implements DataPlane {
    * so a link that went away (its macvlan with it) drops out.
    */
   private routerLinks = new Set<string>()
-  private state: DataPlaneState = emptyState()
+  /** What is programmed per MN (the last successful apply). */
+  private readonly mns = new SliceTracker<MnProgram>()
+  /** The wanted kernel objects, per owner; undefined = plan everything again against a fresh read. */
+  private kernelPlan: KernelPlan | undefined
   private running = false
 
   constructor (private readonly opts: LinuxDataPlaneOptions) {
@@ -107,46 +119,84 @@ export class LinuxDataPlane implements DataPlane {
       ? []
       : [...k.links.values()].flatMap(l => l.kind === 'macvlan' && l.name === routerDevice(l.parent, router) ? [l.parent] : []))
     this.kernel = k
+    this.kernelPlan = undefined
     return k
   }
 
   async apply (desired: DataPlaneState): Promise<ApplyResult> {
     const t0 = performance.now()
-    const want = normalizeState(desired)
-    const changes = await this.program(want, this.running)
+    const changes = await this.program(desired, this.running)
     return { changes, elapsedMs: performance.now() - t0 }
   }
 
-  private async program (want: DataPlaneState, running: boolean): Promise<string[]> {
+  /**
+   * Plans and programs the MNs whose slice of `desired` changed since the last apply (every MN
+   * after start or a failed batch, diffed against what the kernel really holds), so a handover
+   * costs O(its own objects) however many MNs the MAAR serves.
+   */
+  private async program (desired: DataPlaneState, running: boolean): Promise<string[]> {
     const kernel = this.kernel ?? await this.sync()
-    const inKernel = new Set([...kernel.routes.values()].map(r => r.table).filter((t): t is number => t !== 'main'))
-    const tables = assignTables([...new Set(want.uplinks.map(u => u.prefix))], this.tables, inKernel, this.tableBase)
+    const fresh = this.kernelPlan === undefined
+    const { changed, removed } = this.mns.changes(running ? desired : emptyState(), { everything: fresh })
+    // Everything is validated before anything changes.
+    const wanted = new Map([...changed].map(([mnId, slice]) => [mnId, normalizeState(slice.state, slice.at)]))
+
+    // Uplink tables: kept for surviving prefixes, never reused within the apply that frees one.
+    const needed = [...new Set([...wanted.values()].flatMap(w => w.uplinks.map(u => u.prefix)))]
+    const inUse = fresh
+      ? new Set([...kernel.routes.values()].map(r => r.table).filter((t): t is number => t !== 'main'))
+      : new Set(this.tables.values())
+    const assigned = assignTables(needed, this.tables, inUse, this.tableBase)
+
     if (!running) this.routerLinks.clear()
-    else for (const x of [...want.local, ...want.uplinks, ...want.advertisements]) this.routerLinks.add(x.accessLink)
-    const target = planKernel(want, this.plan, tables, running, this.plan.router !== undefined ? this.routerLinks : [])
-    const lines = diffKernel(kernel, target, this.proto)
+    else for (const w of wanted.values()) for (const x of [...w.local, ...w.uplinks, ...w.advertisements]) this.routerLinks.add(x.accessLink)
+    const parts = new Map<string, KernelState | undefined>([[OWN, planOwn(this.plan, running, this.plan.router !== undefined ? this.routerLinks : [])]])
+    for (const [mnId, w] of wanted) parts.set(mnId, planMns(w, this.plan, assigned))
+    for (const mnId of removed) parts.set(mnId, undefined)
+
+    const plan = this.kernelPlan ?? new KernelPlan()
+    const { from, keys } = plan.update(parts)
+    const lines = fresh ? diffKernel(kernel, plan.target, this.proto) : diffKernel(from, plan.target, this.proto, keys)
     if (lines.length > 0) {
       try {
         await runChecked(this.runner, ['ip', '-6', '-batch', '-'], lines.join('\n') + '\n')
       } catch (err) {
-        this.kernel = undefined // part of the batch may have run: re-read before the next apply
+        // Part of the batch may have run: re-read the kernel and plan everything before the next apply.
+        this.kernel = undefined
+        this.kernelPlan = undefined
         throw err
       }
     }
-    this.kernel = target
-    this.tables = tables
-    const changes = describeChanges(this.state, want)
+    this.kernelPlan = plan
+    this.kernel = plan.target
+
+    const before = (mnId: string): DataPlaneState => this.mns.get(mnId)?.state ?? emptyState()
+    const changes = describeChanges([...wanted].map(([mnId, w]) => [before(mnId), w]), removed.map(mnId => [before(mnId), emptyState()]))
     if (changes.length === 0 && lines.length > 0) changes.push(`~ kernel reconciled (${lines.length} commands)`)
-    this.state = want
+    const radvdConfigs = new Map<string, string | undefined>(removed.map(mnId => [mnId, undefined]))
+    for (const [mnId, w] of wanted) {
+      const ad = w.advertisements.at(-1)
+      radvdConfigs.set(mnId, ad !== undefined ? radvdConfig(ad, this.plan) : undefined)
+    }
+
+    if (fresh) this.tables = assigned
+    else {
+      for (const mnId of [...wanted.keys(), ...removed]) for (const u of before(mnId).uplinks) if (!assigned.has(u.prefix)) this.tables.delete(u.prefix)
+      for (const [prefix, table] of assigned) this.tables.set(prefix, table)
+    }
+    for (const mnId of removed) this.mns.forget(mnId)
+    for (const [mnId, w] of wanted) this.mns.record(mnId, (changed.get(mnId) as MnSlice).state, { state: w, part: parts.get(mnId) as KernelState })
+
     if (this.radvd !== undefined) {
-      const configs = new Map(want.advertisements.map(a => [a.mnId, radvdConfig(a, this.plan)]))
-      changes.push(...await this.radvd.sync(running ? configs : new Map()))
+      // After a fresh read, radvds of MNs no longer here are stopped and dead ones restarted.
+      if (fresh) changes.push(...await this.radvd.sync(new Map([...radvdConfigs].filter((e): e is [string, string] => e[1] !== undefined))))
+      else changes.push(...await this.radvd.update(radvdConfigs))
     }
     return changes
   }
 
   current (): DataPlaneState {
-    return structuredClone(this.state)
+    return structuredClone(joinSlices([...this.mns.values()].map(m => m.state)))
   }
 
   async stop (opts: { flush?: boolean } = {}): Promise<void> {
@@ -193,9 +243,15 @@ function lines (s: DataPlaneState): string[] {
   ]
 }
 
-/** "+ x" for what appears, "- x" for what goes, in the ApplyResult style. */
-function describeChanges (from: DataPlaneState, to: DataPlaneState): string[] {
-  const a = new Set(lines(from))
-  const b = new Set(lines(to))
-  return [...[...b].filter(x => !a.has(x)).map(x => `+ ${x}`), ...[...a].filter(x => !b.has(x)).map(x => `- ${x}`)]
+/** "+ x" for what appears, "- x" for what goes, per MN (from, to), in the ApplyResult style. */
+function describeChanges (...pairs: Array<Array<[DataPlaneState, DataPlaneState]>>): string[] {
+  const added: string[] = []
+  const gone: string[] = []
+  for (const [from, to] of pairs.flat()) {
+    const a = new Set(lines(from))
+    const b = new Set(lines(to))
+    for (const x of b) if (!a.has(x)) added.push(`+ ${x}`)
+    for (const x of a) if (!b.has(x)) gone.push(`- ${x}`)
+  }
+  return [...added, ...gone]
 }

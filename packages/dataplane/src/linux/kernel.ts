@@ -78,21 +78,45 @@ export async function readKernel (runner: CommandRunner, proto: number): Promise
   return k
 }
 
+/** Keys of the kernel objects an apply may have changed. */
+export interface KernelKeys { routes: Iterable<string>, rules: Iterable<string>, links: Iterable<string> }
+
 /**
- * The batch that turns `from` into `to`. Devices are compared by name only: every attribute is
- * derived from the name's inputs, so a different device is a different name.
+ * The batch that turns `from` into `to`, looking only at `keys` (default: every object of
+ * both). Devices are compared by name only: every attribute is derived from the name's inputs,
+ * so a different device is a different name.
  */
-export function diffKernel (from: KernelState, to: KernelState, proto: number): string[] {
+export function diffKernel (from: KernelState, to: KernelState, proto: number, keys?: KernelKeys): string[] {
+  const all = <T>(a: Map<string, T>, b: Map<string, T>): Iterable<string> => new Set([...b.keys(), ...a.keys()])
+  const linkKeys = [...(keys?.links ?? all(from.links, to.links))]
+  const routeKeys = [...(keys?.routes ?? all(from.routes, to.routes))]
+  const ruleKeys = [...(keys?.rules ?? all(from.rules, to.rules))]
   const lines: string[] = []
-  for (const [name, l] of to.links) if (!from.links.has(name)) lines.push(...render.linkAdd(l))
-  // Routes before rules, so a new rule never points at an empty table.
-  for (const [key, r] of to.routes) {
-    const old = from.routes.get(key)
-    if (old === undefined || routeText(old) !== routeText(r)) lines.push(render.routeReplace(r, proto))
+  for (const name of linkKeys) {
+    const l = to.links.get(name)
+    if (l !== undefined && !from.links.has(name)) lines.push(...render.linkAdd(l))
   }
-  for (const [key, r] of to.rules) if (!from.rules.has(key)) lines.push(render.ruleAdd(r, proto))
-  for (const [key, r] of from.rules) if (!to.rules.has(key)) lines.push(render.ruleDel(r))
-  for (const [key, r] of from.routes) if (!to.routes.has(key)) lines.push(render.routeDel(r, proto))
-  for (const [name, l] of from.links) if (!to.links.has(name)) lines.push(render.linkDel(l))
+  // Routes before rules, so a new rule never points at an empty table.
+  for (const key of routeKeys) {
+    const r = to.routes.get(key)
+    const old = from.routes.get(key)
+    if (r !== undefined && (old === undefined || routeText(old) !== routeText(r))) lines.push(render.routeReplace(r, proto))
+  }
+  for (const key of ruleKeys) {
+    const r = to.rules.get(key)
+    if (r !== undefined && !from.rules.has(key)) lines.push(render.ruleAdd(r, proto))
+  }
+  for (const key of ruleKeys) {
+    const r = from.rules.get(key)
+    if (r !== undefined && !to.rules.has(key)) lines.push(render.ruleDel(r))
+  }
+  for (const key of routeKeys) {
+    const r = from.routes.get(key)
+    if (r !== undefined && !to.routes.has(key)) lines.push(render.routeDel(r, proto))
+  }
+  for (const name of linkKeys) {
+    const l = from.links.get(name)
+    if (l !== undefined && !to.links.has(name)) lines.push(render.linkDel(l))
+  }
   return lines
 }

@@ -15,6 +15,7 @@ import type { AccessRouter } from './names.js'
 import { emptyKernel, routeKey, ruleKey } from './model.js'
 import type { KernelState, Link, Route, RouteVia, Rule } from './model.js'
 import type { Advertisement, DataPlaneState } from '../types.js'
+import type { MnSlice } from '../mn-slices.js'
 
 export interface PlanOptions {
   tunnelKind: 'seg6' | 'ip6tnl'
@@ -62,8 +63,11 @@ function mac (text: string, what: string): string {
   return text.toLowerCase()
 }
 
-/** Validates and canonicalises a desired state; throws TypeError naming the bad field, before any command runs. */
-export function normalizeState (s: DataPlaneState): DataPlaneState {
+/**
+ * Validates and canonicalises a desired state; throws TypeError naming the bad field, before any
+ * command runs. `at` gives each item's index in the whole state when `s` is one MN's slice of it.
+ */
+export function normalizeState (s: DataPlaneState, at?: MnSlice['at']): DataPlaneState {
   if (s === null || typeof s !== 'object' || ![s.local, s.downlinks, s.uplinks, s.advertisements].every(Array.isArray)) {
     throw new TypeError('state: needs local, downlinks, uplinks and advertisements arrays')
   }
@@ -71,17 +75,19 @@ export function normalizeState (s: DataPlaneState): DataPlaneState {
     if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${what}: mnId must be a non-empty string`)
     return v
   }
+  const path = (kind: keyof DataPlaneState, i: number): string => `${kind}[${at?.[kind][i] ?? i}]`
   return {
-    local: s.local.map((l, i) => ({ mnId: mnId(l.mnId, `local[${i}]`), prefix: prefix(l.prefix, `local[${i}].prefix`), accessLink: ifname(l.accessLink, `local[${i}].accessLink`), linkLayerId: mac(l.linkLayerId, `local[${i}].linkLayerId`) })),
-    downlinks: s.downlinks.map((d, i) => ({ mnId: mnId(d.mnId, `downlinks[${i}]`), prefix: prefix(d.prefix, `downlinks[${i}].prefix`), remote: address(d.remote, `downlinks[${i}].remote`) })),
-    uplinks: s.uplinks.map((u, i) => ({ mnId: mnId(u.mnId, `uplinks[${i}]`), prefix: prefix(u.prefix, `uplinks[${i}].prefix`), remote: address(u.remote, `uplinks[${i}].remote`), accessLink: ifname(u.accessLink, `uplinks[${i}].accessLink`) })),
+    local: s.local.map((l, i) => { const p = path('local', i); return { mnId: mnId(l.mnId, p), prefix: prefix(l.prefix, `${p}.prefix`), accessLink: ifname(l.accessLink, `${p}.accessLink`), linkLayerId: mac(l.linkLayerId, `${p}.linkLayerId`) } }),
+    downlinks: s.downlinks.map((d, i) => { const p = path('downlinks', i); return { mnId: mnId(d.mnId, p), prefix: prefix(d.prefix, `${p}.prefix`), remote: address(d.remote, `${p}.remote`) } }),
+    uplinks: s.uplinks.map((u, i) => { const p = path('uplinks', i); return { mnId: mnId(u.mnId, p), prefix: prefix(u.prefix, `${p}.prefix`), remote: address(u.remote, `${p}.remote`), accessLink: ifname(u.accessLink, `${p}.accessLink`) } }),
     advertisements: s.advertisements.map((a: Advertisement, i) => {
-      if (!Array.isArray(a.prefixes)) throw new TypeError(`advertisements[${i}].prefixes must be an array`)
+      const p = path('advertisements', i)
+      if (!Array.isArray(a.prefixes)) throw new TypeError(`${p}.prefixes must be an array`)
       return {
-        mnId: mnId(a.mnId, `advertisements[${i}]`),
-        accessLink: ifname(a.accessLink, `advertisements[${i}].accessLink`),
-        linkLayerId: mac(a.linkLayerId, `advertisements[${i}].linkLayerId`),
-        prefixes: a.prefixes.map((p, j) => ({ prefix: prefix(p.prefix, `advertisements[${i}].prefixes[${j}].prefix`), preferred: p.preferred === true, anchor: address(p.anchor, `advertisements[${i}].prefixes[${j}].anchor`) }))
+        mnId: mnId(a.mnId, p),
+        accessLink: ifname(a.accessLink, `${p}.accessLink`),
+        linkLayerId: mac(a.linkLayerId, `${p}.linkLayerId`),
+        prefixes: a.prefixes.map((x, j) => ({ prefix: prefix(x.prefix, `${p}.prefixes[${j}].prefix`), preferred: x.preferred === true, anchor: address(x.anchor, `${p}.prefixes[${j}].anchor`) }))
       }
     })
   }
@@ -106,12 +112,11 @@ export function assignTables (prefixes: string[], known: Map<string, number>, in
 }
 
 /**
- * The kernel objects for `s` (already normalised). `running` false means: nothing, not even our SID.
- * `routerLinks`: access links that keep their shared router device though no MN is on them now.
+ * The kernel objects for `s` (already normalised): the MN's routes, rules and the devices they
+ * use. The driver's own objects (SID, idle router devices) are planOwn()'s.
  */
-export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<string, number>, running = true, routerLinks: Iterable<string> = []): KernelState {
+export function planMns (s: DataPlaneState, o: PlanOptions, tables: Map<string, number>): KernelState {
   const k = emptyKernel()
-  if (!running) return k
   const addRoute = (r: Route): void => { k.routes.set(routeKey(r), r) }
   const addLink = (l: Link): void => { k.links.set(l.name, l) }
   const self = canonicalIpv6(o.tunnelAddress)
@@ -129,8 +134,6 @@ export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<strin
     addLink(l)
     return l.name
   }
-
-  if (o.tunnelKind === 'seg6') addRoute({ table: 'main', dst: `${self}/128`, via: { kind: 'seg6local', dev: o.backboneInterface } })
 
   // Local delivery: the MN's own prefix routed natively on its access link (RFC 8885 §3.1).
   for (const l of s.local) addRoute({ table: 'main', dst: l.prefix, via: { kind: 'dev', dev: deliveryDev(l.accessLink, self) } })
@@ -160,6 +163,26 @@ export function planKernel (s: DataPlaneState, o: PlanOptions, tables: Map<strin
       k.rules.set(ruleKey(rule), rule)
     }
   }
-  if (!o.dlif) for (const link of routerLinks) deliveryDev(link, self)
+  return k
+}
+
+/**
+ * The driver's own objects: its decapsulating SID (seg6) and the shared router device of each
+ * access link in `routerLinks` (kept with no MN on it). `running` false means none of them.
+ */
+export function planOwn (o: PlanOptions, running: boolean, routerLinks: Iterable<string>): KernelState {
+  const k = emptyKernel()
+  if (!running) return k
+  const self = canonicalIpv6(o.tunnelAddress)
+  if (o.tunnelKind === 'seg6') {
+    const sid: Route = { table: 'main', dst: `${self}/128`, via: { kind: 'seg6local', dev: o.backboneInterface } }
+    k.routes.set(routeKey(sid), sid)
+  }
+  if (!o.dlif) {
+    for (const link of routerLinks) {
+      const l = routerLink(o, link, self)
+      if (l !== undefined) k.links.set(l.name, l)
+    }
+  }
   return k
 }

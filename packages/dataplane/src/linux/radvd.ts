@@ -77,11 +77,32 @@ export class RadvdManager {
     return [...new Set(names.map(n => /^radvd-([0-9a-f]{12})\.(conf|pid)$/.exec(n)?.[1]).filter((t): t is string => t !== undefined))]
   }
 
-  /** Makes the running radvds match `configs` (MN id -> config); returns change lines. */
+  /**
+   * Makes the running radvds match `configs` (MN id -> config), stopping every other one this
+   * manager knows or finds in runDir, and restarting any that died; returns change lines.
+   */
   async sync (configs: Map<string, string>): Promise<string[]> {
+    const changes = await this.update(configs)
+    const wanted = new Set([...configs.keys()].map(mnTag))
+    for (const tag of new Set([...this.written.keys(), ...await this.found()])) {
+      if (wanted.has(tag)) continue
+      await this.stopOne(tag)
+      changes.push(`- radvd ${tag}`)
+    }
+    return changes
+  }
+
+  /** Starts or reloads the radvd of each MN given a config, stops it for MNs given undefined. */
+  async update (configs: Map<string, string | undefined>): Promise<string[]> {
     const changes: string[] = []
-    const wanted = new Map([...configs].map(([mnId, text]) => [mnTag(mnId), { mnId, text }]))
-    for (const [tag, { mnId, text }] of wanted) {
+    for (const [mnId, text] of configs) {
+      const tag = mnTag(mnId)
+      if (text === undefined) {
+        if (!this.written.has(tag) && await this.pidOf(tag) === undefined) continue
+        await this.stopOne(tag)
+        changes.push(`- radvd ${tag}`)
+        continue
+      }
       if (this.written.get(tag) === text && await this.pidOf(tag) !== undefined) continue
       const p = this.paths(tag)
       await writeFile(p.conf, text)
@@ -95,11 +116,6 @@ export class RadvdManager {
         changes.push(`+ radvd ${mnId}`)
       }
       this.written.set(tag, text)
-    }
-    for (const tag of new Set([...this.written.keys(), ...await this.found()])) {
-      if (wanted.has(tag)) continue
-      await this.stopOne(tag)
-      changes.push(`- radvd ${tag}`)
     }
     return changes
   }

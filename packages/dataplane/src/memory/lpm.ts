@@ -30,6 +30,10 @@ export class PrefixTable<T> {
     table.set(network(addressToBigInt(prefix.prefix), prefix.prefixLength), value)
   }
 
+  delete (prefix: Ipv6Prefix): void {
+    this.byLength.get(prefix.prefixLength)?.delete(network(addressToBigInt(prefix.prefix), prefix.prefixLength))
+  }
+
   /** The value of the longest prefix containing `address` (canonical or not). */
   lookup (address: string): T | undefined {
     const value = addressToBigInt(address)

@@ -90,7 +90,7 @@ export class MemoryNetwork {
       this.routers.set(address, router)
     }
     this.rebuildBackbone()
-    return new MemoryDataPlane(router, r => { this.refreshLink(r) })
+    return new MemoryDataPlane(router, (r, mnIds) => { this.refreshLink(r, mnIds) })
   }
 
   /** Physical attachment of an MN (the radio link): which MAAR's access link it is on now, or none. */
@@ -216,8 +216,10 @@ export class MemoryNetwork {
   }
 
   /** A router's advertisements changed: every MN on its access link updates its addresses. */
-  private refreshLink (router: Router): void {
-    for (const [mnId, mn] of this.mns) if (mn.at === router.address) this.refreshMn(mnId, mn)
+  /** The MNs on the router's link take its advertisements again (only `mnIds` when given). */
+  private refreshLink (router: Router, mnIds?: string[]): void {
+    const which = mnIds === undefined ? this.mns : mnIds.flatMap(id => { const mn = this.mns.get(id); return mn === undefined ? [] : [[id, mn] as const] })
+    for (const [mnId, mn] of which) if (mn.at === router.address) this.refreshMn(mnId, mn)
   }
 
   /**

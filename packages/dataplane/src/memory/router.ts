@@ -26,3 +26,21 @@ export function program (router: Router, next: Programmed): void {
   router.programmed = next
   router.fib = fib
 }
+
+/** Replaces some MNs' parts of the programmed state in place: old parts out, new parts in, FIB too. */
+export function replaceParts (router: Router, old: Programmed[], next: Programmed[]): void {
+  for (const part of old) {
+    for (const prefix of part.routes.keys()) {
+      router.programmed.routes.delete(prefix)
+      router.fib.delete(parsePrefix(prefix))
+    }
+    for (const mnId of part.ads.keys()) router.programmed.ads.delete(mnId)
+  }
+  for (const part of next) {
+    for (const [prefix, route] of part.routes) {
+      router.programmed.routes.set(prefix, route)
+      router.fib.set(parsePrefix(prefix), route)
+    }
+    for (const [mnId, ad] of part.ads) router.programmed.ads.set(mnId, ad)
+  }
+}

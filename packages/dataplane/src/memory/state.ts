@@ -6,6 +6,7 @@
  */
 import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 import type { Advertisement, DataPlaneState, DownlinkTunnel, LocalDelivery, UplinkTunnel } from '../types.js'
+import type { MnSlice } from '../mn-slices.js'
 
 export type Route =
   | ({ kind: 'local' } & LocalDelivery)
@@ -77,10 +78,20 @@ export function describeAd (a: Advertisement): string {
   return `ra ${a.mnId} on ${a.accessLink} to ${a.linkLayerId}: ${prefixes.join(', ')}`
 }
 
-/** Validates and canonicalises a desired state; throws DataPlaneStateError on the first problem. */
-export function normalize (desired: DataPlaneState): Programmed {
+/** Throws DataPlaneStateError unless `desired` is an object with the four arrays. */
+export function checkShape (desired: DataPlaneState): void {
+  const d = record(desired, 'state')
+  for (const kind of ['local', 'uplinks', 'downlinks', 'advertisements']) list(d[kind], kind)
+}
+
+/**
+ * Validates and canonicalises a desired state; throws DataPlaneStateError on the first problem.
+ * `at` gives each item's index in the whole state when `desired` is one MN's slice of it.
+ */
+export function normalize (desired: DataPlaneState, at?: MnSlice['at']): Programmed {
   const d = record(desired, 'state')
   const out = emptyProgrammed()
+  const index = (kind: keyof DataPlaneState, i: number): number => at?.[kind][i] ?? i
   const addRoute = (route: Route, path: string): void => {
     const existing = out.routes.get(route.prefix)
     if (existing !== undefined && describeRoute(existing) !== describeRoute(route)) {
@@ -89,19 +100,19 @@ export function normalize (desired: DataPlaneState): Programmed {
     out.routes.set(route.prefix, route)
   }
   list(d.local, 'local').forEach((v, i) => {
-    const p = `local[${i}]`; const o = record(v, p)
+    const p = `local[${index('local', i)}]`; const o = record(v, p)
     addRoute({ kind: 'local', mnId: text(o.mnId, `${p}.mnId`), prefix: prefixOf(o.prefix, `${p}.prefix`), accessLink: text(o.accessLink, `${p}.accessLink`), linkLayerId: text(o.linkLayerId, `${p}.linkLayerId`) }, p)
   })
   list(d.uplinks, 'uplinks').forEach((v, i) => {
-    const p = `uplinks[${i}]`; const o = record(v, p)
+    const p = `uplinks[${index('uplinks', i)}]`; const o = record(v, p)
     addRoute({ kind: 'uplink', mnId: text(o.mnId, `${p}.mnId`), prefix: prefixOf(o.prefix, `${p}.prefix`), remote: addressOf(o.remote, `${p}.remote`), accessLink: text(o.accessLink, `${p}.accessLink`) }, p)
   })
   list(d.downlinks, 'downlinks').forEach((v, i) => {
-    const p = `downlinks[${i}]`; const o = record(v, p)
+    const p = `downlinks[${index('downlinks', i)}]`; const o = record(v, p)
     addRoute({ kind: 'downlink', mnId: text(o.mnId, `${p}.mnId`), prefix: prefixOf(o.prefix, `${p}.prefix`), remote: addressOf(o.remote, `${p}.remote`) }, p)
   })
   list(d.advertisements, 'advertisements').forEach((v, i) => {
-    const p = `advertisements[${i}]`; const o = record(v, p)
+    const p = `advertisements[${index('advertisements', i)}]`; const o = record(v, p)
     const ad: Advertisement = {
       mnId: text(o.mnId, `${p}.mnId`),
       accessLink: text(o.accessLink, `${p}.accessLink`),
@@ -121,6 +132,16 @@ export function normalize (desired: DataPlaneState): Programmed {
     if (existing !== undefined && describeAd(existing) !== describeAd(ad)) throw new DataPlaneStateError(p, `a second advertisement for ${ad.mnId}`)
     out.ads.set(ad.mnId, ad)
   })
+  return out
+}
+
+/** The union of MNs' parts (their prefixes are disjoint: apply() checks that first). */
+export function merge (parts: Iterable<Programmed>): Programmed {
+  const out = emptyProgrammed()
+  for (const part of parts) {
+    for (const [prefix, route] of part.routes) out.routes.set(prefix, route)
+    for (const [mnId, ad] of part.ads) out.ads.set(mnId, ad)
+  }
   return out
 }
 

@@ -1,0 +1,83 @@
+/**
+ * The kernel objects the driver wants, kept as the union of each owner's part (an MN's routes,
+ * rules and devices; the driver's own SID route and router devices), so that a change of one MN
+ * replaces that MN's part only. Routes and rules belong to one owner: two MNs wanting the same
+ * prefix is refused. Devices are shared (a tunnel per remote MAAR, a router per access link)
+ * and stay while any owner uses them.
+ */
+import { emptyKernel } from './model.js'
+import type { KernelState } from './model.js'
+import type { KernelKeys } from './kernel.js'
+
+export interface TouchedKeys extends KernelKeys { routes: Set<string>, rules: Set<string>, links: Set<string> }
+
+export class KernelPlan {
+  readonly target: KernelState = emptyKernel()
+  private readonly parts = new Map<string, KernelState>()
+  private readonly routeOwner = new Map<string, string>()
+  private readonly linkUsers = new Map<string, number>()
+
+  /**
+   * Replaces the parts of the owners in `changes` (undefined removes one). Returns the keys that
+   * may have changed and their objects before, for diffKernel(from, target, proto, keys).
+   * Throws, changing nothing, when two owners want one route.
+   */
+  update (changes: Map<string, KernelState | undefined>): { from: KernelState, keys: TouchedKeys } {
+    const claimed = new Map<string, string>()
+    for (const [owner, part] of changes) {
+      for (const key of part?.routes.keys() ?? []) {
+        // An owner that is itself changing gives its routes up unless its new part claims them too.
+        const holder = claimed.get(key) ?? this.routeOwner.get(key)
+        if (holder !== undefined && holder !== owner && (claimed.has(key) || !changes.has(holder))) {
+          throw new TypeError(`route ${key} is wanted for both ${holder} and ${owner}`)
+        }
+        claimed.set(key, owner)
+      }
+    }
+    const keys: TouchedKeys = { routes: new Set(), rules: new Set(), links: new Set() }
+    for (const [owner, part] of changes) {
+      for (const k of [this.parts.get(owner), part]) {
+        if (k === undefined) continue
+        for (const key of k.routes.keys()) keys.routes.add(key)
+        for (const key of k.rules.keys()) keys.rules.add(key)
+        for (const name of k.links.keys()) keys.links.add(name)
+      }
+    }
+    const from = snapshot(this.target, keys)
+    for (const owner of changes.keys()) this.remove(owner)
+    for (const [owner, part] of changes) if (part !== undefined) this.add(owner, part)
+    return { from, keys }
+  }
+
+  private remove (owner: string): void {
+    const old = this.parts.get(owner)
+    if (old === undefined) return
+    for (const key of old.routes.keys()) { this.target.routes.delete(key); this.routeOwner.delete(key) }
+    for (const key of old.rules.keys()) this.target.rules.delete(key)
+    for (const name of old.links.keys()) {
+      const users = (this.linkUsers.get(name) ?? 1) - 1
+      if (users > 0) this.linkUsers.set(name, users)
+      else { this.linkUsers.delete(name); this.target.links.delete(name) }
+    }
+    this.parts.delete(owner)
+  }
+
+  private add (owner: string, part: KernelState): void {
+    for (const [key, r] of part.routes) { this.target.routes.set(key, r); this.routeOwner.set(key, owner) }
+    for (const [key, r] of part.rules) this.target.rules.set(key, r)
+    for (const [name, l] of part.links) {
+      this.linkUsers.set(name, (this.linkUsers.get(name) ?? 0) + 1)
+      this.target.links.set(name, l)
+    }
+    this.parts.set(owner, part)
+  }
+}
+
+/** The objects of `keys` as they are in `k` now. */
+function snapshot (k: KernelState, keys: KernelKeys): KernelState {
+  const out = emptyKernel()
+  for (const key of keys.routes) { const r = k.routes.get(key); if (r !== undefined) out.routes.set(key, r) }
+  for (const key of keys.rules) { const r = k.rules.get(key); if (r !== undefined) out.rules.set(key, r) }
+  for (const name of keys.links) { const l = k.links.get(name); if (l !== undefined) out.links.set(name, l) }
+  return out
+}
