@@ -1,0 +1,78 @@
+/**
+ * What one data-plane apply costs a MAAR that already serves many MNs: the MAAR hands its driver
+ * the whole desired state on every change, and the drivers re-plan only the MNs whose part
+ * changed. Per size: the first apply (everything), an apply with nothing changed, and handovers
+ * (one MN moves away: its local prefix becomes a downlink), for
+ * - the in-memory driver (programming included: FIB, MN addresses), and
+ * - the Linux driver's planning and batch rendering, with a runner that accepts every command
+ *   (the kernel's own time is in netns-handover).
+ *
+ *   npx tsc -b bench && npx node bench/dist/dataplane.js [--sizes 1000,10000] [--moves 50]
+ */
+import { parseArgs } from 'node:util'
+import { LinuxDataPlane, MemoryNetwork, emptyState } from '@dmm-mesh/dataplane'
+import type { CommandRunner, DataPlane, DataPlaneState } from '@dmm-mesh/dataplane'
+import { fmt, summarize, writeResults } from './stats.js'
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, moves: { type: 'string', default: '50' } } })
+const sizes = values.sizes.split(',').map(Number)
+const moves = Number(values.moves)
+for (const n of sizes) if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new Error(`--sizes: each size must be an integer in 1..65535, got ${values.sizes}`)
+if (!Number.isInteger(moves) || moves < 1) throw new Error(`--moves: need a positive integer, got ${values.moves}`)
+
+const SELF = '2001:db8:ffff::2'
+const ANCHOR = '2001:db8:ffff::1'
+const NEXT = '2001:db8:ffff::3'
+const LL = '02:00:00:00:00:01'
+
+/** `n` MNs served here (a local prefix, an uplink to the anchor of their old prefix, an RA); the first `moved` of them gone on to NEXT. */
+function servingState (n: number, moved: number): DataPlaneState {
+  const s = emptyState()
+  for (let i = 0; i < n; i++) {
+    const mnId = `mn${i}@bench`
+    const local = `2001:db8:2:${i.toString(16)}::/64`
+    if (i < moved) { s.downlinks.push({ mnId, prefix: local, remote: NEXT }); continue }
+    const old = `2001:db8:1:${i.toString(16)}::/64`
+    s.local.push({ mnId, prefix: local, accessLink: 'acc0', linkLayerId: LL })
+    s.uplinks.push({ mnId, prefix: old, remote: ANCHOR, accessLink: 'acc0' })
+    s.advertisements.push({ mnId, accessLink: 'acc0', linkLayerId: LL, prefixes: [{ prefix: local, preferred: true, anchor: SELF }, { prefix: old, preferred: false, anchor: ANCHOR }] })
+  }
+  return s
+}
+
+/** A kernel that takes every command: listings are empty, batches succeed. */
+const acceptAll: CommandRunner = {
+  async run (argv) {
+    return { stdout: argv[1] === '-j' ? '[]' : '', stderr: '', code: 0 }
+  }
+}
+
+async function measure (driver: DataPlane, n: number): Promise<Record<string, unknown>> {
+  await driver.start()
+  const first = await driver.apply(servingState(n, 0))
+  const unchanged = await driver.apply(servingState(n, 0))
+  const handovers: number[] = []
+  for (let m = 1; m <= Math.min(moves, n); m++) {
+    const r = await driver.apply(servingState(n, m))
+    if (r.changes.length === 0) throw new Error(`handover ${m} changed nothing`)
+    handovers.push(r.elapsedMs)
+  }
+  await driver.stop()
+  return { mns: n, firstApplyMs: first.elapsedMs, unchangedApplyMs: unchanged.elapsedMs, handoverApplyMs: summarize(handovers) }
+}
+
+const figures: Record<string, unknown[]> = { memory: [], linuxPlanning: [] }
+for (const n of sizes) {
+  const net = new MemoryNetwork()
+  net.createDataPlane({ name: 'maar1', address: ANCHOR, pools: ['2001:db8:1::/48'] })
+  const memory = net.createDataPlane({ name: 'maar2', address: SELF, pools: ['2001:db8:2::/48'] })
+  for (let i = 0; i < n; i++) net.attachMn(`mn${i}@bench`, SELF)
+  const linux = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', runner: acceptAll })
+  for (const [name, driver] of [['memory', memory], ['linuxPlanning', linux]] as const) {
+    const f = await measure(driver, n)
+    figures[name]?.push(f)
+    process.stdout.write(`${name} driver, ${n} MNs: first apply ${(f.firstApplyMs as number).toFixed(1)} ms, unchanged ${(f.unchangedApplyMs as number).toFixed(1)} ms\n`)
+    process.stdout.write(`  one MN moves away: ${fmt(f.handoverApplyMs as ReturnType<typeof summarize>)}\n`)
+  }
+}
+process.stdout.write(`results: ${await writeResults('dataplane', figures)}\n`)
