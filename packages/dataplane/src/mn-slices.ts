@@ -60,6 +60,22 @@ export interface SliceChanges {
   removed: string[]
 }
 
+/**
+ * A route has one owner: the first key an owner in `wants` asks for while another owner holds it
+ * and keeps it (is not in `changing`), or another owner in `wants` asks for it too.
+ */
+export function firstClash (wants: Iterable<[owner: string, keys: Iterable<string>]>, holderOf: (key: string) => string | undefined, changing: Set<string>): { key: string, holder: string, owner: string } | undefined {
+  const claimed = new Map<string, string>()
+  for (const [owner, keys] of wants) {
+    for (const key of keys) {
+      const holder = claimed.get(key) ?? holderOf(key)
+      if (holder !== undefined && holder !== owner && (claimed.has(key) || !changing.has(holder))) return { key, holder, owner }
+      claimed.set(key, owner)
+    }
+  }
+  return undefined
+}
+
 /** Deep equality of plain data (what a DataPlaneState is made of), without serialising it. */
 export function sameData (a: unknown, b: unknown): boolean {
   if (a === b) return true

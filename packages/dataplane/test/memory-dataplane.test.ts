@@ -116,6 +116,18 @@ describe('MemoryDataPlane apply', () => {
     dup.downlinks.push({ ...dup.downlinks[0]! })
     assert.deepEqual((await dp.apply(dup)).changes, [])
   })
+
+  it('a prefix may pass from one MN to another within one apply (the first gave it up)', async () => {
+    const dp = await started()
+    await dp.apply(anchorState(M2.address))
+    const handedOver: DataPlaneState = { ...emptyState(), downlinks: [{ mnId: 'carol', prefix: '2001:db8:1::/64', remote: M2.address }] }
+    assert.deepEqual((await dp.apply(handedOver)).changes, [
+      '~ downlink 2001:db8:1::/64 -> 2001:db8:ffff::2 mn carol (was: downlink 2001:db8:1::/64 -> 2001:db8:ffff::2 mn alice)',
+      '- local 2001:db8:1:2::/64 dev access0 mn bob lladdr 02:00:00:00:00:01',
+      '- ra bob on access0 to 02:00:00:00:00:01: 2001:db8:1:2::/64 preferred anchor 2001:db8:ffff::1'
+    ])
+    assert.deepEqual(dp.current().downlinks, handedOver.downlinks)
+  })
 })
 
 describe('MemoryDataPlane lifecycle', () => {

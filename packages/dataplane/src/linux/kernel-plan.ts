@@ -6,6 +6,7 @@
  * and stay while any owner uses them.
  */
 import { emptyKernel } from './model.js'
+import { firstClash } from '../mn-slices.js'
 import type { KernelState } from './model.js'
 import type { KernelKeys } from './kernel.js'
 
@@ -23,17 +24,8 @@ export class KernelPlan {
    * Throws, changing nothing, when two owners want one route.
    */
   update (changes: Map<string, KernelState | undefined>): { from: KernelState, keys: TouchedKeys } {
-    const claimed = new Map<string, string>()
-    for (const [owner, part] of changes) {
-      for (const key of part?.routes.keys() ?? []) {
-        // An owner that is itself changing gives its routes up unless its new part claims them too.
-        const holder = claimed.get(key) ?? this.routeOwner.get(key)
-        if (holder !== undefined && holder !== owner && (claimed.has(key) || !changes.has(holder))) {
-          throw new TypeError(`route ${key} is wanted for both ${holder} and ${owner}`)
-        }
-        claimed.set(key, owner)
-      }
-    }
+    const clash = firstClash([...changes].map(([owner, part]) => [owner, part?.routes.keys() ?? []]), key => this.routeOwner.get(key), new Set(changes.keys()))
+    if (clash !== undefined) throw new TypeError(`route ${clash.key} is wanted for both ${clash.holder} and ${clash.owner}`)
     const keys: TouchedKeys = { routes: new Set(), rules: new Set(), links: new Set() }
     for (const [owner, part] of changes) {
       for (const k of [this.parts.get(owner), part]) {

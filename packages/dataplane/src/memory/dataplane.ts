@@ -5,7 +5,7 @@
  */
 import type { ApplyResult, DataPlane, DataPlaneState } from '../types.js'
 import { formatPrefix, parsePrefix } from '@dmm-mesh/wire'
-import { SliceTracker } from '../mn-slices.js'
+import { SliceTracker, firstClash } from '../mn-slices.js'
 import type { MnSlice } from '../mn-slices.js'
 import { program, replaceParts } from './router.js'
 import type { Router } from './router.js'
@@ -67,16 +67,12 @@ export class MemoryDataPlane implements DataPlane {
 
   /** One route per prefix: an MN may not take a prefix another MN holds and keeps. */
   private refuseSharedPrefixes (parts: Map<string, Programmed>, slices: Map<string, MnSlice>, leaving: Set<string>, fresh: boolean): void {
-    const claimed = new Map<string, Route>()
-    for (const [mnId, part] of parts) {
-      for (const [prefix, route] of part.routes) {
-        const held = claimed.get(prefix) ?? (fresh ? undefined : this.router.programmed.routes.get(prefix))
-        if (held !== undefined && held.mnId !== mnId && (claimed.has(prefix) || !leaving.has(held.mnId))) {
-          throw new DataPlaneStateError(pathOf(slices.get(mnId), route), `prefix ${prefix} already has "${describeRoute(held)}"`)
-        }
-        claimed.set(prefix, route)
-      }
-    }
+    const held = (prefix: string): Route | undefined => fresh ? undefined : this.router.programmed.routes.get(prefix)
+    const clash = firstClash([...parts].map(([mnId, part]) => [mnId, part.routes.keys()]), prefix => held(prefix)?.mnId, leaving)
+    if (clash === undefined) return
+    const route = parts.get(clash.owner)?.routes.get(clash.key) as Route
+    const holder = parts.get(clash.holder)?.routes.get(clash.key) ?? held(clash.key) as Route
+    throw new DataPlaneStateError(pathOf(slices.get(clash.owner), route), `prefix ${clash.key} already has "${describeRoute(holder)}"`)
   }
 
   current (): DataPlaneState {
