@@ -11,7 +11,7 @@ import { RecordEnvelope } from '@libp2p/peer-record'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { canonicalIpv6, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import type { PrivateKey, PublicKey, Record as EnvelopeRecord } from '@libp2p/interface'
-import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, parseStrictJson, toBase64 } from './util.js'
+import { fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, parseStrictJson, signatureVerifies, toBase64 } from './util.js'
 
 /** Envelope domain separation string and payload type of a certificate. */
 const CERT_DOMAIN = 'dmm-mesh/maar-certificate'
@@ -217,15 +217,8 @@ export class TrustStore {
   }
 
   private async check (certificate: Uint8Array): Promise<MaarCertificate> {
-    let envelope: RecordEnvelope
-    try {
-      envelope = RecordEnvelope.createFromProtobuf(certificate)
-    } catch (err) {
-      throw new CertificateError('malformed', `not a signed envelope: ${(err as Error).message}`)
-    }
-    if (!bytesEqual(envelope.marshal(), certificate)) throw new CertificateError('malformed', 'envelope is not canonically encoded')
-    if (!bytesEqual(envelope.payloadType, CERT_CODEC)) throw new CertificateError('malformed', 'envelope does not hold a MAAR certificate')
-    if (!(await envelope.validate(CERT_DOMAIN))) throw new CertificateError('bad-signature', 'operator signature does not verify')
+    const envelope = openEnvelope(certificate, CERT_CODEC, 'a MAAR certificate', detail => new CertificateError('malformed', detail))
+    if (!(await signatureVerifies(envelope, CERT_DOMAIN))) throw new CertificateError('bad-signature', 'operator signature does not verify')
     let body: Record<string, unknown>
     try {
       body = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload), ['domain', 'peerId', 'pools', 'addresses', 'notBefore', 'notAfter'])

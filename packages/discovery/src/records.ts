@@ -11,7 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey, Record as EnvelopeRecord } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { MaarCertificate, TrustStore } from './domain.js'
-import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, strictObject, toBase64 } from './util.js'
+import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, signatureVerifies, strictObject, toBase64 } from './util.js'
 
 export interface PeerRef { peerId: string, address: string /* MAAR global IPv6 */, multiaddrs: string[] }
 export interface AnchorRecord extends PeerRef { prefix: string, lifetime: number /* s */ }
@@ -88,27 +88,12 @@ export function peekSessionRecord (bytes: Uint8Array): SessionRecord {
 export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, opts: { key?: Uint8Array, now?: number } = {}): Promise<{ record: SessionRecord, signer: string }> {
   if (!(bytes instanceof Uint8Array)) throw new RecordError('malformed', 'record must be bytes')
   if (bytes.length > LIMITS.recordBytes) throw new RecordError('oversize', `${bytes.length} bytes, at most ${LIMITS.recordBytes}`)
-  let envelope: RecordEnvelope
-  try {
-    envelope = RecordEnvelope.createFromProtobuf(bytes)
-  } catch (err) {
-    throw new RecordError('malformed', `not a signed envelope: ${(err as Error).message}`)
-  }
-  // One encoding per record: a re-encoded envelope must give back the very bytes (no malleability).
-  if (!bytesEqual(envelope.marshal(), bytes)) throw new RecordError('malformed', 'envelope is not canonically encoded')
-  const payloadType = envelope.payloadType
-  if (!bytesEqual(payloadType, RECORD_CODEC)) throw new RecordError('malformed', 'envelope does not hold a session record')
+  const envelope = openEnvelope(bytes, RECORD_CODEC, 'a session record', detail => new RecordError('malformed', detail))
   const { record, certificates } = decodePayload(envelope.payload)
   if (opts.key !== undefined && !bytesEqual(opts.key, sessionKey(record.mnId))) {
     throw new RecordError('wrong-key', `record of ${JSON.stringify(record.mnId).slice(0, 60)} stored under another MN's key`)
   }
-  let valid: boolean
-  try {
-    valid = await envelope.validate(RECORD_DOMAIN)
-  } catch {
-    valid = false
-  }
-  if (!valid) throw new RecordError('bad-signature', 'envelope signature does not verify')
+  if (!(await signatureVerifies(envelope, RECORD_DOMAIN))) throw new RecordError('bad-signature', 'envelope signature does not verify')
   const signer = peerIdFromPublicKey(envelope.publicKey).toString()
 
   const certs: MaarCertificate[] = []

@@ -1,4 +1,5 @@
 /** Small strict helpers shared by the certificate, record and protocol codecs. */
+import { RecordEnvelope } from '@libp2p/peer-record'
 import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 
 export function toBase64 (bytes: Uint8Array): string {
@@ -45,4 +46,30 @@ export function isCanonicalAddress (text: unknown): text is string {
 
 export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i])
+}
+
+/**
+ * The signed envelope in `bytes` when it holds `codec` and is encoded the one canonical way
+ * (a re-encoded envelope gives back the very bytes: no malleability); otherwise `malformed`
+ * builds the error to throw. The signature is checked apart, by signatureVerifies().
+ */
+export function openEnvelope (bytes: Uint8Array, codec: Uint8Array, holds: string, malformed: (detail: string) => Error): RecordEnvelope {
+  let envelope: RecordEnvelope
+  try {
+    envelope = RecordEnvelope.createFromProtobuf(bytes)
+  } catch (err) {
+    throw malformed(`not a signed envelope: ${(err as Error).message}`)
+  }
+  if (!bytesEqual(envelope.marshal(), bytes)) throw malformed('envelope is not canonically encoded')
+  if (!bytesEqual(envelope.payloadType, codec)) throw malformed(`envelope does not hold ${holds}`)
+  return envelope
+}
+
+/** Whether the envelope's signature verifies for `domain`; a key that cannot verify is a no. */
+export async function signatureVerifies (envelope: RecordEnvelope, domain: string): Promise<boolean> {
+  try {
+    return await envelope.validate(domain)
+  } catch {
+    return false
+  }
 }
