@@ -48,7 +48,7 @@ export class MemoryDataPlane implements DataPlane {
     const fresh = !this.synced
     const { changed, removed } = this.mns.changes(desired, { everything: fresh })
     const parts = new Map([...changed].map(([mnId, slice]) => [mnId, normalize(slice.state, slice.at)]))
-    this.refuseSharedPrefixes(parts, changed, new Set(fresh ? [] : [...changed.keys(), ...removed]), fresh)
+    this.refuseSharedPrefixes(parts, changed, new Set([...changed.keys(), ...removed]), fresh)
 
     const old = [...changed.keys(), ...removed].flatMap(mnId => this.mns.get(mnId) ?? [])
     const next = merge(parts.values())
@@ -85,8 +85,6 @@ export class MemoryDataPlane implements DataPlane {
       program(this.router, emptyProgrammed())
       this.changed(this.router)
     }
-    this.mns.clear()
-    this.synced = false
     this.state = 'stopped'
     if (this.router.owner === this) delete this.router.owner
   }

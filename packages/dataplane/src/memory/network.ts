@@ -215,8 +215,7 @@ export class MemoryNetwork {
     this.backbone = table
   }
 
-  /** A router's advertisements changed: every MN on its access link updates its addresses. */
-  /** The MNs on the router's link take its advertisements again (only `mnIds` when given). */
+  /** A router's advertisements changed: the MNs on its access link (only `mnIds` when given) update their addresses. */
   private refreshLink (router: Router, mnIds?: string[]): void {
     const which = mnIds === undefined ? this.mns : mnIds.flatMap(id => { const mn = this.mns.get(id); return mn === undefined ? [] : [[id, mn] as const] })
     for (const [mnId, mn] of which) if (mn.at === router.address) this.refreshMn(mnId, mn)
