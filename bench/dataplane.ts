@@ -3,7 +3,8 @@
  * the whole desired state on every change, and the drivers re-plan only the MNs whose part
  * changed. Per size: the first apply (everything), an apply with nothing changed, and handovers
  * (one MN moves away: its local prefix becomes a downlink), for
- * - the in-memory driver (programming included: FIB, MN addresses), and
+ * - the in-memory driver (programming included: FIB, MN addresses), with the cost of tracing a
+ *   packet from the CN to an MN's old address through the anchor's tunnel, and
  * - the Linux driver's planning and batch rendering, with a runner that accepts every command
  *   (the kernel's own time is in netns-handover).
  *
@@ -61,6 +62,24 @@ async function measure (driver: DataPlane, n: number): Promise<Record<string, un
   return { mns: n, firstApplyMs: first.elapsedMs, unchangedApplyMs: unchanged.elapsedMs, handoverApplyMs: summarize(handovers) }
 }
 
+/** The anchor tunnels the old prefixes of the MNs still served (those measure() did not move) down to them; each is traced. */
+async function traceOldAddresses (net: MemoryNetwork, n: number): Promise<ReturnType<typeof summarize>> {
+  const anchor = net.createDataPlane({ name: 'maar1', address: ANCHOR, pools: ['2001:db8:1::/48'] })
+  await anchor.start()
+  const stay = Array.from({ length: n }, (_, i) => i).filter(i => i >= Math.min(moves, n))
+  await anchor.apply({ ...emptyState(), downlinks: stay.map(i => ({ mnId: `mn${i}@bench`, prefix: `2001:db8:1:${i.toString(16)}::/64`, remote: SELF })) })
+  const samples: number[] = []
+  for (const i of stay.slice(0, 2000)) {
+    const old = net.mnAddressInfo(`mn${i}@bench`).find(a => a.anchor === ANCHOR)?.address ?? ''
+    const t0 = performance.now()
+    const trace = net.traceFromCn(old)
+    samples.push(performance.now() - t0)
+    if (!trace.delivered) throw new Error(`not delivered: ${old} (${trace.hops.join(' > ')})`)
+  }
+  await anchor.stop()
+  return summarize(samples)
+}
+
 const figures: Record<string, unknown[]> = { memory: [], linuxPlanning: [] }
 for (const n of sizes) {
   const net = new MemoryNetwork()
@@ -70,9 +89,11 @@ for (const n of sizes) {
   const linux = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', runner: acceptAll })
   for (const [name, driver] of [['memory', memory], ['linuxPlanning', linux]] as const) {
     const f = await measure(driver, n)
+    if (driver === memory) f.traceTunnelledMs = await traceOldAddresses(net, n)
     figures[name]?.push(f)
     process.stdout.write(`${name} driver, ${n} MNs: first apply ${(f.firstApplyMs as number).toFixed(1)} ms, unchanged ${(f.unchangedApplyMs as number).toFixed(1)} ms\n`)
     process.stdout.write(`  one MN moves away: ${fmt(f.handoverApplyMs as ReturnType<typeof summarize>)}\n`)
+    if (f.traceTunnelledMs !== undefined) process.stdout.write(`  traceFromCn to an old address, through the anchor's tunnel: ${fmt(f.traceTunnelledMs as ReturnType<typeof summarize>)}\n`)
   }
 }
 process.stdout.write(`results: ${await writeResults('dataplane', figures)}\n`)

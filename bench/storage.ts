@@ -1,7 +1,7 @@
 /**
- * Binding cache on LevelDB and the in-memory data plane at scale: a durable commit (one synced
- * batch: BCE + prefix allocation), reads, the allocate path of an attach (allocations() + nextFree)
- * as the cache fills, and apply()/trace costs of the memory data plane with many MNs.
+ * Binding cache on LevelDB at scale: a durable commit (one synced batch: BCE + prefix
+ * allocation), reads, and the allocate path of an attach (allocations() + nextFree) as the cache
+ * fills. The data plane's costs with many MNs are in dataplane.ts.
  *
  *   npx tsc -b bench && npx node bench/dist/storage.js [--entries 10000] [--commits 300]
  */
@@ -11,7 +11,6 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BindingCache, PrefixPool } from '@dmm-mesh/binding-cache'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
-import { MemoryNetwork, emptyState } from '@dmm-mesh/dataplane'
 import { formatPrefix, parsePrefix, subPrefix } from '@dmm-mesh/wire'
 import { fmt, summarize, writeResults } from './stats.js'
 
@@ -61,34 +60,6 @@ try {
   process.stdout.write(`binding cache with ${entries} entries:\n  commit (BCE + allocation, synced batch) ${fmt(summarize(commit))}\n`)
   process.stdout.write(`  allocations() + nextFree (attach path) ${fmt(summarize(attachAlloc))}\n  get ${fmt(summarize(get))}\n  list() all ${fmt(summarize(list))}\n`)
 
-  // Memory data plane: one MAAR serving `entries` MNs natively, another anchoring them all.
-  const net = new MemoryNetwork()
-  const a = net.createDataPlane({ name: 'maar1', address: '2001:db8:ffff::1', pools: ['2001:db8:1::/48'] })
-  const b = net.createDataPlane({ name: 'maar2', address: '2001:db8:ffff::2', pools: ['2001:db8:2::/48'] })
-  await a.start(); await b.start()
-  const n = Math.min(entries, 0xffff)
-  const serving = emptyState(); const anchor = emptyState()
-  for (let i = 1; i <= n; i++) {
-    const mnId = `mn${i}`; const linkLayerId = '02:00:00:00:00:01'
-    const old = `2001:db8:1:${i.toString(16)}::/64`; const local = `2001:db8:2:${i.toString(16)}::/64`
-    net.attachMn(mnId, '2001:db8:ffff::2')
-    serving.local.push({ mnId, prefix: local, accessLink: 'access0', linkLayerId })
-    serving.uplinks.push({ mnId, prefix: old, remote: '2001:db8:ffff::1', accessLink: 'access0' })
-    serving.advertisements.push({ mnId, accessLink: 'access0', linkLayerId, prefixes: [{ prefix: local, preferred: true, anchor: '2001:db8:ffff::2' }, { prefix: old, preferred: false, anchor: '2001:db8:ffff::1' }] })
-    anchor.downlinks.push({ mnId, prefix: old, remote: '2001:db8:ffff::2' })
-  }
-  const applyFull = await b.apply(serving)
-  await a.apply(anchor)
-  const applySame = await b.apply(serving)
-  const traces: number[] = []
-  for (let i = 1; i <= Math.min(n, 2000); i++) {
-    const address = net.mnAddresses(`mn${i}`)[1] ?? ''
-    traces.push(await time(() => { if (!net.traceFromCn(address).delivered) throw new Error(`not delivered: ${address}`) }))
-  }
-  figures.memoryDataPlane = { mns: n, applyFullMs: applyFull.elapsedMs, changes: applyFull.changes.length, applyUnchangedMs: applySame.elapsedMs, traceTunnelledMs: summarize(traces) }
-  process.stdout.write(`memory data plane with ${n} MNs (each: 1 local, 1 uplink, 1 RA; anchor: 1 downlink):\n`)
-  process.stdout.write(`  apply from empty ${applyFull.elapsedMs.toFixed(1)} ms (${applyFull.changes.length} changes), apply unchanged ${applySame.elapsedMs.toFixed(1)} ms\n`)
-  process.stdout.write(`  traceFromCn through a tunnel ${fmt(summarize(traces))}\n`)
   process.stdout.write(`results: ${await writeResults('storage', figures)}\n`)
 } finally {
   await rm(dir, { recursive: true, force: true })
