@@ -6,7 +6,8 @@
  */
 import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 import { SCHEMA_VERSION } from './buckets.js'
-import type { BindingCacheEntry, PeerRef, RemoteAnchor } from './types.js'
+import type { MaarRef } from '@dmm-mesh/wire'
+import type { BindingCacheEntry, RemoteAnchor } from './types.js'
 
 export class SchemaError extends Error {
   constructor (readonly path: string, readonly reason: string) {
@@ -66,7 +67,7 @@ function optional<T> (o: Obj, key: string, path: string, read: (x: unknown, p: s
   return o[key] === undefined ? undefined : read(o[key], `${path}.${key}`)
 }
 
-function peerRef (v: unknown, path: string): PeerRef {
+function peerRef (v: unknown, path: string): MaarRef {
   const o = object(v, path)
   return {
     peerId: string(o.peerId, `${path}.peerId`),

@@ -1,8 +1,7 @@
-/** A MAAR as a peer: its libp2p identity, its global IPv6 address (tunnel end) and where to dial it. */
-export interface PeerRef { peerId: string, address: string, multiaddrs: string[] }
+import type { MaarRef } from '@dmm-mesh/wire'
 
 /** A prefix of the MN anchored at another MAAR (a P-MAAR, RFC 8885 §3.1), e.g. "2001:db8:1:5::/64". */
-export interface RemoteAnchor extends PeerRef { prefix: string }
+export interface RemoteAnchor extends MaarRef { prefix: string }
 
 /**
  * A Binding Cache Entry (RFC 5213 §5.1) as a MAAR keeps it in the distributed mode of RFC 8885:
@@ -17,7 +16,7 @@ export interface BindingCacheEntry {
   attached: boolean
   access?: { link: string, linkLayerId: string, accessTechnology: number }
   /** When not attached here: where the MN is (tunnel target). */
-  servingMaar?: PeerRef
+  servingMaar?: MaarRef
   /** When attached here: prefixes anchored elsewhere. */
   remoteAnchors: RemoteAnchor[]
   /** Newest accepted PBU or own update (RFC 5213 §5.3.3 ordering by timestamp / sequence). */

@@ -25,6 +25,7 @@ import { refuseStale } from './record-store.js'
 import type { StoredRecord } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
 import { KadIds, kadId } from './closest.js'
+import type { Discovery } from './discovery.js'
 
 interface TableView { closestPeers: (kadId: Uint8Array, options?: { count?: number }) => PeerId[] }
 
@@ -54,7 +55,8 @@ export interface SessionDirectoryInit {
   log?: (line: string) => void
 }
 
-export class SessionDirectory {
+/** The DHT implementation of Discovery: fast direct lookups among domain members, kad-dht behind. */
+export class SessionDirectory implements Discovery {
   private readonly services: MeshServices
   private readonly fanout: number
   private readonly requestTimeoutMs: number

@@ -5,14 +5,16 @@
  */
 import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
+import { maarRef } from '@dmm-mesh/wire'
+import type { MaarRef } from '@dmm-mesh/wire'
 import type { ProxyUpdate } from './messages.js'
 import type { KnownMaar } from './peer-table.js'
-import type { PeerLocator } from './peer-locator.js'
+import { PMaarList } from './pmaar-list.js'
 
 export type AnchorDecision =
-  | { kind: 'refuse', status: number, reason: string, referrals: PeerLocator[] }
+  | { kind: 'refuse', status: number, reason: string, referrals: MaarRef[] }
   /** Tunnel the MN's prefixes to the sender from now on. */
-  | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: PeerLocator[] }
+  | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: MaarRef[] }
   /** De-registration: forget the MN and free its prefixes. */
   | { kind: 'release', mnId: string, prefixes: string[] }
 
@@ -21,15 +23,8 @@ export interface SenderChecks {
   covers: (prefixes: string[]) => boolean
 }
 
-function refuse (status: number, reason: string, referrals: PeerLocator[] = []): AnchorDecision {
+function refuse (status: number, reason: string, referrals: MaarRef[] = []): AnchorDecision {
   return { kind: 'refuse', status, reason, referrals }
-}
-
-/** First reference of each peer, in order. */
-export function uniqueByPeer<T extends { peerId: string }> (refs: T[]): T[] {
-  const seen = new Map<string, T>()
-  for (const r of refs) if (!seen.has(r.peerId)) seen.set(r.peerId, r)
-  return [...seen.values()]
 }
 
 export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpdate, from: KnownMaar, checks: SenderChecks, now: number): AnchorDecision {
@@ -64,13 +59,13 @@ export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpda
   }
 
   // Whoever else holds state of this MN that the new serving MAAR may not know.
-  const referrals: PeerLocator[] = entry.attached
-    ? uniqueByPeer(entry.remoteAnchors.filter(a => a.peerId !== from.peerId)).map(({ peerId, address, multiaddrs }) => ({ peerId, address, multiaddrs }))
+  const referrals: MaarRef[] = entry.attached
+    ? PMaarList.of(entry.remoteAnchors, from.peerId).refs()
     : otherServing
   const updated: BindingCacheEntry = {
     ...entry,
     attached: false,
-    servingMaar: { peerId: from.peerId, address: from.address, multiaddrs: from.multiaddrs },
+    servingMaar: maarRef(from),
     remoteAnchors: [],
     lastUpdate: { sequence: u.sequence, timestampMs: u.timestampMs },
     updatedAt: now

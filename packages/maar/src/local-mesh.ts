@@ -3,15 +3,14 @@
  * caches in a folder, an operator key and a certificate per MAAR, and the in-memory data plane so
  * that forwarding can be traced hop by hop. The quickstart, the tests and the benchmarks use it.
  */
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import { BindingCache } from '@dmm-mesh/binding-cache'
 import { MemoryNetwork } from '@dmm-mesh/dataplane'
-import { SessionDirectory, TrustStore, createMeshNode, generateKey, issueCertificate } from '@dmm-mesh/discovery'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import { Maar } from './maar.js'
+import { TrustStore, generateKey, issueCertificate } from '@dmm-mesh/discovery'
+import type { PrivateKey } from '@libp2p/interface'
+import { startMaar } from './create-maar.js'
+import type { RunningMaar } from './create-maar.js'
 import { createLogger, silentSink } from './logger.js'
 import type { LogSink } from './logger.js'
 
@@ -30,17 +29,13 @@ export interface LocalMeshOptions {
   clock?: () => number
 }
 
-export interface LocalMaar {
-  maar: Maar
+export interface LocalMaar extends RunningMaar {
   name: string
   address: string
   pool: string
   key: PrivateKey
   certificate: Uint8Array
   dataDir: string
-  node: Libp2p
-  directory: SessionDirectory
-  cache: BindingCache
 }
 
 export interface LocalMesh {
@@ -81,34 +76,28 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
   const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[], listen: string): Promise<LocalMaar> => {
     const plan = maarPlan(index + 1)
     const dataDir = join(opts.dataDir, plan.name)
-    await mkdir(dataDir, { recursive: true })
-    const node = await createMeshNode({ privateKey: key, listen: [listen], bootstrap, trust })
-    const identity = identities[index]
-    if (identity !== undefined) identity.listen = node.getMultiaddrs()[0]?.decapsulateCode(421).toString()
-    const cert = await trust.verify(certificate, { peerId: node.peerId.toString() })
-    const log = createLogger(plan.name, sink)
-    const directory = new SessionDirectory(node, { privateKey: key, certificate, trust, log: line => { sink('debug', `[${plan.name}:directory] ${line}`) } })
-    const cache = await BindingCache.open(dataDir)
-    const dataplane = network.createDataPlane({ name: plan.name, address: plan.address, pools: [plan.pool] })
-    const maar = new Maar({
-      name: plan.name,
-      address: plan.address,
-      pools: [plan.pool],
-      ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
-      node,
-      directory,
-      cache,
-      dataplane,
-      trust,
+    const running = await startMaar({
+      init: {
+        name: plan.name,
+        address: plan.address,
+        pools: [plan.pool],
+        ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
+        ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {})
+      },
+      privateKey: key,
       certificate,
-      cert,
-      log,
-      ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
-      ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {})
+      trust,
+      listen: [listen],
+      bootstrap,
+      cacheDir: dataDir,
+      dataplane: () => network.createDataPlane({ name: plan.name, address: plan.address, pools: [plan.pool] }),
+      log: createLogger(plan.name, sink),
+      directoryLog: line => { sink('debug', `[${plan.name}:directory] ${line}`) },
+      ...(opts.clock !== undefined ? { clock: opts.clock } : {})
     })
-    await directory.start()
-    await maar.start()
-    const local: LocalMaar = { maar, name: plan.name, address: plan.address, pool: plan.pool, key, certificate, dataDir, node, directory, cache }
+    const identity = identities[index]
+    if (identity !== undefined) identity.listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString()
+    const local: LocalMaar = { ...running, name: plan.name, address: plan.address, pool: plan.pool, key, certificate, dataDir }
     maars[index] = local
     return local
   }
@@ -130,10 +119,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
     const m = maars[index]
     if (m === undefined) return
     maars[index] = undefined
-    await m.maar.stop()
-    await m.directory.stop()
-    await m.node.stop()
-    await m.cache.close()
+    await m.stop()
   }
 
   return {

@@ -3,12 +3,10 @@
  * §4 options), independent of any transport.
  */
 import {
-  BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, findOption, findOptions,
+  BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, decodeMaarLocator, encodeMaarLocator, findOption, findOptions,
   formatPrefix, parsePrefix, timestampFromMillis, timestampToMillis
 } from '@dmm-mesh/wire'
-import type { BindingAck, BindingUpdate, MobilityOption } from '@dmm-mesh/wire'
-import { decodePeerLocator, encodePeerLocator } from './peer-locator.js'
-import type { PeerLocator } from './peer-locator.js'
+import type { BindingAck, BindingUpdate, MaarRef, MobilityOption } from '@dmm-mesh/wire'
 
 /** What a serving MAAR asks of one P-MAAR. */
 export interface ProxyUpdate {
@@ -38,9 +36,10 @@ export interface ProxyAck {
   /**
    * MAARs the P-MAAR knows to hold state of this MN that the sender may not know of: the serving
    * MAAR it knew before this PBU, or the anchors it used while it was serving. This is how a new
-   * serving MAAR that read a stale DHT record still finds every anchor (DESIGN.md "Signalling").
+   * serving MAAR that read a stale DHT record still finds every anchor (doc/ARCHITECTURE.md
+   * "When the record is stale").
    */
-  referrals: PeerLocator[]
+  referrals: MaarRef[]
 }
 
 export class ProxyUpdateError extends Error {
@@ -109,8 +108,8 @@ export function buildPba (a: ProxyAck): BindingAck {
   const options: MobilityOption[] = [
     { type: 'mn-identifier', subtype: MN_ID_SUBTYPE_NAI, identifier: a.mnId },
     ...prefixOptions('anchored-prefix', a.anchoredPrefixes),
-    // RFC 8885 §4.5 Previous MAAR option, one per referral, each followed by its locator.
-    ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodePeerLocator(r)]),
+    // RFC 8885 §4.5 Previous MAAR option, one per referral, each followed by its locator (RFC 5094).
+    ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodeMaarLocator(r)]),
     // RFC 5213 §5.3.6: the PBA echoes the timestamp of the PBU.
     ...(a.timestampMs !== undefined ? [timestampFromMillis(a.timestampMs)] : [])
   ]
@@ -128,7 +127,7 @@ export function readPba (m: BindingAck): ProxyAck {
   const mnIdOption = findOption(m, 'mn-identifier')
   const ts = findOption(m, 'timestamp')
   const referred = new Set(findOptions(m, 'previous-maar').map(o => o.address))
-  const referrals = m.options.map(decodePeerLocator).filter((l): l is PeerLocator => l !== undefined && referred.has(l.address))
+  const referrals = m.options.map(decodeMaarLocator).filter((l): l is MaarRef => l !== undefined && referred.has(l.address))
   return {
     status: m.status,
     sequence: m.sequence,

@@ -1,14 +1,12 @@
 /**
- * MAARs of the domain this MAAR has met, each proven by its certificate: peer id, tunnel address,
- * where to dial it, and the certificate bytes (needed to prove anchors in the session records it
- * publishes, see discovery's records.ts).
+ * MAARs of the domain this MAAR has met, each proven by its certificate: a MaarRef plus the
+ * certificate bytes (needed to prove anchors in the session records it publishes, see
+ * discovery's records.ts).
  */
 import type { MaarCertificate } from '@dmm-mesh/discovery'
+import type { MaarRef } from '@dmm-mesh/wire'
 
-export interface KnownMaar {
-  peerId: string
-  address: string
-  multiaddrs: string[]
+export interface KnownMaar extends MaarRef {
   certificate: Uint8Array
   cert: MaarCertificate
 }

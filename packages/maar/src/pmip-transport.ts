@@ -1,5 +1,5 @@
 /**
- * PBU/PBA between MAARs over a libp2p protocol stream (DESIGN.md "Signalling"): length-prefixed
+ * PBU/PBA between MAARs over a libp2p protocol stream (doc/ARCHITECTURE.md "Trust"): length-prefixed
  * frames; each side first sends a hello (its domain certificate, then its tunnel address and
  * multiaddrs), then the client sends Mobility Header bytes (a PBU) and the server answers each with
  * one (a PBA), in order. The Mobility Header checksum covers the two MAARs' tunnel addresses as
@@ -19,6 +19,7 @@ import type { Libp2p, Stream, Connection } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Logger } from './logger.js'
 import type { KnownMaar, PeerTable } from './peer-table.js'
+import type { PbuHandler, SignallingTransport } from './transport.js'
 
 export const PMIP_PROTOCOL = '/dmm/pmip/1.0.0'
 const MAX_FRAME = 64 * 1024
@@ -29,8 +30,6 @@ export interface LocalIdentity {
   multiaddrs: () => string[]
   certificate: Uint8Array
 }
-
-export type PbuHandler = (pbu: BindingUpdate, from: KnownMaar) => Promise<BindingAck>
 
 interface Hello { address: string, multiaddrs: string[] }
 
@@ -43,7 +42,7 @@ function parseHello (bytes: Uint8Array): Hello {
   return { address, multiaddrs: multiaddrs.slice(0, 16) as string[] }
 }
 
-export class PmipTransport {
+export class PmipTransport implements SignallingTransport {
   private readonly sessions = new Map<string, Promise<ClientSession>>()
 
   constructor (
@@ -53,6 +52,10 @@ export class PmipTransport {
     private readonly peers: PeerTable,
     private readonly log: Logger
   ) {}
+
+  knownPeer (peerId: string): KnownMaar | undefined {
+    return this.peers.get(peerId)
+  }
 
   async start (handler: PbuHandler): Promise<void> {
     await this.node.handle(PMIP_PROTOCOL, (stream, connection) => {

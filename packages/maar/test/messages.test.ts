@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { decodeMobilityMessage, encodeMobilityMessage } from '@dmm-mesh/wire'
 import type { BindingUpdate, MobilityOption } from '@dmm-mesh/wire'
 import { ProxyUpdateError, buildPba, buildPbu, readPba, readPbu } from '../src/messages.js'
-import { DMM_MESH_VENDOR_ID, decodePeerLocator, encodePeerLocator } from '../src/peer-locator.js'
 
 const update = {
   mnId: 'alice@dmm.example',
@@ -52,30 +51,5 @@ describe('PBU/PBA between MAARs', () => {
     assert.equal(statusOf(() => readPbu({ ...pbu, flags: { ...pbu.flags, P: false } })), 128)
     // A de-registration needs no Serving MAAR option.
     assert.equal(readPbu(withoutOption({ ...pbu, lifetime: 0 }, 'serving-maar')).lifetime, 0)
-  })
-
-  it('ignores peer locators that are not ours or are malformed, never throwing', () => {
-    const good = encodePeerLocator({ peerId: 'p', address: '2001:db8::1', multiaddrs: [] })
-    assert.deepEqual(decodePeerLocator(good), { peerId: 'p', address: '2001:db8::1', multiaddrs: [] })
-    const vendor = (id: number, sub: number, body: string): MobilityOption => {
-      const data = new Uint8Array(5 + body.length)
-      new DataView(data.buffer).setUint32(0, id)
-      data[4] = sub
-      data.set(new TextEncoder().encode(body), 5)
-      return { type: 'unknown', optionType: 19, data }
-    }
-    assert.equal(decodePeerLocator(vendor(1234, 1, '{"p":"x","a":"y","m":[]}')), undefined, 'other vendor')
-    assert.equal(decodePeerLocator(vendor(DMM_MESH_VENDOR_ID, 2, '{"p":"x","a":"y","m":[]}')), undefined, 'other subtype')
-    assert.equal(decodePeerLocator(vendor(DMM_MESH_VENDOR_ID, 1, '{"p":1}')), undefined, 'bad fields')
-    assert.equal(decodePeerLocator(vendor(DMM_MESH_VENDOR_ID, 1, '{not json')), undefined, 'bad JSON')
-    assert.equal(decodePeerLocator({ type: 'unknown', optionType: 19, data: new Uint8Array(3) }), undefined, 'short')
-  })
-
-  it('keeps a peer locator inside one option by dropping multiaddrs that do not fit', () => {
-    const many = Array.from({ length: 20 }, (_, i) => `/ip4/127.0.0.1/tcp/${4000 + i}/p2p/12D3KooWAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`)
-    const opt = encodePeerLocator({ peerId: 'p', address: '2001:db8::1', multiaddrs: many })
-    assert.ok(opt.type === 'unknown' && opt.data.length <= 255)
-    const back = decodePeerLocator(opt)
-    assert.ok(back !== undefined && back.multiaddrs.length >= 1 && back.multiaddrs.length < many.length)
   })
 })

@@ -11,3 +11,10 @@ export type { OptionOfType } from './find.js'
 export { writePcap, LINKTYPE_IPV6 } from './pcap.js'
 export type { PcapFrame } from './pcap.js'
 export { macToBytes, macFromBytes } from './mac.js'
+export { maarRef } from './maar-ref.js'
+export type { MaarRef } from './maar-ref.js'
+export {
+  VENDOR_SPECIFIC_OPTION_TYPE, DMM_MESH_VENDOR_ID, SUBTYPE_MAAR_LOCATOR,
+  encodeVendorSpecific, decodeVendorSpecific, encodeMaarLocator, decodeMaarLocator
+} from './vendor-option.js'
+export type { VendorSpecific } from './vendor-option.js'

@@ -1,10 +1,9 @@
 /** `dmm maar --config FILE`: runs one MAAR as a process until SIGINT/SIGTERM. */
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BindingCache } from '@dmm-mesh/binding-cache'
 import { LinuxDataPlane, MemoryNetwork, checkLinuxSupport } from '@dmm-mesh/dataplane'
-import { SessionDirectory, TrustStore, createMeshNode, readCertificateFile, readKeyFile } from '@dmm-mesh/discovery'
-import { Maar, createLogger, stderrSink } from '@dmm-mesh/maar'
+import { TrustStore, readCertificateFile, readKeyFile } from '@dmm-mesh/discovery'
+import { MaarStartError, createLogger, startMaar, stderrSink } from '@dmm-mesh/maar'
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import { parseMaarConfig, ConfigError } from '../config.js'
 import type { MaarConfig } from '../config.js'
@@ -50,32 +49,27 @@ export async function runMaar (configPath: string): Promise<void> {
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
-  const node = await createMeshNode({ privateKey: key, listen: config.listen, bootstrap: config.bootstrap, trust, log: line => { log.info(line) } })
-  let cert
+  let running
   try {
-    cert = await trust.verify(certificate, { peerId: node.peerId.toString() })
+    running = await startMaar({
+      init: { name: config.name, address: config.address, pools: config.pools, delegatedPrefixLength: config.prefixLength, lifetime: config.lifetime },
+      privateKey: key,
+      certificate,
+      trust,
+      listen: config.listen,
+      bootstrap: config.bootstrap,
+      cacheDir: join(config.dataDir, 'binding-cache'),
+      dataplane: async () => await makeDataPlane(config),
+      log,
+      nodeLog: line => { log.info(line) },
+      directoryLog: line => { log.info(line) }
+    })
   } catch (err) {
-    await node.stop()
-    throw new CliError(`certificate ${config.certificate} is not valid for this MAAR: ${err instanceof Error ? err.message : String(err)}`)
+    if (!(err instanceof MaarStartError)) throw err
+    if (err.cause instanceof CliError) throw err.cause
+    throw new CliError(err.resource === 'certificate' ? `certificate ${config.certificate}: ${err.detail}` : err.message)
   }
-  if (!trust.certifiesAddress(cert, config.address)) {
-    await node.stop()
-    throw new CliError(`address ${config.address} is not one of the certificate's tunnel addresses (${cert.addresses.join(', ')})`)
-  }
-  if (!trust.covers(cert, config.pools)) {
-    await node.stop()
-    throw new CliError(`pools ${config.pools.join(', ')} are not all covered by the certificate (it grants ${cert.pools.join(', ')})`)
-  }
-  await mkdir(config.dataDir, { recursive: true })
-  const cache = await BindingCache.open(join(config.dataDir, 'binding-cache'))
-  const dataplane = await makeDataPlane(config)
-  const directory = new SessionDirectory(node, { privateKey: key, certificate, trust, log: line => { log.info(line) } })
-  const maar = new Maar({
-    name: config.name, address: config.address, pools: config.pools, delegatedPrefixLength: config.prefixLength,
-    lifetime: config.lifetime, node, directory, cache, dataplane, trust, certificate, cert, log
-  })
-  await directory.start()
-  await maar.start()
+  const { maar } = running
   const api = await startApiServer(maar, config.api.host, config.api.port)
   // One line on stdout that scripts can wait for.
   process.stdout.write(`${JSON.stringify({ ready: true, name: config.name, peerId: maar.peerId, multiaddrs: maar.multiaddrs(), api: api.url })}\n`)
@@ -86,8 +80,5 @@ export async function runMaar (configPath: string): Promise<void> {
   })
   log.info('stopping')
   api.server.close()
-  await maar.stop()
-  await directory.stop()
-  await node.stop()
-  await cache.close()
+  await running.stop()
 }

@@ -1,0 +1,80 @@
+/**
+ * The anchor side of a MAAR (RFC 8885 §3.1 as P-MAAR, the LMA role of RFC 5213 §5.3): PBU handling.
+ * A PBU comes in from an authenticated domain MAAR → the pure decision (anchor-decision.ts) →
+ * commit to LevelDB → program the data plane → the PBA goes out.
+ */
+import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
+import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
+import type { TrustStore } from '@dmm-mesh/discovery'
+import { decideAnchor } from './anchor-decision.js'
+import type { Bindings } from './bindings.js'
+import { roundMs } from './handover-report.js'
+import type { Logger } from './logger.js'
+import { ProxyUpdateError, buildPba, readPbu } from './messages.js'
+import type { ProxyUpdate } from './messages.js'
+import type { KnownMaar } from './peer-table.js'
+import type { Presence } from './presence.js'
+
+interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[] }
+
+export class AnchorSide {
+  constructor (
+    private readonly bindings: Bindings,
+    private readonly presence: Presence,
+    private readonly trust: TrustStore,
+    private readonly clock: () => number,
+    private readonly log: Logger
+  ) {}
+
+  /** Answers one PBU (the SignallingTransport's handler). */
+  async handlePbu (pbu: BindingUpdate, from: KnownMaar): Promise<BindingAck> {
+    let update
+    try {
+      update = readPbu(pbu)
+    } catch (err) {
+      const status = err instanceof ProxyUpdateError ? err.status : BINDING_ACK_STATUS.REASON_UNSPECIFIED
+      this.log.warn('rejected PBU', { peer: from.peerId, status: statusName(status), reason: err instanceof Error ? err.message : String(err) })
+      return buildPba({ status, sequence: pbu.sequence, lifetime: 0, mnId: '', anchoredPrefixes: [], referrals: [] })
+    }
+    const u = update
+    return await this.bindings.withMn(u.mnId, async () => {
+      const answer = await this.apply(u, from)
+      if (answer.status !== BINDING_ACK_STATUS.ACCEPTED) {
+        this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: statusName(answer.status), reason: answer.reason })
+      }
+      return buildPba({
+        status: answer.status,
+        sequence: u.sequence,
+        lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? u.lifetime : 0,
+        mnId: u.mnId,
+        timestampMs: u.timestampMs,
+        anchoredPrefixes: answer.prefixes ?? [],
+        referrals: answer.referrals ?? []
+      })
+    })
+  }
+
+  /** Applies the decision: LevelDB first, then the data plane. */
+  private async apply (u: ProxyUpdate, from: KnownMaar): Promise<Answer> {
+    const d = decideAnchor(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock())
+    switch (d.kind) {
+      case 'refuse':
+        return d
+      case 'release': {
+        await this.bindings.commit({ delete: [d.mnId], release: d.prefixes })
+        await this.bindings.program()
+        this.log.info('released prefixes', { mn: d.mnId, prefixes: d.prefixes.join(',') })
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes }
+      }
+      case 'anchor': {
+        // The MN is at the sender now, not here.
+        this.presence.left(u.mnId)
+        await this.bindings.commit({ put: [d.entry] })
+        // The anchor's share of the handover's kernel programming, for the netns benchmark.
+        const programMs = await this.bindings.timedProgram()
+        this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: roundMs(programMs) })
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals }
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * One factory for a running MAAR with its real parts: the libp2p node of the private domain, the
+ * DHT session directory, the LevelDB binding cache, a data plane, and the Maar itself. The daemon
+ * (`dmm maar`) and the in-process mesh (local-mesh.ts) both build MAARs here, so they cannot drift
+ * apart. Parts start in dependency order; a failure half way through stops, in reverse order,
+ * what had already started, and rejects with a MaarStartError naming the resource at fault.
+ */
+import { mkdir } from 'node:fs/promises'
+import { BindingCache } from '@dmm-mesh/binding-cache'
+import type { DataPlane } from '@dmm-mesh/dataplane'
+import { SessionDirectory, createMeshNode } from '@dmm-mesh/discovery'
+import type { MaarCertificate, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { Maar } from './maar.js'
+import type { MaarComponents, MaarInit } from './maar.js'
+import type { Logger } from './logger.js'
+
+export interface StartMaarOptions {
+  init: MaarInit
+  /** The MAAR's libp2p identity. */
+  privateKey: PrivateKey
+  /** Its domain certificate, checked against `trust` for this peer id, address and pools. */
+  certificate: Uint8Array
+  trust: TrustStore
+  listen: string[]
+  /** Multiaddrs with /p2p/<peer id> of other MAARs. */
+  bootstrap: string[]
+  /** LevelDB folder of the binding cache (created if missing). */
+  cacheDir: string
+  /** Made once the certificate is checked (a Linux data plane touches the kernel). */
+  dataplane: () => DataPlane | Promise<DataPlane>
+  log: Logger
+  /** Lines of the libp2p node (bootstrap retries) and of the directory. */
+  nodeLog?: (line: string) => void
+  directoryLog?: (line: string) => void
+  directory?: Partial<Omit<SessionDirectoryInit, 'privateKey' | 'certificate' | 'trust' | 'log'>>
+  clock?: MaarComponents['clock']
+}
+
+export interface RunningMaar {
+  maar: Maar
+  node: Libp2p
+  directory: SessionDirectory
+  cache: BindingCache
+  cert: MaarCertificate
+  /** Stops every part, in reverse order of start. */
+  stop: () => Promise<void>
+}
+
+/** A MAAR could not start: `resource` names the part at fault, the message says why. */
+export class MaarStartError extends Error {
+  constructor (readonly resource: string, readonly detail: string, options?: { cause?: unknown }) {
+    super(`${resource}: ${detail}`, options)
+    this.name = 'MaarStartError'
+  }
+}
+
+function reason (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
+  const started: Array<() => Promise<void>> = []
+  const stopAll = async (): Promise<void> => {
+    for (const stop of started.reverse()) await stop().catch(() => {})
+    started.length = 0
+  }
+  /** Runs one start-up step; a failure names `what` and unwinds what started before it. */
+  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work()
+    } catch (err) {
+      await stopAll()
+      throw err instanceof MaarStartError ? err : new MaarStartError(what, reason(err), { cause: err })
+    }
+  }
+  const { init, trust } = opts
+
+  const node = await step('libp2p node', async () => await createMeshNode({
+    privateKey: opts.privateKey, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
+  }))
+  started.push(async () => { await node.stop() })
+  const peerId = node.peerId.toString()
+
+  const cert = await step('certificate', async () => {
+    const cert = await trust.verify(opts.certificate, { peerId }).catch(err => { throw new MaarStartError('certificate', `not valid for this MAAR: ${reason(err)}`) })
+    if (!trust.certifiesAddress(cert, init.address)) throw new MaarStartError('address', `${init.address} is not one of the certificate's tunnel addresses (${cert.addresses.join(', ')})`)
+    if (!trust.covers(cert, init.pools)) throw new MaarStartError('pools', `${init.pools.join(', ')} are not all covered by the certificate (it grants ${cert.pools.join(', ')})`)
+    return cert
+  })
+
+  const cache = await step(`binding cache ${opts.cacheDir}`, async () => {
+    await mkdir(opts.cacheDir, { recursive: true })
+    return await BindingCache.open(opts.cacheDir)
+  })
+  started.push(async () => { await cache.close() })
+
+  const dataplane = await step('dataplane', async () => await opts.dataplane())
+
+  const directory = new SessionDirectory(node, {
+    ...opts.directory, privateKey: opts.privateKey, certificate: opts.certificate, trust, ...(opts.directoryLog !== undefined ? { log: opts.directoryLog } : {})
+  })
+  await step('session directory', async () => { await directory.start() })
+  started.push(async () => { await directory.stop() })
+
+  const maar = await step('MAAR', async () => new Maar({
+    node, discovery: directory, cache, dataplane, trust, certificate: opts.certificate, cert, log: opts.log,
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {})
+  }, init))
+  // maar.stop() also stops the data plane, which maar.start() started.
+  started.push(async () => { await maar.stop() })
+  await step('MAAR start', async () => { await maar.start() })
+
+  return { maar, node, directory, cache, cert, stop: stopAll }
+}

@@ -1,0 +1,56 @@
+/**
+ * Signalling straight to every P-MAAR (RFC 8885 §3.1, fully distributed): a PBU to each in
+ * parallel; the PBAs' referrals (RFC 8885 §4.5 Previous MAAR options with a locator) name MAARs
+ * the session record did not know, and they are asked in the next round, until no answer names a
+ * MAAR not yet asked (doc/ARCHITECTURE.md "When the record is stale").
+ */
+import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
+import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
+import type { PeerOutcome } from './handover-report.js'
+import type { PbuSender } from './pbu-sender.js'
+import type { AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
+
+export class DirectSignaller implements AnchorSignaller {
+  constructor (private readonly sender: PbuSender) {}
+
+  async register (r: Registration): Promise<RegistrationOutcome> {
+    const contacted = new Set<string>()
+    const anchors: RemoteAnchor[] = []
+    const peers: PeerOutcome[] = []
+    let referralsFollowed = 0
+    let round = 0
+    while (true) {
+      const batch = r.previous.entries().filter(p => !contacted.has(p.ref.peerId))
+      if (batch.length === 0) break
+      if (round++ > 0) referralsFollowed += batch.length
+      batch.forEach(p => contacted.add(p.ref.peerId))
+      const results = await Promise.all(batch.map(async p => await this.sender.send(p.ref, {
+        mnId: r.mnId,
+        sequence: r.sequence,
+        lifetime: r.lifetime,
+        timestampMs: r.timestampMs,
+        anchoredPrefixes: p.prefixes,
+        ...(r.localPrefix !== undefined ? { localPrefix: r.localPrefix } : {}),
+        servingAddress: r.servingAddress,
+        accessTechnology: r.accessTechnology
+      })))
+      for (const { outcome, ack, from } of results) {
+        peers.push(outcome)
+        if (ack === undefined || from === undefined) continue
+        if (ack.status === BINDING_ACK_STATUS.ACCEPTED) {
+          for (const prefix of ack.anchoredPrefixes) {
+            if (!anchors.some(a => a.prefix === prefix)) anchors.push({ prefix, peerId: from.peerId, address: from.address, multiaddrs: from.multiaddrs })
+          }
+        }
+        r.previous.merge(ack.referrals)
+      }
+    }
+    return { anchors, peers, referralsFollowed }
+  }
+
+  async deregister (d: Deregistration): Promise<PeerOutcome[]> {
+    return await Promise.all(d.anchors.entries().map(async p => (await this.sender.send(p.ref, {
+      mnId: d.mnId, sequence: d.sequence, lifetime: 0, timestampMs: d.timestampMs, anchoredPrefixes: p.prefixes
+    })).outcome))
+  }
+}

@@ -1,0 +1,46 @@
+/** What an attach answers (the management API returns it as JSON; the quickstart prints it). */
+import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
+
+/** The answer of one P-MAAR to one PBU. */
+export interface PeerOutcome { peerId: string, address: string, status: string, prefixes: string[], error?: string }
+
+export interface HandoverReport {
+  mnId: string
+  maar: string
+  kind: 'first-attach' | 'handover' | 'return' | 'refresh'
+  localPrefix: string
+  /** Every prefix of the MN and the MAAR address that anchors it. */
+  anchors: Array<{ prefix: string, anchor: string, native: boolean }>
+  lookupMs: number
+  lookupSource: string
+  signallingMs: number
+  programMs: number
+  /** Attach trigger to both ends programmed. */
+  totalMs: number
+  peers: PeerOutcome[]
+  /** P-MAARs found only through referrals in PBAs (the DHT record was stale). */
+  referralsFollowed: number
+  sessionSequence: number
+}
+
+export type HandoverFigures = Omit<HandoverReport, 'mnId' | 'maar' | 'kind' | 'localPrefix' | 'anchors' | 'sessionSequence'>
+
+export function handoverReport (maar: { name: string, address: string }, entry: BindingCacheEntry, kind: HandoverReport['kind'], figures: HandoverFigures): HandoverReport {
+  return {
+    mnId: entry.mnId,
+    maar: maar.name,
+    kind,
+    localPrefix: entry.localPrefixes[0] ?? '',
+    anchors: [
+      ...entry.localPrefixes.map(prefix => ({ prefix, anchor: maar.address, native: true })),
+      ...entry.remoteAnchors.map(a => ({ prefix: a.prefix, anchor: a.address, native: false }))
+    ],
+    sessionSequence: entry.sessionSequence,
+    ...figures
+  }
+}
+
+/** Milliseconds rounded to 0.01 for log lines. */
+export function roundMs (ms: number): number {
+  return Math.round(ms * 100) / 100
+}

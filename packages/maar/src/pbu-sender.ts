@@ -1,0 +1,39 @@
+/**
+ * PBU sending (RFC 5213 §6.9.1.1 as the MAG side, RFC 8885 §3.1 as a serving MAAR): one PBU to one
+ * P-MAAR over the signalling transport, its PBA read back, and the outcome named for reports. An
+ * unreachable peer is an outcome (status UNREACHABLE), never an exception.
+ */
+import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
+import type { MaarRef } from '@dmm-mesh/wire'
+import type { PeerOutcome } from './handover-report.js'
+import type { Logger } from './logger.js'
+import { buildPbu, readPba } from './messages.js'
+import type { ProxyAck, ProxyUpdate } from './messages.js'
+import type { KnownMaar } from './peer-table.js'
+import type { SignallingTransport } from './transport.js'
+
+export interface PbuResult {
+  outcome: PeerOutcome
+  /** The PBA, when one came back. */
+  ack?: ProxyAck
+  /** The authenticated responder, when a PBA came back. */
+  from?: KnownMaar
+}
+
+export class PbuSender {
+  constructor (private readonly transport: SignallingTransport, private readonly log: Logger) {}
+
+  async send (peer: MaarRef, update: ProxyUpdate): Promise<PbuResult> {
+    try {
+      const { ack, from } = await this.transport.exchange(peer, buildPbu(update))
+      const parsed = readPba(ack)
+      const status = statusName(ack.status)
+      if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) this.log.warn('PBU not accepted', { mn: update.mnId, peer: peer.peerId, status })
+      return { outcome: { peerId: peer.peerId, address: from.address, status, prefixes: parsed.anchoredPrefixes }, ack: parsed, from }
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err)
+      this.log.warn('PBU exchange failed', { mn: update.mnId, peer: peer.peerId, error })
+      return { outcome: { peerId: peer.peerId, address: peer.address, status: 'UNREACHABLE', prefixes: [], error } }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * How a serving MAAR reaches the MN's previous anchors: one strategy per way of doing it, behind
+ * one interface, so the serving side does not know which is in use (doc/ARCHITECTURE.md "Adding
+ * a discovery or signalling mode").
+ * - DirectSignaller (direct-signaller.ts): a PBU to each P-MAAR, following referrals (RFC 8885
+ *   §3.1, the fully distributed mode of this build).
+ * - Next: through a CMD in relay, locator or proxy mode (draft-bernardos-dmm-pmip §3.2–3.4), or to a
+ *   fixed LMA (RFC 5213).
+ */
+import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
+import type { PeerOutcome } from './handover-report.js'
+import type { PMaarList } from './pmaar-list.js'
+
+/** A registration of the MN at this (serving) MAAR that its previous anchors must learn. */
+export interface Registration {
+  mnId: string
+  sequence: number
+  timestampMs: number
+  /** Seconds, a multiple of 4. */
+  lifetime: number
+  /** This MAAR's prefix for the MN (RFC 8885 §4.4 Local Prefix). */
+  localPrefix?: string
+  /** This MAAR's tunnel address (RFC 8885 §4.6 Serving MAAR). */
+  servingAddress: string
+  accessTechnology: number
+  /** The P-MAARs known before signalling (from the session record and this MAAR's own BCE). */
+  previous: PMaarList
+}
+
+export interface RegistrationOutcome {
+  /** The prefixes the previous anchors now tunnel to this MAAR. */
+  anchors: RemoteAnchor[]
+  /** One outcome per P-MAAR asked. */
+  peers: PeerOutcome[]
+  /** P-MAARs found only through referrals (the record was stale). */
+  referralsFollowed: number
+}
+
+/** The end of the MN's session (RFC 5213 §5.3.5, lifetime 0), sent by its serving MAAR. */
+export interface Deregistration {
+  mnId: string
+  sequence: number
+  timestampMs: number
+  anchors: PMaarList
+}
+
+export interface AnchorSignaller {
+  register: (r: Registration) => Promise<RegistrationOutcome>
+  deregister: (d: Deregistration) => Promise<PeerOutcome[]>
+}

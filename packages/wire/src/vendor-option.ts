@@ -1,0 +1,71 @@
+/**
+ * The Vendor-Specific Mobility Option (RFC 5094 §3, type 19): a 4-octet vendor id (an IANA
+ * enterprise number), a 1-octet sub-type, then data. The codec keeps type 19 as raw bytes
+ * (options.ts aligns it 4n+2); these helpers give its fields a shape, and encode the one vendor
+ * option dmm-mesh defines: the MAAR locator that follows an RFC 8885 §4.5 Previous MAAR option
+ * in a referral (doc/ARCHITECTURE.md "When the record is stale").
+ */
+import type { MaarRef } from './maar-ref.js'
+import type { MobilityOption, UnknownOption } from './types.js'
+
+export const VENDOR_SPECIFIC_OPTION_TYPE = 19
+/** IANA enterprise number reserved for documentation (RFC 5612). */
+export const DMM_MESH_VENDOR_ID = 32473
+export const SUBTYPE_MAAR_LOCATOR = 1
+
+/** The option's 8-bit length bounds the data: 255 minus vendor id and sub-type. */
+const MAX_VENDOR_DATA = 255 - 5
+/** Locator payloads stay well inside one option. */
+const MAX_LOCATOR_BYTES = 240
+
+export interface VendorSpecific { vendorId: number, subtype: number, data: Uint8Array }
+
+export function encodeVendorSpecific (v: VendorSpecific): UnknownOption {
+  if (v.data.length > MAX_VENDOR_DATA) throw new RangeError(`vendor-specific data of ${v.data.length} octets; at most ${MAX_VENDOR_DATA} fit (RFC 5094 §3)`)
+  const data = new Uint8Array(5 + v.data.length)
+  new DataView(data.buffer).setUint32(0, v.vendorId)
+  data[4] = v.subtype
+  data.set(v.data, 5)
+  return { type: 'unknown', optionType: VENDOR_SPECIFIC_OPTION_TYPE, data }
+}
+
+/** The option's fields, or undefined when it is not a well-formed Vendor-Specific option. */
+export function decodeVendorSpecific (option: MobilityOption): VendorSpecific | undefined {
+  if (option.type !== 'unknown' || option.optionType !== VENDOR_SPECIFIC_OPTION_TYPE) return undefined
+  const data = option.data
+  if (data.length < 5) return undefined
+  return { vendorId: new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0), subtype: data[4] ?? 0, data: data.subarray(5) }
+}
+
+function locatorBody (ref: MaarRef, multiaddrs: string[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ p: ref.peerId, a: ref.address, m: multiaddrs }))
+}
+
+/**
+ * How to reach a MAAR over libp2p, which a Previous MAAR option (an address only) cannot say.
+ * Keeps the multiaddrs that fit: the first one is enough to dial.
+ */
+export function encodeMaarLocator (ref: MaarRef): UnknownOption {
+  let multiaddrs = [...ref.multiaddrs]
+  let body = locatorBody(ref, multiaddrs)
+  while (body.length > MAX_LOCATOR_BYTES && multiaddrs.length > 0) {
+    multiaddrs = multiaddrs.slice(0, -1)
+    body = locatorBody(ref, multiaddrs)
+  }
+  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_MAAR_LOCATOR, data: body })
+}
+
+/** The locator, or undefined when the option is not ours or is malformed (never throws). */
+export function decodeMaarLocator (option: MobilityOption): MaarRef | undefined {
+  const v = decodeVendorSpecific(option)
+  if (v === undefined || v.vendorId !== DMM_MESH_VENDOR_ID || v.subtype !== SUBTYPE_MAAR_LOCATOR || v.data.length === 0) return undefined
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(v.data))
+    if (typeof parsed !== 'object' || parsed === null) return undefined
+    const { p, a, m } = parsed as Record<string, unknown>
+    if (typeof p !== 'string' || typeof a !== 'string' || !Array.isArray(m) || !m.every(x => typeof x === 'string')) return undefined
+    return { peerId: p, address: a, multiaddrs: m as string[] }
+  } catch {
+    return undefined
+  }
+}
