@@ -135,7 +135,8 @@ current () {
   echo 0
 }
 
-# attach TO: link move, then the attach trigger (DESIGN.md: there is no link-layer detection).
+# attach TO: link move, then the attach trigger (RFC 5213 §6.9.1.1 leaves detecting an attachment
+# to the access technology; a veth move signals nothing, so the script tells the MAAR).
 # Prints REPORT=<the handover report>, then waits until the other MAARs find the new session
 # in the DHT (publication is off the critical path; a later handover must see it).
 attach () {

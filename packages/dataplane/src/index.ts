@@ -1,3 +1,4 @@
 export * from './types.js'
+export * from './dlif.js'
 export * from './linux/index.js'
 export * from './memory/index.js'

@@ -40,8 +40,9 @@ export interface UplinkTunnel {
 
 /**
  * Router advertisement to one MN (draft-ietf-dmm-distributed-mobility-anchoring §4.1):
- * the local prefix preferred, prefixes anchored elsewhere valid but deprecated.
- * `dlif` lists one logical router per anchoring MAAR (RFC 8885 DLIF) when enabled.
+ * the local prefix preferred, prefixes anchored elsewhere valid but deprecated. Which router
+ * each prefix is advertised from (its anchor's DLIF router or the shared one) is the driver's
+ * router mode, dlif.ts, not part of the state.
  */
 export interface Advertisement {
   mnId: string

@@ -4,14 +4,15 @@
  * device names), so start() reads it back and the first apply() removes what the desired state
  * lacks and adds what it misses (reconciliation on start).
  */
-import { canonicalIpv6, formatIpv6, maskBytes, parseIpv6 } from '@dmm-mesh/wire'
+import { canonicalIpv6 } from '@dmm-mesh/wire'
 import { diffKernel, readKernel } from './kernel.js'
 import { KernelPlan } from './kernel-plan.js'
 import { assignTables, normalizeState, planMns, planOwn } from './plan.js'
 import { RadvdManager, radvdConfig } from './radvd.js'
 import { ExecRunner, runChecked } from './runner.js'
-import { PMIP_ROUTER, eui64LinkLocal, routerDevice } from './names.js'
-import type { AccessRouter } from './names.js'
+import { routerDevice } from './names.js'
+import { routerMode, sharedRouter } from '../dlif.js'
+import type { DlifSettings } from '../dlif.js'
 import type { KernelState } from './model.js'
 import type { PlanOptions } from './plan.js'
 import type { CommandRunner } from './runner.js'
@@ -26,7 +27,8 @@ interface MnProgram { state: DataPlaneState, part: KernelState }
 /** The KernelPlan owner of the driver's own objects (no MN-ID is empty). */
 const OWN = ''
 
-export interface LinuxDataPlaneOptions {
+/** `dlif` and `accessRouter` (DlifSettings, dlif.ts): which router the MN sees on its access link. */
+export interface LinuxDataPlaneOptions extends DlifSettings {
   /** `seg6`: SRv6 reduced encapsulation + End.DT6 (works without tunnel devices); `ip6tnl`: one ip6ip6 device per remote MAAR. */
   tunnelKind: 'seg6' | 'ip6tnl'
   /**
@@ -46,16 +48,6 @@ export interface LinuxDataPlaneOptions {
   routeProtocol?: number
   runner?: CommandRunner
   radvd?: { enabled: boolean, runDir: string, binary?: string }
-  /** RFC 8885 DLIF: one macvlan logical router per anchoring MAAR on each access link. */
-  dlif?: boolean
-  /**
-   * Without DLIF: the router identity every MAAR of the domain shows on every access link that
-   * carries an MN (RFC 5213 §6.8, §9.3), on a macvlan of that link. Defaults to RFC 6543's
-   * reserved MAC 00:00:5e:00:52:13; the link-local defaults to the MAC's EUI-64 one. `false`
-   * advertises from the access link itself (each MAAR a different router: the MN keeps the old
-   * one until neighbour unreachability detection gives up). Not allowed together with DLIF.
-   */
-  accessRouter?: Partial<AccessRouter> | false
   /** Network namespace to program (used when no runner is given). */
   netns?: string
   name?: string
@@ -92,9 +84,8 @@ export class LinuxDataPlane implements DataPlane {
       tunnelKind: opts.tunnelKind,
       tunnelAddress: canonicalIpv6(opts.tunnelAddress),
       backboneInterface: opts.backboneInterface,
-      dlif: opts.dlif ?? false,
-      ...accessRouter(opts),
-      rulePriority: opts.rulePriority ?? 1000
+      rulePriority: opts.rulePriority ?? 1000,
+      ...routerMode(opts)
     }
     this.tableBase = opts.tableBase ?? 1000
     this.proto = opts.routeProtocol ?? 213
@@ -114,8 +105,8 @@ export class LinuxDataPlane implements DataPlane {
   private async sync (): Promise<KernelState> {
     const k = await readKernel(this.runner, this.proto)
     this.tables = new Map([...k.rules.values()].map(r => [r.src, r.table]))
-    const router = this.plan.router
-    this.routerLinks = new Set(router === undefined || this.plan.dlif
+    const router = sharedRouter(this.plan)
+    this.routerLinks = new Set(router === undefined
       ? []
       : [...k.links.values()].flatMap(l => l.kind === 'macvlan' && l.name === routerDevice(l.parent, router) ? [l.parent] : []))
     this.kernel = k
@@ -150,7 +141,7 @@ export class LinuxDataPlane implements DataPlane {
 
     if (!running) this.routerLinks.clear()
     else for (const w of wanted.values()) for (const x of [...w.local, ...w.uplinks, ...w.advertisements]) this.routerLinks.add(x.accessLink)
-    const parts = new Map<string, KernelState | undefined>([[OWN, planOwn(this.plan, running, this.plan.router !== undefined ? this.routerLinks : [])]])
+    const parts = new Map<string, KernelState | undefined>([[OWN, planOwn(this.plan, running, sharedRouter(this.plan) !== undefined ? this.routerLinks : [])]])
     for (const [mnId, w] of wanted) parts.set(mnId, planMns(w, this.plan, assigned))
     for (const mnId of removed) parts.set(mnId, undefined)
 
@@ -203,35 +194,6 @@ export class LinuxDataPlane implements DataPlane {
     if (opts.flush === true) await this.program(emptyState(), false)
     this.running = false
   }
-}
-
-/** The shared router identity the options ask for, validated (TypeError naming the field). */
-function accessRouter (opts: LinuxDataPlaneOptions): { router?: AccessRouter } {
-  const r = opts.accessRouter
-  if (r === false) return {}
-  if (opts.dlif === true) {
-    if (r !== undefined) throw new TypeError('accessRouter: DLIF shows one router per anchor; set accessRouter only without dlif')
-    return {}
-  }
-  if (r !== undefined && (r === null || typeof r !== 'object')) throw new TypeError(`accessRouter must be { mac, linkLocal } or false, got ${JSON.stringify(r)}`)
-  const mac = r?.mac ?? PMIP_ROUTER.mac
-  // Unicast (I/G bit clear): a router's address, never a group address.
-  if (typeof mac !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1) {
-    throw new TypeError(`accessRouter.mac: need a unicast MAC like 00:00:5e:00:52:13, got ${JSON.stringify(mac)}`)
-  }
-  let linkLocal: string
-  try {
-    linkLocal = canonicalIpv6(r?.linkLocal ?? eui64LinkLocal(mac))
-  } catch (err) {
-    throw new TypeError(`accessRouter.linkLocal: ${(err as Error).message}`)
-  }
-  // fe80::/64 (RFC 4291 §2.5.6): the prefix Linux routes link-locals in.
-  if (!isLinkLocal(linkLocal)) throw new TypeError(`accessRouter.linkLocal: need an address in fe80::/64, got ${JSON.stringify(r?.linkLocal)}`)
-  return { router: { mac: mac.toLowerCase(), linkLocal } }
-}
-
-function isLinkLocal (address: string): boolean {
-  return formatIpv6(maskBytes(parseIpv6(address), 64)) === 'fe80::'
 }
 
 function lines (s: DataPlaneState): string[] {

@@ -10,37 +10,40 @@
  * through the main table's routes. With `ip6tnl` each remote MAAR gets one ip6ip6 device.
  */
 import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
-import { dlifDevice, dlifMac, routerDevice, tunnelDevice } from './names.js'
-import type { AccessRouter } from './names.js'
+import { dlifDevice, routerDevice, tunnelDevice } from './names.js'
+import { routerFor, sharedRouter } from '../dlif.js'
+import type { RouterMode } from '../dlif.js'
 import { emptyKernel, routeKey, ruleKey } from './model.js'
 import type { KernelState, Link, Route, RouteVia, Rule } from './model.js'
 import type { Advertisement, DataPlaneState } from '../types.js'
 import type { MnSlice } from '../mn-slices.js'
 
-export interface PlanOptions {
+/** `RouterMode`: which router the MN sees for each prefix (dlif.ts). */
+export type PlanOptions = RouterMode & {
   tunnelKind: 'seg6' | 'ip6tnl'
   tunnelAddress: string
   backboneInterface: string
-  dlif: boolean
-  /** Shared router identity on access links when DLIF is off (undefined: the access link's own). */
-  router?: AccessRouter
   rulePriority: number
 }
 
 /**
- * The device the MN sees as its router for `anchor`'s prefixes on access link `link`; undefined
- * means the access link itself. With DLIF (RFC 8885) one logical router per anchor. Without it,
- * one macvlan per access link carrying the domain-wide router identity (RFC 5213 §6.8, §9.3)
- * rather than the access bridge's own MAC and link-local: a bridge takes its MAC from its
- * lowest port unless forced, keeps a kernel-made link-local from whatever MAC it had when it
- * came up, and belongs to the operator; the macvlan is ours (named, reconciled, removed with the
- * last MN) and carries exactly one link-local, so neighbour discovery and RAs all use it. Frames
- * to its MAC reach it through the bridge (a macvlan makes its parent promiscuous), as DLIF's do.
+ * The device of the router the MN sees for `anchor`'s prefixes on access link `link` (dlif.ts
+ * routerFor); undefined means the access link itself. A DLIF logical router is a macvlan whose
+ * kernel-made link-local is the EUI-64 one of its MAC, as dlifRouter() derives it. The shared
+ * router is a macvlan carrying the domain-wide identity with its link-local set by us (it may be
+ * configured apart from the MAC), rather than the access bridge's own MAC and link-local: a
+ * bridge takes its MAC from its lowest port unless forced, keeps a kernel-made link-local from
+ * whatever MAC it had when it came up, and belongs to the operator; the macvlan is ours (named,
+ * reconciled, removed with the last MN) and carries exactly one link-local, so neighbour
+ * discovery and RAs all use it. Frames to its MAC reach it through the bridge (a macvlan makes
+ * its parent promiscuous), as DLIF's do.
  */
-export function routerLink (o: Pick<PlanOptions, 'dlif' | 'router'>, link: string, anchor: string): Link & { kind: 'macvlan' } | undefined {
-  if (o.dlif) return { kind: 'macvlan', name: dlifDevice(link, anchor), parent: link, mac: dlifMac(anchor) }
-  if (o.router !== undefined) return { kind: 'macvlan', name: routerDevice(link, o.router), parent: link, mac: o.router.mac, linkLocal: o.router.linkLocal }
-  return undefined
+export function routerLink (o: RouterMode, link: string, anchor: string): Link & { kind: 'macvlan' } | undefined {
+  const router = routerFor(o, anchor)
+  if (router === undefined) return undefined
+  return o.dlif
+    ? { kind: 'macvlan', name: dlifDevice(link, anchor), parent: link, mac: router.mac }
+    : { kind: 'macvlan', name: routerDevice(link, router), parent: link, mac: router.mac, linkLocal: router.linkLocal }
 }
 
 const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/
@@ -141,13 +144,13 @@ export function planMns (s: DataPlaneState, o: PlanOptions, tables: Map<string, 
   for (const d of s.downlinks) addRoute({ table: 'main', dst: d.prefix, via: tunnelVia(d.remote) })
   for (const a of s.advertisements) for (const p of a.prefixes) deliveryDev(a.accessLink, p.anchor)
 
-  // Interfaces an MN's packets can arrive on: its access link and every router device there.
+  // Interfaces an MN's packets can arrive on: its access link and the device of every router it
+  // sees there for its prefixes (one shared device, or one DLIF device per anchor).
   const arrival = (mnId: string, link: string): string[] => {
-    if (!o.dlif) return [...new Set([link, deliveryDev(link, self)])]
     const anchors = new Set<string>()
     for (const l of s.local) if (l.mnId === mnId && l.accessLink === link) anchors.add(self)
     for (const u of s.uplinks) if (u.mnId === mnId && u.accessLink === link) anchors.add(u.remote)
-    return [link, ...[...anchors].map(a => deliveryDev(link, a))]
+    return [...new Set([link, ...[...anchors].map(a => deliveryDev(link, a))])]
   }
 
   // Uplink at the serving MAAR (RFC 5213 §6.10.3 MAG role): source-based rule into a table per
@@ -178,7 +181,7 @@ export function planOwn (o: PlanOptions, running: boolean, routerLinks: Iterable
     const sid: Route = { table: 'main', dst: `${self}/128`, via: { kind: 'seg6local', dev: o.backboneInterface } }
     k.routes.set(routeKey(sid), sid)
   }
-  if (!o.dlif) {
+  if (sharedRouter(o) !== undefined) {
     for (const link of routerLinks) {
       const l = routerLink(o, link, self)
       if (l !== undefined) k.links.set(l.name, l)

@@ -6,15 +6,17 @@
  *
  * draft-ietf-dmm-distributed-mobility-anchoring §4.1: the local prefix preferred, prefixes
  * anchored elsewhere valid but deprecated (AdvPreferredLifetime 0) so new flows use the local one.
- * With DLIF (RFC 8885) each anchor's prefixes are advertised from that anchor's logical interface;
- * without it all of them from the shared router device, with its fixed link-local as the source
- * (AdvRASrcAddress), so every MAAR is the same default router to the MN (RFC 5213 §6.8).
+ * Each prefix is advertised from the device of the router dlif.ts says the MN sees for its anchor:
+ * with DLIF (RFC 8885 §3.6) that anchor's logical interface; without it the shared router device,
+ * with its fixed link-local as the source (AdvRASrcAddress), so every MAAR is the same default
+ * router to the MN (RFC 5213 §6.8).
  */
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { eui64LinkLocal, mnTag } from './names.js'
+import { mnTag } from './names.js'
 import { routerLink } from './plan.js'
-import type { PlanOptions } from './plan.js'
+import { eui64LinkLocal } from '../dlif.js'
+import type { RouterMode } from '../dlif.js'
 import { runChecked } from './runner.js'
 import type { CommandRunner } from './runner.js'
 import type { Advertisement } from '../types.js'
@@ -22,7 +24,7 @@ import type { Advertisement } from '../types.js'
 export const RA_TIMING = { minInterval: 3, maxInterval: 10, validLifetime: 86400, preferredLifetime: 14400 }
 
 /** radvd.conf text for one MN (its link-local is the EUI-64 one of its link-layer id). */
-export function radvdConfig (a: Advertisement, o: Pick<PlanOptions, 'dlif' | 'router'>): string {
+export function radvdConfig (a: Advertisement, o: RouterMode): string {
   const byIf = new Map<string, { source?: string, prefixes: Advertisement['prefixes'] }>()
   for (const p of a.prefixes) {
     const dev = routerLink(o, a.accessLink, p.anchor)

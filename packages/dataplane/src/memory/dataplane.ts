@@ -61,7 +61,8 @@ export class MemoryDataPlane implements DataPlane {
     for (const mnId of removed) this.mns.forget(mnId)
     for (const [mnId, part] of parts) this.mns.record(mnId, (changed.get(mnId) as MnSlice).state, part)
     this.synced = true
-    if (changes.length > 0) this.changed(this.router, fresh ? undefined : [...changed.keys(), ...removed])
+    // After a (re)start every MN on the link looks again: the new driver may show another router (dlif.ts).
+    if (changes.length > 0 || fresh) this.changed(this.router, fresh ? undefined : [...changed.keys(), ...removed])
     return { changes, elapsedMs: performance.now() - t0 }
   }
 

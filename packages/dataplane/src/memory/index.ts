@@ -1,5 +1,5 @@
 export { MemoryNetwork, HOP_LIMIT, DEFAULT_CN_ADDRESS } from './network.js'
-export type { Trace, MnAddress } from './network.js'
+export type { Trace, MnAddress, MnRouter } from './network.js'
 export { MemoryDataPlane } from './dataplane.js'
 export type { DataPlaneStatus } from './dataplane.js'
 export { DataPlaneStateError } from './state.js'

@@ -2,21 +2,26 @@
  * A whole simulated network: a backbone with a correspondent node (CN), MAARs programmed through
  * MemoryDataPlane drivers, and MNs attached by radio to one MAAR's access link. It answers
  * "where does this packet go, hop by hop" with the forwarding the Linux driver sets up in the
- * kernel (see DESIGN.md): the backbone routes a destination to the MAAR announcing the pool that
- * contains it, a MAAR looks the destination up in its FIB (longest prefix), a downlink tunnel
- * (RFC 5213 §6.10.4 LMA side) carries it to the serving MAAR, which decapsulates it (End.DT6,
- * main table) and delivers it on the access link; uplink packets take the source-based tunnel
- * back to their anchor (RFC 5213 §6.10.3 MAG side). Hop limits are decremented at every MAAR
- * (RFC 8200 §3), so a routing loop ends with reason 'loop'.
+ * kernel (linux/plan.ts, doc/ARCHITECTURE.md): the backbone routes a destination to the MAAR
+ * announcing the pool that contains it, a MAAR looks the destination up in its FIB (longest
+ * prefix), a downlink tunnel (RFC 5213 §6.10.4 LMA side) carries it to the serving MAAR, which
+ * decapsulates it (End.DT6, main table) and delivers it on the access link; uplink packets take
+ * the source-based tunnel back to their anchor (RFC 5213 §6.10.3 MAG side). Hop limits are
+ * decremented at every MAAR (RFC 8200 §3), so a routing loop ends with reason 'loop'. Each MN
+ * learns every prefix from the router dlif.ts says it sees for the prefix's anchor (DLIF or the
+ * shared RFC 5213 §6.8 router), so a test sees whether the MN keeps its router across a move
+ * (traces skip the link-layer hop).
  */
 import { canonicalIpv6, formatPrefix, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import type { Ipv6Prefix } from '@dmm-mesh/wire'
 import { MemoryDataPlane } from './dataplane.js'
 import { PrefixTable } from './lpm.js'
-import { newRouter } from './router.js'
+import { newRouter, ownAccessRouter } from './router.js'
 import type { Router } from './router.js'
 import { interfaceId, slaacAddress } from './slaac.js'
 import type { Route } from './state.js'
+import { routerFor, routerMode } from '../dlif.js'
+import type { DlifSettings } from '../dlif.js'
 
 export interface Trace {
   delivered: boolean
@@ -35,6 +40,17 @@ export interface MnAddress {
   anchor: string
 }
 
+/**
+ * The router an MN learned a prefix from: the RA's source link-local and the link-layer address
+ * it comes from (RFC 4861 §4.2, §6.3.4), as dlif.ts decides them for the prefix's anchor.
+ */
+export interface MnRouter {
+  prefix: string
+  anchor: string
+  mac: string
+  linkLocal: string
+}
+
 export const HOP_LIMIT = 64
 /** The CN sits on the backbone at a documentation address outside 2001:db8::/32 (RFC 9637). */
 export const DEFAULT_CN_ADDRESS = '3fff::1'
@@ -43,6 +59,7 @@ interface Mn {
   /** Address of the MAAR whose access link the MN is on, if any. */
   at?: string
   addresses: MnAddress[]
+  routers: MnRouter[]
 }
 
 export class MemoryNetwork {
@@ -58,11 +75,14 @@ export class MemoryNetwork {
   }
 
   /**
-   * A MAAR on the backbone: its global address and the pools it announces to the backbone.
-   * Calling it again for a MAAR whose driver stopped is a restart: the programmed state is kept.
+   * A MAAR on the backbone: its global address and the pools it announces to the backbone, and
+   * which router its MNs see (`dlif`, `accessRouter`: DlifSettings, as the Linux driver takes
+   * them; default the shared RFC 6543 identity). Calling it again for a MAAR whose driver stopped
+   * is a restart: the programmed state is kept.
    */
-  createDataPlane (maar: { name: string, address: string, pools: string[] }): MemoryDataPlane {
+  createDataPlane (maar: { name: string, address: string, pools: string[] } & DlifSettings): MemoryDataPlane {
     const { name } = maar
+    const mode = routerMode(maar)
     if (typeof name !== 'string' || name.length === 0 || name === 'CN' || name.startsWith('mn:') || name.startsWith('tunnel->')) {
       throw new Error(`MAAR name ${JSON.stringify(name)} is empty or clashes with trace hop names`)
     }
@@ -85,8 +105,9 @@ export class MemoryNetwork {
       if (router.name !== name) throw new Error(`address ${address} belongs to ${router.name}, not ${name}`)
       if (router.owner !== undefined) throw new Error(`MAAR ${name} already has a running data plane`)
       router.pools = pools
+      router.mode = mode
     } else {
-      router = newRouter(name, address, pools)
+      router = newRouter(name, address, pools, mode)
       this.routers.set(address, router)
     }
     this.rebuildBackbone()
@@ -96,7 +117,7 @@ export class MemoryNetwork {
   /** Physical attachment of an MN (the radio link): which MAAR's access link it is on now, or none. */
   attachMn (mnId: string, maarAddress: string | undefined): void {
     if (typeof mnId !== 'string' || mnId.length === 0) throw new Error(`MN id must be a non-empty string, got ${JSON.stringify(mnId)}`)
-    const mn = this.mns.get(mnId) ?? { addresses: [] }
+    const mn = this.mns.get(mnId) ?? { addresses: [], routers: [] }
     this.mns.set(mnId, mn)
     if (maarAddress === undefined) {
       delete mn.at
@@ -116,6 +137,11 @@ export class MemoryNetwork {
   /** The MN's addresses with their state (preferred / deprecated) and anchor. */
   mnAddressInfo (mnId: string): MnAddress[] {
     return (this.mns.get(mnId)?.addresses ?? []).map(a => ({ ...a }))
+  }
+
+  /** The router the MN learned each of its prefixes from (see MnRouter). */
+  mnRouters (mnId: string): MnRouter[] {
+    return (this.mns.get(mnId)?.routers ?? []).map(r => ({ ...r }))
   }
 
   /** Name of the MAAR the MN is attached to, if any. */
@@ -226,8 +252,9 @@ export class MemoryNetwork {
    * preferred or deprecated as advertised. With no advertisement for it (yet) it keeps what it has.
    */
   private refreshMn (mnId: string, mn: Mn): void {
-    const ad = mn.at === undefined ? undefined : this.routers.get(mn.at)?.programmed.ads.get(mnId)
-    if (ad === undefined) return
+    const serving = mn.at === undefined ? undefined : this.routers.get(mn.at)
+    const ad = serving?.programmed.ads.get(mnId)
+    if (serving === undefined || ad === undefined) return
     for (const a of mn.addresses) if (this.holders.get(a.address) === mnId) this.holders.delete(a.address)
     const iid = interfaceId(ad.linkLayerId, mnId)
     mn.addresses = ad.prefixes.flatMap(p => {
@@ -235,6 +262,7 @@ export class MemoryNetwork {
       return address === undefined ? [] : [{ address, prefix: p.prefix, preferred: p.preferred, anchor: p.anchor }]
     })
     for (const a of mn.addresses) this.holders.set(a.address, mnId)
+    mn.routers = ad.prefixes.map(p => ({ prefix: p.prefix, anchor: p.anchor, ...(routerFor(serving.mode, p.anchor) ?? ownAccessRouter(serving)) }))
   }
 }
 

@@ -1,6 +1,9 @@
 /** One simulated MAAR as the network sees it: backbone identity plus its programmed "kernel". */
+import { createHash } from 'node:crypto'
 import { parsePrefix } from '@dmm-mesh/wire'
 import type { Ipv6Prefix } from '@dmm-mesh/wire'
+import { eui64LinkLocal } from '../dlif.js'
+import type { AccessRouter, RouterMode } from '../dlif.js'
 import { PrefixTable } from './lpm.js'
 import { emptyProgrammed } from './state.js'
 import type { Programmed, Route } from './state.js'
@@ -9,6 +12,8 @@ export interface Router {
   name: string
   address: string
   pools: Ipv6Prefix[]
+  /** Which router its MNs see for each prefix (dlif.ts), as the Linux driver's dlif/accessRouter. */
+  mode: RouterMode
   programmed: Programmed
   /** Longest-prefix view of `programmed.routes` (the FIB). */
   fib: PrefixTable<Route>
@@ -16,8 +21,18 @@ export interface Router {
   owner?: object
 }
 
-export function newRouter (name: string, address: string, pools: Ipv6Prefix[]): Router {
-  return { name, address, pools, programmed: emptyProgrammed(), fib: new PrefixTable() }
+export function newRouter (name: string, address: string, pools: Ipv6Prefix[], mode: RouterMode): Router {
+  return { name, address, pools, mode, programmed: emptyProgrammed(), fib: new PrefixTable() }
+}
+
+/**
+ * The access link's own router identity, used when the mode fixes none (`accessRouter: false`):
+ * the simulation's stand-in for a NIC's MAC, locally administered and different per MAAR.
+ */
+export function ownAccessRouter (router: Router): AccessRouter {
+  const h = createHash('sha256').update(`access|${router.address}`).digest('hex').slice(0, 10)
+  const mac = ['02', ...h.match(/../g) as string[]].join(':')
+  return { mac, linkLocal: eui64LinkLocal(mac) }
 }
 
 export function program (router: Router, next: Programmed): void {
