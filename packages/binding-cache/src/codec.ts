@@ -77,7 +77,11 @@ function peerRef (v: unknown, path: string): MaarRef {
 }
 
 function remoteAnchor (v: unknown, path: string): RemoteAnchor {
-  return { ...peerRef(v, path), prefix: prefix(object(v, path).prefix, `${path}.prefix`) }
+  const o = object(v, path)
+  const anchor: RemoteAnchor = { ...peerRef(v, path), prefix: prefix(o.prefix, `${path}.prefix`) }
+  const pendingUntil = optional(o, 'pendingUntil', path, count)
+  if (pendingUntil !== undefined) anchor.pendingUntil = pendingUntil
+  return anchor
 }
 
 function version (o: Obj, path: string): void {

@@ -1,7 +1,15 @@
 import type { MaarRef } from '@dmm-mesh/wire'
 
 /** A prefix of the MN anchored at another MAAR (a P-MAAR, RFC 8885 §3.1), e.g. "2001:db8:1:5::/64". */
-export interface RemoteAnchor extends MaarRef { prefix: string }
+export interface RemoteAnchor extends MaarRef {
+  prefix: string
+  /**
+   * Set while the anchor has not acknowledged the current registration (it was unreachable): the
+   * PBU is retransmitted (RFC 5213 §6.9.4) and the prefix stays in the session until this time
+   * (ms epoch, the end of the anchor's last known lifetime). Absent once the anchor accepted.
+   */
+  pendingUntil?: number
+}
 
 /**
  * A Binding Cache Entry (RFC 5213 §5.1) as a MAAR keeps it in the distributed mode of RFC 8885:
