@@ -3,13 +3,29 @@
  * buckets of ./buckets.ts. Every change goes through `commit`, one synchronous LevelDB batch:
  * it resolves only once the batch is on disk (fsync), so a crash after a PBA or a prefix
  * delegation never forgets it, and a BCE and its prefix allocation are never half written.
+ *
+ * Opening is also a check (./audit.ts): LevelDB drops a damaged write-ahead log record without
+ * an error (paranoid checks are off and classic-level cannot turn them on), so the open reads
+ * what LevelDB logged as dropped (./leveldb-recovery.ts), compares the database with the
+ * delegation ledger kept outside LevelDB (./delegation-ledger.ts), and audits every entry
+ * against every allocation. What is wrong is in `report`, by key; the good rest is served;
+ * prefixes whose owner is in doubt are quarantined: `allocations()` lists them (so
+ * PrefixPool.nextFree skips them) and `commit` refuses to allocate them, until
+ * `dmm cache repair --release-quarantined`. One bad value among hundreds never stops the open.
  */
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import type { AbstractLevel, AbstractBatchOperation } from 'abstract-level'
-import { Bucket, bucketKey, bucketRange, idOf } from './buckets.js'
-import { SchemaError, decodeAllocation, decodeEntry, decodeMeta, encodeAllocation, encodeEntry, encodeMeta, prefix as checkPrefix } from './codec.js'
-import { AllocationConflictError, CorruptEntryError, InvalidEntryError } from './errors.js'
+import { auditCache } from './audit.js'
+import type { AuditInput, AuditResult, CacheReport, RawRecord } from './audit.js'
+import { Bucket, bucketKey, bucketRange } from './buckets.js'
+import { SchemaError, decodeEntry, decodeMeta, encodeAllocation, encodeEntry, encodeIncident, encodeMeta, prefix as checkPrefix } from './codec.js'
+import { DelegationLedger, ledgerNeedsCompaction, readLedger } from './delegation-ledger.js'
+import type { LedgerLoad } from './delegation-ledger.js'
+import { AllocationConflictError, CacheLockedError, CorruptEntryError, InvalidEntryError, QuarantinedPrefixError } from './errors.js'
+import { droppedAtOpen, keepWalBeforeOpen } from './leveldb-recovery.js'
+import { planRepair } from './repair-plan.js'
+import type { RepairOptions } from './repair-plan.js'
 import type { BindingCacheEntry, Transaction } from './types.js'
 
 /** Any abstract-level database with text keys and values (classic-level, memory-level, a sublevel). */
@@ -19,35 +35,78 @@ export type TextLevel = AbstractLevel<any, string, string>
 const TEXT = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
 const DURABLE = { ...TEXT, sync: true } as const
 
+/** Owner shown by `allocations()` for a quarantined prefix (no MN identifier is empty). */
+export const QUARANTINED = ''
+
 export interface BindingCacheOptions {
-  /** Use this database instead of opening LevelDB in `dir`; the caller keeps ownership (close). */
+  /**
+   * Use this database instead of opening LevelDB in `dir`; the caller keeps ownership (close).
+   * Without a directory of its own the cache keeps no delegation ledger and reads no LevelDB
+   * info log: the audit then checks entries against allocations only.
+   */
   level?: TextLevel
 }
 
 export class BindingCache {
   /** Serialises commits, so the allocation check and the write are one step. */
   private queue: Promise<unknown> = Promise.resolve()
-  /** In-memory mirror of the alloc bucket, once loaded. */
-  private allocated?: Map<string, string>
+  /** prefix -> MN, for every prefix with a certain owner (what the database says, healed). */
+  private owners = new Map<string, string>()
+  /** prefix -> why its owner is in doubt; only grows until a repair. */
+  private quarantined = new Map<string, string>()
+  private lastReport: CacheReport = { problems: [], quarantined: new Map() }
+  private ledger: DelegationLedger | undefined
 
-  private constructor (private readonly db: TextLevel, private readonly owned: boolean) {}
+  private constructor (private readonly db: TextLevel, private readonly dir: string | undefined) {}
 
-  /** Opens (creating `dir` and the database if needed) and checks the schema version. */
+  /**
+   * Opens (creating `dir` and the database if needed), checks the schema version and audits the
+   * contents (see `report`). Rejects with CacheLockedError when another process holds the
+   * database, CorruptEntryError when the schema record is unreadable.
+   */
   static async open (dir: string, opts: BindingCacheOptions = {}): Promise<BindingCache> {
     let db = opts.level
     if (db === undefined) {
       await mkdir(dir, { recursive: true })
+      await keepWalBeforeOpen(dir)
       db = new Level<string, string>(dir, TEXT)
+      try {
+        await db.open()
+      } catch (err) {
+        if (isLocked(err)) throw new CacheLockedError(dir)
+        throw err
+      }
+    } else if (db.status !== 'open') {
+      await db.open()
     }
-    if (db.status !== 'open') await db.open()
-    const cache = new BindingCache(db, opts.level === undefined)
+    const cache = new BindingCache(db, opts.level === undefined ? dir : undefined)
     try {
+      await cache.noteDroppedLogs()
       await cache.checkSchema()
+      await cache.start()
     } catch (err) {
-      if (cache.owned) await db.close()
+      await cache.close()
       throw err
     }
     return cache
+  }
+
+  /** What the last audit (at open, or `check()`) found; `problems` is empty for a sound cache. */
+  get report (): CacheReport {
+    return this.lastReport
+  }
+
+  /** Persists what LevelDB dropped while opening, so every later check shows it until a repair. */
+  private async noteDroppedLogs (): Promise<void> {
+    if (this.dir === undefined) return
+    const { dropped, keptIn } = await droppedAtOpen(this.dir)
+    if (dropped.length === 0) return
+    const stamp = new Date().toISOString()
+    await this.db.batch(dropped.map((d, i) => ({
+      type: 'put' as const,
+      key: bucketKey(Bucket.incident, `${stamp}#${i}`),
+      value: encodeIncident({ file: d.file, message: keptIn === undefined ? d.message : `${d.message} (the log before the open is kept in ${keptIn})` })
+    })), DURABLE)
   }
 
   private async checkSchema (): Promise<void> {
@@ -60,6 +119,82 @@ export class BindingCache {
     this.decode(key, text, decodeMeta)
   }
 
+  /** First audit; heals the ledger (prefixes the database holds but it lacks) and compacts it. */
+  private async start (): Promise<void> {
+    const load = this.dir === undefined ? undefined : await readLedger(this.dir)
+    const audit = await this.audit(load)
+    this.adopt(audit)
+    if (this.dir === undefined || load === undefined) return
+    const compact = ledgerNeedsCompaction(load)
+    this.ledger = await DelegationLedger.open(this.dir, load, compact ? ledgerState(audit, load) : undefined)
+    if (!compact) await this.ledger.delegate([...this.owners].filter(([p, mnId]) => load.delegated.get(p) !== mnId).map(([prefix, mnId]) => ({ prefix, mnId })))
+  }
+
+  private async audit (ledger: LedgerLoad | undefined): Promise<AuditResult> {
+    return auditCache(await this.scanAll(ledger))
+  }
+
+  /** Raw contents of every bucket; a scan stopped by a LevelDB error keeps what it read. */
+  private async scanAll (ledger: LedgerLoad | undefined): Promise<AuditInput> {
+    const scanErrors: Array<{ bucket: string, message: string }> = []
+    const scan = async (bucket: Bucket): Promise<RawRecord[]> => {
+      const out: RawRecord[] = []
+      try {
+        for await (const [key, text] of this.db.iterator({ ...bucketRange(bucket), ...TEXT })) out.push({ key, text })
+      } catch (err) {
+        scanErrors.push({ bucket, message: err instanceof Error ? err.message : String(err) })
+      }
+      return out
+    }
+    return {
+      entries: await scan(Bucket.bce),
+      allocations: await scan(Bucket.alloc),
+      quarantine: await scan(Bucket.quarantine),
+      incidents: await scan(Bucket.incident),
+      scanErrors,
+      ...(ledger !== undefined ? { ledger } : {})
+    }
+  }
+
+  /** Takes an audit's owners; quarantine only grows (a prefix once in doubt stays so until repair). */
+  private adopt (audit: AuditResult): void {
+    for (const [prefix, reason] of audit.report.quarantined) if (!this.quarantined.has(prefix)) this.quarantined.set(prefix, reason)
+    this.owners = new Map([...audit.owners].filter(([p]) => !this.quarantined.has(p)))
+    this.lastReport = { problems: audit.report.problems, quarantined: new Map(this.quarantined) }
+  }
+
+  /** Audits the database again (in the commit queue) and returns the report (also in `report`). */
+  async check (): Promise<CacheReport> {
+    return await this.enqueue(async () => {
+      this.adopt(await this.audit(this.dir === undefined ? undefined : await readLedger(this.dir)))
+      return this.lastReport
+    })
+  }
+
+  /**
+   * Rewrites a consistent cache (one durable batch): drops undecodable values, writes the
+   * allocation record of every certain owner and deletes the others, keeps quarantined prefixes
+   * in the quarantine bucket (or frees them with `releaseQuarantined`: to their only claimant,
+   * or to the pool), clears noted incidents and rewrites the ledger. Returns what it changed.
+   * `dmm cache repair` runs LevelDB's own repair first (see ./repair.ts).
+   */
+  async repair (opts: RepairOptions = {}): Promise<{ changes: string[], report: CacheReport }> {
+    return await this.enqueue(async () => {
+      const load = this.dir === undefined ? undefined : await readLedger(this.dir)
+      const raw = await this.scanAll(load)
+      const before = auditCache(raw)
+      const plan = planRepair(before, raw, ledgerState(before, load), opts)
+      if (plan.batch.length > 0) await this.db.batch(plan.batch, DURABLE)
+      if (this.dir !== undefined && load !== undefined) {
+        await this.ledger?.close()
+        this.ledger = await DelegationLedger.open(this.dir, load, plan.ledger)
+      }
+      this.quarantined = new Map()
+      this.adopt(await this.audit(this.dir === undefined ? undefined : await readLedger(this.dir)))
+      return { changes: plan.changes, report: this.lastReport }
+    })
+  }
+
   private decode<T> (key: string, text: string, decode: (text: string) => T): T {
     try {
       return decode(text)
@@ -69,46 +204,47 @@ export class BindingCache {
     }
   }
 
+  /** The entry of one MN; a corrupt value rejects with a CorruptEntryError naming its key. */
   async get (mnId: string): Promise<BindingCacheEntry | undefined> {
     const key = bucketKey(Bucket.bce, mnIdOf(mnId, 'mnId'))
     const text = await this.db.get(key, TEXT)
     return text === undefined ? undefined : this.decode(key, text, decodeEntry)
   }
 
-  /** Every entry, in MN-ID order. A corrupt value rejects with a CorruptEntryError naming its key. */
+  /**
+   * Every decodable entry, in MN-ID order. An undecodable value is left out (the report names
+   * its key), so one damaged entry does not keep the MAAR from restoring all the others.
+   */
   async list (): Promise<BindingCacheEntry[]> {
     const entries: BindingCacheEntry[] = []
-    for await (const [key, text] of this.db.iterator({ ...bucketRange(Bucket.bce), ...TEXT })) {
-      entries.push(this.decode(key, text, decodeEntry))
+    for await (const [, text] of this.db.iterator({ ...bucketRange(Bucket.bce), ...TEXT })) {
+      try {
+        entries.push(decodeEntry(text))
+      } catch (err) {
+        if (!(err instanceof SchemaError)) throw err
+      }
     }
     return entries
   }
 
   /**
-   * Delegated prefixes: prefix -> MN-ID. Read from LevelDB once, then kept in memory and updated
-   * by each commit (this cache must be the database's only writer), so an attach does not scan
-   * the bucket (bench/storage.ts: ~20 ms at 10,000 allocations).
+   * Delegated prefixes: prefix -> MN-ID, plus every quarantined prefix -> QUARANTINED, so that
+   * `pool.nextFree(new Set(allocations.keys()))` never hands out a prefix whose owner is in
+   * doubt. Kept in memory since the open and updated by each commit (this cache must be the
+   * database's only writer), so an attach does not scan the bucket (bench/storage.ts).
    */
   async allocations (): Promise<Map<string, string>> {
-    if (this.allocated === undefined) {
-      // Loaded in the commit queue, so no commit lands between the scan and the mirror.
-      this.allocated = await this.enqueue(async () => this.allocated ?? await this.scanAllocations())
-    }
-    return new Map(this.allocated)
-  }
-
-  private async scanAllocations (): Promise<Map<string, string>> {
-    const out = new Map<string, string>()
-    for await (const [key, text] of this.db.iterator({ ...bucketRange(Bucket.alloc), ...TEXT })) {
-      out.set(idOf(Bucket.alloc, key), this.decode(key, text, decodeAllocation))
-    }
+    const out = new Map(this.owners)
+    for (const prefix of this.quarantined.keys()) out.set(prefix, QUARANTINED)
     return out
   }
 
   /**
    * Atomic (one LevelDB batch): entries written, entries deleted, prefixes allocated/released.
-   * Refuses, writing nothing, an invalid entry (InvalidEntryError) or a prefix already allocated
-   * to another MN (AllocationConflictError). Allocating a prefix again to the same MN is a no-op.
+   * Refuses, writing nothing, an invalid entry (InvalidEntryError), a prefix already allocated
+   * to another MN (AllocationConflictError) or a quarantined one (QuarantinedPrefixError).
+   * Allocating a prefix again to the same MN is a no-op. Releasing a quarantined prefix deletes
+   * its record but leaves it quarantined. Ledger: releases before the batch, allocations after.
    */
   async commit (tx: Transaction): Promise<void> {
     await this.enqueue(async () => { await this.commitNow(tx) })
@@ -123,21 +259,41 @@ export class BindingCache {
   private async commitNow (tx: Transaction): Promise<void> {
     const ops = planBatch(tx)
     for (const { prefix, mnId } of ops.allocations) {
-      const key = bucketKey(Bucket.alloc, prefix)
-      const text = await this.db.get(key, TEXT)
-      const holder = text === undefined ? undefined : this.decode(key, text, decodeAllocation)
+      const reason = this.quarantined.get(prefix)
+      if (reason !== undefined) throw new QuarantinedPrefixError(prefix, reason, mnId)
+      const holder = this.owners.get(prefix)
       if (holder !== undefined && holder !== mnId) throw new AllocationConflictError(prefix, holder, mnId)
     }
     if (ops.batch.length === 0) return
+    const fresh = ops.allocations.filter(({ prefix, mnId }) => this.owners.get(prefix) !== mnId)
+    await this.ledger?.release(ops.released.filter(p => !this.quarantined.has(p)))
     await this.db.batch(ops.batch, DURABLE)
-    for (const prefix of ops.released) this.allocated?.delete(prefix)
-    for (const { prefix, mnId } of ops.allocations) this.allocated?.set(prefix, mnId)
+    for (const prefix of ops.released) this.owners.delete(prefix)
+    for (const { prefix, mnId } of ops.allocations) this.owners.set(prefix, mnId)
+    await this.ledger?.delegate(fresh)
   }
 
   async close (): Promise<void> {
     await this.queue
-    if (this.owned && this.db.status !== 'closed') await this.db.close()
+    await this.ledger?.close()
+    this.ledger = undefined
+    if (this.dir !== undefined && this.db.status !== 'closed') await this.db.close()
   }
+}
+
+/** What the ledger should hold: every certain owner and every quarantined prefix (last owner known). */
+export function ledgerState (audit: AuditResult, load: LedgerLoad | undefined): Map<string, string> {
+  const out = new Map(audit.owners)
+  for (const prefix of audit.report.quarantined.keys()) out.set(prefix, audit.lastOwners.get(prefix) ?? load?.delegated.get(prefix) ?? 'unknown')
+  return out
+}
+
+/** classic-level rejects an open on a held LOCK with LEVEL_LOCKED, wrapped by abstract-level. */
+export function isLocked (err: unknown): boolean {
+  for (let e: unknown = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === 'LEVEL_LOCKED') return true
+  }
+  return false
 }
 
 function mnIdOf (v: unknown, what: string): string {

@@ -8,11 +8,15 @@
  * | meta   | `schema`      | `{ v }`: schema version of the database          |
  * | bce    | MN identifier | a BindingCacheEntry (RFC 5213 §5.1 BCE + DMM fields) |
  * | alloc  | prefix text   | `{ v, mnId }`: the MN a pool prefix is delegated to |
+ * | quarantine | prefix text | `{ v, reason, lastOwner? }`: owner in doubt, never delegated (./audit.ts) |
+ * | incident | ISO time + n | `{ v, file, message }`: what LevelDB dropped at an open, until repaired |
  */
 export const Bucket = {
   meta: 'meta',
   bce: 'bce',
-  alloc: 'alloc'
+  alloc: 'alloc',
+  quarantine: 'quarantine',
+  incident: 'incident'
 } as const
 export type Bucket = typeof Bucket[keyof typeof Bucket]
 

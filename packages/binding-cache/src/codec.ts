@@ -151,3 +151,28 @@ export function encodeMeta (): string {
 export function decodeMeta (text: string): void {
   parseJson(text, 'meta')
 }
+
+/** Why a prefix is quarantined, and the MN last known to hold it (if any). */
+export interface QuarantineRecord { reason: string, lastOwner?: string }
+
+export function encodeQuarantine (q: QuarantineRecord): string {
+  return JSON.stringify({ v: SCHEMA_VERSION, reason: string(q.reason, 'quarantine.reason'), ...(q.lastOwner !== undefined ? { lastOwner: string(q.lastOwner, 'quarantine.lastOwner') } : {}) })
+}
+
+export function decodeQuarantine (text: string): QuarantineRecord {
+  const o = parseJson(text, 'quarantine')
+  const lastOwner = optional(o, 'lastOwner', 'quarantine', string)
+  return { reason: string(o.reason, 'quarantine.reason'), ...(lastOwner !== undefined ? { lastOwner } : {}) }
+}
+
+/** What LevelDB reported dropping while opening (file and its words). */
+export interface IncidentRecord { file: string, message: string }
+
+export function encodeIncident (i: IncidentRecord): string {
+  return JSON.stringify({ v: SCHEMA_VERSION, file: string(i.file, 'incident.file'), message: string(i.message, 'incident.message') })
+}
+
+export function decodeIncident (text: string): IncidentRecord {
+  const o = parseJson(text, 'incident')
+  return { file: string(o.file, 'incident.file'), message: string(o.message, 'incident.message') }
+}

@@ -37,3 +37,19 @@ export class InvalidPoolError extends Error {
     this.name = 'InvalidPoolError'
   }
 }
+
+/** An allocation of a prefix whose owner is in doubt (see audit.ts); the whole commit was refused. */
+export class QuarantinedPrefixError extends Error {
+  constructor (readonly prefix: string, readonly reason: string, readonly requester: string) {
+    super(`prefix ${prefix} is quarantined (${reason}), refused for ${JSON.stringify(requester)}; see dmm cache check`)
+    this.name = 'QuarantinedPrefixError'
+  }
+}
+
+/** The LevelDB directory is held by another process (a running MAAR): its LOCK is taken. */
+export class CacheLockedError extends Error {
+  constructor (readonly dir: string) {
+    super(`binding cache ${dir} is in use (LevelDB LOCK held, a MAAR is running on it); stop that MAAR first`)
+    this.name = 'CacheLockedError'
+  }
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { Level } from 'level'
-import { AllocationConflictError, BindingCache, CorruptEntryError, InvalidEntryError } from '../src/index.js'
+import { AllocationConflictError, BindingCache, CorruptEntryError, InvalidEntryError, QUARANTINED } from '../src/index.js'
 import type { BindingCacheEntry } from '../src/index.js'
 
 function entry (mnId: string, over: Partial<BindingCacheEntry> = {}): BindingCacheEntry {
@@ -118,9 +118,10 @@ describe('BindingCache (real LevelDB in a temp dir)', function () {
     const reads: Array<Promise<Map<string, string>>> = []
     const writes: Array<Promise<void>> = []
     for (let i = 0; i < 20; i++) {
-      writes.push(cache.commit({ allocate: [{ prefix: `2001:db8:1:${(i + 1).toString(16)}::/64`, mnId: `mn${i}` }] }))
+      const prefix = `2001:db8:1:${(i + 1).toString(16)}::/64`
+      writes.push(cache.commit({ put: [entry(`mn${i}`, { localPrefixes: [prefix] })], allocate: [{ prefix, mnId: `mn${i}` }] }))
       if (i % 3 === 0) reads.push(cache.allocations())
-      if (i % 4 === 0) writes.push(cache.commit({ release: [`2001:db8:1:${(i + 1).toString(16)}::/64`] }))
+      if (i % 4 === 0) writes.push(cache.commit({ delete: [`mn${i}`], release: [prefix] }))
     }
     await Promise.all([...writes, ...reads])
     const inMemory = await cache.allocations()
@@ -205,11 +206,15 @@ describe('BindingCache (real LevelDB in a temp dir)', function () {
       } finally { await cache.close() }
     })
 
-    it('list and allocations reject with a CorruptEntryError instead of crashing', async () => {
+    it('list and allocations keep the good rest; the report names every bad key', async () => {
       const cache = await BindingCache.open(dir)
       try {
-        await assert.rejects(cache.list(), CorruptEntryError)
-        await assert.rejects(cache.allocations(), corrupt('alloc!2001:db8:1:1::/64', 'expected an object'))
+        assert.deepEqual((await cache.list()).map(e => e.mnId), ['good'])
+        const bad = cache.report.problems.filter(p => p.kind === 'undecodable').map(p => p.key).sort()
+        assert.deepEqual(bad, ['alloc!2001:db8:1:1::/64', 'bce!badfield', 'bce!future', 'bce!garbage'])
+        assert.ok(cache.report.problems.some(p => p.key === 'alloc!2001:db8:1:1::/64' && p.message.includes('expected an object')))
+        // The unreadable allocation has no claimant: its owner is in doubt, so it is quarantined.
+        assert.deepEqual([...(await cache.allocations()).entries()], [['2001:db8:1::/64', 'good'], ['2001:db8:1:1::/64', QUARANTINED]])
       } finally { await cache.close() }
     })
 

@@ -18,6 +18,11 @@ Usage:
            --address A[,A..] [--days N] --out FILE
         Signs a certificate: the MAAR with that peer id belongs to the domain, owns those pools
         and has those tunnel addresses (the config's address must be one of them).
+  dmm cache check --data-dir DIR
+  dmm cache repair --data-dir DIR [--release-quarantined]
+        Audit the binding cache of a stopped MAAR (DIR: its dataDir): one problem per line, by
+        key; exit 0 when consistent, 1 when not. repair runs LevelDB's repair and rewrites a
+        consistent cache; prefixes whose owner is in doubt stay quarantined unless released.
   dmm attach --api URL --mn ID --link NAME --lladdr MAC [--att N]
   dmm detach --api URL --mn ID
   dmm deregister --api URL --mn ID
@@ -54,7 +59,9 @@ const OPTIONS = {
   mn: { type: 'string' },
   link: { type: 'string' },
   lladdr: { type: 'string' },
-  att: { type: 'string' }
+  att: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'release-quarantined': { type: 'boolean' }
 } as const
 
 function need (value: string | undefined, flag: string): string {
@@ -85,7 +92,8 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return command === undefined && v.help !== true ? 2 : 0
   }
-  if (positionals.length > 1) throw new CliError(`unexpected argument ${JSON.stringify(positionals[1])} (see dmm --help)`)
+  const extra = command === 'cache' ? 2 : 1
+  if (positionals.length > extra) throw new CliError(`unexpected argument ${JSON.stringify(positionals[extra])} (see dmm --help)`)
   switch (command) {
     case 'quickstart': {
       const { quickstart, DEFAULT_PATH } = await import('./cmds/quickstart.js')
@@ -99,6 +107,10 @@ export async function main (argv: string[]): Promise<number> {
       const { runMaar } = await import('./cmds/maar.js')
       await runMaar(need(v.config, 'config'))
       return 0
+    }
+    case 'cache': {
+      const { cacheCommand } = await import('./cmds/cache.js')
+      return await cacheCommand(positionals[1], { dataDir: need(v['data-dir'], 'data-dir'), releaseQuarantined: v['release-quarantined'] === true, out: line => { process.stdout.write(`${line}\n`) } })
     }
     case 'keygen': {
       const { keygen } = await import('./cmds/keys.js')
