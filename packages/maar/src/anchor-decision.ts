@@ -17,10 +17,26 @@ export type AnchorDecision =
   | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: MaarRef[] }
   /** De-registration: forget the MN and free its prefixes. */
   | { kind: 'release', mnId: string, prefixes: string[] }
+  /** A retransmission of the registration already accepted (its PBA was lost): answer it again. */
+  | { kind: 'repeat', prefixes: string[] }
 
 export interface SenderChecks {
   /** True when the sender's certificate covers every prefix. */
   covers: (prefixes: string[]) => boolean
+}
+
+/** RFC 5213 §9.1: TimestampValidityWindow defaults to 300 ms. */
+export const TIMESTAMP_VALIDITY_WINDOW_MS = 300
+
+/**
+ * RFC 5213 §5.5: a PBU whose timestamp lies outside the validity window is refused with 156
+ * (TIMESTAMP_MISMATCH); returns the reason, or undefined when it is inside. Only the future bound
+ * is enforced: ordering (decideAnchor) already refuses anything older than the binding, while a
+ * retransmission (RFC 5213 §6.9.4) keeps its first timestamp so it never overtakes a newer
+ * registration. Without it, one PBU stamped far ahead locks the MN out of every later one.
+ */
+export function timestampOutsideWindow (timestampMs: number, now: number, windowMs = TIMESTAMP_VALIDITY_WINDOW_MS): string | undefined {
+  return timestampMs > now + windowMs ? `timestamp ${timestampMs} is ${timestampMs - now} ms ahead of this MAAR's clock (window ${windowMs} ms)` : undefined
 }
 
 function refuse (status: number, reason: string, referrals: MaarRef[] = []): AnchorDecision {
@@ -39,6 +55,11 @@ export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpda
     return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `Serving MAAR ${u.servingAddress} is not the sender (${from.address})`)
   }
   const otherServing = entry.servingMaar !== undefined && entry.servingMaar.peerId !== from.peerId ? [entry.servingMaar] : []
+  const requestedHere = (u.anchoredPrefixes.length > 0 ? u.anchoredPrefixes : entry.localPrefixes).every(p => entry.localPrefixes.includes(p))
+  if (u.lifetime > 0 && !entry.attached && entry.servingMaar?.peerId === from.peerId && requestedHere &&
+      u.timestampMs === entry.lastUpdate.timestampMs && (u.sequence & 0xffff) === (entry.lastUpdate.sequence & 0xffff)) {
+    return { kind: 'repeat', prefixes: entry.localPrefixes }
+  }
   // RFC 5213 §5.5: only a PBU newer than the last accepted one may change the binding; the
   // refusal still tells the sender where the MN went.
   if (u.timestampMs <= entry.lastUpdate.timestampMs) {

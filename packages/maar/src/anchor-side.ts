@@ -6,7 +6,7 @@
 import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
 import type { TrustStore } from '@dmm-mesh/discovery'
-import { decideAnchor } from './anchor-decision.js'
+import { decideAnchor, timestampOutsideWindow } from './anchor-decision.js'
 import type { Bindings } from './bindings.js'
 import { roundMs } from './handover-report.js'
 import type { Logger } from './logger.js'
@@ -23,7 +23,8 @@ export class AnchorSide {
     private readonly presence: Presence,
     private readonly trust: TrustStore,
     private readonly clock: () => number,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly timestampWindowMs?: number
   ) {}
 
   /** Answers one PBU (the SignallingTransport's handler). */
@@ -56,10 +57,14 @@ export class AnchorSide {
 
   /** Applies the decision: LevelDB first, then the data plane. */
   private async apply (u: ProxyUpdate, from: KnownMaar): Promise<Answer> {
+    const outside = timestampOutsideWindow(u.timestampMs, this.clock(), this.timestampWindowMs)
+    if (outside !== undefined) return { status: BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, reason: outside }
     const d = decideAnchor(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock())
     switch (d.kind) {
       case 'refuse':
         return d
+      case 'repeat':
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes }
       case 'release': {
         await this.bindings.commit({ delete: [d.mnId], release: d.prefixes })
         await this.bindings.program()

@@ -7,16 +7,34 @@
 import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
 import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
 import type { PeerOutcome } from './handover-report.js'
+import type { ProxyUpdate } from './messages.js'
 import type { PbuSender } from './pbu-sender.js'
+import type { Retransmitter } from './pbu-retransmission.js'
+import type { PMaar } from './pmaar-list.js'
 import type { AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
 
+/** The PBU of a registration for one P-MAAR. */
+function updateFor (r: Registration, p: PMaar): ProxyUpdate {
+  return {
+    mnId: r.mnId,
+    sequence: r.sequence,
+    lifetime: r.lifetime,
+    timestampMs: r.timestampMs,
+    anchoredPrefixes: p.prefixes,
+    ...(r.localPrefix !== undefined ? { localPrefix: r.localPrefix } : {}),
+    servingAddress: r.servingAddress,
+    accessTechnology: r.accessTechnology
+  }
+}
+
 export class DirectSignaller implements AnchorSignaller {
-  constructor (private readonly sender: PbuSender) {}
+  constructor (private readonly sender: PbuSender, private readonly retransmitter: Retransmitter) {}
 
   async register (r: Registration): Promise<RegistrationOutcome> {
     const contacted = new Set<string>()
     const anchors: RemoteAnchor[] = []
     const peers: PeerOutcome[] = []
+    const pending: PMaar[] = []
     let referralsFollowed = 0
     let round = 0
     while (true) {
@@ -24,19 +42,13 @@ export class DirectSignaller implements AnchorSignaller {
       if (batch.length === 0) break
       if (round++ > 0) referralsFollowed += batch.length
       batch.forEach(p => contacted.add(p.ref.peerId))
-      const results = await Promise.all(batch.map(async p => await this.sender.send(p.ref, {
-        mnId: r.mnId,
-        sequence: r.sequence,
-        lifetime: r.lifetime,
-        timestampMs: r.timestampMs,
-        anchoredPrefixes: p.prefixes,
-        ...(r.localPrefix !== undefined ? { localPrefix: r.localPrefix } : {}),
-        servingAddress: r.servingAddress,
-        accessTechnology: r.accessTechnology
-      })))
-      for (const { outcome, ack, from } of results) {
+      const results = await Promise.all(batch.map(async p => ({ p, ...await this.sender.send(p.ref, updateFor(r, p)) })))
+      for (const { p, outcome, ack, from } of results) {
         peers.push(outcome)
-        if (ack === undefined || from === undefined) continue
+        if (ack === undefined || from === undefined) {
+          pending.push(p)
+          continue
+        }
         if (ack.status === BINDING_ACK_STATUS.ACCEPTED) {
           for (const prefix of ack.anchoredPrefixes) {
             if (!anchors.some(a => a.prefix === prefix)) anchors.push({ prefix, peerId: from.peerId, address: from.address, multiaddrs: from.multiaddrs })
@@ -45,7 +57,19 @@ export class DirectSignaller implements AnchorSignaller {
         r.previous.merge(ack.referrals)
       }
     }
-    return { anchors, peers, referralsFollowed }
+    return { anchors, peers, referralsFollowed, pending }
+  }
+
+  retransmit (r: Registration, until: (p: PMaar) => number, firstDelayMs?: number): void {
+    for (const p of r.previous.entries()) this.retransmitter.start(p.ref, updateFor(r, p), until(p), firstDelayMs)
+  }
+
+  cancel (mnId: string): void {
+    this.retransmitter.cancel(mnId)
+  }
+
+  stop (): void {
+    this.retransmitter.stop()
   }
 
   async deregister (d: Deregistration): Promise<PeerOutcome[]> {

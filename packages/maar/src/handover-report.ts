@@ -9,8 +9,13 @@ export interface HandoverReport {
   maar: string
   kind: 'first-attach' | 'handover' | 'return' | 'refresh'
   localPrefix: string
-  /** Every prefix of the MN and the MAAR address that anchors it. */
-  anchors: Array<{ prefix: string, anchor: string, native: boolean }>
+  /**
+   * Every prefix of the MN and the MAAR address that anchors it; `pending` while that anchor has
+   * not acknowledged the registration (it is retransmitted to, RFC 5213 §6.9.4).
+   */
+  anchors: Array<{ prefix: string, anchor: string, native: boolean, pending?: true }>
+  /** False when some anchor has not acknowledged yet: a partial handover, not a plain success. */
+  complete: boolean
   lookupMs: number
   lookupSource: string
   signallingMs: number
@@ -23,7 +28,7 @@ export interface HandoverReport {
   sessionSequence: number
 }
 
-export type HandoverFigures = Omit<HandoverReport, 'mnId' | 'maar' | 'kind' | 'localPrefix' | 'anchors' | 'sessionSequence'>
+export type HandoverFigures = Omit<HandoverReport, 'mnId' | 'maar' | 'kind' | 'localPrefix' | 'anchors' | 'complete' | 'sessionSequence'>
 
 export function handoverReport (maar: { name: string, address: string }, entry: BindingCacheEntry, kind: HandoverReport['kind'], figures: HandoverFigures): HandoverReport {
   return {
@@ -33,8 +38,9 @@ export function handoverReport (maar: { name: string, address: string }, entry: 
     localPrefix: entry.localPrefixes[0] ?? '',
     anchors: [
       ...entry.localPrefixes.map(prefix => ({ prefix, anchor: maar.address, native: true })),
-      ...entry.remoteAnchors.map(a => ({ prefix: a.prefix, anchor: a.address, native: false }))
+      ...entry.remoteAnchors.map(a => ({ prefix: a.prefix, anchor: a.address, native: false, ...(a.pendingUntil !== undefined ? { pending: true as const } : {}) }))
     ],
+    complete: entry.remoteAnchors.every(a => a.pendingUntil === undefined),
     sessionSequence: entry.sessionSequence,
     ...figures
   }

@@ -23,6 +23,8 @@ import { LifetimeTimer } from './lifetime-timer.js'
 import { createLogger, silentSink } from './logger.js'
 import type { Logger } from './logger.js'
 import { PbuSender } from './pbu-sender.js'
+import { RFC5213_TIMING, Retransmitter } from './pbu-retransmission.js'
+import type { RetransmissionTiming } from './pbu-retransmission.js'
 import { PeerTable } from './peer-table.js'
 import { PmipTransport } from './pmip-transport.js'
 import { Presence } from './presence.js'
@@ -46,6 +48,10 @@ export interface MaarInit {
   lifetime?: number
   /** How often lifetimes are checked (ms, default 1000); 0 disables the timer (tests call checkLifetimes). */
   lifetimeCheckIntervalMs?: number
+  /** How far ahead of this MAAR's clock a PBU timestamp may be (default 300 ms, RFC 5213 §5.5). */
+  timestampValidityWindowMs?: number
+  /** PBU retransmission to unreachable P-MAARs (default RFC 5213: 1 s doubling up to 32 s). */
+  retransmission?: RetransmissionTiming
 }
 
 /** What a MAAR is given to run. */
@@ -62,7 +68,7 @@ export interface MaarComponents {
   /** Default: PBU/PBA over libp2p streams (PmipTransport). */
   transport?: SignallingTransport
   /** How previous anchors are reached; default: a PBU to each (DirectSignaller). */
-  signalling?: (parts: { sender: PbuSender, transport: SignallingTransport, log: Logger }) => AnchorSignaller
+  signalling?: (parts: { sender: PbuSender, retransmitter: Retransmitter, transport: SignallingTransport, log: Logger }) => AnchorSignaller
   log?: Logger
   /** Injected clock (ms since 1970), for tests of lifetimes. */
   clock?: () => number
@@ -82,6 +88,7 @@ export class Maar {
   private readonly publisher: SessionPublisher
   private readonly presence = new Presence()
   private readonly timer: LifetimeTimer
+  private readonly signaller: AnchorSignaller
 
   constructor (private readonly components: MaarComponents, init: MaarInit) {
     this.name = init.name
@@ -99,7 +106,11 @@ export class Maar {
       certificate: components.certificate
     }, components.trust, new PeerTable(), log.child('pmip'))
     const sender = new PbuSender(this.transport, log)
-    const signaller = (components.signalling ?? (({ sender }) => new DirectSignaller(sender)))({ sender, transport: this.transport, log })
+    const retransmitter = new Retransmitter(sender, init.retransmission ?? RFC5213_TIMING, clock, {
+      isCurrent: (mnId, sequence) => this.serving.isCurrent(mnId, sequence),
+      answered: async a => { await this.serving.lateAnswer(a) }
+    }, log)
+    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter)))({ sender, retransmitter, transport: this.transport, log })
     this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log)
     this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), log })
     this.serving = new ServingSide({
@@ -111,7 +122,7 @@ export class Maar {
       publisher: this.publisher,
       timestamps: new TimestampSource(clock)
     }, { name: init.name, address: init.address, lifetime, self, clock, log })
-    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log)
+    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log, init.timestampValidityWindowMs)
     this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, async () => { await this.serving.checkLifetimes() }, log)
   }
 
@@ -124,16 +135,17 @@ export class Maar {
   /** Restores the data plane from the binding cache (reconciliation) and starts serving PBUs. */
   async start (): Promise<void> {
     const entries = await this.store.load()
-    for (const e of entries) if (e.attached) this.presence.arrived(e.mnId)
     await this.components.dataplane.start()
     const applied = await this.store.program()
     this.log.info('started', { peerId: this.peerId, address: this.address, bindings: entries.length, reconciled: applied.length })
     await this.transport.start(async (pbu, from) => await this.anchor.handlePbu(pbu, from))
+    this.serving.restore(entries)
     this.timer.start()
   }
 
   async stop (): Promise<void> {
     this.timer.stop()
+    this.signaller.stop()
     await this.publisher.settled()
     await this.transport.stop()
     await this.components.dataplane.stop()

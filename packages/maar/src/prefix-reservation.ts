@@ -1,7 +1,7 @@
 /**
  * Step 2 of a first attach (RFC 8885 §3.1; doc/ARCHITECTURE.md "A handover"): the MAAR draws a
- * prefix from its own pool for the MN and makes it durable in a temporary BCE (not yet attached)
- * before anything else, so a crash never hands the same prefix to two MNs.
+ * prefix from its own pool for the MN and makes it durable in the MN's BCE before any PBU leaves,
+ * so a crash never hands the same prefix to two MNs.
  */
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { PrefixPool } from '@dmm-mesh/binding-cache'
@@ -13,20 +13,12 @@ const POOL_LOCK = '\u0000pool'
 export class PrefixReservation {
   constructor (private readonly pool: PrefixPool, private readonly bindings: Bindings) {}
 
-  async reserve (mnId: string, now: number): Promise<BindingCacheEntry> {
+  /** Draws a free prefix and commits `entryFor(prefix)` with its allocation in one batch. */
+  async reserve (mnId: string, entryFor: (prefix: string) => BindingCacheEntry): Promise<BindingCacheEntry> {
     return await this.bindings.locks.run(POOL_LOCK, async () => {
       const allocated = new Set((await this.bindings.cache.allocations()).keys())
       const prefix = this.pool.nextFree(allocated)
-      const entry: BindingCacheEntry = {
-        mnId,
-        localPrefixes: [prefix],
-        attached: false,
-        remoteAnchors: [],
-        lastUpdate: { sequence: 0, timestampMs: 0 },
-        sessionSequence: 0,
-        createdAt: now,
-        updatedAt: now
-      }
+      const entry = entryFor(prefix)
       await this.bindings.commit({ put: [entry], allocate: [{ prefix, mnId }] })
       return entry
     })

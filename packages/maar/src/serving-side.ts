@@ -9,6 +9,7 @@
  */
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { Discovery, SessionRecord } from '@dmm-mesh/discovery'
+import { maarRef } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
 import { validateAttach } from './attach-request.js'
 import type { AttachRequest } from './attach-request.js'
@@ -20,7 +21,8 @@ import { PMaarList } from './pmaar-list.js'
 import type { Presence } from './presence.js'
 import type { PrefixReservation } from './prefix-reservation.js'
 import type { SessionPublisher } from './session-publisher.js'
-import type { AnchorSignaller } from './signaller.js'
+import type { LateAnswer } from './pbu-retransmission.js'
+import type { AnchorSignaller, Registration } from './signaller.js'
 import type { TimestampSource } from './timestamps.js'
 
 export interface ServingSideInit {
@@ -44,7 +46,23 @@ export interface ServingSideParts {
 }
 
 export class ServingSide {
+  /** MNs found attached in the cache at start: present again only once their link says so. */
+  private readonly unconfirmed = new Set<string>()
+
   constructor (private readonly parts: ServingSideParts, private readonly init: ServingSideInit) {}
+
+  /**
+   * After a restart: an MN served before is not taken as present until it attaches again (its
+   * registration otherwise runs out), and anchors that had not answered are tried again.
+   */
+  restore (entries: BindingCacheEntry[]): void {
+    for (const e of entries) {
+      if (!e.attached) continue
+      this.unconfirmed.add(e.mnId)
+      const pending = PMaarList.of(e.remoteAnchors.filter(a => a.pendingUntil !== undefined), this.init.self().peerId)
+      if (pending.size > 0) this.parts.signaller.retransmit(this.registrationOf(e, pending), p => this.deadline(e, p.ref.peerId), 0)
+    }
+  }
 
   /** An MN attached to this MAAR's access link (the attach trigger, RFC 5213 §6.9.1.1). */
   async attach (req: AttachRequest): Promise<HandoverReport> {
@@ -60,17 +78,15 @@ export class ServingSide {
     const existing = bindings.get(req.mnId)
     presence.arrived(req.mnId)
 
-    if (existing?.attached === true) {
+    if (existing?.attached === true && !this.unconfirmed.has(req.mnId)) {
       // Same MAAR again: a refresh of the registration, nothing to signal.
       const refreshed = { ...existing, access, expiresAt: this.expiry(now), updatedAt: now }
       await bindings.commit({ put: [refreshed] })
       const programMs = await bindings.timedProgram()
       return this.report(refreshed, 'refresh', { lookupMs: 0, lookupSource: 'none', signallingMs: 0, programMs, totalMs: performance.now() - t0, peers: [], referralsFollowed: 0 })
     }
-
-    // Step 2: reserve the prefix in a temporary BCE, durable before anything else. An MN
-    // returning to a MAAR that anchors it keeps the prefix it had here.
-    const pending = existing ?? await this.parts.reservation.reserve(req.mnId, now)
+    // Attached here before a restart: the MN may have moved meanwhile, so register it again.
+    this.unconfirmed.delete(req.mnId)
 
     // Step 3: who anchors this MN's other prefixes?
     const tLookup = performance.now()
@@ -81,38 +97,56 @@ export class ServingSide {
     const lookupMs = performance.now() - tLookup
     const record: SessionRecord | undefined = found?.record.serving === null ? undefined : found?.record
 
-    // Steps 4-5: every P-MAAR learns the new registration, ordered after the one it replaces.
-    const timestampMs = this.parts.timestamps.next(Math.max(record?.issuedAt ?? 0, pending.lastUpdate.timestampMs))
-    // Above a withdrawn record's sequence too, or the new session could never replace it.
-    const sequence = Math.max(found?.record.sequence ?? 0, pending.sessionSequence, pending.lastUpdate.sequence) + 1
-    const tSignal = performance.now()
-    const signalled = await this.parts.signaller.register({
-      mnId: req.mnId,
-      sequence,
-      timestampMs,
-      lifetime: this.init.lifetime,
-      localPrefix: pending.localPrefixes[0],
-      servingAddress: this.init.address,
-      accessTechnology: access.accessTechnology,
-      previous: previousMaars(this.init.self().peerId, record, pending)
-    })
-    const signallingMs = performance.now() - tSignal
+    // Ordered after the registration it replaces (RFC 5213 §5.5); above a withdrawn record's
+    // sequence too, or the new session could never replace it.
+    const timestampMs = this.parts.timestamps.next(Math.max(record?.issuedAt ?? 0, existing?.lastUpdate.timestampMs ?? 0))
+    const sequence = Math.max(found?.record.sequence ?? 0, existing?.sessionSequence ?? 0, existing?.lastUpdate.sequence ?? 0) + 1
+    const previous = previousMaars(this.init.self().peerId, record, existing)
+    const deadlines = anchorDeadlines(record, this.expiry(now))
 
-    // Step 6: commit the BCE with its P-MAAR list, program this side.
-    const entry: BindingCacheEntry = {
-      ...pending,
+    // Step 2, made durable with the intent to register: the BCE names every P-MAAR as pending
+    // before any PBU leaves, so a crash between their PBAs and the final commit still leaves
+    // this MAAR knowing it may serve the MN (restore() retransmits, the lifetime ends it).
+    const intent = (localPrefixes: string[], createdAt: number): BindingCacheEntry => ({
+      mnId: req.mnId,
+      localPrefixes,
       attached: true,
       access,
-      remoteAnchors: signalled.anchors,
+      remoteAnchors: previous.entries().flatMap(p => p.prefixes.map(prefix => ({ ...p.ref, prefix, pendingUntil: deadlines(prefix) }))),
       lastUpdate: { sequence, timestampMs },
       sessionSequence: sequence,
       expiresAt: this.expiry(now),
+      createdAt,
       updatedAt: now
+    })
+    let entry: BindingCacheEntry
+    if (existing === undefined) {
+      entry = await this.parts.reservation.reserve(req.mnId, prefix => intent([prefix], now))
+    } else {
+      // An MN returning to a MAAR that anchors it keeps the prefix it had here.
+      entry = intent(existing.localPrefixes, existing.createdAt)
+      await bindings.commit({ put: [entry] })
     }
-    delete entry.servingMaar
+
+    // Steps 4-5: every P-MAAR learns the new registration.
+    const tSignal = performance.now()
+    const registration = this.registrationOf(entry, previous)
+    const signalled = await this.parts.signaller.register(registration)
+    const signallingMs = performance.now() - tSignal
+
+    // Step 6: commit the BCE with its P-MAAR list, program this side. Anchors that did not
+    // answer stay in the session, pending, while their lifetime lasts.
+    const unanswered = new Set(signalled.pending.map(p => p.ref.peerId))
+    const stillPending = entry.remoteAnchors.filter(a => unanswered.has(a.peerId) && !signalled.anchors.some(x => x.prefix === a.prefix))
+    entry = { ...entry, remoteAnchors: [...signalled.anchors, ...stillPending] }
     await bindings.commit({ put: [entry] })
     const programMs = await bindings.timedProgram()
     const totalMs = performance.now() - t0
+    if (signalled.pending.length > 0) {
+      const retry = new PMaarList(this.init.self().peerId)
+      for (const p of signalled.pending) for (const prefix of p.prefixes.length > 0 ? p.prefixes : [undefined]) retry.add(p.ref, prefix)
+      this.parts.signaller.retransmit({ ...registration, previous: retry }, p => this.deadline(entry, p.ref.peerId))
+    }
 
     // Step 7: publish the new session, off the critical path.
     this.parts.publisher.publish(entry)
@@ -120,13 +154,52 @@ export class ServingSide {
     this.init.log.info(kind, {
       mn: req.mnId,
       prefix: entry.localPrefixes[0],
-      anchors: entry.remoteAnchors.map(a => `${a.prefix}@${a.address}`).join(',') || 'none',
+      anchors: entry.remoteAnchors.map(a => `${a.prefix}@${a.address}${a.pendingUntil !== undefined ? '(pending)' : ''}`).join(',') || 'none',
       lookupMs: roundMs(lookupMs),
       signallingMs: roundMs(signallingMs),
       totalMs: roundMs(totalMs)
     })
     return this.report(entry, kind, {
       lookupMs, lookupSource: found?.source ?? 'none', signallingMs, programMs, totalMs, peers: signalled.peers, referralsFollowed: signalled.referralsFollowed
+    })
+  }
+
+  /** Is `sequence` still the MN's registration here (retransmissions of older ones stop)? */
+  isCurrent (mnId: string, sequence: number): boolean {
+    const e = this.parts.bindings.get(mnId)
+    return e?.attached === true && e.lastUpdate.sequence === sequence
+  }
+
+  /**
+   * A P-MAAR answered a retransmitted PBU, refused it, or its lifetime ran out first: its
+   * prefixes join the session, or leave it (RFC 5213 §6.9.4); the record is published again.
+   */
+  async lateAnswer (a: LateAnswer): Promise<void> {
+    const { bindings } = this.parts
+    await bindings.withMn(a.mnId, async () => {
+      const entry = bindings.get(a.mnId)
+      if (entry?.attached !== true || entry.lastUpdate.sequence !== a.sequence) return
+      const now = this.init.clock()
+      const remoteAnchors = entry.remoteAnchors.filter(x => x.peerId !== a.peer.peerId)
+      const ack = a.result?.ack
+      const from = a.result?.from
+      if (a.kind === 'accepted' && ack !== undefined && from !== undefined) {
+        for (const prefix of ack.anchoredPrefixes) {
+          if (!remoteAnchors.some(x => x.prefix === prefix)) remoteAnchors.push({ prefix, ...maarRef(from) })
+        }
+        // The late anchor may know MAARs holding state of the MN that this session lacks.
+        const fresh = new PMaarList(this.init.self().peerId)
+        for (const r of ack.referrals) if (!remoteAnchors.some(x => x.peerId === r.peerId)) fresh.add(r)
+        if (fresh.size > 0) this.parts.signaller.retransmit(this.registrationOf(entry, fresh), () => this.expiry(now), 0)
+      }
+      const dropped = entry.remoteAnchors.filter(x => x.peerId === a.peer.peerId && !remoteAnchors.some(y => y.prefix === x.prefix)).map(x => x.prefix)
+      this.init.log.info(a.kind === 'accepted' ? 'late PBA from anchor' : 'pending anchor left the session', {
+        mn: a.mnId, peer: a.peer.peerId, outcome: a.kind, status: a.result?.outcome.status ?? 'none', dropped: dropped.join(',') || 'none'
+      })
+      const updated: BindingCacheEntry = { ...entry, remoteAnchors, updatedAt: now }
+      await bindings.commit({ put: [updated] })
+      await bindings.program()
+      this.parts.publisher.publish(updated)
     })
   }
 
@@ -142,7 +215,7 @@ export class ServingSide {
     const now = this.init.clock()
     for (const e of bindings.all()) {
       if (!e.attached || e.expiresAt === undefined) continue
-      if (presence.has(e.mnId)) {
+      if (presence.has(e.mnId) && !this.unconfirmed.has(e.mnId)) {
         if (e.expiresAt - now < (this.init.lifetime * 1000) / 2) {
           await bindings.withMn(e.mnId, async () => {
             const current = bindings.get(e.mnId)
@@ -161,16 +234,38 @@ export class ServingSide {
     return await bindings.withMn(mnId, async () => {
       const entry = bindings.get(mnId)
       if (entry?.attached !== true) return []
+      this.parts.signaller.cancel(mnId)
       const outcomes = await this.parts.signaller.deregister({
         mnId, sequence: entry.sessionSequence + 1, timestampMs: this.parts.timestamps.next(), anchors: PMaarList.of(entry.remoteAnchors)
       })
       this.parts.presence.left(mnId)
+      this.unconfirmed.delete(mnId)
       await bindings.commit({ delete: [mnId], release: entry.localPrefixes })
       await bindings.program()
       this.parts.publisher.withdraw(mnId, entry.sessionSequence + 1)
       this.init.log.info('de-registered', { mn: mnId, reason, anchors: outcomes.map(o => `${o.address}:${o.status}`).join(',') || 'none' })
       return outcomes
     })
+  }
+
+  /** The registration an attached entry holds, for the P-MAARs of `previous`. */
+  private registrationOf (e: BindingCacheEntry, previous: PMaarList): Registration {
+    return {
+      mnId: e.mnId,
+      sequence: e.lastUpdate.sequence,
+      timestampMs: e.lastUpdate.timestampMs,
+      lifetime: this.init.lifetime,
+      ...(e.localPrefixes[0] !== undefined ? { localPrefix: e.localPrefixes[0] } : {}),
+      servingAddress: this.init.address,
+      accessTechnology: e.access?.accessTechnology ?? 3,
+      previous
+    }
+  }
+
+  /** How long a pending P-MAAR is retried: the latest lifetime of its prefixes, or ours. */
+  private deadline (e: BindingCacheEntry, peerId: string): number {
+    const until = e.remoteAnchors.filter(a => a.peerId === peerId).map(a => a.pendingUntil ?? 0)
+    return until.length > 0 ? Math.max(...until) : this.expiry(this.init.clock())
   }
 
   private expiry (now: number): number {
@@ -182,13 +277,23 @@ export class ServingSide {
   }
 }
 
+/** When each prefix's anchor registration ends, from the record; `fallback` for a prefix it does not name. */
+function anchorDeadlines (record: SessionRecord | undefined, fallback: number): (prefix: string) => number {
+  return prefix => {
+    const a = record?.anchors.find(x => x.prefix === prefix)
+    return a === undefined || record === undefined ? fallback : record.issuedAt + a.lifetime * 1000
+  }
+}
+
 /**
  * The P-MAARs to signal: the record's anchors and serving MAAR and, when this MAAR anchors the MN
  * (it is returning), the serving MAAR this MAAR knows of, which may be newer than the record.
  */
-function previousMaars (self: string, record: SessionRecord | undefined, pending: BindingCacheEntry): PMaarList {
+function previousMaars (self: string, record: SessionRecord | undefined, existing: BindingCacheEntry | undefined): PMaarList {
   const list = PMaarList.of(record?.anchors ?? [], self)
   if (record?.serving != null) list.add(record.serving)
-  if (pending.servingMaar !== undefined) list.add(pending.servingMaar)
+  if (existing?.servingMaar !== undefined) list.add(existing.servingMaar)
+  // Served here before a restart: the anchors it had then.
+  for (const a of existing?.remoteAnchors ?? []) list.add(a, a.prefix)
   return list
 }

@@ -9,7 +9,7 @@
  */
 import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
 import type { PeerOutcome } from './handover-report.js'
-import type { PMaarList } from './pmaar-list.js'
+import type { PMaar, PMaarList } from './pmaar-list.js'
 
 /** A registration of the MN at this (serving) MAAR that its previous anchors must learn. */
 export interface Registration {
@@ -34,6 +34,8 @@ export interface RegistrationOutcome {
   peers: PeerOutcome[]
   /** P-MAARs found only through referrals (the record was stale). */
   referralsFollowed: number
+  /** P-MAARs that did not answer (unreachable): retransmit() keeps trying them. */
+  pending: PMaar[]
 }
 
 /** The end of the MN's session (RFC 5213 §5.3.5, lifetime 0), sent by its serving MAAR. */
@@ -46,5 +48,14 @@ export interface Deregistration {
 
 export interface AnchorSignaller {
   register: (r: Registration) => Promise<RegistrationOutcome>
+  /**
+   * Keeps sending the registration to every P-MAAR of `r.previous` in the background until each
+   * answers or `until(p)` (ms epoch) passes; the answers reach the late-answer hook the strategy
+   * was built with (RFC 5213 §6.9.4).
+   */
+  retransmit: (r: Registration, until: (p: PMaar) => number, firstDelayMs?: number) => void
+  /** Stops retransmitting anything of the MN. */
+  cancel: (mnId: string) => void
   deregister: (d: Deregistration) => Promise<PeerOutcome[]>
+  stop: () => void
 }

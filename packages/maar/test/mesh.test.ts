@@ -167,7 +167,7 @@ describe('MAAR mesh (10 MAARs, one process, real libp2p + LevelDB)', function ()
     const { buildPbu } = await import('../src/messages.js')
     const transport = m(3).maar.transport
     const { ack } = await transport.exchange({ peerId: m(2).maar.peerId, multiaddrs: m(2).maar.multiaddrs() }, buildPbu({
-      mnId: mn, sequence: 9, lifetime: 3600, timestampMs: Date.now() + 1000, anchoredPrefixes: ['2001:db8:1:ff::/64'], localPrefix: '2001:db8:3:ff::/64', servingAddress: m(3).address
+      mnId: mn, sequence: 9, lifetime: 3600, timestampMs: Date.now() + 100, anchoredPrefixes: ['2001:db8:1:ff::/64'], localPrefix: '2001:db8:3:ff::/64', servingAddress: m(3).address
     }))
     assert.equal(ack.status, 155)
     assert.ok(lines.some(l => l.includes('rejected PBU') && l.includes('NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX')), 'a clear log line')
