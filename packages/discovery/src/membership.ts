@@ -112,12 +112,16 @@ export class MembershipGate {
    */
   gatedRegistrar (registrar: Registrar): Registrar {
     const handle: Registrar['handle'] = async (protocol, handler, options) => {
-      await registrar.handle(protocol, (stream, connection) => { void this.admit(protocol, stream, connection, handler) }, options)
+      await registrar.handle(protocol, (stream, connection) => {
+        this.admit(protocol, stream, connection, handler).catch(err => { stream.abort(err instanceof Error ? err : new Error(String(err))) })
+      }, options)
     }
     const register: Registrar['register'] = async (protocol, topology) => await registrar.register(protocol, {
       ...topology,
       onConnect: (peer, connection) => {
-        void this.whenMember(peer).then(async member => { if (member) await topology.onConnect?.(peer, connection) })
+        this.whenMember(peer)
+          .then(async member => { if (member) await topology.onConnect?.(peer, connection) })
+          .catch(err => { this.log(`${protocol} could not take in member ${peer.toString()}: ${err instanceof Error ? err.message : String(err)}`) })
       }
     })
     return new Proxy(registrar, {
