@@ -1,33 +1,37 @@
 /**
- * The session directory a MAAR asks on the handover's critical path (DESIGN.md handover step 3)
- * and publishes to after it (step 7).
+ * The session directory a MAAR asks on the handover's critical path (doc/ARCHITECTURE.md "A
+ * handover": the GET before the PBUs) and publishes to after it (the PUT at the end).
  *
  * A stock kad-dht get walks the keyspace and waits for every path plus a correction round
  * (hundreds of ms here). In a private domain a MAAR already knows most of its peers, so:
- * - publish(): store locally, PUT over `/dmm/record/1.0.0` to the `fanout` known peers closest
- *   to the key (the DHT's own XOR metric) and await those, then start a kad-dht put() in the
- *   background that no caller waits for (errors logged).
- * - lookup(): GET the `fanout` closest known peers in parallel, each bounded by a short timeout,
- *   and settle on the newest valid record among their answers and the local copy. A local copy
- *   cannot prove on its own that it is current (the MN may have moved on since), so the peers
- *   are always asked; it is the answer ('cache') when it is newer than theirs or nobody answered.
- *   kad-dht get() is the fallback when nobody answered and nothing is held locally.
- * Every record received is validated; a forged one is dropped with a log line naming the peer.
+ * - publish(): store locally, PUT over `/dmm/record/1.0.0` to the `fanout` known members
+ *   closest to the key (the DHT's own XOR metric) and await those, then start a kad-dht put()
+ *   in the background that no caller waits for (errors logged).
+ * - lookup(): GET the `fanout` closest known members in parallel, each bounded by a short
+ *   timeout, and settle on the newest valid record among their answers and the local copy. A
+ *   local copy cannot prove on its own that it is current (the MN may have moved on since), so
+ *   the members are always asked; it is the answer ('cache') when it is newer than theirs or
+ *   nobody holds one.
+ *
+ * Only domain members are asked and only their answers count: a peer is a candidate once the
+ * MembershipGate verified its certificate, and every answer carries the responder's certificate
+ * again (record-protocol.ts). "Not found" proves absence only when enough members said so; see
+ * lookup(). Every record received is validated; a forged one is dropped with a log line naming
+ * the peer.
  */
 import { performance } from 'node:perf_hooks'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
-import { meshServices } from './mesh-node.js'
+import { meshServices, routingTable } from './mesh-node.js'
 import type { MeshServices } from './mesh-node.js'
-import { RecordError, isNewer, openSessionRecord, peekSessionRecord, sealSessionRecord, sessionKey } from './records.js'
+import { CertificateError } from './domain.js'
+import { RecordError, checkMnId, isNewer, openSessionRecord, peekSessionRecord, sealSessionRecord, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
 import { refuseStale } from './record-store.js'
 import type { StoredRecord } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
 import { KadIds, kadId } from './closest.js'
 import type { Discovery } from './discovery.js'
-
-interface TableView { closestPeers: (kadId: Uint8Array, options?: { count?: number }) => PeerId[] }
 
 export interface LookupResult {
   record: SessionRecord
@@ -37,6 +41,22 @@ export interface LookupResult {
   /** Peers asked (direct) or DHT queries sent (dht). */
   asked: number
 }
+
+/**
+ * lookup() could neither find a record nor prove that none exists: fewer domain members than
+ * required answered "not found" (the others timed out, failed or are backing off) and the
+ * kad-dht get found nothing either. The MN may well have a session elsewhere, so the caller must
+ * not treat this as a first attach.
+ */
+export class LookupIncompleteError extends Error {
+  constructor (readonly mnId: string, readonly absentAnswers: number, readonly required: number, readonly asked: number) {
+    super(`lookup of ${JSON.stringify(mnId).slice(0, 80)} is incomplete: ${absentAnswers} of the ${required} domain members required answered "not found" (${asked} asked), and the DHT found no record`)
+    this.name = 'LookupIncompleteError'
+  }
+}
+
+/** One member's answer to a GET: a valid record, or a proven "I hold none". */
+type MemberAnswer = { kind: 'found', entry: StoredRecord } | { kind: 'absent' }
 
 export interface SessionDirectoryInit {
   privateKey: PrivateKey
@@ -84,6 +104,8 @@ export class SessionDirectory implements Discovery {
   async start (): Promise<void> {
     await this.init.trust.verify(this.init.certificate, { peerId: this.node.peerId.toString() })
     this.services.records.log = this.log
+    this.services.membership.log = this.log
+    this.services.membership.present(this.init.certificate)
     this.controller = new AbortController()
     this.started = true
   }
@@ -94,30 +116,56 @@ export class SessionDirectory implements Discovery {
     this.controller.abort(new Error('session directory stopped'))
     await Promise.allSettled([...this.background])
     this.services.records.log = () => {}
+    this.services.membership.log = () => {}
   }
 
+  /**
+   * The MN's newest valid session record, or undefined when it provably has none.
+   *
+   * Contract: undefined means proven absence: at least `required = min(fanout, known members)`
+   * domain members (certificate checked on the answer) said "not found", where the known
+   * members are the peers whose membership this node verified that are connected or in its
+   * routing table. A MAAR that knows no member (alone in its domain) has nothing to ask, so its
+   * miss is proven at once and its MN is a first attach; a MAAR cut off from members it knew is
+   * not. Members that do not answer are replaced by the next closest ones; when the proof still
+   * falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
+   * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
+   * RecordError for an MN-ID no record may hold (checkMnId).
+   */
   async lookup (mnId: string, opts: { signal?: AbortSignal } = {}): Promise<LookupResult | undefined> {
+    checkMnId(mnId)
     const t0 = performance.now()
     const key = sessionKey(mnId)
     const local = this.services.sessions.get(key)
-    const peers = this.closestPeers(key)
-    const answers = await Promise.all(peers.map(async peer => await this.getFrom(peer, key, opts.signal)))
-    const answered = answers.filter(a => a !== undefined)
+    const { ranked, known } = this.memberCandidates(key)
+    const required = Math.min(this.fanout, known)
+    let asked = 0
+    let absent = 0
     let best: StoredRecord | undefined
-    for (const a of answered) if (a.entry !== undefined && (best === undefined || isNewer(a.entry.record, best.record))) best = a.entry
+    // First the `fanout` closest; then, while the proof falls short, as many more as are missing.
+    for (let want = this.fanout; want > 0 && asked < ranked.length; want = required - absent) {
+      const batch = ranked.slice(asked, asked + want)
+      asked += batch.length
+      const answers = await Promise.all(batch.map(async peer => await this.getFrom(peer, key, opts.signal)))
+      for (const a of answers) {
+        if (a?.kind === 'absent') absent++
+        if (a?.kind === 'found' && (best === undefined || isNewer(a.entry.record, best.record))) best = a.entry
+      }
+      if (best !== undefined) break
+    }
     const elapsed = (): number => performance.now() - t0
     // The source names where the winning copy came from; a local copy that peers confirm is 'direct'.
     if (local !== undefined && (best === undefined || isNewer(local.record, best.record))) {
-      return { record: local.record, signer: local.signer, source: 'cache', elapsedMs: elapsed(), asked: peers.length }
+      return { record: local.record, signer: local.signer, source: 'cache', elapsedMs: elapsed(), asked }
     }
     if (best !== undefined) {
       this.services.sessions.keep(key, best)
-      return { record: best.record, signer: best.signer, source: 'direct', elapsedMs: elapsed(), asked: peers.length }
+      return { record: best.record, signer: best.signer, source: 'direct', elapsedMs: elapsed(), asked }
     }
-    if (answered.length > 0) return undefined // peers answered: nobody holds a record of this MN
+    if (absent >= required) return undefined // enough members hold no record of this MN
     const viaDht = await this.dhtGet(key, opts.signal)
-    if (viaDht === undefined) return undefined
-    return { ...viaDht, elapsedMs: elapsed(), asked: peers.length + viaDht.asked }
+    if (viaDht === undefined) throw new LookupIncompleteError(mnId, absent, required, asked)
+    return { ...viaDht, elapsedMs: elapsed(), asked: asked + viaDht.asked }
   }
 
   /** Plain kad-dht get(), for the benchmark's comparison and as the fallback. */
@@ -165,22 +213,29 @@ export class SessionDirectory implements Discovery {
     await Promise.allSettled([...this.background])
   }
 
-  /** The `fanout` peers closest to the key among connected peers and the DHT routing table. */
+  /** The `fanout` members closest to the key among connected peers and the DHT routing table. */
   private closestPeers (key: Uint8Array): PeerId[] {
+    return this.memberCandidates(key).ranked.slice(0, this.fanout)
+  }
+
+  /**
+   * Every verified domain member this node knows (connected or in its routing table): `known`
+   * counts them, `ranked` lists those not backing off, closest to the key first.
+   */
+  private memberCandidates (key: Uint8Array): { ranked: PeerId[], known: number } {
     const now = Date.now()
     const candidates = new Map<string, PeerId>()
     for (const p of this.node.getPeers()) candidates.set(p.toString(), p)
-    // kad-dht's public RoutingTable type only has `size`; its implementation has closestPeers().
-    const table = (this.services.dht as unknown as { routingTable?: Partial<TableView> }).routingTable
-    if (typeof table?.closestPeers === 'function') {
-      for (const p of table.closestPeers(kadId(key), { count: this.fanout * 4 })) candidates.set(p.toString(), p)
-    }
+    const table = routingTable(this.services.dht)
+    for (const p of table.closestPeers(kadId(key), { count: table.size })) candidates.set(p.toString(), p)
     candidates.delete(this.node.peerId.toString())
+    for (const id of [...candidates.keys()]) if (!this.services.membership.isMember(id)) candidates.delete(id)
+    const known = candidates.size
     for (const [id, until] of this.backoff) {
       if (until <= now) this.backoff.delete(id)
       else candidates.delete(id)
     }
-    return this.kadIds.closest([...candidates.values()], key, this.fanout)
+    return { ranked: this.kadIds.closest([...candidates.values()], key, candidates.size), known }
   }
 
   private signalFor (outer?: AbortSignal, ms = this.requestTimeoutMs): AbortSignal {
@@ -188,11 +243,11 @@ export class SessionDirectory implements Discovery {
     return outer === undefined ? timeout : AbortSignal.any([timeout, outer])
   }
 
-  /** undefined = the peer did not answer; entry undefined = it answered without a (valid) record. */
-  private async getFrom (peer: PeerId, key: Uint8Array, signal?: AbortSignal): Promise<{ entry?: StoredRecord } | undefined> {
+  /** undefined = no answer that counts: the peer failed, refused, is not a member or sent a forged record. */
+  private async getFrom (peer: PeerId, key: Uint8Array, signal?: AbortSignal): Promise<MemberAnswer | undefined> {
     let answer
     try {
-      answer = await requestRecord(this.node, peer, requestFrames({ op: 'get', key: new TextDecoder().decode(key) }, this.init.certificate), this.signalFor(signal))
+      answer = await requestRecord(this.node, peer, requestFrames({ op: 'get', key: new TextDecoder().decode(key) }, this.init.certificate), this.signalFor(signal), this.init.trust)
     } catch (err) {
       this.failed(peer, 'get', err)
       return undefined
@@ -201,20 +256,20 @@ export class SessionDirectory implements Discovery {
       this.log(`record get refused by ${peer.toString()}: ${answer.header.error ?? 'no reason given'}`)
       return undefined
     }
-    if (answer.record === undefined) return {}
+    if (answer.record === undefined) return { kind: 'absent' }
     try {
       const { record, signer } = await openSessionRecord(answer.record, this.init.trust, { key })
-      return { entry: { bytes: answer.record, record, signer, storedAt: Date.now() } }
+      return { kind: 'found', entry: { bytes: answer.record, record, signer, storedAt: Date.now() } }
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
       this.log(`dropped record from ${peer.toString()}: ${err.message}`)
-      return {}
+      return undefined
     }
   }
 
   private async putTo (peer: PeerId, key: Uint8Array, bytes: Uint8Array): Promise<boolean> {
     try {
-      const answer = await requestRecord(this.node, peer, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, this.init.certificate, bytes), this.signalFor(undefined, this.publishTimeoutMs))
+      const answer = await requestRecord(this.node, peer, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, this.init.certificate, bytes), this.signalFor(undefined, this.publishTimeoutMs), this.init.trust)
       if (!answer.header.ok) this.log(`record put refused by ${peer.toString()}: ${answer.header.error ?? 'no reason given'}`)
       return answer.header.ok
     } catch (err) {
@@ -225,6 +280,10 @@ export class SessionDirectory implements Discovery {
 
   private failed (peer: PeerId, op: string, err: unknown): void {
     this.backoff.set(peer.toString(), Date.now() + this.peerBackoffMs)
+    if (err instanceof CertificateError) {
+      this.log(`ignored record ${op} answer from ${peer.toString()}: not a MAAR of the domain: ${err.message}`)
+      return
+    }
     this.log(`record ${op} to ${peer.toString()} failed: ${err instanceof Error ? err.message : String(err)}`)
   }
 

@@ -1,6 +1,6 @@
 /**
- * Domain membership is proven, not assumed (DESIGN.md "DHT records": a domain is a set of MAARs
- * trusted by one operator key). A MAAR certificate is a RecordEnvelope (@libp2p/peer-record)
+ * Domain membership is proven, not assumed (doc/ARCHITECTURE.md "Trust": a domain is a set of
+ * MAARs trusted by one operator key). A MAAR certificate is a RecordEnvelope (@libp2p/peer-record)
  * signed by the operator key whose payload names the MAAR's peer id, the prefix pools it may
  * delegate and anchor, and a validity window. Every record and every peer request in the
  * discovery layer is checked against a TrustStore of operator keys.

@@ -1,9 +1,11 @@
 /**
- * One MAAR's libp2p node for the private domain DHT: TCP + noise + yamux + identify + kad-dht on
- * a private protocol id, with the `/dmm` validator/selector and the settings a LAN/loopback mesh
- * needs (DESIGN.md "Facts checked"): clientMode false, passthroughMapper so private addresses
- * enter routing tables, a raised inbound connection threshold. The node also carries the
- * SessionStore that the DHT validator and the SessionDirectory share (service `sessions`).
+ * One MAAR's libp2p node for the private domain DHT (doc/ARCHITECTURE.md "Packages"): TCP +
+ * noise + yamux + identify + kad-dht on a private protocol id, with the `/dmm` validator/selector
+ * and the settings a LAN/loopback mesh needs: clientMode false (no public address is ever seen
+ * here), passthroughMapper so private addresses enter routing tables, a raised inbound connection
+ * threshold. The node also carries the SessionStore that the DHT validator and the
+ * SessionDirectory share (service `sessions`), and the MembershipGate (service `membership`,
+ * membership.ts) that keeps peers without a domain certificate out of the DHT and the records.
  */
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -15,12 +17,14 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { KadDHT } from '@libp2p/kad-dht'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { KadDHT, KadDHTComponents } from '@libp2p/kad-dht'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import { SessionStore } from './record-store.js'
 import { dmmSelector, dmmValidator } from './dht-records.js'
 import { RecordServer } from './record-protocol.js'
+import { MembershipGate } from './membership.js'
+import type { MembershipComponents } from './membership.js'
 import type { RecordServerComponents } from './record-protocol.js'
 
 export const DEFAULT_DHT_PROTOCOL = '/dmm/kad/1.0.0'
@@ -33,6 +37,15 @@ export interface MeshNodeInit {
   /** Multiaddrs with /p2p/<id> of peers to dial once started. */
   bootstrap?: string[]
   trust: TrustStore
+  /**
+   * This MAAR's domain certificate, presented to every peer. May come later instead, through
+   * SessionDirectory.start(); peers wait `proofTimeoutMs` for it before refusing this node.
+   */
+  certificate?: Uint8Array
+  /** How long a new peer has to prove domain membership (default 10 s). */
+  proofTimeoutMs?: number
+  /** How long a peer that failed to prove membership is kept out (default 30 s). */
+  refuseForMs?: number
   dhtProtocol?: string
   kBucketSize?: number
   /** Parallel RPCs per DHT query (kad-dht default 10; smaller cuts RPCs on a small mesh). */
@@ -50,11 +63,29 @@ export interface MeshServices {
   dht: KadDHT
   sessions: SessionStore
   records: RecordServer
+  membership: MembershipGate
 }
 
 export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
   const datastore = new MemoryDatastore()
   const sessions = new SessionStore(init.trust)
+  const membership = new MembershipGate({
+    trust: init.trust,
+    ...(init.proofTimeoutMs !== undefined ? { proofTimeoutMs: init.proofTimeoutMs } : {}),
+    ...(init.refuseForMs !== undefined ? { refuseForMs: init.refuseForMs } : {}),
+    ...(init.log !== undefined ? { log: init.log } : {})
+  })
+  if (init.certificate !== undefined) membership.present(init.certificate)
+  const dht = kadDHT({
+    protocol: init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL,
+    clientMode: false,
+    peerInfoMapper: passthroughMapper,
+    datastorePrefix: DATASTORE_PREFIX,
+    validators: { dmm: dmmValidator(datastore, DATASTORE_PREFIX, sessions) },
+    selectors: { dmm: dmmSelector },
+    ...(init.kBucketSize !== undefined ? { kBucketSize: init.kBucketSize } : {}),
+    ...(init.alpha !== undefined ? { alpha: init.alpha } : {})
+  })
   const node = await createLibp2p({
     privateKey: init.privateKey,
     datastore,
@@ -64,22 +95,29 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
     streamMuxers: [yamux()],
     // Default 5 inbound connections/s per host resets a local mesh of many nodes.
     connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 },
+    // Certificates cannot be seen before a connection exists (membership.ts); the gater keeps
+    // out, for a while, the peers the membership check refused.
+    connectionGater: {
+      denyDialPeer: peer => membership.isRefused(peer),
+      denyInboundEncryptedConnection: peer => membership.isRefused(peer),
+      denyOutboundEncryptedConnection: peer => membership.isRefused(peer)
+    },
     services: {
       identify: identify(),
       ping: ping(),
-      dht: kadDHT({
-        protocol: init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL,
-        clientMode: false,
-        peerInfoMapper: passthroughMapper,
-        datastorePrefix: DATASTORE_PREFIX,
-        validators: { dmm: dmmValidator(datastore, DATASTORE_PREFIX, sessions) },
-        selectors: { dmm: dmmSelector },
-        ...(init.kBucketSize !== undefined ? { kBucketSize: init.kBucketSize } : {}),
-        ...(init.alpha !== undefined ? { alpha: init.alpha } : {})
-      }),
+      membership: (components: MembershipComponents) => membership.attach(components),
+      // kad-dht sees the network through a registrar that admits domain members only.
+      dht: (components: KadDHTComponents) => dht(withRegistrar(components, membership.gatedRegistrar(components.registrar))),
       sessions: () => sessions,
-      records: (components: RecordServerComponents) => new RecordServer(components, { trust: init.trust, store: sessions })
+      records: (components: RecordServerComponents) => new RecordServer(components, { trust: init.trust, store: sessions, membership })
     }
+  })
+  const table = routingTable(node.services.dht)
+  membership.onRefused = peer => { void table.remove(peer).catch(() => {}) }
+  // Peers can also enter the table from other peers' answers: only members may stay.
+  table.addEventListener('peer:add', evt => {
+    const peer = (evt as CustomEvent<PeerId>).detail
+    void membership.whenMember(peer).then(member => { if (!member) void table.remove(peer).catch(() => {}) })
   })
   const bootstrap = (init.bootstrap ?? []).map(a => multiaddr(a))
   const first = await Promise.allSettled(bootstrap.map(async a => await node.dial(a)))
@@ -91,6 +129,29 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
     }
   })
   return node
+}
+
+/**
+ * The parts of kad-dht's routing table used here: its public type only has `size`, its
+ * implementation (kad-dht 16) has these too.
+ */
+export interface DhtRoutingTable extends EventTarget {
+  size: number
+  closestPeers: (kadId: Uint8Array, options?: { count?: number }) => PeerId[]
+  remove: (peer: PeerId) => Promise<void>
+}
+
+export function routingTable (dht: KadDHT): DhtRoutingTable {
+  const table = (dht as unknown as { routingTable?: Partial<DhtRoutingTable> }).routingTable
+  if (typeof table?.closestPeers !== 'function' || typeof table.remove !== 'function' || typeof table.addEventListener !== 'function') {
+    throw new TypeError('this kad-dht has no routing table with closestPeers/remove (kad-dht 16 expected)')
+  }
+  return table as DhtRoutingTable
+}
+
+/** The same components with another registrar (kad-dht reads them through this object). */
+function withRegistrar (components: KadDHTComponents, registrar: KadDHTComponents['registrar']): KadDHTComponents {
+  return new Proxy(components, { get: (target, prop) => prop === 'registrar' ? registrar : Reflect.get(target, prop) })
 }
 
 /** Dials `addr` until it answers, the node stops, or the tries run out (MAARs start in any order). */
@@ -110,7 +171,7 @@ async function redial (node: Libp2p, addr: Multiaddr, everyMs: number, tries: nu
 /** The mesh services of a node made by createMeshNode; throws for any other node. */
 export function meshServices (node: Libp2p): MeshServices {
   const services = node.services as Partial<MeshServices>
-  if (!(services.sessions instanceof SessionStore) || !(services.records instanceof RecordServer) || services.dht === undefined) {
+  if (!(services.sessions instanceof SessionStore) || !(services.records instanceof RecordServer) || !(services.membership instanceof MembershipGate) || services.dht === undefined) {
     throw new TypeError('node was not created by createMeshNode (no sessions store or dht service)')
   }
   return services as MeshServices

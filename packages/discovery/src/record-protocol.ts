@@ -1,18 +1,23 @@
 /**
  * `/dmm/record/1.0.0`: a one-shot request/response between MAARs of a domain that reads or
  * writes a session record straight from/to a peer's SessionStore, so that the handover's lookup
- * costs one round trip instead of a Kademlia walk.
+ * costs one round trip instead of a Kademlia walk (doc/ARCHITECTURE.md "A handover", GET step).
  *
  * Frames are length-prefixed (lpStream). Request: a JSON header {op: "get"|"put", key}, then the
  * requester's domain certificate, then (put only) the sealed record. Response: a JSON header
- * {ok, found?, error?}, then the record when found. Every frame is bounded; a requester without a
- * valid certificate of a trusted domain for its peer id is refused before anything is read or
- * answered, and every record received is validated (openSessionRecord) before it is kept.
+ * {ok, found?, error?}; when ok, the responder's domain certificate; then the record when found.
+ * Membership is mutual: a requester without a valid certificate of a trusted domain for its peer
+ * id is refused before anything is read or answered, and a requester ignores every answer, "not
+ * found" included, whose certificate does not prove the responder a member (requestRecord throws
+ * CertificateError), since a "not found" from an outsider would turn a handover into a first
+ * attach. Every frame is bounded and a frame announced over the bound resets the stream at once;
+ * every record received is validated (openSessionRecord) before it is kept.
  */
 import { lpStream } from '@libp2p/utils'
 import type { Connection, Libp2p, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { TrustStore } from './domain.js'
+import type { MembershipGate } from './membership.js'
 import { LIMITS, RecordError, SESSION_PREFIX } from './records.js'
 import type { SessionStore } from './record-store.js'
 import { strictObject } from './util.js'
@@ -61,13 +66,15 @@ export class RecordServer implements Startable {
   log: (line: string) => void = () => {}
   private started = false
 
-  constructor (private readonly components: RecordServerComponents, private readonly init: { trust: TrustStore, store: SessionStore }) {}
+  constructor (private readonly components: RecordServerComponents, private readonly init: { trust: TrustStore, store: SessionStore, membership: Pick<MembershipGate, 'certificate'> }) {}
 
   isStarted (): boolean { return this.started }
 
   async start (): Promise<void> {
     await this.components.registrar.handle(RECORD_PROTOCOL, (stream, connection) => {
       this.serve(stream, connection).catch(err => {
+        // Over-long frames, early ends and timeouts: nothing more is read from this stream.
+        this.log(`reset record stream from ${connection.remotePeer.toString()}: ${err instanceof Error ? err.message : String(err)}`)
         stream.abort(err instanceof Error ? err : new Error(String(err)))
       })
     }, { maxInboundStreams: 256 })
@@ -83,13 +90,18 @@ export class RecordServer implements Startable {
     const peer = connection.remotePeer.toString()
     const signal = AbortSignal.timeout(SERVE_TIMEOUT_MS)
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+    const own = this.init.membership.certificate
     const answer = async (h: ResponseHeader, record?: Uint8Array): Promise<void> => {
-      await lp.writeV(record === undefined ? [encode(h)] : [encode(h), record], { signal })
+      const frames = [encode(h)]
+      if (h.ok && own !== undefined) frames.push(own)
+      if (record !== undefined) frames.push(record)
+      await lp.writeV(frames, { signal })
       await stream.close({ signal })
     }
+    const headerFrame = (await lp.read({ signal })).subarray()
     let header: RequestHeader
     try {
-      header = decodeRequestHeader((await lp.read({ signal })).subarray())
+      header = decodeRequestHeader(headerFrame)
     } catch (err) {
       this.log(`refused record request from ${peer}: bad request: ${(err as Error).message}`)
       await answer({ ok: false, error: 'bad request' })
@@ -102,6 +114,10 @@ export class RecordServer implements Startable {
       if (!(err instanceof CertificateError)) throw err
       this.log(`refused record request from ${peer}: not a MAAR of the domain: ${err.message}`)
       await answer({ ok: false, error: 'not a MAAR of the domain' })
+      return
+    }
+    if (own === undefined) {
+      await answer({ ok: false, error: 'this MAAR has no certificate yet' })
       return
     }
     const key = new TextEncoder().encode(header.key)
@@ -126,14 +142,19 @@ export class RecordServer implements Startable {
   }
 }
 
-/** One request to one peer: writes the frames, reads the answer (and the record when found). */
-export async function requestRecord (node: Libp2p, peer: PeerId, frames: Uint8Array[], signal: AbortSignal): Promise<{ header: ResponseHeader, record?: Uint8Array }> {
+/**
+ * One request to one peer: writes the frames, reads the answer (and the record when found). An
+ * accepted answer (ok) counts only when the responder's certificate proves it a MAAR of a trusted
+ * domain for `peer`; otherwise this throws the CertificateError, before any record is read.
+ */
+export async function requestRecord (node: Libp2p, peer: PeerId, frames: Uint8Array[], signal: AbortSignal, trust: TrustStore): Promise<{ header: ResponseHeader, record?: Uint8Array }> {
   const stream = await node.dialProtocol(peer, RECORD_PROTOCOL, { signal })
   try {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
     await lp.writeV(frames, { signal })
     const header = decodeResponseHeader((await lp.read({ signal })).subarray())
-    const record = header.found === true ? (await lp.read({ signal })).subarray() : undefined
+    if (header.ok) await trust.verify((await lp.read({ signal })).subarray(), { peerId: peer.toString() })
+    const record = header.ok && header.found === true ? (await lp.read({ signal })).subarray() : undefined
     stream.close().catch(() => {})
     return record === undefined ? { header } : { header, record }
   } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * The MN's mobility session record (DESIGN.md "DHT records"): key /dmm/session/<sha256(MN-ID)>,
+ * The MN's mobility session record (doc/ARCHITECTURE.md "Trust"): key /dmm/session/<sha256(MN-ID)>,
  * value a RecordEnvelope signed by the publishing MAAR whose payload holds the record and the
  * domain certificates that prove it (the signer's and each anchor's). Anyone holding the record
  * can check it with nothing but the TrustStore: no peer is believed on its word.
@@ -30,8 +30,11 @@ export const SESSION_PREFIX = '/dmm/session/'
 /** Bounds so that hostile records cannot blow memory or CPU. */
 export const LIMITS = {
   recordBytes: 32 * 1024,
-  /** RFC 4283 §4: the MN Identifier option carries at most 255 bytes. */
-  mnIdBytes: 255,
+  /**
+   * RFC 4283 §3: the MN Identifier option's 8-bit Option Length counts the Subtype octet and the
+   * Identifier, so an identifier has at most 254 octets (the limit the wire codec enforces too).
+   */
+  mnIdBytes: 254,
   anchors: 16,
   certificates: 17,
   multiaddrs: 8,
@@ -39,6 +42,14 @@ export const LIMITS = {
   /** RFC 5213 §8.1: lifetime is 16 bits in units of 4 s. */
   lifetime: 0xffff * 4
 }
+
+/**
+ * Highest session sequence a record may carry. A MAAR adds one per registration of the MN, so
+ * 2^32 - 1 is never reached honestly; a bound far below 2^53 keeps `sequence + 1` an exact
+ * integer that still validates, so a record near Number.MAX_SAFE_INTEGER cannot poison every
+ * later attach of the MN.
+ */
+export const MAX_SESSION_SEQUENCE = 2 ** 32 - 1
 
 export type RecordErrorReason =
   'oversize' | 'malformed' | 'bad-signature' | 'bad-certificate' | 'signer-not-in-domain' | 'signer-not-serving' |
@@ -49,6 +60,23 @@ export class RecordError extends Error {
     super(`session record ${reason}: ${detail}`)
     this.name = 'RecordError'
   }
+}
+
+/** UTF-8 octets of an MN-ID, the unit RFC 4283 §3 counts (not JavaScript characters). */
+export function mnIdOctets (mnId: string): number {
+  return Buffer.byteLength(mnId, 'utf8')
+}
+
+/**
+ * The MN-ID rule of records and of the MAAR's attach: 1..254 UTF-8 octets (RFC 4283 §3) with no
+ * lone surrogate (it has no UTF-8 form: two such MN-IDs would share one session key). Throws a
+ * RecordError('malformed') saying what is wrong.
+ */
+export function checkMnId (mnId: unknown): asserts mnId is string {
+  if (typeof mnId !== 'string' || mnId.length === 0) throw new RecordError('malformed', 'mnId must be non-empty text')
+  if (/[\uD800-\uDFFF]/u.test(mnId)) throw new RecordError('malformed', 'mnId holds a lone surrogate (not encodable as UTF-8)')
+  const octets = mnIdOctets(mnId)
+  if (octets > LIMITS.mnIdBytes) throw new RecordError('malformed', `mnId is ${octets} UTF-8 octets, at most ${LIMITS.mnIdBytes} (RFC 4283 §3)`)
 }
 
 /** utf8 "/dmm/session/<hex sha256(mnId)>" */
@@ -148,8 +176,8 @@ export function checkRecord (value: unknown): asserts value is SessionRecord {
   const bad = (detail: string): never => { throw new RecordError('malformed', detail) }
   let r: Record<string, unknown> = {}
   try { r = strictObject(value, ['mnId', 'sequence', 'issuedAt', 'serving', 'anchors'], 'record') } catch (err) { bad((err as Error).message) }
-  if (typeof r.mnId !== 'string' || r.mnId.length === 0 || Buffer.byteLength(r.mnId) > LIMITS.mnIdBytes) bad(`mnId must be 1..${LIMITS.mnIdBytes} bytes of text`)
-  if (!Number.isSafeInteger(r.sequence) || (r.sequence as number) < 0) bad('sequence must be a non-negative integer')
+  checkMnId(r.mnId)
+  if (!Number.isInteger(r.sequence) || (r.sequence as number) < 0 || (r.sequence as number) > MAX_SESSION_SEQUENCE) bad(`sequence must be an integer 0..${MAX_SESSION_SEQUENCE}`)
   if (!Number.isSafeInteger(r.issuedAt) || (r.issuedAt as number) < 0) bad('issuedAt must be a time in ms')
   if (r.serving !== null) checkPeerRef(r.serving, 'serving', ['peerId', 'address', 'multiaddrs'])
   if (!Array.isArray(r.anchors) || r.anchors.length > LIMITS.anchors) bad(`anchors must be a list of at most ${LIMITS.anchors}`)

@@ -122,7 +122,7 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
       // Dial by address: otherwise libp2p first looks the target up in the DHT (1-6 s here).
       await hostile.node.dial(target.node.getMultiaddrs())
       const put = async (bytes: Uint8Array): Promise<{ ok: boolean, error?: string }> =>
-        (await requestRecord(hostile.node, target.node.peerId, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, hostileMaar.certificate, bytes), AbortSignal.timeout(10_000))).header
+        (await requestRecord(hostile.node, target.node.peerId, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, hostileMaar.certificate, bytes), AbortSignal.timeout(10_000), d.trust)).header
       // 1. Claims to be signed for MAAR3 but signed by itself, sequence bumped to hijack the MN.
       const hijack = await sealSessionRecord(sessionAt(mn, 99, at(2).maar), hostileMaar.key, [hostileMaar.certificate, at(2).maar.certificate])
       const r1 = await put(hijack)
@@ -172,7 +172,7 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
         const lp = lpStream(stream)
         await lp.read()
         await lp.read()
-        await lp.writeV([new TextEncoder().encode(JSON.stringify({ ok: true, found: true })), forged])
+        await lp.writeV([new TextEncoder().encode(JSON.stringify({ ok: true, found: true })), hostileMaar.certificate, forged])
         await stream.close()
       }, { force: true })
       const found = await looker.directory.lookup(mn)
@@ -190,16 +190,17 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     const rogueKey = await generateKey()
     const rogueId = (await import('@libp2p/peer-id')).peerIdFromPrivateKey(rogueKey).toString()
     const rogueCert = await issueCertificate(rogueOperator, { domain: 'dmm.example', peerId: rogueId, pools: ['2001:db8:66::/48'], addresses: ['2001:db8:ffff::66'], notAfter: Date.now() + 86400_000 })
-    const rogueTrust = TrustStore.fromOperatorKeys([{ domain: 'dmm.example', publicKey: rogueOperator.publicKey }])
+    // The rogue trusts the domain's operator too, so that it keeps its side of the connection open.
+    const rogueTrust = TrustStore.fromOperatorKeys([{ domain: 'dmm.example', publicKey: rogueOperator.publicKey }, { domain: 'dmm.example', publicKey: d.operator.publicKey }])
     const rogue = await createMeshNode({ privateKey: rogueKey, listen: ['/ip4/127.0.0.1/tcp/0'], trust: rogueTrust, bootstrap: [at(0).node.getMultiaddrs()[0]?.toString() ?? ''] })
     try {
       const target = at(0)
-      const answer = await requestRecord(rogue, target.node.peerId, requestFrames({ op: 'get', key: new TextDecoder().decode(sessionKey(MN)) }, rogueCert), AbortSignal.timeout(10_000))
+      const answer = await requestRecord(rogue, target.node.peerId, requestFrames({ op: 'get', key: new TextDecoder().decode(sessionKey(MN)) }, rogueCert), AbortSignal.timeout(10_000), rogueTrust)
       assert.equal(answer.header.ok, false)
       assert.equal(answer.record, undefined, 'nothing leaks to outsiders')
       assert.ok(target.lines.some(l => l.startsWith(`refused record request from ${rogueId}`) && l.includes('unknown-operator')), target.lines.join('\n'))
       // Our own certificate presented by the rogue node is refused too (peer-mismatch).
-      const stolen = await requestRecord(rogue, target.node.peerId, requestFrames({ op: 'get', key: new TextDecoder().decode(sessionKey(MN)) }, at(1).maar.certificate), AbortSignal.timeout(10_000))
+      const stolen = await requestRecord(rogue, target.node.peerId, requestFrames({ op: 'get', key: new TextDecoder().decode(sessionKey(MN)) }, at(1).maar.certificate), AbortSignal.timeout(10_000), rogueTrust)
       assert.equal(stolen.header.ok, false)
       assert.ok(target.lines.some(l => l.includes(rogueId) && l.includes('peer-mismatch')))
     } finally {

@@ -4,7 +4,7 @@ import { Libp2pRecord } from '@libp2p/record'
 import { MemoryDatastore } from 'datastore-core'
 import fc from 'fast-check'
 import type { PrivateKey } from '@libp2p/interface'
-import { RecordError, SessionStore, issueCertificate, generateKey, openSessionRecord, sealSessionRecord, sessionKey } from '../src/index.js'
+import { MAX_SESSION_SEQUENCE, RecordError, SessionStore, checkMnId, issueCertificate, mnIdOctets, generateKey, openSessionRecord, sealSessionRecord, sessionKey } from '../src/index.js'
 import type { SessionRecord } from '../src/index.js'
 import { dhtRecordKey, dmmSelector, dmmValidator } from '../src/dht-records.js'
 import { anchorAt, makeDomain, makeMaar, sessionAt } from './fixtures.js'
@@ -122,7 +122,7 @@ describe('session records', () => {
       ['certificate not base64', { record: good, certificates: ['***'] }],
       ['extra record field', { record: { ...good, admin: true }, certificates: certs }],
       ['empty mnId', { record: { ...good, mnId: '' }, certificates: certs }],
-      ['mnId over 255 bytes', { record: { ...good, mnId: 'é'.repeat(128) }, certificates: certs }],
+      ['mnId over 254 octets', { record: { ...good, mnId: 'é'.repeat(127) + 'a' }, certificates: certs }],
       ['negative sequence', { record: { ...good, sequence: -1 }, certificates: certs }],
       ['fractional sequence', { record: { ...good, sequence: 1.5 }, certificates: certs }],
       ['sequence as text', { record: { ...good, sequence: '1' }, certificates: certs }],
@@ -145,6 +145,40 @@ describe('session records', () => {
     }
     // seal() refuses the same mistakes instead of signing them.
     await assert.rejects(sealSessionRecord({ ...good, sequence: -1 }, m(1).key, certs.map(() => m(1).certificate)), RecordError)
+  })
+
+  it('bounds the session sequence at MAX_SESSION_SEQUENCE, naming the field', async () => {
+    const top = sessionAt(MN, MAX_SESSION_SEQUENCE, m(1))
+    assert.equal((await openSessionRecord(await sealSessionRecord(top, m(1).key, [m(1).certificate]), d.trust)).record.sequence, MAX_SESSION_SEQUENCE)
+    assert.ok(Number.isSafeInteger(MAX_SESSION_SEQUENCE + 1), 'the next sequence is still exact arithmetic')
+    for (const sequence of [MAX_SESSION_SEQUENCE + 1, 2 ** 53 - 1, 2 ** 53]) {
+      const record = { ...top, sequence }
+      await assert.rejects(sealSessionRecord(record, m(1).key, [m(1).certificate]), (err: Error) => err instanceof RecordError && err.reason === 'malformed' && /sequence/.test(err.message))
+      // A record a hostile signer sealed anyway is refused by every validator.
+      await assert.rejects(openSessionRecord(await sealRaw({ record, certificates: [b64(m(1).certificate)] }, m(1).key), d.trust),
+        (err: Error) => err instanceof RecordError && err.reason === 'malformed' && err.message.includes(`sequence must be an integer 0..${MAX_SESSION_SEQUENCE}`))
+    }
+  })
+
+  it('counts MN-IDs in UTF-8 octets (RFC 4283 §3: at most 254), not characters', async () => {
+    const heavy = '€'.repeat(200)
+    assert.equal(heavy.length, 200)
+    assert.equal(mnIdOctets(heavy), 600)
+    assert.throws(() => { checkMnId(heavy) }, (err: Error) => err instanceof RecordError && /mnId is 600 UTF-8 octets, at most 254/.test(err.message))
+    await assert.rejects(sealSessionRecord(sessionAt(heavy, 1, m(1)), m(1).key, [m(1).certificate]), /mnId is 600 UTF-8 octets/)
+    await rejectsWith(openSessionRecord(await sealRaw({ record: sessionAt(heavy, 1, m(1)), certificates: [b64(m(1).certificate)] }, m(1).key), d.trust), 'malformed')
+    // 85 "€" is 255 octets: one more than the MN Identifier option can carry.
+    assert.throws(() => { checkMnId('€'.repeat(85)) }, /255 UTF-8 octets, at most 254/)
+    const longest = '€'.repeat(84) + 'ab'
+    assert.equal(mnIdOctets(longest), 254)
+    checkMnId(longest)
+    const record = sessionAt(longest, 1, m(1))
+    const opened = await openSessionRecord(await sealSessionRecord(record, m(1).key, [m(1).certificate]), d.trust, { key: sessionKey(longest) })
+    assert.deepEqual(opened.record, record)
+    // Lone surrogates have no UTF-8 form (both would hash as U+FFFD to one key).
+    assert.throws(() => { checkMnId('mn\uD800') }, /lone surrogate/)
+    assert.throws(() => { checkMnId('') }, /non-empty/)
+    assert.throws(() => { checkMnId(42) }, /non-empty text/)
   })
 
   it('rejects oversize records before parsing them', async () => {
