@@ -6,7 +6,7 @@
  * what had already started, and rejects with a MaarStartError naming the resource at fault.
  */
 import { mkdir } from 'node:fs/promises'
-import { BindingCache } from '@dmm-mesh/binding-cache'
+import { BindingCache, formatReport } from '@dmm-mesh/binding-cache'
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import { SessionDirectory, createMeshNode } from '@dmm-mesh/discovery'
 import type { MaarCertificate, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
@@ -77,7 +77,7 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   const { init, trust } = opts
 
   const node = await step('libp2p node', async () => await createMeshNode({
-    privateKey: opts.privateKey, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
+    privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
   }))
   started.push(async () => { await node.stop() })
   const peerId = node.peerId.toString()
@@ -94,6 +94,9 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
     return await BindingCache.open(opts.cacheDir)
   })
   started.push(async () => { await cache.close() })
+  // The open audits entries against allocations; what it found is said by key, and the MAAR runs
+  // on the good rest (quarantined prefixes are never delegated again).
+  for (const line of formatReport(cache.report)) opts.log[cache.report.problems.length === 0 ? 'info' : 'warn'](`binding cache: ${line}`)
 
   const dataplane = await step('dataplane', async () => await opts.dataplane())
 

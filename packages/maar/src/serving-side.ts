@@ -11,7 +11,8 @@ import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { Discovery, SessionRecord } from '@dmm-mesh/discovery'
 import { maarRef } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
-import { validateAttach } from './attach-request.js'
+import { MAX_SESSION_SEQUENCE } from '@dmm-mesh/discovery'
+import { AttachDeferredError, AttachError, validateAttach } from './attach-request.js'
 import type { AttachRequest } from './attach-request.js'
 import type { Bindings } from './bindings.js'
 import { handoverReport, roundMs } from './handover-report.js'
@@ -91,8 +92,9 @@ export class ServingSide {
     // Step 3: who anchors this MN's other prefixes?
     const tLookup = performance.now()
     const found = await this.parts.discovery.lookup(req.mnId).catch(err => {
-      this.init.log.warn('session lookup failed; treating as first attach', { mn: req.mnId, error: String(err) })
-      return undefined
+      // Not knowing is not "no session": a guessed first attach would give the MN two serving MAARs.
+      this.init.log.warn('session lookup failed; attach deferred', { mn: req.mnId, error: String(err) })
+      throw new AttachDeferredError(`cannot tell whether ${req.mnId} has a session (${err instanceof Error ? err.message : String(err)}); try again`, { cause: err })
     })
     const lookupMs = performance.now() - tLookup
     const record: SessionRecord | undefined = found?.record.serving === null ? undefined : found?.record
@@ -101,6 +103,7 @@ export class ServingSide {
     // sequence too, or the new session could never replace it.
     const timestampMs = this.parts.timestamps.next(Math.max(record?.issuedAt ?? 0, existing?.lastUpdate.timestampMs ?? 0))
     const sequence = Math.max(found?.record.sequence ?? 0, existing?.sessionSequence ?? 0, existing?.lastUpdate.sequence ?? 0) + 1
+    if (sequence > MAX_SESSION_SEQUENCE) throw new AttachError(`the session of ${req.mnId} is at sequence ${sequence - 1}, the highest a record may carry (${MAX_SESSION_SEQUENCE}); de-register it first`)
     const previous = previousMaars(this.init.self().peerId, record, existing)
     const deadlines = anchorDeadlines(record, this.expiry(now))
 
