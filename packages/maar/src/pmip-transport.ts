@@ -13,7 +13,7 @@ import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { decodeMobilityMessage, encodeMobilityMessage, WireError } from '@dmm-mesh/wire'
-import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
+import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
 import type { TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, Stream, Connection } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -72,7 +72,7 @@ export class PmipTransport implements SignallingTransport {
   }
 
   /** Sends a PBU to `peer` and waits for its PBA. */
-  async exchange (peer: { peerId: string, multiaddrs: string[] }, pbu: BindingUpdate, opts: { signal?: AbortSignal } = {}): Promise<{ ack: BindingAck, from: KnownMaar }> {
+  async exchange (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, pbu: BindingUpdate, opts: { signal?: AbortSignal } = {}): Promise<{ ack: BindingAck, from: KnownMaar }> {
     for (let attempt = 0; ; attempt++) {
       const session = await this.session(peer, opts.signal)
       try {
@@ -86,7 +86,7 @@ export class PmipTransport implements SignallingTransport {
     }
   }
 
-  private async session (peer: { peerId: string, multiaddrs: string[] }, signal?: AbortSignal): Promise<ClientSession> {
+  private async session (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, signal?: AbortSignal): Promise<ClientSession> {
     let s = this.sessions.get(peer.peerId)
     if (s === undefined) {
       s = this.openSession(peer, signal)
@@ -96,7 +96,7 @@ export class PmipTransport implements SignallingTransport {
     return await s
   }
 
-  private async openSession (peer: { peerId: string, multiaddrs: string[] }, signal?: AbortSignal): Promise<ClientSession> {
+  private async openSession (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, signal?: AbortSignal): Promise<ClientSession> {
     const peerId = peerIdFromString(peer.peerId)
     if (peer.multiaddrs.length > 0) {
       await this.node.peerStore.merge(peerId, { multiaddrs: peer.multiaddrs.map(m => multiaddr(m)) })
@@ -145,6 +145,20 @@ export class PmipTransport implements SignallingTransport {
       return
     }
     await this.sendHello(lp)
+    try {
+      await this.serveFrames(lp, stream, peerId, remote, handler)
+    } catch (err) {
+      // A frame over MAX_FRAME (its length prefix alone says so), a read after the peer left, a
+      // failed write: the stream is reset at once so that no peer can hold it half open.
+      if (stream.status === 'open') {
+        this.log.warn('reset PMIP stream', { peer: peerId, reason: err instanceof Error ? err.message : String(err) })
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+      }
+      throw err
+    }
+  }
+
+  private async serveFrames (lp: LengthPrefixedStream, stream: Stream, peerId: string, remote: KnownMaar, handler: PbuHandler): Promise<void> {
     while (true) {
       const frame = (await lp.read()).subarray()
       let message
