@@ -25,7 +25,7 @@ import type { TrustStore } from './domain.js'
 import { meshServices, routingTable } from './mesh-node.js'
 import type { MeshServices } from './mesh-node.js'
 import { CertificateError } from './domain.js'
-import { RecordError, checkMnId, isNewer, openSessionRecord, peekSessionRecord, sealSessionRecord, sessionKey } from './records.js'
+import { RecordError, recordCertificates, checkMnId, isNewer, openSessionRecord, peekSessionRecord, sealSessionRecord, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
 import { refuseStale } from './record-store.js'
 import type { StoredRecord } from './record-store.js'
@@ -40,6 +40,8 @@ export interface LookupResult {
   elapsedMs: number
   /** Peers asked (direct) or DHT queries sent (dht). */
   asked: number
+  /** The certificates the record carries (validated with it), proving its signer and anchors. */
+  certificates: Uint8Array[]
 }
 
 /**
@@ -122,12 +124,15 @@ export class SessionDirectory implements Discovery {
   /**
    * The MN's newest valid session record, or undefined when it provably has none.
    *
-   * Contract: undefined means proven absence: at least `required = min(fanout, known members)`
-   * domain members (certificate checked on the answer) said "not found", where the known
-   * members are the peers whose membership this node verified that are connected or in its
-   * routing table. A MAAR that knows no member (alone in its domain) has nothing to ask, so its
-   * miss is proven at once and its MN is a first attach; a MAAR cut off from members it knew is
-   * not. Members that do not answer are replaced by the next closest ones; when the proof still
+   * Contract: undefined means proven absence: at least `required` domain members (certificate
+   * checked on the answer) said "not found". `required` is min(fanout, reachable members), and at
+   * least 1 while any member is known: the known members are the peers whose membership this
+   * node verified that are connected or in its routing table, the reachable ones those of them
+   * that have not failed a request within `peerBackoffMs`. A member that just failed cannot
+   * answer, and counting it would refuse every first attach of the domain for as long as one
+   * MAAR is down; a record it held was also PUT to the other closest members. A MAAR that knows
+   * no member (alone in its domain) has nothing to ask, so its miss is proven at once and its MN
+   * is a first attach; a MAAR cut off from every member it knew is not. Members that do not answer are replaced by the next closest ones; when the proof still
    * falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
    * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
    * RecordError for an MN-ID no record may hold (checkMnId).
@@ -138,7 +143,7 @@ export class SessionDirectory implements Discovery {
     const key = sessionKey(mnId)
     const local = this.services.sessions.get(key)
     const { ranked, known } = this.memberCandidates(key)
-    const required = Math.min(this.fanout, known)
+    const required = known === 0 ? 0 : Math.max(1, Math.min(this.fanout, ranked.length))
     let asked = 0
     let absent = 0
     let best: StoredRecord | undefined
@@ -156,11 +161,11 @@ export class SessionDirectory implements Discovery {
     const elapsed = (): number => performance.now() - t0
     // The source names where the winning copy came from; a local copy that peers confirm is 'direct'.
     if (local !== undefined && (best === undefined || isNewer(local.record, best.record))) {
-      return { record: local.record, signer: local.signer, source: 'cache', elapsedMs: elapsed(), asked }
+      return { record: local.record, signer: local.signer, source: 'cache', elapsedMs: elapsed(), asked, certificates: recordCertificates(local.bytes) }
     }
     if (best !== undefined) {
       this.services.sessions.keep(key, best)
-      return { record: best.record, signer: best.signer, source: 'direct', elapsedMs: elapsed(), asked }
+      return { record: best.record, signer: best.signer, source: 'direct', elapsedMs: elapsed(), asked, certificates: recordCertificates(best.bytes) }
     }
     if (absent >= required) return undefined // enough members hold no record of this MN
     const viaDht = await this.dhtGet(key, opts.signal)
@@ -320,7 +325,7 @@ export class SessionDirectory implements Discovery {
     try {
       const { record, signer } = await openSessionRecord(value, this.init.trust, { key })
       this.services.sessions.keep(key, { bytes: value, record, signer, storedAt: Date.now() })
-      return { record, signer, source: 'dht', asked }
+      return { record, signer, source: 'dht', asked, certificates: recordCertificates(value) }
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
       this.log(`dropped record from the DHT: ${err.message}`)

@@ -153,6 +153,15 @@ export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, o
   return { record, signer }
 }
 
+/**
+ * The certificates a record carries (its signer's and its anchors'), for a record already
+ * validated by openSessionRecord: a serving MAAR that republishes a session must prove the same
+ * anchors, including one it could not reach yet (a pending anchor it never met).
+ */
+export function recordCertificates (bytes: Uint8Array): Uint8Array[] {
+  return decodePayload(openEnvelope(bytes, RECORD_CODEC, 'a session record', detail => new RecordError('malformed', detail)).payload).certificates
+}
+
 function decodePayload (payload: Uint8Array): { record: SessionRecord, certificates: Uint8Array[] } {
   let body: Record<string, unknown>
   try {

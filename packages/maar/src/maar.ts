@@ -29,6 +29,8 @@ import { PeerTable } from './peer-table.js'
 import { PmipTransport } from './pmip-transport.js'
 import { Presence } from './presence.js'
 import { PrefixReservation } from './prefix-reservation.js'
+import { RestartRepair } from './restart-repair.js'
+import type { RepairOutcome } from './restart-repair.js'
 import { ServingSide } from './serving-side.js'
 import { SessionPublisher } from './session-publisher.js'
 import type { AnchorSignaller } from './signaller.js'
@@ -89,6 +91,8 @@ export class Maar {
   private readonly presence = new Presence()
   private readonly timer: LifetimeTimer
   private readonly signaller: AnchorSignaller
+  private readonly repair: RestartRepair
+  private repairing: Promise<RepairOutcome[]> = Promise.resolve([])
 
   constructor (private readonly components: MaarComponents, init: MaarInit) {
     this.name = init.name
@@ -112,7 +116,7 @@ export class Maar {
     }, log)
     const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter)))({ sender, retransmitter, transport: this.transport, log })
     this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log)
-    this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), log })
+    this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), trust: components.trust, log })
     this.serving = new ServingSide({
       bindings: this.store,
       presence: this.presence,
@@ -123,6 +127,7 @@ export class Maar {
       timestamps: new TimestampSource(clock)
     }, { name: init.name, address: init.address, lifetime, self, clock, log })
     this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log, init.timestampValidityWindowMs)
+    this.repair = new RestartRepair(this.store, components.discovery, () => this.peerId, clock, log)
     this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, async () => { await this.serving.checkLifetimes() }, log)
   }
 
@@ -141,11 +146,23 @@ export class Maar {
     await this.transport.start(async (pbu, from) => await this.anchor.handlePbu(pbu, from))
     this.serving.restore(entries)
     this.timer.start()
+    // Off the start path: PBUs are answered meanwhile, each binding is repaired under its MN's lock.
+    this.repairing = this.repair.run(entries).catch(err => {
+      this.log.error('restart repair failed', { error: String(err) })
+      return []
+    })
+  }
+
+  /** What the restart repair did (resolves once it ended; [] on a fresh cache). */
+  async repaired (): Promise<RepairOutcome[]> {
+    return await this.repairing
   }
 
   async stop (): Promise<void> {
     this.timer.stop()
     this.signaller.stop()
+    this.repair.stop()
+    await this.repairing
     await this.publisher.settled()
     await this.transport.stop()
     await this.components.dataplane.stop()

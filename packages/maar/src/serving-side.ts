@@ -152,7 +152,7 @@ export class ServingSide {
     }
 
     // Step 7: publish the new session, off the critical path.
-    this.parts.publisher.publish(entry)
+    this.parts.publisher.publish(entry, found?.certificates)
     const kind = existing === undefined ? (record === undefined ? 'first-attach' : 'handover') : 'return'
     this.init.log.info(kind, {
       mn: req.mnId,

@@ -5,7 +5,8 @@
  * and tests (settled()); a failure is logged.
  */
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
-import type { Discovery, SessionRecord } from '@dmm-mesh/discovery'
+import type { Discovery, SessionRecord, TrustStore } from '@dmm-mesh/discovery'
+import { maarRef } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
 import { BackgroundWork } from './background.js'
 import type { Logger } from './logger.js'
@@ -20,11 +21,15 @@ export interface SessionPublisherInit {
   clock: () => number
   /** Certificates of the anchors a record names, as met on the signalling transport. */
   knownPeer: (peerId: string) => KnownMaar | undefined
+  /** Checks certificates taken from a looked-up record before they prove anything here. */
+  trust: TrustStore
   log: Logger
 }
 
 export class SessionPublisher {
   private readonly background = new BackgroundWork()
+  /** Certificates of anchors this MAAR has not met on the transport, taken from records. */
+  private readonly learned = new Map<string, Uint8Array>()
 
   constructor (private readonly init: SessionPublisherInit) {}
 
@@ -39,18 +44,36 @@ export class SessionPublisher {
       serving: self,
       anchors: [
         ...entry.localPrefixes.map(prefix => ({ ...self, prefix, lifetime })),
-        ...entry.remoteAnchors.map(a => ({ ...a, lifetime }))
+        // A pending anchor stays in the session until its lifetime ends (RFC 5213 §6.9.4).
+        ...entry.remoteAnchors.map(a => ({ ...maarRef(a), prefix: a.prefix, lifetime }))
       ]
     }
   }
 
-  publish (entry: BindingCacheEntry): void {
-    const certificates = PMaarList.of(entry.remoteAnchors).refs().flatMap(a => {
-      const known = this.init.knownPeer(a.peerId)
-      return known === undefined ? [] : [known.certificate]
-    })
-    this.background.track(this.init.discovery.publish(this.recordOf(entry), certificates)
+  /**
+   * Publishes the session `entry` describes. Every anchor it names needs its certificate in the
+   * record: from the transport for MAARs met there, else from `recordCertificates` (those of the
+   * record this registration replaced), which proves an anchor that has not answered yet.
+   */
+  publish (entry: BindingCacheEntry, recordCertificates: Uint8Array[] = []): void {
+    this.background.track(this.certificatesFor(entry, recordCertificates)
+      .then(async certificates => { await this.init.discovery.publish(this.recordOf(entry), certificates) })
       .catch(err => { this.init.log.warn('publishing session record failed', { mn: entry.mnId, error: String(err) }) }))
+  }
+
+  private async certificatesFor (entry: BindingCacheEntry, fromRecord: Uint8Array[]): Promise<Uint8Array[]> {
+    const anchors = PMaarList.of(entry.remoteAnchors).refs()
+    const unknown = anchors.filter(a => this.init.knownPeer(a.peerId) === undefined && !this.learned.has(a.peerId))
+    if (unknown.length > 0) {
+      for (const bytes of fromRecord) {
+        const cert = await this.init.trust.verify(bytes).catch(() => undefined)
+        if (cert !== undefined && unknown.some(a => a.peerId === cert.peerId)) this.learned.set(cert.peerId, bytes)
+      }
+    }
+    return anchors.flatMap(a => {
+      const bytes = this.init.knownPeer(a.peerId)?.certificate ?? this.learned.get(a.peerId)
+      return bytes === undefined ? [] : [bytes]
+    })
   }
 
   withdraw (mnId: string, sequence: number): void {
