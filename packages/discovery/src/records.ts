@@ -8,19 +8,20 @@ import { createHash } from 'node:crypto'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { MaarRef } from '@dmm-mesh/wire'
 import type { PrivateKey, Record as EnvelopeRecord } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { MaarCertificate, TrustStore } from './domain.js'
 import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, signatureVerifies, strictObject, toBase64 } from './util.js'
 
-export interface PeerRef { peerId: string, address: string /* MAAR global IPv6 */, multiaddrs: string[] }
-export interface AnchorRecord extends PeerRef { prefix: string, lifetime: number /* s */ }
+/** An anchor of the session: the MAAR (wire's MaarRef), the prefix it anchors and for how long (s). */
+export interface AnchorRecord extends MaarRef { prefix: string, lifetime: number }
 export interface SessionRecord {
   mnId: string
   sequence: number
   issuedAt: number
   /** null = the session is withdrawn. */
-  serving: PeerRef | null
+  serving: MaarRef | null
   anchors: AnchorRecord[]
 }
 
@@ -188,12 +189,12 @@ export function checkRecord (value: unknown): asserts value is SessionRecord {
   checkMnId(r.mnId)
   if (!Number.isInteger(r.sequence) || (r.sequence as number) < 0 || (r.sequence as number) > MAX_SESSION_SEQUENCE) bad(`sequence must be an integer 0..${MAX_SESSION_SEQUENCE}`)
   if (!Number.isSafeInteger(r.issuedAt) || (r.issuedAt as number) < 0) bad('issuedAt must be a time in ms')
-  if (r.serving !== null) checkPeerRef(r.serving, 'serving', ['peerId', 'address', 'multiaddrs'])
+  if (r.serving !== null) checkMaarRef(r.serving, 'serving', ['peerId', 'address', 'multiaddrs'])
   if (!Array.isArray(r.anchors) || r.anchors.length > LIMITS.anchors) bad(`anchors must be a list of at most ${LIMITS.anchors}`)
   const anchors = r.anchors as unknown[]
   if (r.serving === null && anchors.length > 0) bad('a withdrawn record (serving null) lists no anchors')
   anchors.forEach((a, i) => {
-    checkPeerRef(a, `anchors[${i}]`, ['peerId', 'address', 'multiaddrs', 'prefix', 'lifetime'])
+    checkMaarRef(a, `anchors[${i}]`, ['peerId', 'address', 'multiaddrs', 'prefix', 'lifetime'])
     const { prefix, lifetime } = a as AnchorRecord
     if (!isCanonicalPrefix(prefix)) bad(`anchors[${i}].prefix must be a canonical IPv6 prefix`)
     if (!Number.isInteger(lifetime) || lifetime < 0 || lifetime > LIMITS.lifetime) bad(`anchors[${i}].lifetime must be 0..${LIMITS.lifetime} s`)
@@ -201,7 +202,7 @@ export function checkRecord (value: unknown): asserts value is SessionRecord {
   if (new Set(anchors.map(a => (a as AnchorRecord).prefix)).size !== anchors.length) bad('a prefix is anchored twice')
 }
 
-function checkPeerRef (value: unknown, what: string, fields: string[]): void {
+function checkMaarRef (value: unknown, what: string, fields: string[]): void {
   const bad = (detail: string): never => { throw new RecordError('malformed', `${what}: ${detail}`) }
   let p: Record<string, unknown> = {}
   try { p = strictObject(value, fields, what) } catch (err) { bad((err as Error).message) }

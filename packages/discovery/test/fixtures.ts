@@ -2,9 +2,10 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { TrustStore, generateKey, issueCertificate } from '../src/index.js'
-import type { AnchorRecord, PeerRef, SessionRecord } from '../src/index.js'
+import type { MaarRef } from '@dmm-mesh/wire'
+import type { AnchorRecord, SessionRecord } from '../src/index.js'
 
-export interface TestMaar { key: PrivateKey, peerId: string, pool: string, address: string, certificate: Uint8Array, ref: PeerRef }
+export interface TestMaar { key: PrivateKey, peerId: string, pool: string, address: string, certificate: Uint8Array, ref: MaarRef }
 export interface TestDomain { operator: PrivateKey, trust: TrustStore, maars: TestMaar[] }
 
 export async function makeDomain (count: number, domain = 'dmm.example'): Promise<TestDomain> {

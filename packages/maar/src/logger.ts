@@ -1,4 +1,4 @@
-/** A child logger per module (PRACTICES.md 13): one line per event, key=value fields. */
+/** A child logger per module: one line per event, key=value fields, the MN, peer and prefix as fields. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type LogSink = (level: LogLevel, line: string) => void
 
