@@ -7,7 +7,7 @@
  */
 import type { Startable } from '@libp2p/interface'
 import type { SessionRecord } from './records.js'
-import type { LookupResult } from './directory.js'
+import type { LookupResult } from './lookup.js'
 
 export interface Discovery extends Startable {
   /**

@@ -1,0 +1,196 @@
+/**
+ * The session lookup a MAAR runs on the handover's critical path (doc/ARCHITECTURE.md "A
+ * handover": the GET before the PBUs).
+ *
+ * A stock kad-dht get walks the keyspace and waits for every path plus a correction round
+ * (hundreds of ms here). In a private domain a MAAR already knows most of its peers, so a lookup
+ * GETs the `fanout` closest known members over `/dmm/record/1.0.0` in parallel, each bounded by
+ * a short timeout, and settles on the newest valid record among their answers and the local
+ * copy. A local copy cannot prove on its own that it is current (the MN may have moved on since),
+ * so the members are always asked; it is the answer ('cache') when it is newer than theirs or
+ * nobody holds one. Only members are asked and only their answers count (MemberPeers, and the
+ * responder's certificate on every answer, record-protocol.ts); "not found" proves absence only
+ * when enough members said so (lookup()). Every record received is validated; a forged one is
+ * dropped with a log line naming the peer.
+ */
+import { performance } from 'node:perf_hooks'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { TrustStore } from './domain.js'
+import type { MeshServices } from './mesh-node.js'
+import type { MemberPeers } from './member-peers.js'
+import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates, sessionKey } from './records.js'
+import type { SessionRecord } from './records.js'
+import type { StoredRecord } from './record-store.js'
+import { requestFrames, requestRecord } from './record-protocol.js'
+
+export interface LookupResult {
+  record: SessionRecord
+  signer: string
+  source: 'cache' | 'direct' | 'dht'
+  elapsedMs: number
+  /** Peers asked (direct) or DHT queries sent (dht). */
+  asked: number
+  /** The certificates the record carries (validated with it), proving its signer and anchors. */
+  certificates: Uint8Array[]
+}
+
+/**
+ * lookup() could neither find a record nor prove that none exists: fewer domain members than
+ * required answered "not found" (the others timed out, failed or are backing off) and the
+ * kad-dht get found nothing either. The MN may well have a session elsewhere, so the caller must
+ * not treat this as a first attach.
+ */
+export class LookupIncompleteError extends Error {
+  constructor (readonly mnId: string, readonly absentAnswers: number, readonly required: number, readonly asked: number) {
+    super(`lookup of ${JSON.stringify(mnId).slice(0, 80)} is incomplete: ${absentAnswers} of the ${required} domain members required answered "not found" (${asked} asked), and the DHT found no record`)
+    this.name = 'LookupIncompleteError'
+  }
+}
+
+/** One member's answer to a GET: a valid record, or a proven "I hold none". */
+type MemberAnswer = { kind: 'found', entry: StoredRecord } | { kind: 'absent' }
+
+export interface SessionLookupInit {
+  certificate: Uint8Array
+  trust: TrustStore
+  /** Members asked in parallel. */
+  fanout: number
+  /** Per-member bound of a GET, dial included. */
+  requestTimeoutMs: number
+  /** Bound of the kad-dht fallback get. */
+  dhtTimeoutMs: number
+  log: (line: string) => void
+}
+
+/** A per-request timeout, tied to the caller's signal when there is one. */
+export function requestSignal (ms: number, outer?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(ms)
+  return outer === undefined ? timeout : AbortSignal.any([timeout, outer])
+}
+
+export class SessionLookup {
+  private readonly fanout: number
+  private readonly log: (line: string) => void
+
+  constructor (
+    private readonly node: Libp2p,
+    private readonly services: MeshServices,
+    private readonly members: MemberPeers,
+    private readonly init: SessionLookupInit
+  ) {
+    this.fanout = init.fanout
+    this.log = init.log
+  }
+
+  /**
+   * The MN's newest valid session record, or undefined when it provably has none.
+   *
+   * Contract: undefined means proven absence: at least `required` domain members (certificate
+   * checked on the answer) said "not found". `required` is min(fanout, reachable members), and at
+   * least 1 while any member is known: the known members are the peers whose membership this
+   * node verified that are connected or in its routing table, the reachable ones those of them
+   * that have not failed a request within `peerBackoffMs`. A member that just failed cannot
+   * answer, and counting it would refuse every first attach of the domain for as long as one
+   * MAAR is down; a record it held was also PUT to the other closest members. A MAAR that knows
+   * no member (alone in its domain) has nothing to ask, so its miss is proven at once and its MN
+   * is a first attach; a MAAR cut off from every member it knew is not. Members that do not
+   * answer are replaced by the next closest ones; when the proof still falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
+   * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
+   * RecordError for an MN-ID no record may hold (checkMnId).
+   */
+  async lookup (mnId: string, opts: { signal?: AbortSignal } = {}): Promise<LookupResult | undefined> {
+    checkMnId(mnId)
+    const t0 = performance.now()
+    const key = sessionKey(mnId)
+    const local = this.services.sessions.get(key)
+    const { ranked, known } = this.members.candidates(key)
+    const required = known === 0 ? 0 : Math.max(1, Math.min(this.fanout, ranked.length))
+    let asked = 0
+    let absent = 0
+    let best: StoredRecord | undefined
+    // First the `fanout` closest; then, while the proof falls short, as many more as are missing.
+    for (let want = this.fanout; want > 0 && asked < ranked.length; want = required - absent) {
+      const batch = ranked.slice(asked, asked + want)
+      asked += batch.length
+      const answers = await Promise.all(batch.map(async peer => await this.getFrom(peer, key, opts.signal)))
+      for (const a of answers) {
+        if (a?.kind === 'absent') absent++
+        if (a?.kind === 'found' && (best === undefined || isNewer(a.entry.record, best.record))) best = a.entry
+      }
+      if (best !== undefined) break
+    }
+    const elapsed = (): number => performance.now() - t0
+    // The source names where the winning copy came from; a local copy that peers confirm is 'direct'.
+    if (local !== undefined && (best === undefined || isNewer(local.record, best.record))) {
+      return { record: local.record, signer: local.signer, source: 'cache', elapsedMs: elapsed(), asked, certificates: recordCertificates(local.bytes) }
+    }
+    if (best !== undefined) {
+      this.services.sessions.keep(key, best)
+      return { record: best.record, signer: best.signer, source: 'direct', elapsedMs: elapsed(), asked, certificates: recordCertificates(best.bytes) }
+    }
+    if (absent >= required) return undefined // enough members hold no record of this MN
+    const viaDht = await this.dhtGet(key, opts.signal)
+    if (viaDht === undefined) throw new LookupIncompleteError(mnId, absent, required, asked)
+    return { ...viaDht, elapsedMs: elapsed(), asked: asked + viaDht.asked }
+  }
+
+  /** Plain kad-dht get(), for the benchmark's comparison and as the fallback. */
+  async lookupStock (mnId: string): Promise<LookupResult | undefined> {
+    const t0 = performance.now()
+    const found = await this.dhtGet(sessionKey(mnId))
+    return found === undefined ? undefined : { ...found, elapsedMs: performance.now() - t0 }
+  }
+
+  /** undefined = no answer that counts: the peer failed, refused, is not a member or sent a forged record. */
+  private async getFrom (peer: PeerId, key: Uint8Array, signal?: AbortSignal): Promise<MemberAnswer | undefined> {
+    let answer
+    try {
+      answer = await requestRecord(this.node, peer, requestFrames({ op: 'get', key: new TextDecoder().decode(key) }, this.init.certificate), requestSignal(this.init.requestTimeoutMs, signal), this.init.trust)
+    } catch (err) {
+      this.members.failed(peer, 'get', err)
+      return undefined
+    }
+    if (!answer.header.ok) {
+      this.log(`record get refused by ${peer.toString()}: ${answer.header.error ?? 'no reason given'}`)
+      return undefined
+    }
+    if (answer.record === undefined) return { kind: 'absent' }
+    try {
+      const { record, signer } = await openSessionRecord(answer.record, this.init.trust, { key })
+      return { kind: 'found', entry: { bytes: answer.record, record, signer, storedAt: Date.now() } }
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err
+      this.log(`dropped record from ${peer.toString()}: ${err.message}`)
+      return undefined
+    }
+  }
+
+  private async dhtGet (key: Uint8Array, outer?: AbortSignal): Promise<Omit<LookupResult, 'elapsedMs'> | undefined> {
+    const timeout = AbortSignal.timeout(this.init.dhtTimeoutMs)
+    const signal = outer === undefined ? timeout : AbortSignal.any([timeout, outer])
+    let value: Uint8Array | undefined
+    let asked = 0
+    try {
+      for await (const event of this.services.dht.get(key, { signal })) {
+        if (event.name === 'SEND_QUERY') asked++
+        if (event.name === 'VALUE') value = event.value
+      }
+    } catch (err) {
+      // get() can throw in its correction round after a value was found; keep the value then.
+      if (value === undefined) {
+        this.log(`dht get failed: ${err instanceof Error ? err.message : String(err)}`)
+        return undefined
+      }
+    }
+    if (value === undefined) return undefined
+    try {
+      const { record, signer } = await openSessionRecord(value, this.init.trust, { key })
+      this.services.sessions.keep(key, { bytes: value, record, signer, storedAt: Date.now() })
+      return { record, signer, source: 'dht', asked, certificates: recordCertificates(value) }
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err
+      this.log(`dropped record from the DHT: ${err.message}`)
+      return undefined
+    }
+  }
+}

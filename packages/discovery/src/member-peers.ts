@@ -1,0 +1,58 @@
+/**
+ * The domain members a MAAR asks for records: peers whose membership the MembershipGate verified
+ * (membership.ts), connected or in the kad-dht routing table, ranked by XOR distance to a key
+ * (the DHT's own metric). A member that failed a request is skipped for `backoffMs`, so a dead
+ * MAAR does not cost every lookup a timeout.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { CertificateError } from './domain.js'
+import { routingTable } from './mesh-node.js'
+import type { MeshServices } from './mesh-node.js'
+import { KadIds, kadId } from './closest.js'
+
+export class MemberPeers {
+  private readonly kadIds = new KadIds()
+  private readonly backoff = new Map<string, number>()
+
+  constructor (
+    private readonly node: Libp2p,
+    private readonly services: MeshServices,
+    private readonly backoffMs: number,
+    private readonly log: (line: string) => void
+  ) {}
+
+  /**
+   * Every verified member this node knows: `known` counts them, `ranked` lists those not backing
+   * off, closest to the key first.
+   */
+  candidates (key: Uint8Array): { ranked: PeerId[], known: number } {
+    const now = Date.now()
+    const candidates = new Map<string, PeerId>()
+    for (const p of this.node.getPeers()) candidates.set(p.toString(), p)
+    const table = routingTable(this.services.dht)
+    for (const p of table.closestPeers(kadId(key), { count: table.size })) candidates.set(p.toString(), p)
+    candidates.delete(this.node.peerId.toString())
+    for (const id of [...candidates.keys()]) if (!this.services.membership.isMember(id)) candidates.delete(id)
+    const known = candidates.size
+    for (const [id, until] of this.backoff) {
+      if (until <= now) this.backoff.delete(id)
+      else candidates.delete(id)
+    }
+    return { ranked: this.kadIds.closest([...candidates.values()], key, candidates.size), known }
+  }
+
+  /** The `count` reachable members closest to the key. */
+  closest (key: Uint8Array, count: number): PeerId[] {
+    return this.candidates(key).ranked.slice(0, count)
+  }
+
+  /** A request to `peer` failed: skip it for a while, and say why. */
+  failed (peer: PeerId, op: string, err: unknown): void {
+    this.backoff.set(peer.toString(), Date.now() + this.backoffMs)
+    if (err instanceof CertificateError) {
+      this.log(`ignored record ${op} answer from ${peer.toString()}: not a MAAR of the domain: ${err.message}`)
+      return
+    }
+    this.log(`record ${op} to ${peer.toString()} failed: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
