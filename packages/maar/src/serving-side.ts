@@ -4,8 +4,9 @@
  * refreshed, and when it has left and its lifetime ran out the serving MAAR de-registers it
  * (draft-bernardos-dmm-pmip §3.5: only the serving MAAR does).
  *
- * A handover follows doc/ARCHITECTURE.md "A handover": reserve a prefix (step 2), look the session
- * up (3), signal the previous anchors (4–5), commit and program (6), publish (7).
+ * A handover follows doc/ARCHITECTURE.md "A handover": look the session up, commit the intent
+ * (the prefix reserved, every P-MAAR pending), signal the previous anchors, commit what they
+ * answered and program, publish; anchors that did not answer are retransmitted to.
  */
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { Discovery, SessionRecord } from '@dmm-mesh/discovery'
@@ -89,7 +90,7 @@ export class ServingSide {
     // Attached here before a restart: the MN may have moved meanwhile, so register it again.
     this.unconfirmed.delete(req.mnId)
 
-    // Step 3: who anchors this MN's other prefixes?
+    // Who anchors this MN's other prefixes?
     const tLookup = performance.now()
     const found = await this.parts.discovery.lookup(req.mnId).catch(err => {
       // Not knowing is not "no session": a guessed first attach would give the MN two serving MAARs.
@@ -107,7 +108,7 @@ export class ServingSide {
     const previous = previousMaars(this.init.self().peerId, record, existing)
     const deadlines = anchorDeadlines(record, this.expiry(now))
 
-    // Step 2, made durable with the intent to register: the BCE names every P-MAAR as pending
+    // The prefix reservation, made durable with the intent to register: the BCE names every P-MAAR as pending
     // before any PBU leaves, so a crash between their PBAs and the final commit still leaves
     // this MAAR knowing it may serve the MN (restore() retransmits, the lifetime ends it).
     const intent = (localPrefixes: string[], createdAt: number): BindingCacheEntry => ({
@@ -131,13 +132,13 @@ export class ServingSide {
       await bindings.commit({ put: [entry] })
     }
 
-    // Steps 4-5: every P-MAAR learns the new registration.
+    // Every P-MAAR learns the new registration.
     const tSignal = performance.now()
     const registration = this.registrationOf(entry, previous)
     const signalled = await this.parts.signaller.register(registration)
     const signallingMs = performance.now() - tSignal
 
-    // Step 6: commit the BCE with its P-MAAR list, program this side. Anchors that did not
+    // Commit the BCE with its P-MAAR list, program this side. Anchors that did not
     // answer stay in the session, pending, while their lifetime lasts.
     const unanswered = new Set(signalled.pending.map(p => p.ref.peerId))
     const stillPending = entry.remoteAnchors.filter(a => unanswered.has(a.peerId) && !signalled.anchors.some(x => x.prefix === a.prefix))
@@ -151,7 +152,7 @@ export class ServingSide {
       this.parts.signaller.retransmit({ ...registration, previous: retry }, p => this.deadline(entry, p.ref.peerId))
     }
 
-    // Step 7: publish the new session, off the critical path.
+    // Publish the new session, off the critical path.
     this.parts.publisher.publish(entry, found?.certificates)
     const kind = existing === undefined ? (record === undefined ? 'first-attach' : 'handover') : 'return'
     this.init.log.info(kind, {
