@@ -19,8 +19,8 @@ export interface Run { code: number | null, signal: NodeJS.Signals | null, stdou
  * Runs `dmm ARGS` to its end. A process still running after `hangGuardMs` is killed and reported
  * as timed out (a guard against a hung process, not a speed requirement).
  */
-export async function dmm (args: string[], hangGuardMs = 30_000): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function dmm (args: string[], hangGuardMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   let stdout = ''
   let stderr = ''
   let timedOut = false

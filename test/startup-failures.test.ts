@@ -87,4 +87,12 @@ describe('dmm maar start-up failures', function () {
     await failsToStart('listen tcp/70000', await maar2('listen-port-range.yaml', { listen: ['/ip4/127.0.0.1/tcp/70000'] }),
       /listen\[0\]: .*tcp\/70000.* is not a valid multiaddr/)
   })
+
+  it('with DMM_DEBUG=1 the one line is followed by the stack of the error behind it', async () => {
+    const run = await dmm(['maar', '--config', runningConfig], HANG_GUARD_MS, { DMM_DEBUG: '1' })
+    assert.notEqual(run.code, 0)
+    assert.match(run.stderr.split('\n')[0] ?? '', /^dmm: dataDir \S*data\/maar1 is in use by another MAAR/)
+    assert.match(run.stderr, /LEVEL_LOCKED|lock .*LOCK/)
+    assert.match(run.stderr, /^\s+at /m)
+  })
 })

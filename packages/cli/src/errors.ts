@@ -52,22 +52,13 @@ function listenFailure (err: Error): string {
   return `listen: ${failed.length > 0 ? failed.join('; ') : firstLine(err.message)}`
 }
 
-/**
- * One line for an error that escaped a command: the resource or config field, and why. Errors of
- * the operating system and of LevelDB are named by the resource they are about; anything else by
- * the first line of its message (the stack is printed only with DMM_DEBUG=1).
- */
-export function describeFailure (err: unknown, ctx: FailureContext = {}): string {
-  if (!(err instanceof Error)) return String(err)
-  if (err instanceof CliError || err instanceof CommandFailure) return err.message
-  const e = err as SystemError
-  const cause = e.cause instanceof Error ? e.cause as SystemError : undefined
-  if (e.code === 'LEVEL_LOCKED' || cause?.code === 'LEVEL_LOCKED') {
-    const lock = /lock (\S+?):/.exec((cause ?? e).message)?.[1]
+/** A known resource error (port, LevelDB lock, data folder) as one line, else undefined. */
+function describeResource (e: SystemError, ctx: FailureContext): string | undefined {
+  if (e.code === 'LEVEL_LOCKED') {
+    const lock = /lock (\S+?):/.exec(e.message)?.[1]
     if (ctx.dataDir !== undefined && (lock === undefined || isInside(lock, ctx.dataDir))) return `dataDir ${ctx.dataDir} is in use by another MAAR (its binding cache is locked)`
     return `${lock ?? 'a LevelDB store'} is locked: in use by another process`
   }
-  if (e.code === 'LEVEL_DATABASE_NOT_OPEN' && cause !== undefined) return describeFailure(cause, ctx)
   if (e.code === 'EADDRINUSE') return addressInUse(e, ctx)
   if (e.name === 'UnsupportedListenAddressesError') return listenFailure(e)
   if ((e.code === 'EEXIST' || e.code === 'ENOTDIR') && e.path !== undefined) {
@@ -78,5 +69,21 @@ export function describeFailure (err: unknown, ctx: FailureContext = {}): string
     const field = ctx.dataDir !== undefined && isInside(e.path, ctx.dataDir) ? `dataDir ${ctx.dataDir}: ` : ''
     return `${field}${e.path}: permission denied (${e.code})`
   }
-  return firstLine(e.message)
+  return undefined
+}
+
+/**
+ * One line for an error that escaped a command: the resource or config field, and why. An
+ * operating-system or LevelDB error anywhere in the cause chain (a start-up step wraps the error
+ * of the part that failed) is named by its resource; anything else by the first line of its
+ * message (the stack is printed only with DMM_DEBUG=1).
+ */
+export function describeFailure (err: unknown, ctx: FailureContext = {}): string {
+  if (!(err instanceof Error)) return String(err)
+  if (err instanceof CliError || err instanceof CommandFailure) return err.message
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const line = describeResource(e as SystemError, ctx)
+    if (line !== undefined) return line
+  }
+  return firstLine(err.message)
 }
