@@ -53,9 +53,10 @@ function listenFailure (err: Error): string {
 }
 
 /** A known resource error (port, LevelDB lock, data folder) as one line, else undefined. */
-function describeResource (e: SystemError, ctx: FailureContext): string | undefined {
-  if (e.code === 'LEVEL_LOCKED') {
-    const lock = /lock (\S+?):/.exec(e.message)?.[1]
+function describeResource (e: SystemError & { dir?: unknown }, ctx: FailureContext): string | undefined {
+  // LevelDB's own error, or the binding cache's CacheLockedError (named by its folder).
+  if (e.code === 'LEVEL_LOCKED' || (e.name === 'CacheLockedError' && typeof e.dir === 'string')) {
+    const lock = typeof e.dir === 'string' ? e.dir : /lock (\S+?):/.exec(e.message)?.[1]
     if (ctx.dataDir !== undefined && (lock === undefined || isInside(lock, ctx.dataDir))) return `dataDir ${ctx.dataDir} is in use by another MAAR (its binding cache is locked)`
     return `${lock ?? 'a LevelDB store'} is locked: in use by another process`
   }
