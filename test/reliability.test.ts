@@ -167,16 +167,19 @@ describe('reliability: a storm of moves across four MAAR processes, with kills',
 
     const events = async (k: number): Promise<void> => {
       if (k === KILL_ANCHOR_AT) { killedAnchor = await busiest(false, -1); await mesh.kill(killedAnchor) }
-      if (k === RESTART_ANCHOR_AT) { await mesh.restart(killedAnchor); kills.push(`maar${killedAnchor + 1} restarted at move ${k}`) }
+      if (k === RESTART_ANCHOR_AT) { await mesh.restart(killedAnchor); kills.push(`maar${killedAnchor + 1} restarted at move ${k}, up by move ${next}`) }
       if (k === KILL_SERVING_AT) { killedServing = await busiest(true, killedAnchor); await mesh.kill(killedServing) }
-      if (k === RESTART_SERVING_AT) { await mesh.restart(killedServing); kills.push(`maar${killedServing + 1} restarted at move ${k}`) }
+      if (k === RESTART_SERVING_AT) { await mesh.restart(killedServing); kills.push(`maar${killedServing + 1} restarted at move ${k}, up by move ${next}`) }
     }
 
     const move = async (mn: number, wanted: number): Promise<void> => {
       const s = state.get(mn) ?? { ok: false, sequence: 0, chain: Promise.resolve() }
       // A MAAR that is down has no link to attach to: the MN goes to the next one up.
       let target = wanted
-      while (!mesh.alive(target) || target === s.target) target = (target + 1) % MAARS
+      for (let tries = 0; !mesh.alive(target) || target === s.target; tries++) {
+        assert.ok(tries < MAARS, `no MAAR up for ${mnIdOf(mn)} to move to`)
+        target = (target + 1) % MAARS
+      }
       if (target !== wanted) redirected++
       const d = mesh.at(target)
       if (s.ok && !(await sessionVisible(d, mnIdOf(mn), s.sequence, DWELL_GUARD_MS))) movedBeforeVisible++
