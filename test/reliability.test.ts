@@ -285,7 +285,7 @@ describe('reliability: a storm of moves across four MAAR processes, with kills',
     const pointsToC = await pollUntil(async () => {
       const entry = (await api(mesh.at(a), 'GET', '/bindings') as BindingCacheEntry[]).find(e => e.mnId === mnId)
       return entry?.servingMaar?.address === maarAddress(c + 1) ? true : undefined
-    }, 30_000, 250)
+    }, CONVERGE_GUARD_MS, 250)
     const aEntry = (await api(mesh.at(a), 'GET', '/bindings') as BindingCacheEntry[]).find(e => e.mnId === mnId)
     process.stdout.write(table('after maar1 is back', [['maar1 points the MN to', aEntry?.servingMaar?.address ?? 'nothing']]) + '\n')
     assert.equal(pointsToC, true, `maar1, back, points to the serving maar3 (${maarAddress(c + 1)}), not to ${aEntry?.servingMaar?.address ?? 'nothing'}`)
