@@ -3,66 +3,11 @@
  * certificates made by `dmm keygen` / `dmm cert`, driven through their management APIs.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import type { ChildProcess } from 'node:child_process'
-
-const BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
-
-interface Run { code: number | null, stdout: string, stderr: string }
-
-async function dmm (args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
-
-interface Daemon { child: ChildProcess, api: string, multiaddrs: string[], peerId: string, stderr: () => string }
-
-async function startDaemon (config: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, 'maar', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-  const lines = createInterface({ input: child.stdout! })
-  const ready = await new Promise<{ api: string, multiaddrs: string[], peerId: string }>((resolve, reject) => {
-    lines.on('line', line => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean, api: string, multiaddrs: string[], peerId: string }
-        if (msg.ready === true) resolve(msg)
-      } catch {}
-    })
-    child.once('exit', code => { reject(new Error(`dmm maar exited with ${String(code)} before ready: ${stderr}`)) })
-  })
-  return { child, ...ready, stderr: () => stderr }
-}
-
-async function api (d: Daemon, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(new URL(path, d.api), { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
-  const json = await res.json()
-  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`)
-  return json
-}
-
-/** A loopback multiaddr of the daemon that names its peer id. */
-function dialable (d: Daemon): string {
-  const addr = d.multiaddrs.find(a => a.includes('/127.0.0.1/')) ?? d.multiaddrs[0] ?? ''
-  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${d.peerId}`
-}
-
-async function stopDaemon (d: Daemon): Promise<number | null> {
-  if (d.child.exitCode !== null) return d.child.exitCode
-  const exited = new Promise<number | null>(resolve => d.child.once('exit', resolve))
-  d.child.kill('SIGTERM')
-  return await exited
-}
+import { join } from 'node:path'
+import { api, dialable, dmm, makeDomain, sessionVisible, startDaemon, stopDaemon, writeMaarConfig } from './daemons.js'
+import type { Daemon } from './daemons.js'
 
 describe('dmm maar as separate OS processes', function () {
   this.timeout(120_000)
@@ -72,31 +17,9 @@ describe('dmm maar as separate OS processes', function () {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dmm-processes-'))
-    const op = await dmm(['keygen', '--out', join(dir, 'operator.key')])
-    assert.equal(op.code, 0, op.stderr)
-    const operatorPublicKey = (JSON.parse(op.stdout) as { publicKey: string }).publicKey
+    const domain = await makeDomain(dir, 3)
     for (let i = 1; i <= 3; i++) {
-      assert.equal((await dmm(['keygen', '--out', join(dir, `maar${i}.key`)])).code, 0)
-      const cert = await dmm(['cert', '--operator-key', join(dir, 'operator.key'), '--maar-key', join(dir, `maar${i}.key`),
-        '--domain', 'dmm.example', '--pools', `2001:db8:${i}::/48`, '--address', `2001:db8:ffff::${i}`, '--out', join(dir, `maar${i}.cert`)])
-      assert.equal(cert.code, 0, cert.stderr)
-    }
-    for (let i = 1; i <= 3; i++) {
-      const bootstrap = daemons.map(dialable)
-      const config = join(dir, `maar${i}.yaml`)
-      await writeFile(config, [
-        `name: maar${i}`,
-        `identity: maar${i}.key`,
-        `certificate: maar${i}.cert`,
-        `domain: { name: dmm.example, operatorPublicKey: "${operatorPublicKey}" }`,
-        'listen: [/ip4/127.0.0.1/tcp/0]',
-        `bootstrap: [${bootstrap.map(a => JSON.stringify(a)).join(', ')}]`,
-        `address: 2001:db8:ffff::${i}`,
-        `pools: [2001:db8:${i}::/48]`,
-        `dataDir: data/maar${i}`,
-        'lifetime: 3600',
-        ''
-      ].join('\n'))
+      const config = await writeMaarConfig(domain, i, { bootstrap: daemons.map(dialable) })
       configs.push(config)
       daemons.push(await startDaemon(config))
     }
@@ -113,15 +36,8 @@ describe('dmm maar as separate OS processes', function () {
     const mn = { mnId: 'alice@dmm.example', accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' }
     const r1 = await api(d1, 'POST', '/attach', mn)
     assert.equal(r1.kind, 'first-attach')
-    // The management API answers once both ends are programmed; publication follows in the
-    // background, so before each move wait until the next MAAR finds the current session.
     const untilFound = async (d: Daemon, sequence: number): Promise<void> => {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const s = await api(d, 'GET', `/session?mn=${encodeURIComponent(mn.mnId)}`)
-        if (s !== null && s.sequence >= sequence) return
-        await new Promise(resolve => setTimeout(resolve, 100))
-      }
-      assert.fail(`session ${sequence} of ${mn.mnId} never became visible`)
+      assert.ok(await sessionVisible(d, mn.mnId, sequence), `session ${sequence} of ${mn.mnId} never became visible`)
     }
     await untilFound(d2, r1.sessionSequence)
     const r2 = await api(d2, 'POST', '/attach', mn)

@@ -11,7 +11,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { PoolExhaustedError } from '@dmm-mesh/binding-cache'
 import { AttachError } from '@dmm-mesh/maar'
-import type { Maar } from '@dmm-mesh/maar'
+import type { AttachRequest, Maar } from '@dmm-mesh/maar'
 
 const MAX_BODY = 16 * 1024
 
@@ -36,37 +36,82 @@ async function readJson (req: IncomingMessage): Promise<Record<string, unknown>>
   }
 }
 
-function mnIdOf (body: Record<string, unknown>): string {
-  if (typeof body.mnId !== 'string' || body.mnId.length === 0) throw new HttpError(400, 'mnId (string) is required')
-  return body.mnId
+/** Refuses fields the route does not know: a misspelt field must not be silently ignored. */
+function onlyFields (body: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(body)) {
+    if (!known.includes(key)) throw new HttpError(400, `unknown field ${JSON.stringify(key)} (known: ${known.join(', ')})`)
+  }
 }
 
-export async function startApiServer (maar: Maar, host: string, port: number): Promise<{ server: Server, url: string }> {
-  const routes: Record<string, (req: IncomingMessage) => Promise<unknown>> = {
+/** A string field, taken as sent: `true`, 7 or {} are refused, never turned into text. */
+function stringField (body: Record<string, unknown>, key: string): string {
+  const v = body[key]
+  if (typeof v !== 'string' || v.length === 0) throw new HttpError(400, `${key} must be a non-empty string${v === undefined ? '' : `, got ${JSON.stringify(v)}`}`)
+  return v
+}
+
+/** An optional integer field: "7" or 7.5 are refused, not coerced (the range is Maar's to check). */
+function integerField (body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key]
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new HttpError(400, `${key} must be an integer, got ${JSON.stringify(v)}`)
+  return v
+}
+
+async function mnIdOf (req: IncomingMessage): Promise<string> {
+  const body = await readJson(req)
+  onlyFields(body, ['mnId'])
+  return stringField(body, 'mnId')
+}
+
+const ATTACH_FIELDS = ['mnId', 'accessLink', 'linkLayerId', 'accessTechnology'] as const
+
+async function attachRequestOf (req: IncomingMessage): Promise<AttachRequest> {
+  const body = await readJson(req)
+  onlyFields(body, ATTACH_FIELDS)
+  const accessTechnology = integerField(body, 'accessTechnology')
+  return {
+    mnId: stringField(body, 'mnId'),
+    accessLink: stringField(body, 'accessLink'),
+    linkLayerId: stringField(body, 'linkLayerId'),
+    ...(accessTechnology !== undefined ? { accessTechnology } : {})
+  }
+}
+
+function routesOf (maar: Maar): Record<string, (req: IncomingMessage) => Promise<unknown>> {
+  return {
     'GET /session': async req => {
       const mn = new URL(req.url ?? '/', 'http://x').searchParams.get('mn')
       if (mn === null || mn === '') throw new HttpError(400, 'query parameter mn is required')
       return (await maar.lookupSession(mn)) ?? null
     },
-    'POST /attach': async req => {
-      const b = await readJson(req)
-      return await maar.attach({
-        mnId: mnIdOf(b),
-        accessLink: String(b.accessLink ?? ''),
-        linkLayerId: String(b.linkLayerId ?? ''),
-        ...(b.accessTechnology !== undefined ? { accessTechnology: Number(b.accessTechnology) } : {})
-      })
-    },
-    'POST /detach': async req => { await maar.detach(mnIdOf(await readJson(req))); return { ok: true } },
-    'POST /deregister': async req => ({ anchors: await maar.deregister(mnIdOf(await readJson(req))) }),
+    'POST /attach': async req => await maar.attach(await attachRequestOf(req)),
+    'POST /detach': async req => { await maar.detach(await mnIdOf(req)); return { ok: true } },
+    'POST /deregister': async req => ({ anchors: await maar.deregister(await mnIdOf(req)) }),
     'GET /bindings': async () => await maar.bindings(),
     'GET /status': async () => ({ name: maar.name, peerId: maar.peerId, address: maar.address, multiaddrs: maar.multiaddrs() })
   }
+}
+
+export interface ApiServer {
+  server: Server
+  url: string
+  /** Starts answering with this MAAR; until then every request gets 503. */
+  serve: (maar: Maar) => void
+}
+
+/**
+ * Binds the API's port before anything else starts, so that a port in use stops `dmm maar`
+ * before it joins the mesh (it must not serve PBUs without its API); `serve` comes after start.
+ */
+export async function listenApi (host: string, port: number): Promise<ApiServer> {
+  let routes: Record<string, (req: IncomingMessage) => Promise<unknown>> | undefined
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const route = routes[`${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`]
+    const route = routes?.[`${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`]
     let status = 200
     let body: unknown
     try {
+      if (routes === undefined) throw new HttpError(503, 'the MAAR is starting')
       if (route === undefined) throw new HttpError(404, `no route ${req.method ?? ''} ${req.url ?? ''} (see dmm --help)`)
       body = await route(req)
     } catch (err) {
@@ -83,5 +128,11 @@ export async function startApiServer (maar: Maar, host: string, port: number): P
   })
   const addr = server.address()
   const actualPort = typeof addr === 'object' && addr !== null ? addr.port : port
-  return { server, url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}` }
+  return { server, url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`, serve: maar => { routes = routesOf(maar) } }
+}
+
+export async function startApiServer (maar: Maar, host: string, port: number): Promise<{ server: Server, url: string }> {
+  const api = await listenApi(host, port)
+  api.serve(maar)
+  return api
 }

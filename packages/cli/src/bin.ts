@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `dmm` command. */
 import { parseArgs } from 'node:util'
-import { CliError } from './errors.js'
+import { CliError, CommandFailure, describeFailure } from './errors.js'
 
 const HELP = `dmm — distributed mobility management for IPv6 (RFC 5213 / RFC 8885) over a private DHT
 
@@ -104,8 +104,16 @@ export async function main (argv: string[]): Promise<number> {
       return await quickstart({ maars, path, keep: v.keep === true, out: line => { process.stdout.write(`${line}\n`) } })
     }
     case 'maar': {
-      const { runMaar } = await import('./cmds/maar.js')
-      await runMaar(need(v.config, 'config'))
+      const { loadConfig, runMaar } = await import('./cmds/maar.js')
+      const configPath = need(v.config, 'config')
+      // Read first so that a start-up failure can be named by the field behind it.
+      const config = await loadConfig(configPath)
+      try {
+        await runMaar(configPath)
+      } catch (err) {
+        if (err instanceof CliError) throw err
+        throw new CommandFailure(describeFailure(err, { dataDir: config.dataDir, api: config.api }), err)
+      }
       return 0
     }
     case 'cache': {
@@ -160,12 +168,17 @@ export async function main (argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => {
-  if (err instanceof CliError) {
-    process.stderr.write(`dmm: ${err.message}\n`)
-    process.exitCode = 2
-  } else {
-    process.stderr.write(`dmm: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
-    process.exitCode = 1
+/**
+ * Whatever escapes a command is printed as one line `dmm: <what and why>` (with DMM_DEBUG=1 the
+ * stack too), and the process exits at once: a half-started MAAR must not stay alive on the
+ * libp2p node or server it already opened.
+ */
+function fail (err: unknown): never {
+  process.stderr.write(`dmm: ${describeFailure(err)}\n`)
+  if (process.env.DMM_DEBUG === '1') {
+    for (let e: unknown = err; e instanceof Error; e = e.cause) process.stderr.write(`${e.stack ?? e.message}\n`)
   }
-})
+  process.exit(err instanceof CliError ? 2 : 1)
+}
+
+main(process.argv.slice(2)).then(code => process.exit(code), fail)

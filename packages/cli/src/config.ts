@@ -4,6 +4,8 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { multiaddr } from '@multiformats/multiaddr'
+import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { canonicalIpv6, parsePrefix } from '@dmm-mesh/wire'
 
 export class ConfigError extends Error {
@@ -75,10 +77,32 @@ function strList (o: Obj, key: string, path: string, required: boolean): string[
   })
 }
 
+/** Every entry must parse as a multiaddr (which also keeps tcp/udp ports within 0..65535). */
 function multiaddrList (o: Obj, key: string, path: string, required: boolean): string[] {
   const list = strList(o, key, path, required)
-  list.forEach((m, i) => { if (!m.startsWith('/')) throw new ConfigError(`${path}[${i}]`, `${JSON.stringify(m)} is not a multiaddr (e.g. /ip4/127.0.0.1/tcp/4001)`) })
+  list.forEach((m, i) => {
+    if (!m.startsWith('/')) throw new ConfigError(`${path}[${i}]`, `${JSON.stringify(m)} is not a multiaddr (e.g. /ip4/127.0.0.1/tcp/4001)`)
+    try {
+      multiaddr(m)
+    } catch (err) {
+      throw new ConfigError(`${path}[${i}]`, `${JSON.stringify(m)} is not a valid multiaddr: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  })
   return list
+}
+
+/** The operator key as `dmm keygen` prints it: base64 of a protobuf Ed25519 public key. */
+function operatorPublicKey (o: Obj, path: string): string {
+  const text = str(o, 'operatorPublicKey', path)
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) throw new ConfigError(path, 'must be base64 (the publicKey that dmm keygen prints)')
+  let type: string
+  try {
+    type = publicKeyFromProtobuf(Buffer.from(text, 'base64')).type
+  } catch (err) {
+    throw new ConfigError(path, `is not a public key: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (type !== 'Ed25519') throw new ConfigError(path, `must be an Ed25519 public key, got ${type}`)
+  return text
 }
 
 const KNOWN_KEYS = ['name', 'identity', 'certificate', 'domain', 'listen', 'bootstrap', 'address', 'pools', 'prefixLength', 'lifetime', 'dataDir', 'dataplane', 'api']
@@ -148,7 +172,7 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     name: str(raw, 'name', 'name'),
     identity: file(str(raw, 'identity', 'identity')),
     certificate: file(str(raw, 'certificate', 'certificate')),
-    domain: { name: str(domain, 'name', 'domain.name'), operatorPublicKey: str(domain, 'operatorPublicKey', 'domain.operatorPublicKey') },
+    domain: { name: str(domain, 'name', 'domain.name'), operatorPublicKey: operatorPublicKey(domain, 'domain.operatorPublicKey') },
     listen: multiaddrList(raw, 'listen', 'listen', true),
     bootstrap: multiaddrList(raw, 'bootstrap', 'bootstrap', false),
     address,

@@ -5,7 +5,7 @@ const GOOD = `
 name: maar1
 identity: keys/maar1.key
 certificate: keys/maar1.cert
-domain: { name: dmm.example, operatorPublicKey: CAESIA== }
+domain: { name: dmm.example, operatorPublicKey: "CAESIBhto4Ai1bhjC9r2fCDmQJH1hmX+1uMwq0e36nmk3CBW" }
 listen: [/ip4/127.0.0.1/tcp/4001]
 bootstrap: []
 address: 2001:DB8:FFFF:0::1
@@ -60,6 +60,22 @@ describe('dmm maar config', () => {
     rejects(GOOD + 'dataplane: { driver: linux, backboneInterface: bb0, tunnelKind: gre }\n', 'dataplane.tunnelKind', /seg6 or ip6tnl/)
     rejects(GOOD + 'api: { host: 0.0.0.0 }\n', 'api.host', /loopback/)
     rejects(GOOD + 'api: { port: 70000 }\n', 'api.port', /0 to 65535/)
-    rejects(GOOD.replace('domain: { name: dmm.example, operatorPublicKey: CAESIA== }', 'domain: { name: dmm.example }'), 'domain.operatorPublicKey', /required/)
+    rejects(GOOD.replace(/domain: .*\n/, 'domain: { name: dmm.example }\n'), 'domain.operatorPublicKey', /required/)
+  })
+
+  it('refuses listen and bootstrap multiaddrs that do not parse, ports out of range included', () => {
+    rejects(GOOD.replace('/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/70000'), 'listen[0]', /not a valid multiaddr.*65535/)
+    rejects(GOOD.replace('/ip4/127.0.0.1/tcp/4001', '/ip4/300.0.0.1/tcp/4001'), 'listen[0]', /not a valid multiaddr/)
+    rejects(GOOD.replace('bootstrap: []', 'bootstrap: [/ip6/::1/tcp/99999]'), 'bootstrap[0]', /not a valid multiaddr/)
+    rejects(GOOD + 'api: { port: -1 }\n', 'api.port', /0 to 65535/)
+    rejects(GOOD + 'api: { port: "7001" }\n', 'api.port', /0 to 65535/)
+  })
+
+  it('refuses an operator public key that is not an Ed25519 public key', () => {
+    const withKey = (k: string): string => GOOD.replace(/operatorPublicKey: "[^"]*"/, `operatorPublicKey: "${k}"`)
+    rejects(withKey('CAESIA=='), 'domain.operatorPublicKey', /not a public key/)
+    rejects(withKey('not base64!'), 'domain.operatorPublicKey', /base64/)
+    rejects(withKey('CAESIBhto4Ai1bhjC9r2fCDmQJH1hmX+1uMwq0e36nmk3CB'), 'domain.operatorPublicKey', /base64/)
+    rejects(withKey('CAISIQLIRE+FQ7anqFp1cRxhntVLvJHvas85OPqDXT7nYkybuQ=='), 'domain.operatorPublicKey', /Ed25519.*secp256k1/)
   })
 })
