@@ -1,6 +1,8 @@
 /**
  * The local management API of a `dmm maar` process: JSON over HTTP on loopback.
- *   POST /attach {mnId, accessLink, linkLayerId, accessTechnology?} -> handover report
+ *   POST /attach {mnId, accessLink, linkLayerId, accessTechnology?} -> handover report: 200,
+ *                               202 when some anchor has not acknowledged yet (complete: false,
+ *                               retransmitted to), 503 when the MN's session cannot be looked up
  *   POST /detach {mnId}         the MN left the link; its registration expires
  *   POST /deregister {mnId}     end the MN's session now
  *   GET  /bindings              the binding cache
@@ -10,13 +12,26 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { PoolExhaustedError } from '@dmm-mesh/binding-cache'
-import { AttachError } from '@dmm-mesh/maar'
+import { AttachDeferredError, AttachError } from '@dmm-mesh/maar'
 import type { AttachRequest, Maar } from '@dmm-mesh/maar'
 
 const MAX_BODY = 16 * 1024
 
 class HttpError extends Error {
   constructor (readonly status: number, message: string) { super(message) }
+}
+
+/** A route's answer with a status other than 200. */
+class Answer {
+  constructor (readonly status: number, readonly body: unknown) {}
+}
+
+/** The HTTP status of a failure: the caller's fault (4xx), retry later (503), or ours (500). */
+function statusOf (err: unknown): number {
+  if (err instanceof HttpError) return err.status
+  if (err instanceof AttachError) return 400
+  if (err instanceof AttachDeferredError || err instanceof PoolExhaustedError) return 503
+  return 500
 }
 
 async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -85,7 +100,11 @@ function routesOf (maar: Maar): Record<string, (req: IncomingMessage) => Promise
       if (mn === null || mn === '') throw new HttpError(400, 'query parameter mn is required')
       return (await maar.lookupSession(mn)) ?? null
     },
-    'POST /attach': async req => await maar.attach(await attachRequestOf(req)),
+    'POST /attach': async req => {
+      const report = await maar.attach(await attachRequestOf(req))
+      // A partial handover is not a plain success: accepted, still being completed.
+      return report.complete ? report : new Answer(202, report)
+    },
     'POST /detach': async req => { await maar.detach(await mnIdOf(req)); return { ok: true } },
     'POST /deregister': async req => ({ anchors: await maar.deregister(await mnIdOf(req)) }),
     'GET /bindings': async () => await maar.bindings(),
@@ -114,8 +133,12 @@ export async function listenApi (host: string, port: number): Promise<ApiServer>
       if (routes === undefined) throw new HttpError(503, 'the MAAR is starting')
       if (route === undefined) throw new HttpError(404, `no route ${req.method ?? ''} ${req.url ?? ''} (see dmm --help)`)
       body = await route(req)
+      if (body instanceof Answer) {
+        status = body.status
+        body = body.body
+      }
     } catch (err) {
-      status = err instanceof HttpError ? err.status : err instanceof AttachError ? 400 : err instanceof PoolExhaustedError ? 503 : 500
+      status = statusOf(err)
       body = { error: err instanceof Error ? err.message : String(err) }
     }
     res.writeHead(status, { 'content-type': 'application/json' })

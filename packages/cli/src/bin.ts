@@ -109,7 +109,7 @@ export async function main (argv: string[]): Promise<number> {
       // Read first so that a start-up failure can be named by the field behind it.
       const config = await loadConfig(configPath)
       try {
-        await runMaar(configPath)
+        await runMaar(config)
       } catch (err) {
         if (err instanceof CliError) throw err
         throw new CommandFailure(describeFailure(err, { dataDir: config.dataDir, api: config.api }), err)

@@ -7,7 +7,7 @@ import { MaarStartError, createLogger, startMaar, stderrSink } from '@dmm-mesh/m
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import { parseMaarConfig, ConfigError } from '../config.js'
 import type { MaarConfig } from '../config.js'
-import { startApiServer } from '../api-server.js'
+import { listenApi } from '../api-server.js'
 import { CliError } from '../errors.js'
 
 export async function loadConfig (path: string): Promise<MaarConfig> {
@@ -43,12 +43,14 @@ async function makeDataPlane (config: MaarConfig): Promise<DataPlane> {
   })
 }
 
-export async function runMaar (configPath: string): Promise<void> {
-  const config = await loadConfig(configPath)
+/** Runs the MAAR of a loaded config (loadConfig) until SIGINT/SIGTERM. */
+export async function runMaar (config: MaarConfig): Promise<void> {
   const log = createLogger(config.name, stderrSink)
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
+  // The API port first: a port in use stops the start before the node joins the mesh.
+  const api = await listenApi(config.api.host, config.api.port)
   let running
   try {
     running = await startMaar({
@@ -65,12 +67,16 @@ export async function runMaar (configPath: string): Promise<void> {
       directoryLog: line => { log.info(line) }
     })
   } catch (err) {
+    api.server.close()
     if (!(err instanceof MaarStartError)) throw err
     if (err.cause instanceof CliError) throw err.cause
-    throw new CliError(err.resource === 'certificate' ? `certificate ${config.certificate}: ${err.detail}` : err.message)
+    if (err.resource === 'certificate') throw new CliError(`certificate ${config.certificate}: ${err.detail}`)
+    if (err.resource === 'address' || err.resource === 'pools') throw new CliError(err.message)
+    // A resource (port, LevelDB lock, data folder): bin.ts names it from the cause chain.
+    throw err
   }
   const { maar } = running
-  const api = await startApiServer(maar, config.api.host, config.api.port)
+  api.serve(maar)
   // One line on stdout that scripts can wait for.
   process.stdout.write(`${JSON.stringify({ ready: true, name: config.name, peerId: maar.peerId, multiaddrs: maar.multiaddrs(), api: api.url })}\n`)
 
