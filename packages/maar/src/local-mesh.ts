@@ -11,6 +11,7 @@ import { TrustStore, generateKey, issueCertificate } from '@dmm-mesh/discovery'
 import type { PrivateKey } from '@libp2p/interface'
 import { startMaar } from './create-maar.js'
 import type { RunningMaar } from './create-maar.js'
+import type { MaarInit } from './maar.js'
 import { createLogger, silentSink } from './logger.js'
 import type { LogSink } from './logger.js'
 
@@ -27,6 +28,8 @@ export interface LocalMeshOptions {
   links?: number
   lifetimeCheckIntervalMs?: number
   clock?: () => number
+  /** More MAAR settings (e.g. `retransmission`, `timestampValidityWindowMs`), for every MAAR. */
+  maarInit?: Partial<MaarInit>
 }
 
 export interface LocalMaar extends RunningMaar {
@@ -82,7 +85,8 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
         address: plan.address,
         pools: [plan.pool],
         ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
-        ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {})
+        ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {}),
+        ...opts.maarInit
       },
       privateKey: key,
       certificate,
