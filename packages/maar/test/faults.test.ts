@@ -316,3 +316,49 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     })
   })
 })
+
+describe('MAAR faults over real time (4 s lifetime)', function () {
+  this.timeout(180_000)
+  let dir: string
+  let mesh: LocalMesh
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dmm-faults-rt-test-'))
+    mesh = await createLocalMesh({ count: 3, dataDir: dir, lifetime: 4, lifetimeCheckIntervalMs: 0, maarInit: { retransmission: { initialMs: 50, maxMs: 400 } } })
+  })
+  after(async () => {
+    await mesh?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const m = (i: number): LocalMaar => {
+    const found = mesh.maars.find(x => x.name === `maar${i}`)
+    assert.ok(found, `maar${i} is running`)
+    return found
+  }
+
+  it('a serving MAAR that comes back after its MN moved on does not withdraw the session the new serving MAAR published', async () => {
+    const mn = 'movedon@dmm.example'
+    mesh.network.attachMn(mn, m(2).address)
+    const r2 = await m(2).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL })
+    await m(2).maar.settled()
+    await mesh.stopMaar(1)
+    mesh.network.attachMn(mn, m(3).address)
+    const r3 = await m(3).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL })
+    assert.equal(r3.complete, false)
+    // maar2 stays away past its anchor lifetime: maar3 drops its prefix and republishes.
+    await eventually('maar3 to drop the lapsed anchor', async () =>
+      (await m(3).maar.bindings()).find(e => e.mnId === mn)?.remoteAnchors.length === 0)
+    await m(3).maar.settled()
+    await mesh.restartMaar(1)
+    // maar2's own registration of the MN ran out meanwhile: it de-registers it.
+    await m(2).maar.checkLifetimes()
+    assert.equal((await m(2).maar.bindings()).find(e => e.mnId === mn), undefined)
+    assert.deepEqual([...(await m(2).cache.allocations()).values()].filter(o => o === mn), [], `maar2 released ${r2.localPrefix}`)
+    await m(2).maar.settled()
+    const record = await m(1).maar.lookupSession(mn)
+    assert.equal(record?.serving?.peerId, m(3).maar.peerId, `the session at maar3 is still the one found: ${JSON.stringify(record)}`)
+    assert.deepEqual(record?.anchors.map(a => a.prefix), [r3.localPrefix])
+    await m(3).maar.deregister(mn)
+  })
+})
