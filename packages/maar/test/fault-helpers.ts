@@ -7,6 +7,7 @@ import { BindingCache } from '@dmm-mesh/binding-cache'
 import type { BindingCacheEntry, Transaction } from '@dmm-mesh/binding-cache'
 import { RECORD_PROTOCOL } from '@dmm-mesh/discovery'
 import type { Libp2p } from '@libp2p/interface'
+import type { LocalMesh } from '../src/index.js'
 
 /** Polls `cond` until true; fails (naming `what`) only if it never holds within the hang guard. */
 export async function eventually (what: string, cond: () => boolean | Promise<boolean>, guardMs = 60_000): Promise<void> {
@@ -41,5 +42,12 @@ export async function breakDirectoryService (node: Libp2p): Promise<() => Promis
   for (const p of protocols) await node.handle(p, (stream) => { stream.abort(new Error('out of service')) }, { force: true })
   return async () => {
     for (const { p, record } of originals) await node.handle(p, record.handler, { ...record.options, force: true })
+  }
+}
+
+/** Starts again every MAAR of maar1..maarN that is stopped. */
+export async function restartStopped (mesh: LocalMesh | undefined, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    if (mesh !== undefined && !mesh.maars.some(x => x.name === `maar${i + 1}`)) await mesh.restartMaar(i)
   }
 }
