@@ -28,8 +28,8 @@ export interface LocalMeshOptions {
   links?: number
   lifetimeCheckIntervalMs?: number
   clock?: () => number
-  /** More MAAR settings (e.g. retransmission timing), per MAAR index (0-based). */
-  maarInit?: (index: number) => Partial<MaarInit>
+  /** More MAAR settings (e.g. `retransmission`, `timestampValidityWindowMs`), for every MAAR. */
+  maarInit?: Partial<MaarInit>
 }
 
 export interface LocalMaar extends RunningMaar {
@@ -86,7 +86,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
         pools: [plan.pool],
         ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
         ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {}),
-        ...opts.maarInit?.(index)
+        ...opts.maarInit
       },
       privateKey: key,
       certificate,

@@ -235,7 +235,8 @@ export class ServingSide {
   /** Ends the MN's whole mobility session: lifetime-0 PBUs to every anchor, record withdrawn. */
   async deregister (mnId: string, reason = 'requested'): Promise<PeerOutcome[]> {
     const { bindings } = this.parts
-    return await bindings.withMn(mnId, async () => {
+    let ended: BindingCacheEntry | undefined
+    const outcomes = await bindings.withMn(mnId, async () => {
       const entry = bindings.get(mnId)
       if (entry?.attached !== true) return []
       this.parts.signaller.cancel(mnId)
@@ -246,10 +247,32 @@ export class ServingSide {
       this.unconfirmed.delete(mnId)
       await bindings.commit({ delete: [mnId], release: entry.localPrefixes })
       await bindings.program()
-      this.parts.publisher.withdraw(mnId, entry.sessionSequence + 1)
+      ended = entry
       this.init.log.info('de-registered', { mn: mnId, reason, anchors: outcomes.map(o => `${o.address}:${o.status}`).join(',') || 'none' })
       return outcomes
     })
+    if (ended !== undefined) await this.withdrawIfOurs(ended)
+    return outcomes
+  }
+
+  /**
+   * Withdraws the session record only while it is still the one this MAAR published. A MAAR that
+   * was cut off or down while its MN moved on would otherwise end, with a withdrawal of the same
+   * sequence and a later issuedAt, the session the new serving MAAR runs. Not knowing is no
+   * licence either: a stale record naming this MAAR only costs the next serving MAAR one refused
+   * PBU (it holds no binding here any more), a wrong withdrawal loses the MN's session.
+   */
+  private async withdrawIfOurs (entry: BindingCacheEntry): Promise<void> {
+    const record = await this.parts.discovery.lookup(entry.mnId).then(found => found?.record, err => {
+      this.init.log.warn('session lookup failed; record not withdrawn', { mn: entry.mnId, error: String(err) })
+      return null
+    })
+    if (record === null || record === undefined || record.serving === null) return
+    if (record.serving.peerId !== this.init.self().peerId || record.sequence > entry.sessionSequence) {
+      this.init.log.info('session moved on; record left to its serving MAAR', { mn: entry.mnId, serving: record.serving.address, sequence: record.sequence })
+      return
+    }
+    this.parts.publisher.withdraw(entry.mnId, entry.sessionSequence + 1)
   }
 
   /** The registration an attached entry holds, for the P-MAARs of `previous`. */

@@ -32,7 +32,7 @@ describe('MAAR restart repair', function () {
       lifetimeCheckIntervalMs: 0,
       clock: () => now,
       log: (_l, line) => { lines.push(line) },
-      maarInit: () => ({ retransmission: { initialMs: HOUR, maxMs: HOUR } })
+      maarInit: { retransmission: { initialMs: HOUR, maxMs: HOUR } }
     })
   })
   after(async () => {
