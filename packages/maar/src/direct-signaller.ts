@@ -73,8 +73,11 @@ export class DirectSignaller implements AnchorSignaller {
   }
 
   async deregister (d: Deregistration): Promise<PeerOutcome[]> {
-    return await Promise.all(d.anchors.entries().map(async p => (await this.sender.send(p.ref, {
-      mnId: d.mnId, sequence: d.sequence, lifetime: 0, timestampMs: d.timestampMs, anchoredPrefixes: p.prefixes
-    })).outcome))
+    return await Promise.all(d.anchors.entries().map(async p => {
+      const update: ProxyUpdate = { mnId: d.mnId, sequence: d.sequence, lifetime: 0, timestampMs: d.timestampMs, anchoredPrefixes: p.prefixes }
+      const result = await this.sender.send(p.ref, update)
+      if (result.ack === undefined) this.retransmitter.start(p.ref, update, d.until, undefined, d.stillWanted)
+      return result.outcome
+    }))
   }
 }

@@ -40,7 +40,8 @@ export function handoverReport (maar: { name: string, address: string }, entry: 
       ...entry.localPrefixes.map(prefix => ({ prefix, anchor: maar.address, native: true })),
       ...entry.remoteAnchors.map(a => ({ prefix: a.prefix, anchor: a.address, native: false, ...(a.pendingUntil !== undefined ? { pending: true as const } : {}) }))
     ],
-    complete: entry.remoteAnchors.every(a => a.pendingUntil === undefined),
+    // An unanswered P-MAAR named by a referral has no prefix in the entry, but is pending too.
+    complete: entry.remoteAnchors.every(a => a.pendingUntil === undefined) && figures.peers.every(p => p.status !== 'UNREACHABLE'),
     sessionSequence: entry.sessionSequence,
     ...figures
   }

@@ -50,8 +50,12 @@ export class Retransmitter {
     private readonly log: Logger
   ) {}
 
-  /** Keeps sending `update` to `peer` until answered; `until` (ms epoch) ends it. Replaces a job for the same MN and peer. */
-  start (peer: MaarRef, update: ProxyUpdate, until: number, firstDelayMs = this.timing.initialMs): void {
+  /**
+   * Keeps sending `update` to `peer` until answered; `until` (ms epoch) ends it, and so does
+   * `stillWanted` turning false (default: the hooks' isCurrent). Replaces a job for the same MN
+   * and peer.
+   */
+  start (peer: MaarRef, update: ProxyUpdate, until: number, firstDelayMs = this.timing.initialMs, stillWanted?: () => boolean): void {
     if (this.stopped) return
     const key = `${update.mnId}\u0000${peer.peerId}`
     this.cancelKey(key)
@@ -68,7 +72,7 @@ export class Retransmitter {
     }
     const run = async (delay: number): Promise<void> => {
       if (job.cancelled || this.stopped) return
-      if (!this.hooks.isCurrent(update.mnId, update.sequence)) { this.jobs.delete(key); return }
+      if (!(stillWanted?.() ?? this.hooks.isCurrent(update.mnId, update.sequence))) { this.jobs.delete(key); return }
       if (this.clock() >= until) { await finish({ kind: 'expired' }); return }
       const result = await this.sender.send(peer, update)
       if (job.cancelled || this.stopped) return

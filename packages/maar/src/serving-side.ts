@@ -223,7 +223,12 @@ export class ServingSide {
         if (e.expiresAt - now < (this.init.lifetime * 1000) / 2) {
           await bindings.withMn(e.mnId, async () => {
             const current = bindings.get(e.mnId)
-            if (current?.attached === true) await bindings.commit({ put: [{ ...current, expiresAt: this.expiry(now), updatedAt: now }] })
+            if (current?.attached !== true) return
+            const refreshed = { ...current, expiresAt: this.expiry(now), updatedAt: now }
+            await bindings.commit({ put: [refreshed] })
+            // Record holders drop values after a while and forget them when they restart: the
+            // serving MAAR puts its record again with each refresh.
+            this.parts.publisher.publish(refreshed)
           })
         }
       } else if (e.expiresAt <= now) {
@@ -241,7 +246,12 @@ export class ServingSide {
       if (entry?.attached !== true) return []
       this.parts.signaller.cancel(mnId)
       const outcomes = await this.parts.signaller.deregister({
-        mnId, sequence: entry.sessionSequence + 1, timestampMs: this.parts.timestamps.next(), anchors: PMaarList.of(entry.remoteAnchors)
+        mnId,
+        sequence: entry.sessionSequence + 1,
+        timestampMs: this.parts.timestamps.next(),
+        anchors: PMaarList.of(entry.remoteAnchors),
+        stillWanted: () => bindings.get(mnId)?.attached !== true,
+        until: this.expiry(this.init.clock())
       })
       this.parts.presence.left(mnId)
       this.unconfirmed.delete(mnId)

@@ -44,6 +44,13 @@ export interface Deregistration {
   sequence: number
   timestampMs: number
   anchors: PMaarList
+  /**
+   * An anchor that does not answer is sent the de-registration again (RFC 5213 §6.9.4) while this
+   * holds (the MN has not registered here again) and until `until` (ms epoch): an anchor never
+   * expires a binding by itself, so a lost de-registration would hold its prefix for good.
+   */
+  stillWanted: () => boolean
+  until: number
 }
 
 export interface AnchorSignaller {

@@ -36,7 +36,12 @@ interface WithRegistrar { components: { registrar: { getHandler: (protocol: stri
  * aborted (a member that cannot answer). Returns how to put the original handlers back.
  */
 export async function breakDirectoryService (node: Libp2p): Promise<() => Promise<void>> {
-  const protocols = node.getProtocols().filter(p => p === RECORD_PROTOCOL || p.startsWith('/dmm/kad/'))
+  return await breakProtocols(node, p => p === RECORD_PROTOCOL || p.startsWith('/dmm/kad/'))
+}
+
+/** Every stream of the node's protocols that `which` selects is aborted until the returned repair runs. */
+export async function breakProtocols (node: Libp2p, which: (protocol: string) => boolean): Promise<() => Promise<void>> {
+  const protocols = node.getProtocols().filter(which)
   const registrar = (node as unknown as WithRegistrar).components.registrar
   const originals = protocols.map(p => ({ p, record: registrar.getHandler(p) }))
   for (const p of protocols) await node.handle(p, (stream) => { stream.abort(new Error('out of service')) }, { force: true })

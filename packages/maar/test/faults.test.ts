@@ -11,9 +11,10 @@ import { join } from 'node:path'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import { MAX_SESSION_SEQUENCE, meshServices } from '@dmm-mesh/discovery'
 import { BINDING_ACK_STATUS, parsePrefix, prefixContains } from '@dmm-mesh/wire'
-import { AttachDeferredError, AttachError, buildPbu, createLocalMesh, maarPlan, readPba } from '../src/index.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { AttachDeferredError, AttachError, PMIP_PROTOCOL, buildPbu, createLocalMesh, maarPlan, readPba } from '../src/index.js'
 import type { HandoverReport, LocalMaar, LocalMesh } from '../src/index.js'
-import { breakDirectoryService, eventually, restartStopped, rewriteCache } from './fault-helpers.js'
+import { breakDirectoryService, breakProtocols, eventually, restartStopped, rewriteCache } from './fault-helpers.js'
 
 const LL = '02:00:00:00:00:09'
 const HOUR = 3600_000
@@ -245,6 +246,22 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     assert.equal(await binding(2, mn), undefined)
     assert.deepEqual(await allocatedTo(2, mn), [])
     assert.deepEqual(await m(2).cache.allocations(), allocationsBefore)
+  })
+
+  it('a de-registration the anchor did not get is retransmitted until the anchor frees the prefix', async () => {
+    const mn = 'dereg@dmm.example'
+    const r1 = await move(mn, 1)
+    await move(mn, 2)
+    // maar1 stays up but refuses PMIP streams; the open one from maar2 is cut.
+    const repair = await breakProtocols(m(1).node, p => p === PMIP_PROTOCOL)
+    await m(2).node.hangUp(peerIdFromString(m(1).maar.peerId))
+    const outcomes = await m(2).maar.deregister(mn)
+    assert.deepEqual(outcomes.map(o => o.status), ['UNREACHABLE'])
+    assert.equal(await binding(2, mn), undefined, 'the serving MAAR ended the session')
+    assert.deepEqual(await allocatedTo(1, mn), [r1.localPrefix], 'maar1 still holds the prefix')
+    await repair()
+    await eventually('maar1 to free the prefix on the retransmitted lifetime-0 PBU', async () => (await binding(1, mn)) === undefined)
+    assert.deepEqual(await allocatedTo(1, mn), [])
   })
 
   describe('crash windows', () => {
