@@ -8,12 +8,16 @@
 #   e2e.sh up ID [MAARS]           topology + keys, certificates, configs, one dmm maar per MAAR
 #   e2e.sh attach ID TO            move the MN's link to MAAR TO and fire the attach trigger there
 #   e2e.sh handover ID TO DST..    attach, with a steady ping (10 ms) from the CN to each DST
+#   e2e.sh pings ID start DST..    start a steady ping (10 ms) from the CN to each DST, in the background
+#   e2e.sh pings ID stop           stop them; one PING line each
+#   e2e.sh kill ID I               SIGKILL MAAR I's daemon (its kernel state and LevelDB stay as they were)
+#   e2e.sh restart ID I            start MAAR I's daemon again on the same config and data
 #   e2e.sh addr ID PREFIX          the MN's SLAAC address in PREFIX and whether it is deprecated
 #   e2e.sh api ID I METHOD PATH [JSON]   call MAAR I's management API (inside its namespace)
 #   e2e.sh down ID                 stop the processes, remove the namespaces and the work folder
 #
 # Machine-readable lines are KEY=VALUE (plan), REPORT=<json> (attach answer), and
-# PING dst=.. sent=.. received=.. lost=.. outageMs=.. (one per DST). Work folder:
+# PING dst=.. sent=.. received=.. lost=.. outageMs=.. gapMs=.. (one per DST). Work folder:
 # $DMM_E2E_DIR or /tmp/dmm-e2e-ID (keys, configs, LevelDB, radvd files, daemon logs).
 # Set DMM_E2E_DLIF=1 to run the MAARs with RFC 8885 logical interfaces (dataplane.dlif).
 set -eu
@@ -30,7 +34,7 @@ INTERVAL=0.01   # ping interval (s): the outage is counted in lost pings of 10 m
 
 cmd=${1:-}
 id=${2:-}
-[ -n "$cmd" ] || { sed -n '2,20p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] || { sed -n '2,22p' "$0" >&2; exit 2; }
 if [ "$cmd" = demo ] && [ -z "$id" ]; then id=demo; fi
 [ -n "$id" ] || { echo "e2e.sh $cmd: ID required" >&2; exit 2; }
 case "$id" in *[!a-z0-9]*) echo "ID must be [a-z0-9]" >&2; exit 2;; esac
@@ -110,10 +114,37 @@ EOF
   done
 }
 
+# The log is appended to, so a restarted daemon's log follows the one it replaces. stdout is
+# emptied here, not by the background redirection, so wait_ready never reads the previous
+# daemon's "ready" line.
 start_maar () {
+  : >"$dir/maar$1/stdout"
   ip netns exec "$p-maar$1" "$node" "$bin" maar --config "$dir/maar$1/maar.yaml" \
-    >"$dir/maar$1/stdout" 2>"$dir/maar$1/log" </dev/null &
+    >"$dir/maar$1/stdout" 2>>"$dir/maar$1/log" </dev/null &
   echo $! >"$dir/maar$1/pid"
+}
+
+running () { [ -f "$dir/maar$1/pid" ] && kill -0 "$(cat "$dir/maar$1/pid")" 2>/dev/null; }
+
+# kill I: the daemon dies without a word (a crash, RFC 5213 §6.9.4's unreachable anchor); what it
+# programmed in the kernel stays, as after a real crash. radvd processes it started stay too.
+kill_maar () {
+  running "$1" || die "maar$1 is not running"
+  pid=$(cat "$dir/maar$1/pid")
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  rm -f "$dir/maar$1/pid"
+  echo "KILLED=maar$1"
+}
+
+# restart I: the same config, identity and LevelDB; the daemon reconciles the kernel from its
+# binding cache on start.
+restart_maar () {
+  [ -f "$dir/maar$1/maar.yaml" ] || die "no maar$1 in $dir"
+  running "$1" && die "maar$1 is running"
+  start_maar "$1"
+  wait_ready "$1"
+  echo "RESTARTED=maar$1"
 }
 
 wait_ready () {
@@ -150,7 +181,8 @@ attach () {
   deadline=$(($(date +%s) + 20))
   i=1
   while [ "$i" -le "$(maars)" ]; do
-    while [ "$i" -ne "$to" ]; do
+    # A MAAR whose daemon is down (e2e.sh kill) has nothing to see.
+    while [ "$i" -ne "$to" ] && running "$i"; do
       s=$(api "$i" GET "/session?mn=$MN_ID" | tr -d '\n ' | sed -n 's/.*"sequence":\([0-9]*\).*/\1/p')
       [ -n "$s" ] && [ "$s" -ge "$seq" ] && break
       [ "$(date +%s)" -lt "$deadline" ] || { say "warning: maar$i does not see session $seq of $MN_ID"; break; }
@@ -160,16 +192,21 @@ attach () {
   done
 }
 
-# Summary of one ping log: sent, received, lost, and the outage = longest run of missing
-# icmp_seq x interval (the handover gap; scattered single losses do not add to it).
+# Summary of one ping log: sent, received, lost, the outage = longest run of missing
+# icmp_seq x interval (the handover gap; scattered single losses do not add to it), and gapMs =
+# the longest time between two replies (ping -D timestamps; ping sends slower than the interval
+# under load, so on a long outage this is the wall-clock figure).
 ping_summary () {
   awk -v dst="$2" -v ms="$(echo "$INTERVAL" | awk '{ print $1 * 1000 }')" '
-    /bytes from/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0; got[s] = 1; if (s > max) max = s } }
+    /bytes from/ {
+      for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0; got[s] = 1; if (s > max) max = s }
+      if ($1 ~ /^\[[0-9.]+\]$/) { t = substr($1, 2, length($1) - 2) + 0; if (last != "" && t - last > gap) gap = t - last; last = t }
+    }
     /packets transmitted/ { sent = $1; recv = $4 }
     END {
       run = 0; best = 0
       for (s = 1; s <= max; s++) { if (got[s]) run = 0; else if (++run > best) best = run }
-      printf "PING dst=%s sent=%d received=%d lost=%d outageMs=%d\n", dst, sent, recv, sent - recv, best * ms
+      printf "PING dst=%s sent=%d received=%d lost=%d outageMs=%d gapMs=%d\n", dst, sent, recv, sent - recv, best * ms, gap * 1000
     }' "$1"
 }
 
@@ -178,16 +215,42 @@ replies () {
   awk '/bytes from/ { n++; for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0; if (s > m) m = s } } END { print n + 0, m + 0 }' "$1"
 }
 
+# pings_start DST..: a steady ping from the CN to every DST, in the background (pings_stop ends them).
+pings_start () {
+  [ ! -f "$dir/pings" ] || die "pings already running (e2e.sh pings $id stop)"
+  k=0
+  for d in "$@"; do
+    k=$((k + 1))
+    ip netns exec "$p-cn" ping -6 -n -D -i "$INTERVAL" -W 1 "$d" >"$dir/ping$k" 2>&1 &
+    echo $! >"$dir/ping$k.pid"
+  done
+  echo "$*" >"$dir/pings"
+}
+
+# pings_stop: ends the steady pings and prints one PING line each.
+pings_stop () {
+  [ -f "$dir/pings" ] || die "no pings running"
+  k=0
+  for d in $(cat "$dir/pings"); do
+    k=$((k + 1))
+    pid=$(cat "$dir/ping$k.pid")
+    kill -INT "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    rm -f "$dir/ping$k.pid"
+  done
+  k=0
+  for d in $(cat "$dir/pings"); do
+    k=$((k + 1))
+    ping_summary "$dir/ping$k" "$d"
+  done
+  rm -f "$dir/pings"
+}
+
 # handover TO DST..: a steady ping from the CN to every DST, the attach at TO, then wait until
 # every flow answers again (100 replies in a row after the attach) and print the losses.
 handover () {
   to=$1; shift
-  k=0
-  for d in "$@"; do
-    k=$((k + 1))
-    ip netns exec "$p-cn" ping -6 -n -i "$INTERVAL" -W 1 "$d" >"$dir/ping$k" 2>&1 &
-    echo $! >"$dir/ping$k.pid"
-  done
+  pings_start "$@"
   sleep 0.5
   attach "$to"
   k=0
@@ -204,18 +267,7 @@ handover () {
       t=$((t + 1)); [ "$t" -le 30 ] || { say "warning: ping to $d did not recover within 30 s"; break; }
     done
   done
-  k=0
-  for d in "$@"; do
-    k=$((k + 1))
-    pid=$(cat "$dir/ping$k.pid")
-    kill -INT "$pid" 2>/dev/null || true
-    wait "$pid" || true
-  done
-  k=0
-  for d in "$@"; do
-    k=$((k + 1))
-    ping_summary "$dir/ping$k" "$d"
-  done
+  pings_stop
 }
 
 # addr PREFIX: the MN's SLAAC address in PREFIX; DEPRECATED=1 when its preferred lifetime is 0.
@@ -329,6 +381,9 @@ case "$cmd" in
   up) up "${3:-3}";;
   attach) attach "${3:?attach ID TO}";;
   handover) shift 2; handover "$@";;
+  pings) case "${3:-}" in start) shift 3; pings_start "$@";; stop) pings_stop;; *) die "pings ID start DST.. | pings ID stop";; esac;;
+  kill) kill_maar "${3:?kill ID I}";;
+  restart) restart_maar "${3:?restart ID I}";;
   addr) addr "${3:?addr ID PREFIX}";;
   api) api "${3:?api ID I METHOD PATH}" "${4:?METHOD}" "${5:?PATH}" "${6:-}"; echo;;
   down) down;;

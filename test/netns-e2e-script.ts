@@ -1,0 +1,55 @@
+/**
+ * scenarios/netns/e2e.sh for tests: runs one of its commands and parses what it prints (KEY=VALUE
+ * plan lines, REPORT=<attach report>, PING lines). The script is the one implementation of the
+ * namespace scenario; tests only drive it and check the outcome.
+ */
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { run } from './netns-topology.js'
+
+export const E2E_SCRIPT = resolve(fileURLToPath(import.meta.url), '../../../scenarios/netns/e2e.sh')
+export const DMM_BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
+
+/** The attach answer of a MAAR's management API (packages/maar/src/handover-report.ts). */
+export interface AttachReport {
+  kind: string
+  localPrefix: string
+  anchors: Array<{ prefix: string, anchor: string, native: boolean, pending?: true }>
+  complete: boolean
+  sessionSequence: number
+  peers: Array<{ address: string, status: string, prefixes: string[] }>
+  programMs: number
+  totalMs: number
+}
+
+/** One steady ping's summary: `outageMs` counts lost echoes, `gapMs` is the longest wall-clock time between two replies. */
+export interface PingLine { dst: string, sent: number, lost: number, outageMs: number, gapMs: number }
+
+export interface E2eOutput { plan: Map<string, string>, report?: AttachReport, pings: PingLine[], stdout: string }
+
+/** Runs `e2e.sh ARGS`; throws with its stderr when it fails. */
+export async function e2e (args: string[]): Promise<E2eOutput> {
+  const r = await run([E2E_SCRIPT, ...args])
+  if (r.code !== 0) throw new Error(`e2e.sh ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
+  const plan = new Map<string, string>()
+  const pings: PingLine[] = []
+  let report: AttachReport | undefined
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('REPORT=')) report = JSON.parse(line.slice(7)) as AttachReport
+    else if (line.startsWith('PING ')) {
+      const f = Object.fromEntries(line.slice(5).split(' ').map(kv => kv.split('=', 2) as [string, string]))
+      pings.push({ dst: f.dst ?? '', sent: Number(f.sent), lost: Number(f.lost), outageMs: Number(f.outageMs), gapMs: Number(f.gapMs) })
+    } else if (/^[A-Z0-9_]+=/.test(line)) {
+      const i = line.indexOf('=')
+      plan.set(line.slice(0, i), line.slice(i + 1))
+    }
+  }
+  return { plan, ...(report !== undefined ? { report } : {}), pings, stdout: r.stdout }
+}
+
+/** MAAR I's management API through e2e.sh (it listens on loopback inside the MAAR's namespace). */
+export async function maarApi<T> (id: string, maar: number, method: string, path: string): Promise<T> {
+  const r = await run([E2E_SCRIPT, 'api', id, String(maar), method, path])
+  if (r.code !== 0) throw new Error(`maar${maar} ${method} ${path} failed (${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`)
+  return JSON.parse(r.stdout) as T
+}
