@@ -113,6 +113,26 @@ describe('MAAR lifecycle', function () {
     assert.equal((await m(2).maar.bindings()).find(e => e.mnId === mn)?.attached, true, 'binding untouched')
   })
 
+  it('resets at once a PMIP stream whose frame announces 100 MB after the hello, and keeps serving', async () => {
+    const stream = await m(3).node.dialProtocol(peerIdFromString(m(2).maar.peerId), PMIP_PROTOCOL)
+    const lp = lpStream(stream)
+    await lp.writeV([m(3).certificate, new TextEncoder().encode(JSON.stringify({ address: m(3).address, multiaddrs: [] }))])
+    await lp.read() // maar2's certificate
+    await lp.read() // maar2's hello
+    // A varint length prefix of 100,000,000 and a few bytes: no frame that size is ever read.
+    const varint: number[] = []
+    for (let n = 100_000_000; n >= 0x80; n = Math.floor(n / 128)) varint.push((n % 128) | 0x80)
+    varint.push(Math.floor(100_000_000 / 128 ** varint.length))
+    stream.send(Uint8Array.from([...varint, 1, 2, 3]))
+    await assert.rejects(lp.read(), 'maar2 resets the stream instead of waiting for 100 MB')
+    assert.ok(lines.some(l => l.includes('reset PMIP stream') && l.includes(m(3).maar.peerId)), lines.slice(-5).join('\n'))
+    // maar2 still answers PBUs on a fresh stream.
+    const mn = 'quinn@dmm.example'
+    await move(mn, 2)
+    await move(mn, 3)
+    assert.equal((await m(2).maar.bindings()).find(e => e.mnId === mn)?.servingMaar?.address, m(3).address)
+  })
+
   it('refuses a domain MAAR whose hello gives a tunnel address its certificate does not name', async () => {
     const stream = await m(3).node.dialProtocol(peerIdFromString(m(1).maar.peerId), PMIP_PROTOCOL)
     const lp = lpStream(stream)
