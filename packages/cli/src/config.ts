@@ -37,6 +37,8 @@ export interface MaarConfig {
   pools: string[]
   prefixLength: number
   lifetime: number
+  /** How far ahead of this MAAR's clock a PBU timestamp may be, ms (RFC 5213 §5.5; default 300). */
+  timestampWindow: number
   dataDir: string
   dataplane: { driver: 'memory' } | ({ driver: 'linux' } & LinuxDataPlaneConfig)
   api: { host: string, port: number }
@@ -105,7 +107,7 @@ function operatorPublicKey (o: Obj, path: string): string {
   return text
 }
 
-const KNOWN_KEYS = ['name', 'identity', 'certificate', 'domain', 'listen', 'bootstrap', 'address', 'pools', 'prefixLength', 'lifetime', 'dataDir', 'dataplane', 'api']
+const KNOWN_KEYS = ['name', 'identity', 'certificate', 'domain', 'listen', 'bootstrap', 'address', 'pools', 'prefixLength', 'lifetime', 'timestampWindow', 'dataDir', 'dataplane', 'api']
 
 export function parseMaarConfig (text: string, configPath: string): MaarConfig {
   let raw: unknown
@@ -179,6 +181,8 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     pools,
     prefixLength,
     lifetime,
+    // Clocks of the domain's MAARs must agree within it (NTP); a wider window tolerates drift.
+    timestampWindow: int(raw, 'timestampWindow', 'timestampWindow', 300, 0, 60_000),
     dataDir: file(str(raw, 'dataDir', 'dataDir')),
     dataplane,
     api: { host, port: int(api, 'port', 'api.port', 0, 0, 65535) }

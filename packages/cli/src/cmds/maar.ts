@@ -54,7 +54,14 @@ export async function runMaar (config: MaarConfig): Promise<void> {
   let running
   try {
     running = await startMaar({
-      init: { name: config.name, address: config.address, pools: config.pools, delegatedPrefixLength: config.prefixLength, lifetime: config.lifetime },
+      init: {
+        name: config.name,
+        address: config.address,
+        pools: config.pools,
+        delegatedPrefixLength: config.prefixLength,
+        lifetime: config.lifetime,
+        timestampValidityWindowMs: config.timestampWindow
+      },
       privateKey: key,
       certificate,
       trust,
