@@ -11,43 +11,12 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { PMIP_ROUTER } from '@dmm-mesh/dataplane'
-import { defaultRouters, netnsSupport, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
+import { DMM_BIN as BIN, e2e, maarApi } from './netns-e2e-script.js'
+import type { AttachReport } from './netns-e2e-script.js'
+import { defaultRouters, netnsSupport, reachable, routerNeighbour, slaac, tunnelCapture } from './netns-topology.js'
 
-const E2E = resolve(fileURLToPath(import.meta.url), '../../../scenarios/netns/e2e.sh')
-const BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
-
-interface Report {
-  kind: string
-  localPrefix: string
-  anchors: Array<{ prefix: string, anchor: string, native: boolean }>
-  peers: Array<{ address: string, status: string }>
-  programMs: number
-  totalMs: number
-}
-interface PingLine { dst: string, sent: number, lost: number, outageMs: number }
-
-/** Runs e2e.sh; KEY=VALUE lines, the attach report and PING lines of its output. */
-async function e2e (args: string[]): Promise<{ plan: Map<string, string>, report?: Report, pings: PingLine[], stdout: string }> {
-  const r = await run([E2E, ...args])
-  if (r.code !== 0) throw new Error(`e2e.sh ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
-  const plan = new Map<string, string>()
-  const pings: PingLine[] = []
-  let report: Report | undefined
-  for (const line of r.stdout.split('\n')) {
-    if (line.startsWith('REPORT=')) report = JSON.parse(line.slice(7)) as Report
-    else if (line.startsWith('PING ')) {
-      const f = Object.fromEntries(line.slice(5).split(' ').map(kv => kv.split('=', 2) as [string, string]))
-      pings.push({ dst: f.dst ?? '', sent: Number(f.sent), lost: Number(f.lost), outageMs: Number(f.outageMs) })
-    } else if (/^[A-Z0-9_]+=/.test(line)) {
-      const i = line.indexOf('=')
-      plan.set(line.slice(0, i), line.slice(i + 1))
-    }
-  }
-  return { plan, ...(report !== undefined ? { report } : {}), pings, stdout: r.stdout }
-}
+type Report = AttachReport
 
 describe('dmm maar processes in network namespaces: an MN moves maar1 -> maar2 -> maar3 -> maar1', function () {
   this.timeout(180_000)
@@ -105,9 +74,7 @@ describe('dmm maar processes in network namespaces: an MN moves maar1 -> maar2 -
   const captureAt = async (i: number, during: () => Promise<void>): Promise<string> => await tunnelCapture(ns(i), during)
 
   async function bindings (i: number): Promise<Array<{ mnId: string, attached: boolean, servingMaar?: { address: string } }>> {
-    const r = await run([E2E, 'api', id, String(i), 'GET', '/bindings'])
-    assert.equal(r.code, 0, r.stderr)
-    return JSON.parse(r.stdout) as Array<{ mnId: string, attached: boolean, servingMaar?: { address: string } }>
+    return await maarApi(id, i, 'GET', '/bindings')
   }
 
   it('first attach at maar1: the MN gets an address in maar1\'s pool by SLAAC and the CN reaches it natively', async () => {

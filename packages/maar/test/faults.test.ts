@@ -5,70 +5,44 @@
  * crashes between the registration intent and the final commit.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import { MAX_SESSION_SEQUENCE, meshServices } from '@dmm-mesh/discovery'
 import { BINDING_ACK_STATUS, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { AttachDeferredError, AttachError, PMIP_PROTOCOL, buildPbu, createLocalMesh, maarPlan, readPba } from '../src/index.js'
-import type { HandoverReport, LocalMaar, LocalMesh } from '../src/index.js'
-import { breakDirectoryService, breakProtocols, eventually, restartStopped, rewriteCache } from './fault-helpers.js'
+import { AttachDeferredError, AttachError, PMIP_PROTOCOL, buildPbu, maarPlan, readPba } from '../src/index.js'
+import type { HandoverReport, LocalMaar } from '../src/index.js'
+import { breakDirectoryService, breakProtocols, eventually, rewriteCache } from './fault-helpers.js'
+import { useMesh } from './mesh-fixture.js'
 
 const LL = '02:00:00:00:00:09'
 const HOUR = 3600_000
 
 describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
   this.timeout(180_000)
-  let dir: string
-  let mesh: LocalMesh
   /** Added to the real clock: lifetimes run out without waiting. */
   let skew = 0
   const clock = (): number => Date.now() + skew
   const lines: string[] = []
+  const fx = useMesh('faults', {
+    count: 3,
+    lifetimeCheckIntervalMs: 0,
+    clock,
+    log: (_level, line) => { lines.push(line) },
+    maarInit: { retransmission: { initialMs: 50, maxMs: 400 } }
+  }, LL)
+  const { m, binding } = fx
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dmm-faults-test-'))
-    mesh = await createLocalMesh({
-      count: 3,
-      dataDir: dir,
-      lifetimeCheckIntervalMs: 0,
-      clock,
-      log: (_level, line) => { lines.push(line) },
-      maarInit: { retransmission: { initialMs: 50, maxMs: 400 } }
-    })
-  })
-  // A test that failed half way leaves no MAAR stopped for the next one.
-  afterEach(async () => { await restartStopped(mesh, 3) })
-  after(async () => {
-    await mesh?.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-
-  /** maarN by name: indices of mesh.maars shift while one is stopped. */
-  const m = (i: number): LocalMaar => {
-    const found = mesh.maars.find(x => x.name === `maar${i}`)
-    assert.ok(found, `maar${i} is running`)
-    return found
-  }
-  const binding = async (i: number, mnId: string): Promise<BindingCacheEntry | undefined> =>
-    (await m(i).maar.bindings()).find(e => e.mnId === mnId)
   const allocatedTo = async (i: number, mnId: string): Promise<string[]> =>
     [...(await m(i).cache.allocations()).entries()].filter(([, owner]) => owner === mnId).map(([prefix]) => prefix)
 
-  async function move (mnId: string, i: number): Promise<HandoverReport> {
-    mesh.network.attachMn(mnId, m(i).address)
-    const report = await m(i).maar.attach({ mnId, accessLink: 'access0', linkLayerId: LL })
-    await m(i).maar.settled()
-    return report
-  }
+  const move = fx.move
 
   /** The CN reaches the MN's address in `prefix` entering at `anchor`. */
   function assertReachableVia (mnId: string, prefix: string, anchor: string): void {
-    const address = mesh.network.mnAddresses(mnId).find(a => prefixContains(parsePrefix(prefix), a))
-    assert.ok(address, `the MN holds an address in ${prefix}: ${mesh.network.mnAddresses(mnId).join(', ')}`)
-    const down = mesh.network.traceFromCn(address)
+    const address = fx.mesh.network.mnAddresses(mnId).find(a => prefixContains(parsePrefix(prefix), a))
+    assert.ok(address, `the MN holds an address in ${prefix}: ${fx.mesh.network.mnAddresses(mnId).join(', ')}`)
+    const down = fx.mesh.network.traceFromCn(address)
     assert.ok(down.delivered, `CN -> ${address}: ${down.hops.join(' > ')} (${down.reason ?? ''})`)
     assert.equal(down.hops[1], anchor, `enters at ${anchor}: ${down.hops.join(' > ')}`)
   }
@@ -90,7 +64,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
   it('an anchor down during a handover stays in the session as pending, and once it restarts the retransmitted PBU reaches it', async () => {
     const mn = 'down@dmm.example'
     const r1 = await move(mn, 1)
-    await mesh.stopMaar(0)
+    await fx.mesh.stopMaar(0)
     const r2 = await move(mn, 2)
     assert.equal(r2.kind, 'handover')
     assert.equal(r2.complete, false, 'a partial handover is not reported as a success')
@@ -98,7 +72,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     const pending = (await binding(2, mn))?.remoteAnchors.find(a => a.prefix === r1.localPrefix)
     assert.ok(pending?.pendingUntil !== undefined, `maar2 keeps ${r1.localPrefix} pending: ${JSON.stringify(pending)}`)
 
-    await mesh.restartMaar(0)
+    await fx.mesh.restartMaar(0)
     await eventually('maar2 to confirm maar1 as anchor', async () => {
       const a = (await binding(2, mn))?.remoteAnchors.find(x => x.prefix === r1.localPrefix)
       return a !== undefined && a.pendingUntil === undefined
@@ -118,7 +92,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
   it('a pending anchor whose lifetime runs out leaves the session: the prefix is dropped from the BCE and the record', async () => {
     const mn = 'lapsed@dmm.example'
     const r1 = await move(mn, 1)
-    await mesh.stopMaar(0)
+    await fx.mesh.stopMaar(0)
     const r2 = await move(mn, 2)
     assert.equal(r2.complete, false)
     skew += 2 * HOUR // past the anchor's 3600 s lifetime in the record
@@ -177,14 +151,14 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     const mn = 'unproven@dmm.example'
     const r1 = await move(mn, 1)
     // maar3 restarts with an empty record store; it must ask maar1 and maar2 (required = 2).
-    await mesh.restartMaar(2)
+    await fx.mesh.restartMaar(2)
     const membership = meshServices(m(3).node).membership
     await eventually('maar3 to know both members', () => membership.isMember(m(1).maar.peerId) && membership.isMember(m(2).maar.peerId))
     // Both members stay up but cannot answer record GETs or kad-dht queries.
     const repairs = [await breakDirectoryService(m(1).node), await breakDirectoryService(m(2).node)]
     const allocationsBefore = await m(3).cache.allocations()
     try {
-      mesh.network.attachMn(mn, m(3).address)
+      fx.mesh.network.attachMn(mn, m(3).address)
       await assert.rejects(m(3).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL }), (err: unknown) => {
         assert.ok(err instanceof AttachDeferredError, String(err))
         assert.match(err.message, /cannot tell whether/)
@@ -237,7 +211,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
       mnId: mn, sequence: MAX_SESSION_SEQUENCE, issuedAt: clock(), serving: self, anchors: [{ ...self, prefix: '2001:db8:1:fff0::/64', lifetime: 3600 }]
     }, [])
     const allocationsBefore = await m(2).cache.allocations()
-    mesh.network.attachMn(mn, m(2).address)
+    fx.mesh.network.attachMn(mn, m(2).address)
     await assert.rejects(m(2).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL }), (err: unknown) => {
       assert.ok(err instanceof AttachError, String(err))
       assert.match(err.message, /sequence/)
@@ -271,7 +245,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
       const m1 = m(1)
       const m2dir = m(2).dataDir
       const p2 = '2001:db8:2:f00::/64'
-      await mesh.stopMaar(1)
+      await fx.mesh.stopMaar(1)
       // What serving-side.ts commits before any PBU: attached, every P-MAAR prefix pending.
       const now = clock()
       await rewriteCache(m2dir, () => ({
@@ -289,7 +263,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
         }],
         allocate: [{ prefix: p2, mnId: mn }]
       }))
-      await mesh.restartMaar(1)
+      await fx.mesh.restartMaar(1)
       await eventually('maar1 to anchor for the restarted maar2', async () => (await binding(1, mn))?.servingMaar?.address === m(2).address)
       await eventually('maar2 to confirm maar1', async () => (await binding(2, mn))?.remoteAnchors.every(a => a.pendingUntil === undefined) === true)
       // Not present: the registration is not refreshed, so its lifetime ends it.
@@ -307,7 +281,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
       const r2 = await move(mn, 2)
       assert.ok(r2.complete)
       const m2dir = m(2).dataDir
-      await mesh.stopMaar(1)
+      await fx.mesh.stopMaar(1)
       // Roll maar2's entry back to the intent it committed before its PBU.
       await rewriteCache(m2dir, entries => {
         const e = entries.find(x => x.mnId === mn)
@@ -315,7 +289,7 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
         return { put: [{ ...e, remoteAnchors: e.remoteAnchors.map(a => ({ ...a, pendingUntil: clock() + HOUR })) }] }
       })
       assert.equal((await binding(1, mn))?.servingMaar?.address, maarPlan(2).address, 'the anchor points at maar2')
-      await mesh.restartMaar(1)
+      await fx.mesh.restartMaar(1)
       const restored = await binding(2, mn)
       assert.equal(restored?.attached, true, 'the MN still has a serving MAAR')
       await eventually('maar2 to confirm maar1 again', async () => (await binding(2, mn))?.remoteAnchors.some(a => a.prefix === r1.localPrefix && a.pendingUntil === undefined) === true)
@@ -334,40 +308,23 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
 
 describe('MAAR faults over real time (4 s lifetime)', function () {
   this.timeout(180_000)
-  let dir: string
-  let mesh: LocalMesh
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dmm-faults-rt-test-'))
-    mesh = await createLocalMesh({ count: 3, dataDir: dir, lifetime: 4, lifetimeCheckIntervalMs: 0, maarInit: { retransmission: { initialMs: 50, maxMs: 400 } } })
-  })
-  // A test that failed half way leaves no MAAR stopped for the next one.
-  afterEach(async () => { await restartStopped(mesh, 3) })
-  after(async () => {
-    await mesh?.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-
-  const m = (i: number): LocalMaar => {
-    const found = mesh.maars.find(x => x.name === `maar${i}`)
-    assert.ok(found, `maar${i} is running`)
-    return found
-  }
+  const rt = useMesh('faults-rt', { count: 3, lifetime: 4, lifetimeCheckIntervalMs: 0, maarInit: { retransmission: { initialMs: 50, maxMs: 400 } } }, LL)
+  const { m } = rt
 
   it('a serving MAAR that comes back after its MN moved on does not withdraw the session the new serving MAAR published', async () => {
     const mn = 'movedon@dmm.example'
-    mesh.network.attachMn(mn, m(2).address)
+    rt.mesh.network.attachMn(mn, m(2).address)
     const r2 = await m(2).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL })
     await m(2).maar.settled()
-    await mesh.stopMaar(1)
-    mesh.network.attachMn(mn, m(3).address)
+    await rt.mesh.stopMaar(1)
+    rt.mesh.network.attachMn(mn, m(3).address)
     const r3 = await m(3).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL })
     assert.equal(r3.complete, false)
     // maar2 stays away past its anchor lifetime: maar3 drops its prefix and republishes.
     await eventually('maar3 to drop the lapsed anchor', async () =>
       (await m(3).maar.bindings()).find(e => e.mnId === mn)?.remoteAnchors.length === 0)
     await m(3).maar.settled()
-    await mesh.restartMaar(1)
+    await rt.mesh.restartMaar(1)
     // maar2's own registration of the MN ran out meanwhile: it de-registers it.
     await m(2).maar.checkLifetimes()
     assert.equal((await m(2).maar.bindings()).find(e => e.mnId === mn), undefined)

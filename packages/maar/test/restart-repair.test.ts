@@ -6,74 +6,50 @@
  * seen here is the repair's doing, not a retransmitted PBU's.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BindingCache } from '@dmm-mesh/binding-cache'
-import { createLocalMesh } from '../src/index.js'
-import type { LocalMesh, LocalMaar, HandoverReport } from '../src/index.js'
+import type { HandoverReport } from '../src/index.js'
+import { useMesh } from './mesh-fixture.js'
 
 const LL = '02:00:00:00:00:03'
 const HOUR = 3_600_000
 
 describe('MAAR restart repair', function () {
   this.timeout(120_000)
-  let dir: string
-  let mesh: LocalMesh
   let now = Date.now()
   const lines: string[] = []
+  const fx = useMesh('repair', {
+    count: 3,
+    lifetime: 8,
+    lifetimeCheckIntervalMs: 0,
+    clock: () => now,
+    log: (_l, line) => { lines.push(line) },
+    maarInit: { retransmission: { initialMs: HOUR, maxMs: HOUR } }
+  }, LL)
+  const { m, binding } = fx
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dmm-repair-test-'))
-    mesh = await createLocalMesh({
-      count: 3,
-      dataDir: dir,
-      lifetime: 8,
-      lifetimeCheckIntervalMs: 0,
-      clock: () => now,
-      log: (_l, line) => { lines.push(line) },
-      maarInit: { retransmission: { initialMs: HOUR, maxMs: HOUR } }
-    })
-  })
-  after(async () => {
-    await mesh?.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-
-  const m = (i: number): LocalMaar => {
-    const found = mesh.maars.find(x => x.name === `maar${i}`)
-    assert.ok(found, `maar${i} is running`)
-    return found
-  }
-
+  /** The injected clock moves on a little with each attach, as time does. */
   async function move (mnId: string, i: number): Promise<HandoverReport> {
     now += 10
-    mesh.network.attachMn(mnId, m(i).address)
-    const r = await m(i).maar.attach({ mnId, accessLink: 'access0', linkLayerId: LL })
-    await m(i).maar.settled()
-    return r
-  }
-
-  async function binding (i: number, mnId: string): Promise<ReturnType<LocalMaar['maar']['bindings']> extends Promise<Array<infer E>> ? E | undefined : never> {
-    return (await m(i).maar.bindings()).find(e => e.mnId === mnId)
+    return await fx.move(mnId, i)
   }
 
   it('an anchor that was down while the MN moved on re-points its prefix to the new serving MAAR', async () => {
     const mn = 'rita@dmm.example'
     const first = await move(mn, 1)
     await move(mn, 2)
-    await mesh.stopMaar(0)
+    await fx.mesh.stopMaar(0)
     const third = await move(mn, 3)
     assert.equal(third.complete, false, 'maar1 did not answer: a partial handover')
     assert.deepEqual(third.anchors.filter(a => a.pending === true).map(a => a.prefix), [first.localPrefix])
-    await mesh.restartMaar(0)
+    await fx.mesh.restartMaar(0)
     const outcomes = await m(1).maar.repaired()
     assert.deepEqual(outcomes.find(o => o.mnId === mn)?.action, 're-pointed', JSON.stringify(outcomes))
     assert.equal((await binding(1, mn))?.servingMaar?.address, m(3).address)
     // The kernel-level proof in the memory network: the CN reaches the old address through maar1, into maar3.
-    const address = mesh.network.mnAddresses(mn).find(a => a.startsWith(first.localPrefix.split('::')[0] ?? 'x'))
+    const address = fx.mesh.network.mnAddresses(mn).find(a => a.startsWith(first.localPrefix.split('::')[0] ?? 'x'))
     assert.ok(address !== undefined, 'the MN still holds its first address')
-    const down = mesh.network.traceFromCn(address)
+    const down = fx.mesh.network.traceFromCn(address)
     assert.ok(down.delivered, down.hops.join(' > ') + (down.reason ?? ''))
     assert.deepEqual([down.hops[1], down.hops.at(-2)], ['maar1', 'maar3'], down.hops.join(' > '))
   })
@@ -81,10 +57,10 @@ describe('MAAR restart repair', function () {
   it('a serving MAAR that was down while its MN moved away becomes that MN\'s anchor', async () => {
     const mn = 'sam@dmm.example'
     const first = await move(mn, 1)
-    await mesh.stopMaar(0)
+    await fx.mesh.stopMaar(0)
     const second = await move(mn, 2)
     assert.equal(second.complete, false)
-    await mesh.restartMaar(0)
+    await fx.mesh.restartMaar(0)
     const outcomes = await m(1).maar.repaired()
     assert.equal(outcomes.find(o => o.mnId === mn)?.action, 're-pointed', JSON.stringify(outcomes))
     const bce = await binding(1, mn)
@@ -102,10 +78,10 @@ describe('MAAR restart repair', function () {
     const mn = 'tom@dmm.example'
     const first = await move(mn, 1)
     await move(mn, 2)
-    await mesh.stopMaar(0)
+    await fx.mesh.stopMaar(0)
     await m(2).maar.deregister(mn)
     await m(2).maar.settled()
-    await mesh.restartMaar(0)
+    await fx.mesh.restartMaar(0)
     const outcomes = await m(1).maar.repaired()
     assert.equal(outcomes.find(o => o.mnId === mn)?.action, 'released', JSON.stringify(outcomes))
     assert.equal(await binding(1, mn), undefined)
@@ -113,15 +89,15 @@ describe('MAAR restart repair', function () {
   })
 
   it('releases a reservation that never became a registration (no leaked prefix)', async () => {
-    await mesh.stopMaar(0)
-    const cache = await BindingCache.open(join(dir, 'maar1'))
+    await fx.mesh.stopMaar(0)
+    const cache = await BindingCache.open(join(fx.dir, 'maar1'))
     const prefix = '2001:db8:1:ff::/64'
     await cache.commit({
       put: [{ mnId: 'uma@dmm.example', localPrefixes: [prefix], attached: false, remoteAnchors: [], lastUpdate: { sequence: 0, timestampMs: 0 }, sessionSequence: 0, createdAt: now, updatedAt: now }],
       allocate: [{ prefix, mnId: 'uma@dmm.example' }]
     })
     await cache.close()
-    await mesh.restartMaar(0)
+    await fx.mesh.restartMaar(0)
     const outcomes = await m(1).maar.repaired()
     assert.equal(outcomes.find(o => o.mnId === 'uma@dmm.example')?.action, 'released')
     assert.equal((await m(1).cache.allocations()).has(prefix), false)
@@ -130,7 +106,7 @@ describe('MAAR restart repair', function () {
   it('takes no MN as present after a restart until it attaches again: its registration runs out', async () => {
     const mn = 'vic@dmm.example'
     await move(mn, 2)
-    await mesh.restartMaar(1)
+    await fx.mesh.restartMaar(1)
     await m(2).maar.repaired()
     now += 9_000 // past the 8 s lifetime
     await m(2).maar.checkLifetimes()
@@ -141,7 +117,7 @@ describe('MAAR restart repair', function () {
   it('an MN that attaches again after the restart is registered again and refreshed from then on', async () => {
     const mn = 'wes@dmm.example'
     await move(mn, 2)
-    await mesh.restartMaar(1)
+    await fx.mesh.restartMaar(1)
     await m(2).maar.repaired()
     const again = await move(mn, 2)
     assert.notEqual(again.kind, 'refresh', 'the first attach after a restart is signalled again')
