@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { SessionRecord } from '@dmm-mesh/discovery'
-import { DMM_BIN, e2e, maarApi } from './netns-e2e-script.js'
+import { DMM_BIN, e2e, maarApi, planAccess } from './netns-e2e-script.js'
 import type { AttachReport, PingLine } from './netns-e2e-script.js'
 import { eventually, inNetns, netnsSupport, pingOnce, reachable, slaac, sleep, tunnelCapture } from './netns-topology.js'
 
@@ -28,14 +28,8 @@ describe('an anchor down during a handover and back later (issue 9 finding 1): d
   let pinging = false
   let plan = new Map<string, string>()
   const info: string[] = []
-  const get = (k: string): string => { const v = plan.get(k); if (v === undefined) throw new Error(`e2e.sh printed no ${k}`); return v }
-  const ns = (i: number): string => get(`MAAR${i}_NS`)
-  const bb = (i: number): string => get(`MAAR${i}_ADDR`)
-  const sid = (i: number): string => get(`MAAR${i}_SID`)
+  const { get, ns, bb, sid, cn, cnNs, mnId } = planAccess(() => plan)
   const topo = { mn: { netns: `dmm-${id}-mn`, ifname: 'eth0' } }
-  const cn = (): string => get('CN_ADDR')
-  const cnNs = (): string => get('CN')
-  const mnId = (): string => get('MN_ID')
   const pref: string[] = []
   const addr: string[] = []
   let killedAt = 0

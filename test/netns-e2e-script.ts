@@ -53,3 +53,29 @@ export async function maarApi<T> (id: string, maar: number, method: string, path
   if (r.code !== 0) throw new Error(`maar${maar} ${method} ${path} failed (${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`)
   return JSON.parse(r.stdout) as T
 }
+
+/** Names of the scenario as e2e.sh printed them (its KEY=VALUE plan), read when needed. */
+export function planAccess (plan: () => Map<string, string>): {
+  get: (key: string) => string
+  ns: (maar: number) => string
+  bb: (maar: number) => string
+  sid: (maar: number) => string
+  cn: () => string
+  cnNs: () => string
+  mnId: () => string
+} {
+  const get = (key: string): string => {
+    const v = plan().get(key)
+    if (v === undefined) throw new Error(`e2e.sh printed no ${key}`)
+    return v
+  }
+  return {
+    get,
+    ns: i => get(`MAAR${i}_NS`),
+    bb: i => get(`MAAR${i}_ADDR`),
+    sid: i => get(`MAAR${i}_SID`),
+    cn: () => get('CN_ADDR'),
+    cnNs: () => get('CN'),
+    mnId: () => get('MN_ID')
+  }
+}

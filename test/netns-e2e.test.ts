@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { PMIP_ROUTER } from '@dmm-mesh/dataplane'
-import { DMM_BIN as BIN, e2e, maarApi } from './netns-e2e-script.js'
+import { DMM_BIN as BIN, e2e, maarApi, planAccess } from './netns-e2e-script.js'
 import type { AttachReport } from './netns-e2e-script.js'
 import { defaultRouters, netnsSupport, reachable, routerNeighbour, slaac, tunnelCapture } from './netns-topology.js'
 
@@ -24,13 +24,8 @@ describe('dmm maar processes in network namespaces: an MN moves maar1 -> maar2 -
   let started = false
   let plan = new Map<string, string>()
   const interruptions: string[] = []
-  const get = (k: string): string => { const v = plan.get(k); if (v === undefined) throw new Error(`e2e.sh printed no ${k}`); return v }
-  const ns = (i: number): string => get(`MAAR${i}_NS`)
-  const bb = (i: number): string => get(`MAAR${i}_ADDR`)
-  const sid = (i: number): string => get(`MAAR${i}_SID`)
+  const { get, ns, bb, sid, cn, cnNs } = planAccess(() => plan)
   const topo = { mn: { netns: `dmm-${id}-mn`, ifname: 'eth0' } }
-  const cn = (): string => get('CN_ADDR')
-  const cnNs = (): string => get('CN')
   const addr: string[] = []
 
   before(async function () {

@@ -34,3 +34,12 @@ export function anchorAt (m: TestMaar, subnet: number, lifetime = 3600): AnchorR
 export function sessionAt (mnId: string, sequence: number, serving: TestMaar, previous: TestMaar[] = [], issuedAt = 1_700_000_000_000): SessionRecord {
   return { mnId, sequence, issuedAt, serving: serving.ref, anchors: [anchorAt(serving, 1), ...previous.map(p => anchorAt(p, 1))] }
 }
+
+/** Polls until `check` holds; the limit only stops a hung test, it asserts nothing about speed. */
+export async function eventually (what: string, check: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
+  const end = Date.now() + limitMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}

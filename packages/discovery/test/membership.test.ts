@@ -9,18 +9,10 @@ import { lpStream } from '@libp2p/utils'
 import type { Libp2p } from '@libp2p/interface'
 import { LookupIncompleteError, RECORD_PROTOCOL, SessionDirectory, TrustStore, createMeshNode, generateKey, meshServices, sessionKey } from '../src/index.js'
 import { requestFrames, requestRecord } from '../src/record-protocol.js'
-import { makeDomain, makeMaar, sessionAt } from './fixtures.js'
+import { eventually, makeDomain, makeMaar, sessionAt } from './fixtures.js'
 import type { TestDomain, TestMaar } from './fixtures.js'
 
 interface Member { maar: TestMaar, node: Libp2p, directory: SessionDirectory, lines: string[] }
-
-async function eventually (what: string, check: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
-  const end = Date.now() + limitMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 const tablePeers = (node: Libp2p): string[] => {
   const table = (node.services.dht as unknown as { routingTable: { closestPeers: (k: Uint8Array, o: { count: number }) => Array<{ toString: () => string }> } }).routingTable

@@ -6,21 +6,12 @@ import { RECORD_PROTOCOL, RecordError, SessionDirectory, TrustStore, createMeshN
 import type { SessionRecord } from '../src/index.js'
 import { requestFrames, requestRecord } from '../src/record-protocol.js'
 import { KadIds } from '../src/closest.js'
-import { makeDomain, makeMaar, sessionAt } from './fixtures.js'
+import { eventually, makeDomain, makeMaar, sessionAt } from './fixtures.js'
 import type { TestDomain, TestMaar } from './fixtures.js'
 
 const COUNT = 10
 
 interface Member { maar: TestMaar, node: Libp2p, directory: SessionDirectory, lines: string[] }
-
-/** Polls until `check` holds; the limit only stops a hung test, it asserts nothing about speed. */
-async function eventually (what: string, check: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
-  const end = Date.now() + limitMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 const routingTableSize = (node: Libp2p): number => ((node.services.dht as { routingTable?: { size: number } }).routingTable?.size ?? 0)
 
