@@ -8,12 +8,15 @@
  *   GET  /bindings              the binding cache
  *   GET  /session?mn=ID         the MN's session record as the directory answers it
  *   GET  /status                identity, addresses
+ *   GET  /, /events, /live      the live view (live-view/routes.ts)
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { PoolExhaustedError } from '@dmm-mesh/binding-cache'
 import { AttachDeferredError, AttachError } from '@dmm-mesh/maar'
 import type { AttachRequest, Maar } from '@dmm-mesh/maar'
+import { WrittenAnswer } from './live-view/http-answers.js'
+import { liveViewRoutes } from './live-view/routes.js'
 
 const MAX_BODY = 16 * 1024
 
@@ -108,7 +111,8 @@ function routesOf (maar: Maar): Record<string, (req: IncomingMessage) => Promise
     'POST /detach': async req => { await maar.detach(await mnIdOf(req)); return { ok: true } },
     'POST /deregister': async req => ({ anchors: await maar.deregister(await mnIdOf(req)) }),
     'GET /bindings': async () => await maar.bindings(),
-    'GET /status': async () => ({ name: maar.name, peerId: maar.peerId, address: maar.address, multiaddrs: maar.multiaddrs() })
+    'GET /status': async () => ({ name: maar.name, peerId: maar.peerId, address: maar.address, multiaddrs: maar.multiaddrs() }),
+    ...liveViewRoutes(maar)
   }
 }
 
@@ -133,6 +137,10 @@ export async function listenApi (host: string, port: number): Promise<ApiServer>
       if (routes === undefined) throw new HttpError(503, 'the MAAR is starting')
       if (route === undefined) throw new HttpError(404, `no route ${req.method ?? ''} ${req.url ?? ''} (see dmm --help)`)
       body = await route(req)
+      if (body instanceof WrittenAnswer) {
+        body.write(req, res)
+        return
+      }
       if (body instanceof Answer) {
         status = body.status
         body = body.body

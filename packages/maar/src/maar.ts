@@ -78,6 +78,9 @@ export interface MaarComponents {
 
 const DEFAULT_LIFETIME = 3600
 
+/** A peer this MAAR is connected to; `address` and `pools` once it was met over PBU/PBA. */
+export interface KnownPeer { peerId: string, remoteAddrs: string[], address?: string, pools?: string[] }
+
 export class Maar {
   readonly name: string
   readonly address: string
@@ -93,6 +96,7 @@ export class Maar {
   private readonly signaller: AnchorSignaller
   private readonly repair: RestartRepair
   private repairing: Promise<RepairOutcome[]> = Promise.resolve([])
+  private readonly handoverListeners = new Set<(report: HandoverReport) => void>()
 
   constructor (private readonly components: MaarComponents, init: MaarInit) {
     this.name = init.name
@@ -137,6 +141,28 @@ export class Maar {
 
   self (): MaarRef { return { peerId: this.peerId, address: this.address, multiaddrs: this.multiaddrs() } }
 
+  /**
+   * The peers this MAAR is connected to now (read-only, for the live view): the remote multiaddrs
+   * of its connections, and the tunnel address and pools of those met over PBU/PBA.
+   */
+  knownPeers (): KnownPeer[] {
+    const remoteAddrs = new Map<string, string[]>()
+    for (const c of this.components.node.getConnections()) {
+      const id = c.remotePeer.toString()
+      remoteAddrs.set(id, [...(remoteAddrs.get(id) ?? []), c.remoteAddr.toString()])
+    }
+    return [...remoteAddrs].map(([peerId, addrs]) => {
+      const met = this.transport.knownPeer(peerId)
+      return { peerId, remoteAddrs: addrs, ...(met !== undefined ? { address: met.address, pools: met.cert.pools } : {}) }
+    })
+  }
+
+  /** Calls `listener` with the report of every attach this MAAR answers; returns the unsubscribe. */
+  onHandover (listener: (report: HandoverReport) => void): () => void {
+    this.handoverListeners.add(listener)
+    return () => { this.handoverListeners.delete(listener) }
+  }
+
   /** Restores the data plane from the binding cache (reconciliation) and starts serving PBUs. */
   async start (): Promise<void> {
     const entries = await this.store.load()
@@ -178,7 +204,12 @@ export class Maar {
   }
 
   async attach (req: AttachRequest): Promise<HandoverReport> {
-    return await this.serving.attach(req)
+    const report = await this.serving.attach(req)
+    for (const listener of this.handoverListeners) {
+      // An observer's failure is not the MN's: the attach stands.
+      try { listener(report) } catch (err) { this.log.warn('handover listener failed', { mn: req.mnId, error: String(err) }) }
+    }
+    return report
   }
 
   async detach (mnId: string): Promise<void> {
