@@ -14,15 +14,28 @@ import { canonicalIpv6, parsePrefix } from '@dmm-mesh/wire'
 import { CliError } from './errors.js'
 import { fieldName, issuePath, unknownFieldMessage } from './schema-issues.js'
 
-export class ConfigError extends Error {
-  /**
-   * @param field the field's path (`pools[0]`, `dataplane.driver`), `(file)` for the document
-   * @param line 1-based line of the field in the YAML (of its mapping when the field is missing)
-   * @param file the config file, when known
-   */
-  constructor (readonly field: string, readonly reason: string, readonly line?: number, readonly file?: string) {
-    super(`${file ?? 'config'}${line !== undefined ? `:${line}` : ''}: ${field}: ${reason}`)
+/** One thing wrong in a config: the field's path (`pools[0]`, `dataplane.driver`, `(file)`). */
+export interface ConfigProblem {
+  field: string
+  reason: string
+  /** 1-based line of the field in the YAML (of its mapping when the field is missing). */
+  line?: number
+}
+
+/** `FILE:LINE: field: why`, as compilers print it, so that editors can jump to the line. */
+export function formatProblem (file: string | undefined, p: ConfigProblem): string {
+  return `${file ?? 'config'}${p.line !== undefined ? `:${p.line}` : ''}: ${p.field}: ${p.reason}`
+}
+
+/** A config that does not check: the first problem in file order, and all of them in `problems`. */
+export class ConfigError extends Error implements ConfigProblem {
+  readonly problems: ConfigProblem[]
+
+  constructor (readonly field: string, readonly reason: string, readonly line?: number, readonly file?: string, others: ConfigProblem[] = []) {
+    const more = others.length > 0 ? ` (and ${others.length} more: dmm config check ${file ?? 'FILE'} lists them all)` : ''
+    super(`${formatProblem(file, { field, reason, line })}${more}`)
     this.name = 'ConfigError'
+    this.problems = [{ field, reason, ...(line !== undefined ? { line } : {}) }, ...others]
   }
 }
 
@@ -229,9 +242,12 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('(file)', 'must be a YAML mapping', 1, configPath)
   const parsed = maarConfigSchema.safeParse(raw)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const path = issue === undefined ? [] : issuePath(issue)
-    throw new ConfigError(fieldName(path), issue?.message ?? 'is invalid', lineOf(doc, lines, path), configPath)
+    const problems = parsed.error.issues.map(issue => {
+      const path = issuePath(issue)
+      return { field: fieldName(path), reason: issue.message, line: lineOf(doc, lines, path) }
+    }).sort((a, b) => a.line - b.line)
+    const [first, ...others] = problems
+    throw new ConfigError(first?.field ?? '(file)', first?.reason ?? 'is invalid', first?.line, configPath, others)
   }
   const c = parsed.data
   const base = dirname(resolve(configPath))
@@ -257,19 +273,20 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
   }
 }
 
-/**
- * Reads and checks a config file; a file that cannot be read or a config that is wrong is the
- * user's to fix (CliError, exit 2), printed as `FILE:LINE: field: why`.
- */
-export async function readMaarConfig (path: string): Promise<MaarConfig> {
-  let content: string
+/** The text of a config file; one that cannot be read is the user's to fix (CliError, exit 2). */
+export async function readConfigText (path: string): Promise<string> {
   try {
-    content = await readFile(path, 'utf8')
+    return await readFile(path, 'utf8')
   } catch (err) {
     throw new CliError(`cannot read config ${path}: ${message(err)}`)
   }
+}
+
+/** Reads and checks a config file; a wrong config is a CliError `FILE:LINE: field: why` (exit 2). */
+export async function readMaarConfig (path: string): Promise<MaarConfig> {
+  const text = await readConfigText(path)
   try {
-    return parseMaarConfig(content, path)
+    return parseMaarConfig(text, path)
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message)
     throw err
