@@ -33,7 +33,8 @@ function bindingRows (entries: BindingCacheEntry[], now: number): string[][] {
     if (e.attached) {
       for (const p of e.localPrefixes) rows.push([e.mnId, 'serving', p, 'anchored here (native)', expiry(e, now)])
       for (const a of e.remoteAnchors) {
-        const pending = a.pendingUntil !== undefined ? ` (unacknowledged, kept until ${new Date(a.pendingUntil).toISOString()})` : ''
+        // RFC 5213 §6.9.4: an anchor that has not acknowledged is retransmitted to.
+        const pending = a.pendingUntil !== undefined ? ' (unacknowledged, retransmitting)' : ''
         rows.push([e.mnId, 'serving', a.prefix, `tunnel to anchor ${a.address}${pending}`, expiry(e, now)])
       }
     } else {
