@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { api, dialable, dmm, makeDomain, sessionVisible, startDaemon, stopDaemon, writeMaarConfig } from './daemons.js'
+import { spawn } from 'node:child_process'
+import { BIN, api, dialable, dmm, makeDomain, sessionVisible, startDaemon, stopDaemon, writeMaarConfig } from './daemons.js'
 import type { Daemon } from './daemons.js'
 
 describe('dmm maar as separate OS processes', function () {
@@ -55,6 +56,47 @@ describe('dmm maar as separate OS processes', function () {
     }
   })
 
+  it('dmm inspect shows the bindings the API made: serving with tunnels to the anchors, anchored with a tunnel to the serving MAAR', async () => {
+    const [d1, d2, d3] = daemons
+    assert.ok(d1 && d2 && d3)
+    const serving = await dmm(['inspect', '--api', d3.api])
+    assert.equal(serving.code, 0, serving.stderr)
+    const lines = serving.stdout.split('\n')
+    assert.match(lines[0] ?? '', new RegExp(`^maar3  peer ${d3.peerId}  address 2001:db8:ffff::3$`))
+    assert.ok(lines.includes('peers: 2 MAARs'), serving.stdout)
+    for (const d of [d1, d2]) assert.match(serving.stdout, new RegExp(`^  ${d.peerId}\\s+2001:db8:ffff::${d.name.slice(-1)}\\s+anchors 1 prefix of MNs served here$`, 'm'))
+    assert.match(serving.stdout, /^bindings: 1 MN, 3 prefixes$/m)
+    assert.match(serving.stdout, /^  alice@dmm\.example\s+serving\s+2001:db8:3:\S+\s+anchored here \(native\)\s+in \d+ s$/m)
+    for (const i of [1, 2]) assert.match(serving.stdout, new RegExp(`^  alice@dmm\\.example\\s+serving\\s+2001:db8:${i}:\\S+\\s+tunnel to anchor 2001:db8:ffff::${i}\\s+in \\d+ s$`, 'm'))
+
+    const anchor = await dmm(['inspect', '--api', d1.api])
+    assert.equal(anchor.code, 0, anchor.stderr)
+    assert.match(anchor.stdout, new RegExp(`^  ${d3.peerId}\\s+2001:db8:ffff::3\\s+serves 1 MN anchored here$`, 'm'))
+    assert.match(anchor.stdout, /^  alice@dmm\.example\s+anchored\s+2001:db8:1:\S+\s+tunnel to serving MAAR 2001:db8:ffff::3\s+-$/m)
+  })
+
+  it('dmm inspect --watch redraws until SIGINT, then exits 0', async () => {
+    const d3 = daemons[2]
+    assert.ok(d3)
+    const child = spawn(process.execPath, [BIN, 'inspect', '--api', d3.api, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    const twoViews = new Promise<void>(resolve => child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      if (stdout.split('bindings: 1 MN, 3 prefixes').length > 2) resolve()
+    }))
+    const exited = new Promise<number | null>(resolve => child.on('exit', resolve))
+    await Promise.race([twoViews, exited])
+    child.kill('SIGINT')
+    assert.equal(await exited, 0)
+    assert.ok(stdout.split('(every 1 s, Ctrl-C to stop)').length > 2, stdout)
+  })
+
+  it('dmm inspect names an API it cannot reach (exit 2)', async () => {
+    const run = await dmm(['inspect', '--api', 'http://127.0.0.1:1'])
+    assert.equal(run.code, 2)
+    assert.match(run.stderr, /^dmm: cannot reach the management API at http:\/\/127\.0\.0\.1:1/)
+  })
+
   it('a MAAR process restarted on its data directory keeps its bindings', async () => {
     const d1 = daemons[0]
     assert.ok(d1)
@@ -70,7 +112,11 @@ describe('dmm maar as separate OS processes', function () {
     await writeFile(bad, 'name: x\nidentity: a\ncertificate: b\ndomain: { name: d, operatorPublicKey: k }\nlisten: [/ip4/127.0.0.1/tcp/0]\naddress: 2001:db8::1\npools: [2001:db8:9::/48]\ndataDir: d\nlifetime: 7\n')
     const run = await dmm(['maar', '--config', bad])
     assert.equal(run.code, 2)
-    assert.match(run.stderr, /lifetime: 7 s is not a multiple of 4/)
+    // The first problem in file order, with its line; config check lists every problem.
+    assert.equal(run.stderr, `dmm: ${bad}:4: domain.operatorPublicKey: must be base64 (the publicKey that dmm keygen prints) (and 1 more: dmm config check ${bad} lists them all)\n`)
+    const check = await dmm(['config', 'check', bad])
+    assert.equal(check.code, 2)
+    assert.equal(check.stderr, `${bad}:4: domain.operatorPublicKey: must be base64 (the publicKey that dmm keygen prints)\n${bad}:9: lifetime: 7 s is not a multiple of 4 (RFC 6275 §6.1.7 carries units of 4 s)\n`)
   })
 
   it('unknown commands and options are refused with a pointer to --help', async () => {
@@ -79,7 +125,7 @@ describe('dmm maar as separate OS processes', function () {
     assert.match(a.stderr, /unknown command "fly"/)
     const b = await dmm(['quickstart', '--colour', 'red'])
     assert.equal(b.code, 2)
-    assert.match(b.stderr, /--colour/)
+    assert.equal(b.stderr, 'dmm: unknown option --colour (see dmm quickstart --help)\n')
     const help = await dmm(['--help'])
     assert.equal(help.code, 0)
     assert.match(help.stdout, /dmm quickstart/)

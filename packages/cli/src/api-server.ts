@@ -12,11 +12,13 @@
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { z } from 'zod'
 import { PoolExhaustedError } from '@dmm-mesh/binding-cache'
 import { AttachDeferredError, AttachError } from '@dmm-mesh/maar'
 import type { AttachRequest, Maar } from '@dmm-mesh/maar'
 import { WrittenAnswer } from './live-view/http-answers.js'
 import { liveViewRoutes } from './live-view/routes.js'
+import { fieldName } from './schema-issues.js'
 
 const MAX_BODY = 16 * 1024
 
@@ -54,46 +56,38 @@ async function readJson (req: IncomingMessage): Promise<Record<string, unknown>>
   }
 }
 
-/** Refuses fields the route does not know: a misspelt field must not be silently ignored. */
-function onlyFields (body: Record<string, unknown>, known: readonly string[]): void {
-  for (const key of Object.keys(body)) {
-    if (!known.includes(key)) throw new HttpError(400, `unknown field ${JSON.stringify(key)} (known: ${known.join(', ')})`)
-  }
+/** A request body with exactly these fields: a misspelt field must not be silently ignored. */
+function body<S extends z.ZodRawShape> (shape: S): z.ZodObject<S, z.core.$strict> {
+  const known = Object.keys(shape)
+  return z.strictObject(shape, { error: iss => iss.code === 'unrecognized_keys' ? `unknown field ${JSON.stringify(iss.keys[0])} (known: ${known.join(', ')})` : undefined })
 }
 
-/** A string field, taken as sent: `true`, 7 or {} are refused, never turned into text. */
-function stringField (body: Record<string, unknown>, key: string): string {
-  const v = body[key]
-  if (typeof v !== 'string' || v.length === 0) throw new HttpError(400, `${key} must be a non-empty string${v === undefined ? '' : `, got ${JSON.stringify(v)}`}`)
-  return v
-}
+/** A string taken as sent: `true`, 7 or {} are refused, never turned into text. */
+const text = z.string({ error: iss => `must be a non-empty string${iss.input === undefined ? '' : `, got ${JSON.stringify(iss.input)}`}` })
+  .min(1, { error: 'must be a non-empty string, got ""' })
 
-/** An optional integer field: "7" or 7.5 are refused, not coerced (the range is Maar's to check). */
-function integerField (body: Record<string, unknown>, key: string): number | undefined {
-  const v = body[key]
-  if (v === undefined) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new HttpError(400, `${key} must be an integer, got ${JSON.stringify(v)}`)
-  return v
+/** "7" or 7.5 are refused, not coerced (the range is Maar's to check). */
+const integer = z.int({ error: iss => `must be an integer, got ${JSON.stringify(iss.input)}` })
+
+const MnBody = body({ mnId: text })
+const AttachBody = body({ mnId: text, accessLink: text, linkLayerId: text, accessTechnology: integer.optional() })
+
+/** The body checked against its schema; the first refusal is a 400 naming the field. */
+async function bodyOf<T> (req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(await readJson(req))
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  if (issue === undefined) throw new HttpError(400, 'invalid body')
+  throw new HttpError(400, issue.code === 'unrecognized_keys' ? issue.message : `${fieldName(issue.path)} ${issue.message}`)
 }
 
 async function mnIdOf (req: IncomingMessage): Promise<string> {
-  const body = await readJson(req)
-  onlyFields(body, ['mnId'])
-  return stringField(body, 'mnId')
+  return (await bodyOf(req, MnBody)).mnId
 }
 
-const ATTACH_FIELDS = ['mnId', 'accessLink', 'linkLayerId', 'accessTechnology'] as const
-
 async function attachRequestOf (req: IncomingMessage): Promise<AttachRequest> {
-  const body = await readJson(req)
-  onlyFields(body, ATTACH_FIELDS)
-  const accessTechnology = integerField(body, 'accessTechnology')
-  return {
-    mnId: stringField(body, 'mnId'),
-    accessLink: stringField(body, 'accessLink'),
-    linkLayerId: stringField(body, 'linkLayerId'),
-    ...(accessTechnology !== undefined ? { accessTechnology } : {})
-  }
+  const { accessTechnology, ...rest } = await bodyOf(req, AttachBody)
+  return { ...rest, ...(accessTechnology !== undefined ? { accessTechnology } : {}) }
 }
 
 function routesOf (maar: Maar): Record<string, (req: IncomingMessage) => Promise<unknown>> {

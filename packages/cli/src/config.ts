@@ -1,17 +1,41 @@
 /**
- * The `dmm maar` YAML configuration: parsed, checked field by field, paths resolved against the
- * config file's folder. Every error names the field and says why (ConfigError).
+ * The `dmm maar` YAML configuration: one zod schema (maarConfigSchema) checks every field, paths
+ * are resolved against the config file's folder, and every error names the field, the YAML line
+ * it is on and why (ConfigError).
  */
+import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml'
+import type { Document } from 'yaml'
+import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { canonicalIpv6, parsePrefix } from '@dmm-mesh/wire'
+import { CliError } from './errors.js'
+import { fieldName, issuePath, unknownFieldMessage } from './schema-issues.js'
 
-export class ConfigError extends Error {
-  constructor (readonly field: string, reason: string) {
-    super(`config: ${field}: ${reason}`)
+/** One thing wrong in a config: the field's path (`pools[0]`, `dataplane.driver`, `(file)`). */
+export interface ConfigProblem {
+  field: string
+  reason: string
+  /** 1-based line of the field in the YAML (of its mapping when the field is missing). */
+  line?: number
+}
+
+/** `FILE:LINE: field: why`, as compilers print it, so that editors can jump to the line. */
+export function formatProblem (file: string | undefined, p: ConfigProblem): string {
+  return `${file ?? 'config'}${p.line !== undefined ? `:${p.line}` : ''}: ${p.field}: ${p.reason}`
+}
+
+/** A config that does not check: the first problem in file order, and all of them in `problems`. */
+export class ConfigError extends Error implements ConfigProblem {
+  readonly problems: ConfigProblem[]
+
+  constructor (readonly field: string, readonly reason: string, readonly line?: number, readonly file?: string, others: ConfigProblem[] = []) {
+    const more = others.length > 0 ? ` (and ${others.length} more: dmm config check ${file ?? 'FILE'} lists them all)` : ''
+    super(`${formatProblem(file, { field, reason, line })}${more}`)
     this.name = 'ConfigError'
+    this.problems = [{ field, reason, ...(line !== undefined ? { line } : {}) }, ...others]
   }
 }
 
@@ -23,6 +47,9 @@ export interface LinuxDataPlaneConfig {
   dlif: boolean
   runDir: string
 }
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type LogFormat = 'json' | 'pretty'
 
 export interface MaarConfig {
   name: string
@@ -42,149 +69,226 @@ export interface MaarConfig {
   dataDir: string
   dataplane: { driver: 'memory' } | ({ driver: 'linux' } & LinuxDataPlaneConfig)
   api: { host: string, port: number }
+  log: { level: LogLevel, format: LogFormat }
+  /** A pcap file the MAAR writes its signalling to, when set. */
+  capture?: string
 }
 
-type Obj = Record<string, unknown>
+const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
 
-function isObj (v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function str (o: Obj, key: string, path: string, fallback?: string): string {
-  const v = o[key]
-  if (v === undefined && fallback !== undefined) return fallback
-  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(path, v === undefined ? 'is required' : 'must be a non-empty string')
-  return v
-}
-
-function int (o: Obj, key: string, path: string, fallback: number, min: number, max: number): number {
-  const v = o[key] ?? fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`)
-  return v
-}
-
-function bool (o: Obj, key: string, path: string, fallback: boolean): boolean {
-  const v = o[key] ?? fallback
-  if (typeof v !== 'boolean') throw new ConfigError(path, `must be true or false, got ${JSON.stringify(v)}`)
-  return v
-}
-
-function strList (o: Obj, key: string, path: string, required: boolean): string[] {
-  const v = o[key]
-  if (v === undefined && !required) return []
-  if (!Array.isArray(v) || (required && v.length === 0)) throw new ConfigError(path, 'must be a non-empty list')
-  return v.map((x, i) => {
-    if (typeof x !== 'string' || x.length === 0) throw new ConfigError(`${path}[${i}]`, 'must be a non-empty string')
-    return x
+/** A mapping with exactly these fields: a misspelt field is refused, never ignored. */
+function mapping<S extends z.ZodRawShape> (shape: S, what: string): z.ZodObject<S, z.core.$strict> {
+  const known = Object.keys(shape)
+  return z.strictObject(shape, {
+    error: iss => iss.code === 'unrecognized_keys' ? unknownFieldMessage(known) : iss.input === undefined ? `is required: ${what}` : `must be a mapping ${what}`
   })
 }
+
+const text = z.string({ error: iss => iss.input === undefined ? 'is required' : 'must be a non-empty string' })
+  .min(1, { error: 'must be a non-empty string' })
+
+const integer = (min: number, max: number, fallback: number): z.ZodDefault<z.ZodInt> => {
+  const error = (iss: { input?: unknown }): string => `must be an integer from ${min} to ${max}, got ${JSON.stringify(iss.input)}`
+  return z.int({ error }).min(min, { error }).max(max, { error }).default(fallback)
+}
+
+const flag = (fallback: boolean): z.ZodDefault<z.ZodBoolean> =>
+  z.boolean({ error: iss => `must be true or false, got ${JSON.stringify(iss.input)}` }).default(fallback)
+
+function oneOf<const T extends readonly [string, ...string[]]> (values: T, fallback: T[number]) {
+  const error = (iss: { input?: unknown }): string => `must be ${values.slice(0, -1).join(', ')} or ${values.at(-1) ?? ''}, got ${JSON.stringify(iss.input)}`
+  return z.enum(values, { error }).default(fallback as never)
+}
+
+const list = <T extends z.ZodType>(item: T): z.ZodArray<T> => z.array(item, { error: 'must be a non-empty list' })
 
 /** Every entry must parse as a multiaddr (which also keeps tcp/udp ports within 0..65535). */
-function multiaddrList (o: Obj, key: string, path: string, required: boolean): string[] {
-  const list = strList(o, key, path, required)
-  list.forEach((m, i) => {
-    if (!m.startsWith('/')) throw new ConfigError(`${path}[${i}]`, `${JSON.stringify(m)} is not a multiaddr (e.g. /ip4/127.0.0.1/tcp/4001)`)
-    try {
-      multiaddr(m)
-    } catch (err) {
-      throw new ConfigError(`${path}[${i}]`, `${JSON.stringify(m)} is not a valid multiaddr: ${err instanceof Error ? err.message : String(err)}`)
-    }
-  })
-  return list
-}
+const multiaddrText = text.superRefine((m, ctx) => {
+  if (!m.startsWith('/')) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(m)} is not a multiaddr (e.g. /ip4/127.0.0.1/tcp/4001)` })
+    return
+  }
+  try {
+    multiaddr(m)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(m)} is not a valid multiaddr: ${message(err)}` })
+  }
+})
+
+/** An IPv6 address, in canonical form (RFC 5952). */
+const ipv6 = text.transform((a, ctx) => {
+  try {
+    return canonicalIpv6(a)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: message(err) })
+    return z.NEVER
+  }
+})
+
+/** A prefix without host bits, in canonical form. */
+const prefix = text.transform((p, ctx) => {
+  try {
+    const parsed = parsePrefix(p)
+    return `${parsed.prefix}/${parsed.prefixLength}`
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: message(err) })
+    return z.NEVER
+  }
+})
 
 /** The operator key as `dmm keygen` prints it: base64 of a protobuf Ed25519 public key. */
-function operatorPublicKey (o: Obj, path: string): string {
-  const text = str(o, 'operatorPublicKey', path)
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) throw new ConfigError(path, 'must be base64 (the publicKey that dmm keygen prints)')
+const operatorPublicKey = text.superRefine((key, ctx) => {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || key.length % 4 !== 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be base64 (the publicKey that dmm keygen prints)' })
+    return
+  }
   let type: string
   try {
-    type = publicKeyFromProtobuf(Buffer.from(text, 'base64')).type
+    type = publicKeyFromProtobuf(Buffer.from(key, 'base64')).type
   } catch (err) {
-    throw new ConfigError(path, `is not a public key: ${err instanceof Error ? err.message : String(err)}`)
+    ctx.addIssue({ code: 'custom', message: `is not a public key: ${message(err)}` })
+    return
   }
-  if (type !== 'Ed25519') throw new ConfigError(path, `must be an Ed25519 public key, got ${type}`)
-  return text
+  if (type !== 'Ed25519') ctx.addIssue({ code: 'custom', message: `must be an Ed25519 public key, got ${type}` })
+})
+
+const memoryDataPlane = mapping({ driver: z.literal('memory') }, 'with a driver')
+
+const linuxDataPlane = mapping({
+  driver: z.literal('linux'),
+  tunnelKind: oneOf(['seg6', 'ip6tnl'], 'seg6'),
+  backboneInterface: text,
+  tableBase: integer(1, 0xfffffff0, 1000),
+  radvd: flag(true),
+  dlif: flag(false),
+  /** Relative to the config file; default `run` next to it. */
+  runDir: text.optional()
+}, 'with a driver')
+
+/** The driver defaults to memory (no kernel state); linux programs seg6/ip6tnl routes. */
+const dataplane = z.preprocess(
+  v => typeof v === 'object' && v !== null && !Array.isArray(v) && !('driver' in v) ? { ...v, driver: 'memory' } : v,
+  z.discriminatedUnion('driver', [memoryDataPlane, linuxDataPlane], {
+    error: iss => iss.code === 'invalid_union'
+      ? `must be memory or linux, got ${JSON.stringify((iss.input as { driver?: unknown } | undefined)?.driver)}`
+      : 'must be a mapping with a driver'
+  })
+)
+
+const LOOPBACK = ['127.0.0.1', '::1', 'localhost']
+
+const api = mapping({
+  host: text.default('127.0.0.1').refine(h => LOOPBACK.includes(h), { error: 'the management API listens on loopback only (127.0.0.1, ::1 or localhost)' }),
+  port: integer(0, 65535, 0)
+}, '{ host, port }')
+
+const log = mapping({
+  level: oneOf(['debug', 'info', 'warn', 'error'], 'info'),
+  format: oneOf(['json', 'pretty'], 'json')
+}, '{ level, format }')
+
+/** The whole `dmm maar` config, as written (paths still relative to the file). */
+export const maarConfigSchema = mapping({
+  name: text,
+  identity: text,
+  certificate: text,
+  domain: mapping({ name: text, operatorPublicKey }, '{ name, operatorPublicKey }'),
+  listen: list(multiaddrText).min(1, { error: 'must be a non-empty list' }),
+  bootstrap: list(multiaddrText).default([]),
+  address: ipv6,
+  pools: list(prefix).min(1, { error: 'must be a non-empty list' }),
+  prefixLength: integer(1, 128, 64),
+  // RFC 6275 §6.1.7: the Lifetime field counts units of 4 s.
+  lifetime: integer(4, 0xffff * 4, 3600)
+    .refine(l => l % 4 === 0, { error: iss => `${String(iss.input)} s is not a multiple of 4 (RFC 6275 §6.1.7 carries units of 4 s)` }),
+  // Clocks of the domain's MAARs must agree within it (NTP); a wider window tolerates drift.
+  timestampWindow: integer(0, 60_000, 300),
+  dataDir: text,
+  dataplane: dataplane.optional().transform(d => d ?? { driver: 'memory' as const }),
+  api: api.prefault({}),
+  log: log.prefault({}),
+  capture: text.optional()
+}, '(the top level of the file)').superRefine((c, ctx) => {
+  c.pools.forEach((p, i) => {
+    if (parsePrefix(p).prefixLength > c.prefixLength) ctx.addIssue({ code: 'custom', path: ['pools', i], message: `${p} is longer than prefixLength /${c.prefixLength}` })
+  })
+})
+
+/**
+ * 1-based line of the field at `path`: its key in a mapping, its item in a list; a field that is
+ * missing is placed at its nearest ancestor present in the file.
+ */
+function lineOf (doc: Document, lines: LineCounter, path: readonly PropertyKey[]): number {
+  for (let n = path.length; n > 0; n--) {
+    const parent = doc.getIn(path.slice(0, n - 1), true)
+    const key = path[n - 1]
+    let node: unknown
+    if (isMap(parent)) node = parent.items.find(p => isScalar(p.key) && p.key.value === key)?.key
+    else if (isSeq(parent) && typeof key === 'number') node = parent.items[key]
+    const at = isNode(node) ? node.range?.[0] : undefined
+    if (at !== undefined) return lines.linePos(at).line
+  }
+  return 1
 }
 
-const KNOWN_KEYS = ['name', 'identity', 'certificate', 'domain', 'listen', 'bootstrap', 'address', 'pools', 'prefixLength', 'lifetime', 'timestampWindow', 'dataDir', 'dataplane', 'api']
-
 export function parseMaarConfig (text: string, configPath: string): MaarConfig {
-  let raw: unknown
-  try {
-    raw = parseYaml(text)
-  } catch (err) {
-    throw new ConfigError('(file)', `not valid YAML: ${err instanceof Error ? err.message : String(err)}`)
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  const yamlError = doc.errors[0]
+  if (yamlError !== undefined) {
+    throw new ConfigError('(file)', `not valid YAML: ${yamlError.message.split('\n')[0] ?? ''}`, lines.linePos(yamlError.pos[0]).line, configPath)
   }
-  if (!isObj(raw)) throw new ConfigError('(file)', 'must be a YAML mapping')
-  for (const k of Object.keys(raw)) if (!KNOWN_KEYS.includes(k)) throw new ConfigError(k, `unknown field (known: ${KNOWN_KEYS.join(', ')})`)
+  const raw: unknown = doc.toJS()
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('(file)', 'must be a YAML mapping', 1, configPath)
+  const parsed = maarConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(issue => {
+      const path = issuePath(issue)
+      return { field: fieldName(path), reason: issue.message, line: lineOf(doc, lines, path) }
+    }).sort((a, b) => a.line - b.line)
+    const [first, ...others] = problems
+    throw new ConfigError(first?.field ?? '(file)', first?.reason ?? 'is invalid', first?.line, configPath, others)
+  }
+  const c = parsed.data
   const base = dirname(resolve(configPath))
   const file = (p: string): string => isAbsolute(p) ? p : resolve(base, p)
-
-  const domain = raw.domain
-  if (!isObj(domain)) throw new ConfigError('domain', 'is required: { name, operatorPublicKey }')
-  let address: string
-  try {
-    address = canonicalIpv6(str(raw, 'address', 'address'))
-  } catch (err) {
-    if (err instanceof ConfigError) throw err
-    throw new ConfigError('address', err instanceof Error ? err.message : String(err))
-  }
-  const pools = strList(raw, 'pools', 'pools', true).map((p, i) => {
-    try {
-      const parsed = parsePrefix(p)
-      return `${parsed.prefix}/${parsed.prefixLength}`
-    } catch (err) {
-      throw new ConfigError(`pools[${i}]`, err instanceof Error ? err.message : String(err))
-    }
-  })
-  const prefixLength = int(raw, 'prefixLength', 'prefixLength', 64, 1, 128)
-  pools.forEach((p, i) => { if (parsePrefix(p).prefixLength > prefixLength) throw new ConfigError(`pools[${i}]`, `${p} is longer than prefixLength /${prefixLength}`) })
-  const lifetime = int(raw, 'lifetime', 'lifetime', 3600, 4, 0xffff * 4)
-  if (lifetime % 4 !== 0) throw new ConfigError('lifetime', `${lifetime} s is not a multiple of 4 (RFC 6275 §6.1.7 carries units of 4 s)`)
-
-  const dp = raw.dataplane ?? { driver: 'memory' }
-  if (!isObj(dp)) throw new ConfigError('dataplane', 'must be a mapping with a driver')
-  const driver = dp.driver ?? 'memory'
-  let dataplane: MaarConfig['dataplane']
-  if (driver === 'memory') {
-    dataplane = { driver: 'memory' }
-  } else if (driver === 'linux') {
-    const kind = dp.tunnelKind ?? 'seg6'
-    if (kind !== 'seg6' && kind !== 'ip6tnl') throw new ConfigError('dataplane.tunnelKind', `must be seg6 or ip6tnl, got ${JSON.stringify(kind)}`)
-    dataplane = {
-      driver: 'linux',
-      tunnelKind: kind,
-      backboneInterface: str(dp, 'backboneInterface', 'dataplane.backboneInterface'),
-      tableBase: int(dp, 'tableBase', 'dataplane.tableBase', 1000, 1, 0xfffffff0),
-      radvd: bool(dp, 'radvd', 'dataplane.radvd', true),
-      dlif: bool(dp, 'dlif', 'dataplane.dlif', false),
-      runDir: file(typeof dp.runDir === 'string' ? dp.runDir : resolve(base, 'run'))
-    }
-  } else {
-    throw new ConfigError('dataplane.driver', `must be memory or linux, got ${JSON.stringify(driver)}`)
-  }
-
-  const api = raw.api ?? {}
-  if (!isObj(api)) throw new ConfigError('api', 'must be a mapping { host, port }')
-  const host = str(api, 'host', 'api.host', '127.0.0.1')
-  if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') throw new ConfigError('api.host', 'the management API listens on loopback only (127.0.0.1, ::1 or localhost)')
-
+  const dp = c.dataplane
   return {
-    name: str(raw, 'name', 'name'),
-    identity: file(str(raw, 'identity', 'identity')),
-    certificate: file(str(raw, 'certificate', 'certificate')),
-    domain: { name: str(domain, 'name', 'domain.name'), operatorPublicKey: operatorPublicKey(domain, 'domain.operatorPublicKey') },
-    listen: multiaddrList(raw, 'listen', 'listen', true),
-    bootstrap: multiaddrList(raw, 'bootstrap', 'bootstrap', false),
-    address,
-    pools,
-    prefixLength,
-    lifetime,
-    // Clocks of the domain's MAARs must agree within it (NTP); a wider window tolerates drift.
-    timestampWindow: int(raw, 'timestampWindow', 'timestampWindow', 300, 0, 60_000),
-    dataDir: file(str(raw, 'dataDir', 'dataDir')),
-    dataplane,
-    api: { host, port: int(api, 'port', 'api.port', 0, 0, 65535) }
+    name: c.name,
+    identity: file(c.identity),
+    certificate: file(c.certificate),
+    domain: c.domain,
+    listen: c.listen,
+    bootstrap: c.bootstrap,
+    address: c.address,
+    pools: c.pools,
+    prefixLength: c.prefixLength,
+    lifetime: c.lifetime,
+    timestampWindow: c.timestampWindow,
+    dataDir: file(c.dataDir),
+    dataplane: dp.driver === 'memory' ? { driver: 'memory' } : { ...dp, runDir: file(dp.runDir ?? 'run') },
+    api: c.api,
+    log: c.log,
+    ...(c.capture !== undefined ? { capture: file(c.capture) } : {})
+  }
+}
+
+/** The text of a config file; one that cannot be read is the user's to fix (CliError, exit 2). */
+export async function readConfigText (path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    throw new CliError(`cannot read config ${path}: ${message(err)}`)
+  }
+}
+
+/** Reads and checks a config file; a wrong config is a CliError `FILE:LINE: field: why` (exit 2). */
+export async function readMaarConfig (path: string): Promise<MaarConfig> {
+  const text = await readConfigText(path)
+  try {
+    return parseMaarConfig(text, path)
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message)
+    throw err
   }
 }

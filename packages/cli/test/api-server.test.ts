@@ -69,6 +69,18 @@ describe('management API', function () {
     await refused('/deregister', {}, /^mnId must be a non-empty string$/)
   })
 
+  it('refuses bodies that are not one JSON object, empty strings and nulls, by schema', async () => {
+    await refused('/attach', [GOOD], /^body must be a JSON object/)
+    await refused('/attach', 'alice', /^body must be a JSON object/)
+    await refused('/attach', { ...GOOD, mnId: '' }, /^mnId must be a non-empty string, got ""$/)
+    await refused('/attach', { ...GOOD, accessTechnology: null }, /^accessTechnology must be an integer, got null$/)
+    await refused('/detach', { mnId: null }, /^mnId must be a non-empty string, got null$/)
+    await refused('/attach', { ...GOOD, accesLink: 'typo' }, /\(known: mnId, accessLink, linkLayerId, accessTechnology\)$/)
+    const res = await fetch(new URL('/attach', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"mnId": ' })
+    assert.equal(res.status, 400)
+    assert.match(((await res.json()) as { error: string }).error, /^body must be a JSON object/)
+  })
+
   it('takes a well-typed attach, with an integer access technology', async () => {
     const { status, json } = await post('/attach', { ...GOOD, accessTechnology: 4 })
     assert.equal(status, 200, JSON.stringify(json))

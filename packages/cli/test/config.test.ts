@@ -13,14 +13,36 @@ pools: [2001:db8:1::/48]
 dataDir: data/maar1
 `
 
-function rejects (yaml: string, field: string, why: RegExp): void {
+function rejects (yaml: string, field: string, why: RegExp, line?: number): void {
   assert.throws(() => parseMaarConfig(yaml, '/etc/dmm/maar1.yaml'), (err: unknown) => {
     assert.ok(err instanceof ConfigError, `ConfigError, got ${String(err)}`)
     assert.equal(err.field, field)
     assert.match(err.message, why)
+    if (line !== undefined) {
+      assert.equal(err.line, line, `line of ${field} in:\n${yaml}`)
+      assert.ok(err.message.startsWith(`/etc/dmm/maar1.yaml:${line}: ${field}: `), err.message)
+    }
     return true
   })
 }
+
+/** GOOD with one field per line (block style), so that every field has a line of its own. */
+const BLOCK = `name: maar1
+identity: keys/maar1.key
+certificate: keys/maar1.cert
+domain:
+  name: dmm.example
+  operatorPublicKey: "CAESIBhto4Ai1bhjC9r2fCDmQJH1hmX+1uMwq0e36nmk3CBW"
+listen:
+  - /ip4/127.0.0.1/tcp/4001
+address: 2001:db8:ffff::1
+pools:
+  - 2001:db8:1::/48
+dataDir: data/maar1
+api:
+  host: 127.0.0.1
+  port: 7001
+`
 
 describe('dmm maar config', () => {
   it('parses a good config with defaults, canonical addresses and paths relative to the file', () => {
@@ -63,6 +85,37 @@ describe('dmm maar config', () => {
     rejects(GOOD + 'api: { host: 0.0.0.0 }\n', 'api.host', /loopback/)
     rejects(GOOD + 'api: { port: 70000 }\n', 'api.port', /0 to 65535/)
     rejects(GOOD.replace(/domain: .*\n/, 'domain: { name: dmm.example }\n'), 'domain.operatorPublicKey', /required/)
+  })
+
+  it('names the YAML line of the wrong field: bad type, unknown field, bad IPv6, nested fields', () => {
+    assert.equal(parseMaarConfig(BLOCK, '/etc/dmm/maar1.yaml').api.port, 7001)
+    rejects(BLOCK.replace('port: 7001', 'port: "7001"'), 'api.port', /must be an integer from 0 to 65535, got "7001"/, 15)
+    rejects(BLOCK.replace('name: maar1', 'name: [maar1]'), 'name', /non-empty string/, 1)
+    rejects(BLOCK.replace('dataDir: data/maar1', 'dataDir: data/maar1\ncolour: blue'), 'colour', /unknown field \(known: name, /, 13)
+    rejects(BLOCK.replace('  port: 7001', '  port: 7001\n  tls: true'), 'api.tls', /unknown field \(known: host, port\)/, 16)
+    rejects(BLOCK.replace('2001:db8:ffff::1', '2001:db8:ffff::g'), 'address', /bad group/, 9)
+    rejects(BLOCK.replace('  - 2001:db8:1::/48', '  - 2001:db8:1::/48\n  - 2001:db8:2::1/48'), 'pools[1]', /host bits/, 12)
+    rejects(BLOCK.replace('/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/70000'), 'listen[0]', /not a valid multiaddr/, 8)
+    rejects(BLOCK.replace('"CAESIBhto4Ai1bhjC9r2fCDmQJH1hmX+1uMwq0e36nmk3CBW"', 'CAESIA=='), 'domain.operatorPublicKey', /not a public key/, 6)
+    rejects(BLOCK.replace('  name: dmm.example\n', ''), 'domain.name', /required/, 4)
+    rejects(BLOCK.replace('  host: 127.0.0.1', '  host: 0.0.0.0'), 'api.host', /loopback/, 14)
+    rejects(BLOCK + 'prefixLength: 40\n', 'pools[0]', /longer than prefixLength \/40/, 11)
+    rejects(BLOCK + 'dataplane:\n  driver: linux\n  backboneInterface: bb0\n  tableBase: 0\n', 'dataplane.tableBase', /1 to 4294967280/, 19)
+    rejects(BLOCK + 'log:\n  level: verbose\n', 'log.level', /debug, info, warn or error, got "verbose"/, 17)
+    rejects(BLOCK.replace('dataDir: data/maar1\n', ''), 'dataDir', /required/, 1)
+    rejects(BLOCK.replace('identity: keys/maar1.key', 'identity: keys/maar1.key: x'), '(file)', /not valid YAML/, 2)
+    rejects(BLOCK + 'name: maar2\n', '(file)', /not valid YAML: Map keys must be unique/, 16)
+  })
+
+  it('reads log and capture, with their defaults, capture relative to the file', () => {
+    const plain = parseMaarConfig(BLOCK, '/etc/dmm/maar1.yaml')
+    assert.deepEqual(plain.log, { level: 'info', format: 'json' })
+    assert.equal(plain.capture, undefined)
+    const set = parseMaarConfig(BLOCK + 'log: { level: debug, format: pretty }\ncapture: pcap/maar1.pcap\n', '/etc/dmm/maar1.yaml')
+    assert.deepEqual(set.log, { level: 'debug', format: 'pretty' })
+    assert.equal(set.capture, '/etc/dmm/pcap/maar1.pcap')
+    rejects(BLOCK + 'log: { format: xml }\n', 'log.format', /json or pretty/, 16)
+    rejects(BLOCK + 'capture: ""\n', 'capture', /non-empty string/, 16)
   })
 
   it('refuses listen and bootstrap multiaddrs that do not parse, ports out of range included', () => {

@@ -1,0 +1,26 @@
+/** `dmm quickstart`: a mesh on loopback and an MN moving across it (cmds/quickstart.ts). */
+import { CliError } from '../errors.js'
+import { commaList, positiveInt } from './args.js'
+import { printLine } from './command.js'
+import type { DmmCommand } from './command.js'
+
+interface Args { maars: number, path?: string, keep: boolean }
+
+export const quickstartCommand: DmmCommand<Args> = {
+  command: 'quickstart',
+  describe: 'Run a mesh of N MAARs on loopback and move an MN along --path, printing each handover and checking every prefix hop by hop',
+  options: {
+    maars: { type: 'number', default: 5, describe: 'how many MAARs' },
+    path: { type: 'string', requiresArg: true, describe: 'the MAARs the MN visits, 1-based (default 1,2,3,4,1)' },
+    keep: { type: 'boolean', default: false, describe: 'keep the binding caches (temporary folder) afterwards' }
+  },
+  examples: [['dmm quickstart --maars 6 --path 1,2,3,4,5,6,1', 'six MAARs, a round trip']],
+  handler: async a => {
+    const { quickstart, DEFAULT_PATH } = await import('../cmds/quickstart.js')
+    const maars = positiveInt(a.maars, 'maars')
+    const path = a.path !== undefined ? commaList(a.path).map(s => positiveInt(Number(s), 'path')) : DEFAULT_PATH
+    const beyond = path.find(i => i > maars)
+    if (beyond !== undefined) throw new CliError(`--path names maar${beyond} but --maars is ${maars}`)
+    return await quickstart({ maars, path, keep: a.keep, out: printLine })
+  }
+}
