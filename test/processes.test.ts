@@ -64,14 +64,14 @@ describe('dmm maar as separate OS processes', function () {
     const lines = serving.stdout.split('\n')
     assert.match(lines[0] ?? '', new RegExp(`^maar3  peer ${d3.peerId}  address 2001:db8:ffff::3$`))
     assert.ok(lines.includes('peers: 2 MAARs'), serving.stdout)
-    for (const d of [d1, d2]) assert.match(serving.stdout, new RegExp(`^  ${d.peerId}\\s+2001:db8:ffff::${d.name.slice(-1)}\\s+anchors 1 prefix of MNs served here$`, 'm'))
+    for (const d of [d1, d2]) assert.match(serving.stdout, new RegExp(`^  ${d.peerId}\\s+2001:db8:ffff::${d.name.slice(-1)}\\s+connected; anchors 1 prefix of MNs served here$`, 'm'))
     assert.match(serving.stdout, /^bindings: 1 MN, 3 prefixes$/m)
     assert.match(serving.stdout, /^  alice@dmm\.example\s+serving\s+2001:db8:3:\S+\s+anchored here \(native\)\s+in \d+ s$/m)
     for (const i of [1, 2]) assert.match(serving.stdout, new RegExp(`^  alice@dmm\\.example\\s+serving\\s+2001:db8:${i}:\\S+\\s+tunnel to anchor 2001:db8:ffff::${i}\\s+in \\d+ s$`, 'm'))
 
     const anchor = await dmm(['inspect', '--api', d1.api])
     assert.equal(anchor.code, 0, anchor.stderr)
-    assert.match(anchor.stdout, new RegExp(`^  ${d3.peerId}\\s+2001:db8:ffff::3\\s+serves 1 MN anchored here$`, 'm'))
+    assert.match(anchor.stdout, new RegExp(`^  ${d3.peerId}\\s+2001:db8:ffff::3\\s+connected; serves 1 MN anchored here$`, 'm'))
     assert.match(anchor.stdout, /^  alice@dmm\.example\s+anchored\s+2001:db8:1:\S+\s+tunnel to serving MAAR 2001:db8:ffff::3\s+-$/m)
   })
 

@@ -8,6 +8,7 @@
  *   GET  /bindings              the binding cache
  *   GET  /session?mn=ID         the MN's session record as the directory answers it
  *   GET  /status                identity, addresses
+ *   GET  /peers                 the peers connected now (tunnel address once met over PBU/PBA)
  *   GET  /, /events, /live      the live view (live-view/routes.ts)
  */
 import { createServer } from 'node:http'
@@ -106,6 +107,7 @@ function routesOf (maar: Maar): Record<string, (req: IncomingMessage) => Promise
     'POST /deregister': async req => ({ anchors: await maar.deregister(await mnIdOf(req)) }),
     'GET /bindings': async () => await maar.bindings(),
     'GET /status': async () => ({ name: maar.name, peerId: maar.peerId, address: maar.address, multiaddrs: maar.multiaddrs() }),
+    'GET /peers': async () => maar.knownPeers(),
     ...liveViewRoutes(maar)
   }
 }

@@ -1,17 +1,19 @@
 /**
  * `dmm inspect --api URL [--watch]`: the mesh as one MAAR sees it, from its management API: its
- * identity, the MAARs it shares bindings with, and each binding as serving (the MN is attached
+ * identity, the MAARs it is connected to or shares bindings with, and each binding as serving (the MN is attached
  * here) or anchored (a prefix delegated here, tunnelled to the MN's serving MAAR; RFC 8885 §3).
  */
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import { callApi } from './client.js'
 
 export interface MaarStatus { name: string, peerId: string, address: string, multiaddrs: string[] }
-export interface MeshView { status: MaarStatus, bindings: BindingCacheEntry[] }
+/** A connected peer as `GET /peers` gives it (Maar.knownPeers). */
+export interface ConnectedPeer { peerId: string, remoteAddrs: string[], address?: string }
+export interface MeshView { status: MaarStatus, bindings: BindingCacheEntry[], peers: ConnectedPeer[] }
 
 export async function readMeshView (api: string): Promise<MeshView> {
-  const [status, bindings] = await Promise.all([callApi(api, 'GET', '/status'), callApi(api, 'GET', '/bindings')])
-  return { status: status as MaarStatus, bindings: bindings as BindingCacheEntry[] }
+  const [status, bindings, peers] = await Promise.all([callApi(api, 'GET', '/status'), callApi(api, 'GET', '/bindings'), callApi(api, 'GET', '/peers')])
+  return { status: status as MaarStatus, bindings: bindings as BindingCacheEntry[], peers: peers as ConnectedPeer[] }
 }
 
 /** Columns padded to their widest cell. */
@@ -44,19 +46,24 @@ function bindingRows (entries: BindingCacheEntry[], now: number): string[][] {
   return rows
 }
 
-/** The MAARs named by the bindings: anchors of MNs served here, serving MAARs of MNs anchored here. */
-function peerRows (entries: BindingCacheEntry[]): string[][] {
-  const peers = new Map<string, { address: string, anchors: number, serves: number }>()
-  const peer = (peerId: string, address: string): { address: string, anchors: number, serves: number } => {
-    const known = peers.get(peerId) ?? { address, anchors: 0, serves: 0 }
+/**
+ * The MAARs connected now and those named by the bindings: anchors of MNs served here, serving
+ * MAARs of MNs anchored here.
+ */
+function peerRows (entries: BindingCacheEntry[], connected: ConnectedPeer[]): string[][] {
+  const peers = new Map<string, { address: string, anchors: number, serves: number, connected: boolean }>()
+  const peer = (peerId: string, address: string): { address: string, anchors: number, serves: number, connected: boolean } => {
+    const known = peers.get(peerId) ?? { address, anchors: 0, serves: 0, connected: false }
     peers.set(peerId, known)
     return known
   }
+  for (const c of connected) peer(c.peerId, c.address ?? c.remoteAddrs[0] ?? '?').connected = true
   for (const e of entries) {
     if (e.attached) for (const a of e.remoteAnchors) peer(a.peerId, a.address).anchors++
     else if (e.servingMaar !== undefined) peer(e.servingMaar.peerId, e.servingMaar.address).serves++
   }
   return [...peers].map(([peerId, p]) => [peerId, p.address, [
+    ...(p.connected ? ['connected'] : []),
     ...(p.anchors > 0 ? [`anchors ${count(p.anchors, 'prefix', 'prefixes')} of MNs served here`] : []),
     ...(p.serves > 0 ? [`serves ${count(p.serves, 'MN')} anchored here`] : [])
   ].join('; ')])
@@ -64,13 +71,13 @@ function peerRows (entries: BindingCacheEntry[]): string[][] {
 
 export function renderMeshView (v: MeshView, now = Date.now()): string[] {
   const { status, bindings } = v
-  const peers = peerRows(bindings)
+  const peers = peerRows(bindings, v.peers)
   const rows = bindingRows(bindings, now)
   return [
     `${status.name}  peer ${status.peerId}  address ${status.address}`,
     ...status.multiaddrs.map(m => `  listens on ${m}`),
     '',
-    `peers: ${peers.length === 0 ? 'none named by a binding' : count(peers.length, 'MAAR')}`,
+    `peers: ${peers.length === 0 ? 'none connected or named by a binding' : count(peers.length, 'MAAR')}`,
     ...(peers.length > 0 ? table(['PEER', 'ADDRESS', 'RELATION'], peers) : []),
     '',
     `bindings: ${count(bindings.length, 'MN')}, ${count(rows.length, 'prefix', 'prefixes')}`,
