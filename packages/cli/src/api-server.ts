@@ -9,6 +9,7 @@
  *   GET  /session?mn=ID         the MN's session record as the directory answers it
  *   GET  /status                identity, addresses
  *   GET  /, /events, /live      the live view (live-view/routes.ts)
+ *   GET  /metrics               the MAAR's metrics, Prometheus text format
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -19,6 +20,7 @@ import type { AttachRequest, Maar } from '@dmm-mesh/maar'
 import { WrittenAnswer } from './live-view/http-answers.js'
 import { liveViewRoutes } from './live-view/routes.js'
 import { fieldName } from './schema-issues.js'
+import { metricsReply } from './observability/metrics-route.js'
 
 const MAX_BODY = 16 * 1024
 
@@ -106,6 +108,7 @@ function routesOf (maar: Maar): Record<string, (req: IncomingMessage) => Promise
     'POST /deregister': async req => ({ anchors: await maar.deregister(await mnIdOf(req)) }),
     'GET /bindings': async () => await maar.bindings(),
     'GET /status': async () => ({ name: maar.name, peerId: maar.peerId, address: maar.address, multiaddrs: maar.multiaddrs() }),
+    'GET /metrics': async () => await metricsReply(maar),
     ...liveViewRoutes(maar)
   }
 }
