@@ -1,0 +1,141 @@
+/**
+ * `dmm maar` as an operable daemon, two separate OS processes: GET /metrics in Prometheus text
+ * after a handover, JSON log lines on stderr with the MN and prefix as fields, the log level
+ * re-read from the config file on SIGHUP, and `capture:` writing the PBU/PBA tshark reads.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseMaarConfig } from '@dmm-mesh/cli'
+import { api, dialable, makeDomain, pollUntil, sessionVisible, startDaemon, stopDaemon, writeMaarConfig } from './daemons.js'
+import type { Daemon } from './daemons.js'
+
+interface LogLine { level: string, time: string, scope: string, msg: string, [field: string]: unknown }
+
+/** Every stderr line of the daemon, each of which must be one JSON object. */
+function logLines (d: Daemon): LogLine[] {
+  return d.stderr().split('\n').filter(l => l !== '').map(l => {
+    const parsed = JSON.parse(l) as LogLine
+    assert.equal(typeof parsed.msg, 'string', l)
+    assert.ok(['debug', 'info', 'warn', 'error'].includes(parsed.level), l)
+    assert.ok(!Number.isNaN(Date.parse(parsed.time)), l)
+    assert.ok(parsed.scope.startsWith('maar'), l)
+    return parsed
+  })
+}
+
+/**
+ * The `log` and `capture` config fields are parsed by config.ts (issue 11, CLI part); until that
+ * parser knows them, the tests that need them in the file are skipped and say so.
+ */
+function configKnowsLogAndCapture (): boolean {
+  const minimal = 'name: m\nidentity: k\ncertificate: c\ndomain: { name: d, operatorPublicKey: "CAESIIl1Q5u5ip7U5n+M7r1IS9vYOdh5yfv8NFl/8yqGSE5o" }\nlisten: [/ip4/127.0.0.1/tcp/0]\naddress: 2001:db8::1\npools: [2001:db8:1::/48]\ndataDir: d\n'
+  try {
+    parseMaarConfig(`${minimal}log: { level: debug, format: json }\ncapture: c.pcap\n`, '/tmp/x.yaml')
+    return true
+  } catch {
+    return false
+  }
+}
+
+const MN = { mnId: 'observed@dmm.example', accessLink: 'access0', linkLayerId: '02:00:00:00:0c:01' }
+
+describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', function () {
+  this.timeout(120_000)
+  let dir = ''
+  const daemons: Daemon[] = []
+  const configs: string[] = []
+  const withFields = configKnowsLogAndCapture()
+  let handoverSequence = 0
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dmm-observability-daemon-'))
+    const domain = await makeDomain(dir, 2)
+    for (let i = 1; i <= 2; i++) {
+      const extra = withFields ? ['log: { level: info, format: json }', `capture: maar${i}.pcap`] : []
+      const config = await writeMaarConfig(domain, i, { bootstrap: daemons.map(dialable), extra })
+      configs.push(config)
+      daemons.push(await startDaemon(config))
+    }
+    const [d1, d2] = daemons as [Daemon, Daemon]
+    const r1 = await api(d1, 'POST', '/attach', MN)
+    assert.equal(r1.kind, 'first-attach')
+    assert.ok(await sessionVisible(d2, MN.mnId, r1.sessionSequence), 'the session reached maar2')
+    const r2 = await api(d2, 'POST', '/attach', MN)
+    assert.equal(r2.kind, 'handover')
+    handoverSequence = r2.sessionSequence
+  })
+
+  after(async () => {
+    for (const d of daemons) await stopDaemon(d)
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('GET /metrics answers Prometheus text with the handover counted', async () => {
+    const res = await fetch(new URL('/metrics', daemons[1]!.api))
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
+    const text = await res.text()
+    assert.match(text, /^# HELP dmm_handovers_total /m)
+    assert.match(text, /^# TYPE dmm_handovers_total counter$/m)
+    assert.match(text, /^dmm_handovers_total\{kind="handover",outcome="complete"\} 1$/m)
+    assert.match(text, /^dmm_pbas_total\{direction="received",status="ACCEPTED"\} 1$/m)
+    assert.match(text, /^dmm_bindings\{role="serving"\} 1$/m)
+    assert.match(text, /^dmm_dht_peers 1$/m)
+    const anchor = await (await fetch(new URL('/metrics', daemons[0]!.api))).text()
+    assert.match(anchor, /^dmm_pbas_total\{direction="sent",status="ACCEPTED"\} 1$/m)
+    assert.match(anchor, /^dmm_bindings\{role="anchoring"\} 1$/m)
+  })
+
+  it('logs one JSON object a line, the MN and prefix as fields', async () => {
+    const [d1, d2] = daemons as [Daemon, Daemon]
+    const handover = logLines(d2).find(l => l.msg === 'handover')
+    assert.ok(handover, d2.stderr())
+    assert.equal(handover.mn, MN.mnId)
+    assert.equal(handover.scope, 'maar2')
+    assert.match(String(handover.prefix), /^2001:db8:2:[0-9a-f:]*\/64$/)
+    const anchoring = logLines(d1).find(l => l.msg === 'anchoring for new serving MAAR')
+    assert.ok(anchoring, d1.stderr())
+    assert.equal(anchoring.mn, MN.mnId)
+    assert.equal(anchoring.serving, '2001:db8:ffff::2')
+    assert.equal(logLines(d2).some(l => l.level === 'debug'), false, 'level info: no debug lines')
+  })
+
+  it('re-reads log.level from the config file on SIGHUP', async function () {
+    if (!withFields) {
+      console.log('      (skipped: the config parser does not know log/capture yet)')
+      this.skip()
+    }
+    const d2 = daemons[1]!
+    const config = configs[1]!
+    await writeFile(config, (await readFile(config, 'utf8')).replace('log: { level: info, format: json }', 'log: { level: debug, format: json }'))
+    d2.child.kill('SIGHUP')
+    const applied = await pollUntil(async () => logLines(d2).find(l => l.msg === 'log level set from config on SIGHUP'), 10_000)
+    assert.ok(applied, d2.stderr())
+    assert.equal(applied.logLevel, 'debug')
+    // A new MN at maar2: each data plane change is logged at debug level.
+    await api(d2, 'POST', '/attach', { ...MN, mnId: 'second@dmm.example' })
+    assert.ok(logLines(d2).some(l => l.level === 'debug' && l.scope === 'maar2'), d2.stderr())
+  })
+
+  it('`capture:` writes the handover\'s PBU and PBA, which tshark reads', async function () {
+    if (!withFields) {
+      console.log('      (skipped: the config parser does not know log/capture yet)')
+      this.skip()
+    }
+    const probe = spawnSync('tshark', ['-v'], { encoding: 'utf8' })
+    if (probe.error !== undefined || probe.status !== 0) {
+      console.log(`      (skipped: tshark not runnable here: ${probe.error?.message ?? `exit ${String(probe.status)}`}; apt-get install tshark)`)
+      this.skip()
+    }
+    const run = spawnSync('tshark', ['-r', join(dir, 'maar2.pcap'), '-T', 'fields', '-E', 'separator=,', '-e', 'ipv6.src', '-e', 'ipv6.dst', '-e', 'mip6.mhtype', '-e', 'mip6.mnid.identifier', '-e', 'mip6.ba.status'], { encoding: 'utf8' })
+    assert.equal(run.status, 0, run.stderr)
+    const rows = run.stdout.trim().split('\n').map(l => l.split(','))
+    assert.deepEqual(rows.slice(0, 2), [
+      ['2001:db8:ffff::2', '2001:db8:ffff::1', '5', MN.mnId, ''],
+      ['2001:db8:ffff::1', '2001:db8:ffff::2', '6', MN.mnId, '0']
+    ], `the handover (sequence ${handoverSequence}) as tshark reads it`)
+  })
+})
