@@ -39,7 +39,7 @@ export function createDaemonLog (opts: DaemonLogOptions): DaemonLog {
   const stream = opts.format === 'pretty'
     // A stream in this process, not a worker transport: lines stay in order with the process's
     // own writes and are out before it exits.
-    ? pretty({ destination: opts.destination ?? 2, sync: true, colorize: opts.destination === undefined && process.stderr.isTTY, ignore: 'scope', messageFormat: '[{scope}] {msg}', translateTime: 'SYS:standard' })
+    ? pretty({ destination: opts.destination ?? 2, sync: true, singleLine: true, colorize: opts.destination === undefined && process.stderr.isTTY, ignore: 'scope', messageFormat: '[{scope}] {msg}', translateTime: 'SYS:standard' })
     : opts.destination ?? pino.destination({ fd: 2, sync: true })
   const root = pino(settings, stream)
   let threshold = LEVELS.indexOf(opts.level)
