@@ -94,7 +94,7 @@ describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', functi
     const handover = logLines(d2).find(l => l.msg === 'handover')
     assert.ok(handover, d2.stderr())
     assert.equal(handover.mn, MN.mnId)
-    assert.equal(handover.scope, 'maar2')
+    assert.equal(handover.scope, 'maar2:serving')
     assert.match(String(handover.prefix), /^2001:db8:2:[0-9a-f:]*\/64$/)
     const anchoring = logLines(d1).find(l => l.msg === 'anchoring for new serving MAAR')
     assert.ok(anchoring, d1.stderr())

@@ -125,14 +125,14 @@ export class Maar {
       certificate: components.certificate
     }, components.trust, new PeerTable(), log.child('pmip'))
     this.transport = components.capture === undefined ? transport : capturingTransport(transport, components.capture, init.address)
-    const sender = new PbuSender(this.transport, log, metrics)
+    const sender = new PbuSender(this.transport, log.child('pbu'), metrics)
     const retransmitter = new Retransmitter(sender, init.retransmission ?? RFC5213_TIMING, clock, {
       isCurrent: (mnId, sequence) => this.serving.isCurrent(mnId, sequence),
       answered: async a => { await this.serving.lateAnswer(a) }
-    }, log, metrics)
-    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter)))({ sender, retransmitter, transport: this.transport, log })
-    this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log, metrics)
-    this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), trust: components.trust, log })
+    }, log.child('retransmit'), metrics)
+    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter)))({ sender, retransmitter, transport: this.transport, log: log.child('signalling') })
+    this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log.child('bindings'), metrics)
+    this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), trust: components.trust, log: log.child('publisher') })
     this.serving = new ServingSide({
       bindings: this.store,
       presence: this.presence,
@@ -141,15 +141,15 @@ export class Maar {
       signaller,
       publisher: this.publisher,
       timestamps: new TimestampSource(clock)
-    }, { name: init.name, address: init.address, lifetime, self, clock, log, metrics })
-    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log, metrics, init.timestampValidityWindowMs)
+    }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
+    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs)
     metrics.gauges({
       bindingsServing: () => this.store.all().filter(e => e.attached).length,
       bindingsAnchoring: () => this.store.all().filter(e => !e.attached).length,
       prefixesFree: async () => Math.max(0, pool.size() - (await components.cache.allocations()).size)
     })
-    this.repair = new RestartRepair(this.store, components.discovery, () => this.peerId, clock, log)
-    this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, async () => { await this.serving.checkLifetimes() }, log)
+    this.repair = new RestartRepair(this.store, components.discovery, () => this.peerId, clock, log.child('repair'))
+    this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, async () => { await this.serving.checkLifetimes() }, log.child('lifetime'))
   }
 
   get peerId (): string { return this.components.node.peerId.toString() }

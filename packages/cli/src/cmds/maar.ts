@@ -67,6 +67,8 @@ export async function runMaar (config: MaarConfig, options: RunMaarOptions = {})
   const log = daemonLog.log
   const stopReloading = reloadLogLevelOnHup(options.configPath, log, daemonLog.setLevel)
   const metrics = new PrometheusMetrics()
+  const nodeLog = log.child('node')
+  const directoryLog = log.child('directory')
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
@@ -93,8 +95,8 @@ export async function runMaar (config: MaarConfig, options: RunMaarOptions = {})
       cacheDir: join(config.dataDir, 'binding-cache'),
       dataplane: async () => await makeDataPlane(config),
       log,
-      nodeLog: line => { log.info(line) },
-      directoryLog: line => { log.info(line) },
+      nodeLog: line => { nodeLog.info(line) },
+      directoryLog: line => { directoryLog.info(line) },
       metrics,
       ...(capture !== undefined ? { capture } : {})
     })
