@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseMaarConfig } from '@dmm-mesh/cli'
 import { api, dialable, dmm, makeDomain, pollUntil, sessionVisible, startDaemon, stopDaemon, writeMaarConfig } from './daemons.js'
 import type { Daemon, Domain } from './daemons.js'
 
@@ -26,20 +25,6 @@ function logLines (d: Daemon): LogLine[] {
   })
 }
 
-/**
- * The `log` and `capture` config fields are parsed by config.ts (issue 11, CLI part); until that
- * parser knows them, the tests that need them in the file are skipped and say so.
- */
-function configKnowsLogAndCapture (): boolean {
-  const minimal = 'name: m\nidentity: k\ncertificate: c\ndomain: { name: d, operatorPublicKey: "CAESIIl1Q5u5ip7U5n+M7r1IS9vYOdh5yfv8NFl/8yqGSE5o" }\nlisten: [/ip4/127.0.0.1/tcp/0]\naddress: 2001:db8::1\npools: [2001:db8:1::/48]\ndataDir: d\n'
-  try {
-    parseMaarConfig(`${minimal}log: { level: debug, format: json }\ncapture: c.pcap\n`, '/tmp/x.yaml')
-    return true
-  } catch {
-    return false
-  }
-}
-
 const MN = { mnId: 'observed@dmm.example', accessLink: 'access0', linkLayerId: '02:00:00:00:0c:01' }
 
 describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', function () {
@@ -47,7 +32,6 @@ describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', functi
   let dir = ''
   const daemons: Daemon[] = []
   const configs: string[] = []
-  const withFields = configKnowsLogAndCapture()
   let handoverSequence = 0
   let domain: Domain | undefined
 
@@ -55,7 +39,7 @@ describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', functi
     dir = await mkdtemp(join(tmpdir(), 'dmm-observability-daemon-'))
     domain = await makeDomain(dir, 2)
     for (let i = 1; i <= 2; i++) {
-      const extra = withFields ? ['log: { level: info, format: json }', `capture: maar${i}.pcap`] : []
+      const extra = ['log: { level: info, format: json }', `capture: maar${i}.pcap`]
       const config = await writeMaarConfig(domain, i, { bootstrap: daemons.map(dialable), extra })
       configs.push(config)
       daemons.push(await startDaemon(config))
@@ -104,11 +88,7 @@ describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', functi
     assert.equal(logLines(d2).some(l => l.level === 'debug'), false, 'level info: no debug lines')
   })
 
-  it('re-reads log.level from the config file on SIGHUP', async function () {
-    if (!withFields) {
-      console.log('      (skipped: the config parser does not know log/capture yet)')
-      this.skip()
-    }
+  it('re-reads log.level from the config file on SIGHUP', async () => {
     const d2 = daemons[1]!
     const config = configs[1]!
     await writeFile(config, (await readFile(config, 'utf8')).replace('log: { level: info, format: json }', 'log: { level: debug, format: json }'))
@@ -121,11 +101,7 @@ describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', functi
     assert.ok(logLines(d2).some(l => l.level === 'debug' && l.scope.startsWith('maar2')), d2.stderr())
   })
 
-  it('keeps running with its level when SIGHUP finds the config file broken, and says why', async function () {
-    if (!withFields) {
-      console.log('      (skipped: the config parser does not know log/capture yet)')
-      this.skip()
-    }
+  it('keeps running with its level when SIGHUP finds the config file broken, and says why', async () => {
     const d1 = daemons[0]!
     const config = configs[0]!
     const good = await readFile(config, 'utf8')
@@ -143,11 +119,7 @@ describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', functi
     }
   })
 
-  it('refuses to start when the capture file cannot be written, naming it', async function () {
-    if (!withFields) {
-      console.log('      (skipped: the config parser does not know log/capture yet)')
-      this.skip()
-    }
+  it('refuses to start when the capture file cannot be written, naming it', async () => {
     const config = await writeMaarConfig(domain!, 1, { file: 'bad-capture.yaml', dataDir: 'data/bad-capture', extra: ['capture: no-such-folder/maar1.pcap'] })
     const run = await dmm(['maar', '--config', config], 30_000)
     assert.notEqual(run.code, 0)
@@ -156,10 +128,6 @@ describe('dmm maar: metrics, logs, SIGHUP, capture (separate processes)', functi
   })
 
   it('`capture:` writes the handover\'s PBU and PBA, which tshark reads', async function () {
-    if (!withFields) {
-      console.log('      (skipped: the config parser does not know log/capture yet)')
-      this.skip()
-    }
     const probe = spawnSync('tshark', ['-v'], { encoding: 'utf8' })
     if (probe.error !== undefined || probe.status !== 0) {
       console.log(`      (skipped: tshark not runnable here: ${probe.error?.message ?? `exit ${String(probe.status)}`}; apt-get install tshark)`)
