@@ -10,6 +10,7 @@
  *   GET  /status                identity, addresses
  *   GET  /peers                 the peers connected now (tunnel address once met over PBU/PBA)
  *   GET  /, /events, /live      the live view (live-view/routes.ts)
+ *   GET  /metrics               the MAAR's metrics, Prometheus text format
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -20,6 +21,7 @@ import type { AttachRequest, Maar } from '@dmm-mesh/maar'
 import { WrittenAnswer } from './live-view/http-answers.js'
 import { liveViewRoutes } from './live-view/routes.js'
 import { fieldName } from './schema-issues.js'
+import { metricsReply } from './observability/metrics-route.js'
 
 const MAX_BODY = 16 * 1024
 
@@ -108,6 +110,7 @@ function routesOf (maar: Maar): Record<string, (req: IncomingMessage) => Promise
     'GET /bindings': async () => await maar.bindings(),
     'GET /status': async () => ({ name: maar.name, peerId: maar.peerId, address: maar.address, multiaddrs: maar.multiaddrs() }),
     'GET /peers': async () => maar.knownPeers(),
+    'GET /metrics': async () => await metricsReply(maar),
     ...liveViewRoutes(maar)
   }
 }

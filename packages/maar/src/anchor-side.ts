@@ -10,6 +10,7 @@ import { decideAnchor, timestampOutsideWindow } from './anchor-decision.js'
 import type { Bindings } from './bindings.js'
 import { roundMs } from './handover-report.js'
 import type { Logger } from './logger.js'
+import type { MaarMetrics } from './metrics.js'
 import { ProxyUpdateError, buildPba, readPbu } from './messages.js'
 import type { ProxyUpdate } from './messages.js'
 import type { KnownMaar } from './peer-table.js'
@@ -24,11 +25,18 @@ export class AnchorSide {
     private readonly trust: TrustStore,
     private readonly clock: () => number,
     private readonly log: Logger,
+    private readonly metrics: MaarMetrics,
     private readonly timestampWindowMs?: number
   ) {}
 
   /** Answers one PBU (the SignallingTransport's handler). */
   async handlePbu (pbu: BindingUpdate, from: KnownMaar): Promise<BindingAck> {
+    const pba = await this.answer(pbu, from)
+    this.metrics.pba('sent', statusName(pba.status))
+    return pba
+  }
+
+  private async answer (pbu: BindingUpdate, from: KnownMaar): Promise<BindingAck> {
     let update
     try {
       update = readPbu(pbu)

@@ -10,6 +10,8 @@ import type { DataPlane } from '@dmm-mesh/dataplane'
 import { desiredState } from './desired-state.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import type { Logger } from './logger.js'
+import { noMetrics, secondsSince } from './metrics.js'
+import type { MaarMetrics } from './metrics.js'
 
 /** Lock keys that cannot collide with an MN-ID (a NAI never holds NUL). */
 const DATAPLANE_LOCK = '\u0000dataplane'
@@ -23,7 +25,8 @@ export class Bindings {
     readonly cache: BindingCache,
     private readonly dataplane: DataPlane,
     private readonly self: { address: string },
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly metrics: MaarMetrics = noMetrics
   ) {}
 
   /** Reads LevelDB into memory (once, at start). */
@@ -48,7 +51,9 @@ export class Bindings {
 
   /** Writes to LevelDB (synced), then mirrors the change in memory. */
   async commit (tx: Transaction): Promise<void> {
+    const t0 = performance.now()
     await this.cache.commit(tx)
+    this.metrics.cacheCommit(secondsSince(t0))
     for (const mnId of tx.delete ?? []) this.entries.delete(mnId)
     for (const e of tx.put ?? []) this.entries.set(e.mnId, e)
   }
@@ -56,7 +61,9 @@ export class Bindings {
   /** Applies the data plane derived from every entry; returns the changes made. */
   async program (): Promise<string[]> {
     return await this.locks.run(DATAPLANE_LOCK, async () => {
+      const t0 = performance.now()
       const result = await this.dataplane.apply(desiredState(this.all(), this.self))
+      this.metrics.dataplaneApply(secondsSince(t0))
       for (const change of result.changes) this.log.debug('dataplane', { change })
       return result.changes
     })

@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises'
 import { BindingCache, formatReport } from '@dmm-mesh/binding-cache'
 import type { DataPlane } from '@dmm-mesh/dataplane'
-import { SessionDirectory, createMeshNode } from '@dmm-mesh/discovery'
+import { SessionDirectory, createMeshNode, meshServices, routingTable } from '@dmm-mesh/discovery'
 import type { MaarCertificate, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { Maar } from './maar.js'
@@ -35,6 +35,8 @@ export interface StartMaarOptions {
   directoryLog?: (line: string) => void
   directory?: Partial<Omit<SessionDirectoryInit, 'privateKey' | 'certificate' | 'trust' | 'log'>>
   clock?: MaarComponents['clock']
+  metrics?: MaarComponents['metrics']
+  capture?: MaarComponents['capture']
 }
 
 export interface RunningMaar {
@@ -108,8 +110,12 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
 
   const maar = await step('MAAR', async () => new Maar({
     node, discovery: directory, cache, dataplane, trust, certificate: opts.certificate, cert, log: opts.log,
-    ...(opts.clock !== undefined ? { clock: opts.clock } : {})
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+    ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
+    ...(opts.capture !== undefined ? { capture: opts.capture } : {})
   }, init))
+  const table = routingTable(meshServices(node).dht)
+  opts.metrics?.gauges({ dhtPeers: () => node.getPeers().length, routingTableSize: () => table.size })
   // maar.stop() also stops the data plane, which maar.start() started.
   started.push(async () => { await maar.stop() })
   await step('MAAR start', async () => { await maar.start() })

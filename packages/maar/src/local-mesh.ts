@@ -11,7 +11,7 @@ import { TrustStore, generateKey, issueCertificate } from '@dmm-mesh/discovery'
 import type { PrivateKey } from '@libp2p/interface'
 import { startMaar } from './create-maar.js'
 import type { RunningMaar } from './create-maar.js'
-import type { MaarInit } from './maar.js'
+import type { MaarComponents, MaarInit } from './maar.js'
 import { createLogger, silentSink } from './logger.js'
 import type { LogSink } from './logger.js'
 
@@ -30,6 +30,8 @@ export interface LocalMeshOptions {
   clock?: () => number
   /** More MAAR settings (e.g. `retransmission`, `timestampValidityWindowMs`), for every MAAR. */
   maarInit?: Partial<MaarInit>
+  /** Metrics and a capture per MAAR, by name (e.g. a capture file each). */
+  observe?: (name: string) => Pick<MaarComponents, 'metrics' | 'capture'>
 }
 
 export interface LocalMaar extends RunningMaar {
@@ -97,7 +99,8 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       dataplane: () => network.createDataPlane({ name: plan.name, address: plan.address, pools: [plan.pool] }),
       log: createLogger(plan.name, sink),
       directoryLog: line => { sink('debug', `[${plan.name}:directory] ${line}`) },
-      ...(opts.clock !== undefined ? { clock: opts.clock } : {})
+      ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+      ...opts.observe?.(plan.name)
     })
     const identity = identities[index]
     if (identity !== undefined) identity.listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString()

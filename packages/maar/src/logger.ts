@@ -1,4 +1,9 @@
-/** A child logger per module: one line per event, key=value fields, the MN, peer and prefix as fields. */
+/**
+ * A child logger per module (scope `maar1:serving`, `maar1:anchor`...): one line per event, the
+ * MN, peer and prefix as fields. createLogger writes `[scope] msg key=value` lines to a sink (the
+ * in-process mesh, the quickstart, tests); `dmm maar` implements the same interface on pino, one
+ * JSON object a line (packages/cli/src/observability/log.ts).
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type LogSink = (level: LogLevel, line: string) => void
 

@@ -5,7 +5,7 @@
  * through an AnchorSignaller over a SignallingTransport.
  *
  * Built as (components, init): what it is given to run — discovery, signalling, transport, cache,
- * data plane, trust, clock, logger — apart from its settings (name, address, pools, lifetime).
+ * data plane, trust, clock, logger, metrics, capture — apart from its settings (name, address, pools, lifetime).
  * create-maar.ts wires the real parts for the daemon and the in-process mesh.
  */
 import { PrefixPool } from '@dmm-mesh/binding-cache'
@@ -20,8 +20,12 @@ import { Bindings } from './bindings.js'
 import { DirectSignaller } from './direct-signaller.js'
 import type { HandoverReport, PeerOutcome } from './handover-report.js'
 import { LifetimeTimer } from './lifetime-timer.js'
+import { capturingTransport } from './capture.js'
+import type { MessageCapture } from './capture.js'
 import { createLogger, silentSink } from './logger.js'
 import type { Logger } from './logger.js'
+import { noMetrics } from './metrics.js'
+import type { MaarMetrics } from './metrics.js'
 import { PbuSender } from './pbu-sender.js'
 import { RFC5213_TIMING, Retransmitter } from './pbu-retransmission.js'
 import type { RetransmissionTiming } from './pbu-retransmission.js'
@@ -72,6 +76,10 @@ export interface MaarComponents {
   /** How previous anchors are reached; default: a PBU to each (DirectSignaller). */
   signalling?: (parts: { sender: PbuSender, retransmitter: Retransmitter, transport: SignallingTransport, log: Logger }) => AnchorSignaller
   log?: Logger
+  /** Counters and timings (metrics.ts); default: none. */
+  metrics?: MaarMetrics
+  /** Records every PBU and PBA sent or received (capture.ts); default: none. */
+  capture?: MessageCapture
   /** Injected clock (ms since 1970), for tests of lifetimes. */
   clock?: () => number
 }
@@ -86,6 +94,8 @@ export class Maar {
   readonly address: string
   /** The PBU/PBA transport (the benchmark measures its bare round trip). */
   readonly transport: SignallingTransport
+  /** What it counts (the daemon serves them at GET /metrics). */
+  readonly metrics: MaarMetrics
   private readonly log: Logger
   private readonly store: Bindings
   private readonly serving: ServingSide
@@ -108,19 +118,21 @@ export class Maar {
     const clock = components.clock ?? Date.now
     const self = (): MaarRef => this.self()
 
-    this.transport = components.transport ?? new PmipTransport(components.node, {
+    const metrics = this.metrics = components.metrics ?? noMetrics
+    const transport = components.transport ?? new PmipTransport(components.node, {
       address: init.address,
       multiaddrs: () => this.multiaddrs(),
       certificate: components.certificate
     }, components.trust, new PeerTable(), log.child('pmip'))
-    const sender = new PbuSender(this.transport, log)
+    this.transport = components.capture === undefined ? transport : capturingTransport(transport, components.capture, init.address)
+    const sender = new PbuSender(this.transport, log.child('pbu'), metrics)
     const retransmitter = new Retransmitter(sender, init.retransmission ?? RFC5213_TIMING, clock, {
       isCurrent: (mnId, sequence) => this.serving.isCurrent(mnId, sequence),
       answered: async a => { await this.serving.lateAnswer(a) }
-    }, log)
-    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter)))({ sender, retransmitter, transport: this.transport, log })
-    this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log)
-    this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), trust: components.trust, log })
+    }, log.child('retransmit'), metrics)
+    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter)))({ sender, retransmitter, transport: this.transport, log: log.child('signalling') })
+    this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log.child('bindings'), metrics)
+    this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), trust: components.trust, log: log.child('publisher') })
     this.serving = new ServingSide({
       bindings: this.store,
       presence: this.presence,
@@ -129,10 +141,15 @@ export class Maar {
       signaller,
       publisher: this.publisher,
       timestamps: new TimestampSource(clock)
-    }, { name: init.name, address: init.address, lifetime, self, clock, log })
-    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log, init.timestampValidityWindowMs)
-    this.repair = new RestartRepair(this.store, components.discovery, () => this.peerId, clock, log)
-    this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, async () => { await this.serving.checkLifetimes() }, log)
+    }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
+    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs)
+    metrics.gauges({
+      bindingsServing: () => this.store.all().filter(e => e.attached).length,
+      bindingsAnchoring: () => this.store.all().filter(e => !e.attached).length,
+      prefixesFree: async () => Math.max(0, pool.size() - (await components.cache.allocations()).size)
+    })
+    this.repair = new RestartRepair(this.store, components.discovery, () => this.peerId, clock, log.child('repair'))
+    this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, async () => { await this.serving.checkLifetimes() }, log.child('lifetime'))
   }
 
   get peerId (): string { return this.components.node.peerId.toString() }

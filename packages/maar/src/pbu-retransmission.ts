@@ -8,6 +8,8 @@
 import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
 import type { Logger } from './logger.js'
+import { noMetrics } from './metrics.js'
+import type { MaarMetrics } from './metrics.js'
 import type { ProxyUpdate } from './messages.js'
 import type { PbuSender, PbuResult } from './pbu-sender.js'
 
@@ -47,7 +49,8 @@ export class Retransmitter {
     private readonly timing: RetransmissionTiming,
     private readonly clock: () => number,
     private readonly hooks: RetransmitterHooks,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly metrics: MaarMetrics = noMetrics
   ) {}
 
   /**
@@ -74,6 +77,7 @@ export class Retransmitter {
       if (job.cancelled || this.stopped) return
       if (!(stillWanted?.() ?? this.hooks.isCurrent(update.mnId, update.sequence))) { this.jobs.delete(key); return }
       if (this.clock() >= until) { await finish({ kind: 'expired' }); return }
+      this.metrics.retransmission()
       const result = await this.sender.send(peer, update)
       if (job.cancelled || this.stopped) return
       if (result.ack === undefined) {

@@ -7,6 +7,8 @@ import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
 import type { PeerOutcome } from './handover-report.js'
 import type { Logger } from './logger.js'
+import { noMetrics, secondsSince } from './metrics.js'
+import type { MaarMetrics } from './metrics.js'
 import { buildPbu, readPba } from './messages.js'
 import type { ProxyAck, ProxyUpdate } from './messages.js'
 import type { KnownMaar } from './peer-table.js'
@@ -21,13 +23,16 @@ export interface PbuResult {
 }
 
 export class PbuSender {
-  constructor (private readonly transport: SignallingTransport, private readonly log: Logger) {}
+  constructor (private readonly transport: SignallingTransport, private readonly log: Logger, private readonly metrics: MaarMetrics = noMetrics) {}
 
   async send (peer: MaarRef, update: ProxyUpdate): Promise<PbuResult> {
     try {
+      const t0 = performance.now()
       const { ack, from } = await this.transport.exchange(peer, buildPbu(update))
+      this.metrics.pbuExchange(secondsSince(t0))
       const parsed = readPba(ack)
       const status = statusName(ack.status)
+      this.metrics.pba('received', status)
       if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) this.log.warn('PBU not accepted', { mn: update.mnId, peer: peer.peerId, status })
       return { outcome: { peerId: peer.peerId, address: from.address, status, prefixes: parsed.anchoredPrefixes }, ack: parsed, from }
     } catch (err) {

@@ -19,6 +19,8 @@ import type { Bindings } from './bindings.js'
 import { handoverReport, roundMs } from './handover-report.js'
 import type { HandoverReport, PeerOutcome } from './handover-report.js'
 import type { Logger } from './logger.js'
+import { secondsSince } from './metrics.js'
+import type { MaarMetrics } from './metrics.js'
 import { PMaarList } from './pmaar-list.js'
 import type { Presence } from './presence.js'
 import type { PrefixReservation } from './prefix-reservation.js'
@@ -35,6 +37,7 @@ export interface ServingSideInit {
   self: () => MaarRef
   clock: () => number
   log: Logger
+  metrics: MaarMetrics
 }
 
 export interface ServingSideParts {
@@ -69,7 +72,15 @@ export class ServingSide {
   /** An MN attached to this MAAR's access link (the attach trigger, RFC 5213 §6.9.1.1). */
   async attach (req: AttachRequest): Promise<HandoverReport> {
     validateAttach(req)
-    return await this.parts.bindings.withMn(req.mnId, async () => await this.attachLocked(req))
+    const t0 = performance.now()
+    try {
+      const report = await this.parts.bindings.withMn(req.mnId, async () => await this.attachLocked(req))
+      this.init.metrics.handover(report.kind, report.complete ? 'complete' : 'partial', report.totalMs / 1000)
+      return report
+    } catch (err) {
+      this.init.metrics.handover('unknown', err instanceof AttachDeferredError ? 'deferred' : 'failed', secondsSince(t0))
+      throw err
+    }
   }
 
   private async attachLocked (req: AttachRequest): Promise<HandoverReport> {
@@ -93,11 +104,13 @@ export class ServingSide {
     // Who anchors this MN's other prefixes?
     const tLookup = performance.now()
     const found = await this.parts.discovery.lookup(req.mnId).catch(err => {
+      this.init.metrics.lookup('failed', secondsSince(tLookup))
       // Not knowing is not "no session": a guessed first attach would give the MN two serving MAARs.
       this.init.log.warn('session lookup failed; attach deferred', { mn: req.mnId, error: String(err) })
       throw new AttachDeferredError(`cannot tell whether ${req.mnId} has a session (${err instanceof Error ? err.message : String(err)}); try again`, { cause: err })
     })
     const lookupMs = performance.now() - tLookup
+    this.init.metrics.lookup(found?.source ?? 'none', lookupMs / 1000)
     const record: SessionRecord | undefined = found?.record.serving === null ? undefined : found?.record
 
     // Ordered after the registration it replaces (RFC 5213 §5.5); above a withdrawn record's

@@ -18,41 +18,55 @@ export interface PcapFrame {
   timeMs?: number
 }
 
-export function writePcap (frames: PcapFrame[]): Uint8Array {
-  const now = Date.now()
-  const packets = frames.map(f => {
-    const { source, destination } = pseudoAddresses(f)
-    const mh = f.message instanceof Uint8Array ? f.message : encodeMobilityMessage(f.message, { source: f.source, destination: f.destination })
-    if (mh.length > 0xffff) throw new WireError('BAD_LENGTH', -1, `payload of ${mh.length} octets does not fit an IPv6 packet`)
-    // RFC 8200 §3: version 6, traffic class 0, flow label 0, payload length, next header, hop limit.
-    const packet = new Uint8Array(40 + mh.length)
-    const view = new DataView(packet.buffer)
-    view.setUint32(0, 0x60000000)
-    view.setUint16(4, mh.length)
-    packet[6] = IPPROTO_MH
-    packet[7] = 64
-    packet.set(source, 8)
-    packet.set(destination, 24)
-    packet.set(mh, 40)
-    return { packet, timeMs: f.timeMs ?? now }
-  })
-  const out = new Uint8Array(24 + packets.reduce((n, p) => n + 16 + p.packet.length, 0))
+/** The pcap global header, little-endian: magic, version 2.4, thiszone, sigfigs, snaplen, network. */
+export function pcapFileHeader (): Uint8Array {
+  const out = new Uint8Array(24)
   const view = new DataView(out.buffer)
-  // Global header, little-endian: magic, version 2.4, thiszone, sigfigs, snaplen, network.
   view.setUint32(0, 0xa1b2c3d4, true)
   view.setUint16(4, 2, true)
   view.setUint16(6, 4, true)
   view.setUint32(16, 65535, true)
   view.setUint32(20, LINKTYPE_IPV6, true)
-  let at = 24
-  for (const { packet, timeMs } of packets) {
-    const seconds = Math.floor(timeMs / 1000)
-    view.setUint32(at, seconds, true)
-    view.setUint32(at + 4, Math.round((timeMs - seconds * 1000) * 1000), true)
-    view.setUint32(at + 8, packet.length, true)
-    view.setUint32(at + 12, packet.length, true)
-    out.set(packet, at + 16)
-    at += 16 + packet.length
+  return out
+}
+
+/**
+ * One pcap record: the frame as an IPv6 packet (RFC 8200 §3) with the Mobility Header as its
+ * payload, after its record header. Appending records to a file that starts with
+ * pcapFileHeader() gives a capture tshark reads while it is still being written.
+ */
+export function pcapRecord (f: PcapFrame, defaultTimeMs = Date.now()): Uint8Array {
+  const { source, destination } = pseudoAddresses(f)
+  const mh = f.message instanceof Uint8Array ? f.message : encodeMobilityMessage(f.message, { source: f.source, destination: f.destination })
+  if (mh.length > 0xffff) throw new WireError('BAD_LENGTH', -1, `payload of ${mh.length} octets does not fit an IPv6 packet`)
+  const length = 40 + mh.length
+  const out = new Uint8Array(16 + length)
+  const view = new DataView(out.buffer)
+  const timeMs = f.timeMs ?? defaultTimeMs
+  const seconds = Math.floor(timeMs / 1000)
+  view.setUint32(0, seconds, true)
+  view.setUint32(4, Math.round((timeMs - seconds * 1000) * 1000), true)
+  view.setUint32(8, length, true)
+  view.setUint32(12, length, true)
+  // Version 6, traffic class 0, flow label 0, payload length, next header, hop limit.
+  view.setUint32(16, 0x60000000)
+  view.setUint16(20, mh.length)
+  out[22] = IPPROTO_MH
+  out[23] = 64
+  out.set(source, 24)
+  out.set(destination, 40)
+  out.set(mh, 56)
+  return out
+}
+
+export function writePcap (frames: PcapFrame[]): Uint8Array {
+  const now = Date.now()
+  const parts = [pcapFileHeader(), ...frames.map(f => pcapRecord(f, now))]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
   }
   return out
 }

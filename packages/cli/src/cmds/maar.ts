@@ -1,29 +1,21 @@
-/** `dmm maar --config FILE`: runs one MAAR as a process until SIGINT/SIGTERM. */
-import { mkdir, readFile } from 'node:fs/promises'
+/**
+ * `dmm maar --config FILE`: runs one MAAR as a process until SIGINT/SIGTERM, logging JSON lines
+ * (or pretty ones) on stderr, counting for GET /metrics, capturing its PBU/PBA when asked to, and
+ * re-reading its log level from the config file on SIGHUP.
+ */
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LinuxDataPlane, MemoryNetwork, checkLinuxSupport } from '@dmm-mesh/dataplane'
 import { TrustStore, readCertificateFile, readKeyFile } from '@dmm-mesh/discovery'
-import { MaarStartError, createLogger, startMaar, stderrSink } from '@dmm-mesh/maar'
+import { MaarStartError, PcapFileCapture, startMaar } from '@dmm-mesh/maar'
+import type { Logger } from '@dmm-mesh/maar'
 import type { DataPlane } from '@dmm-mesh/dataplane'
-import { parseMaarConfig, ConfigError } from '../config.js'
-import type { MaarConfig } from '../config.js'
+import { createDaemonLog } from '../observability/log.js'
+import { PrometheusMetrics } from '../observability/metrics.js'
+import { readMaarConfig } from '../config.js'
+import type { LogLevel, MaarConfig } from '../config.js'
 import { listenApi } from '../api-server.js'
 import { CliError } from '../errors.js'
-
-export async function loadConfig (path: string): Promise<MaarConfig> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new CliError(`cannot read config ${path}: ${err instanceof Error ? err.message : String(err)}`)
-  }
-  try {
-    return parseMaarConfig(text, path)
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(`${path}: ${err.message}`)
-    throw err
-  }
-}
 
 async function makeDataPlane (config: MaarConfig): Promise<DataPlane> {
   const dp = config.dataplane
@@ -43,16 +35,49 @@ async function makeDataPlane (config: MaarConfig): Promise<DataPlane> {
   })
 }
 
-/** Runs the MAAR of a loaded config (loadConfig) until SIGINT/SIGTERM. */
-export async function runMaar (config: MaarConfig): Promise<void> {
-  const log = createLogger(config.name, stderrSink)
+export interface RunMaarOptions {
+  /** The config file, read again on SIGHUP for its log level. */
+  configPath?: string
+}
+
+/**
+ * SIGHUP (`systemctl reload`): the config file is read again and its log.level applied, over a
+ * --log-level given at start; a file that no longer reads or checks changes nothing and says why.
+ */
+function reloadLogLevelOnHup (path: string | undefined, log: Logger, setLevel: (level: LogLevel) => void): () => void {
+  const onHup = (): void => {
+    if (path === undefined) {
+      log.warn('SIGHUP ignored: no config file to read again')
+      return
+    }
+    readMaarConfig(path).then(config => {
+      setLevel(config.log.level)
+      log.info('log level set from config on SIGHUP', { logLevel: config.log.level, file: path })
+    }, err => {
+      log.warn('SIGHUP: config not reloaded, log level unchanged', { file: path, error: err instanceof Error ? err.message : String(err) })
+    })
+  }
+  process.on('SIGHUP', onHup)
+  return () => { process.off('SIGHUP', onHup) }
+}
+
+/** Runs the MAAR of a config (readMaarConfig, with the command line's overrides) until SIGINT/SIGTERM. */
+export async function runMaar (config: MaarConfig, options: RunMaarOptions = {}): Promise<void> {
+  const daemonLog = createDaemonLog({ scope: config.name, level: config.log.level, format: config.log.format })
+  const log = daemonLog.log
+  const stopReloading = reloadLogLevelOnHup(options.configPath, log, daemonLog.setLevel)
+  const metrics = new PrometheusMetrics()
+  const nodeLog = log.child('node')
+  const directoryLog = log.child('directory')
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
   // The API port first: a port in use stops the start before the node joins the mesh.
   const api = await listenApi(config.api.host, config.api.port)
   let running
+  let capture: PcapFileCapture | undefined
   try {
+    capture = config.capture === undefined ? undefined : openCapture(config.capture, log)
     running = await startMaar({
       init: {
         name: config.name,
@@ -70,11 +95,15 @@ export async function runMaar (config: MaarConfig): Promise<void> {
       cacheDir: join(config.dataDir, 'binding-cache'),
       dataplane: async () => await makeDataPlane(config),
       log,
-      nodeLog: line => { log.info(line) },
-      directoryLog: line => { log.info(line) }
+      nodeLog: line => { nodeLog.info(line) },
+      directoryLog: line => { directoryLog.info(line) },
+      metrics,
+      ...(capture !== undefined ? { capture } : {})
     })
   } catch (err) {
     api.server.close()
+    capture?.close()
+    stopReloading()
     if (!(err instanceof MaarStartError)) throw err
     if (err.cause instanceof CliError) throw err.cause
     if (err.resource === 'certificate') throw new CliError(`certificate ${config.certificate}: ${err.detail}`)
@@ -94,4 +123,16 @@ export async function runMaar (config: MaarConfig): Promise<void> {
   log.info('stopping')
   api.server.close()
   await running.stop()
+  capture?.close()
+  stopReloading()
+}
+
+function openCapture (path: string, log: Logger): PcapFileCapture {
+  try {
+    const capture = new PcapFileCapture(path, log)
+    log.info('capturing PBU/PBA', { file: path })
+    return capture
+  } catch (err) {
+    throw new CliError(`capture ${path}: ${err instanceof Error ? err.message : String(err)}`)
+  }
 }

@@ -33,7 +33,7 @@ export const maarCommand: DmmCommand<Args> = {
     // Read first so that a start-up failure can be named by the field behind it.
     const config = withOverrides(await readMaarConfig(a.config), a)
     try {
-      await runMaar(config)
+      await runMaar(config, { configPath: a.config })
     } catch (err) {
       if (err instanceof CliError) throw err
       throw new CommandFailure(describeFailure(err, { dataDir: config.dataDir, api: config.api }), err)
