@@ -16,4 +16,10 @@ function fail (err: unknown): never {
   process.exit(err instanceof CliError ? 2 : 1)
 }
 
+/** libp2p 3 needs Node 22 (Promise.withResolvers); the repository pins Node 24 (npx node). */
+const NODE_MAJOR = Number(process.versions.node.split('.')[0])
+if (NODE_MAJOR < 22) {
+  fail(new CliError(`Node.js 22 or newer is needed, this is ${process.versions.node}: run dmm with the repository's Node 24, e.g. npx node packages/cli/dist/src/bin.js ${process.argv.slice(2).join(' ')}`.trimEnd()))
+}
+
 runCli(process.argv.slice(2)).then(code => process.exit(code), fail)

@@ -4,7 +4,7 @@ import type { DmmCommand } from './command.js'
 
 export const inspectCommand: DmmCommand<{ api: string, watch: boolean }> = {
   command: 'inspect',
-  describe: 'Print the mesh as this MAAR sees it: identity, peers named by its bindings, each binding as serving or anchored with its tunnel',
+  describe: 'Print the mesh as this MAAR sees it: identity, peers connected or named by its bindings, each binding as serving or anchored with its tunnel',
   options: {
     ...apiOption,
     watch: { type: 'boolean', default: false, describe: 'refresh every second until Ctrl-C' }
