@@ -3,28 +3,13 @@
  * (`<dataDir>/binding-cache`, as `dmm maar` lays it out) holding a real LevelDB cache.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { Level } from 'level'
 import { BindingCache } from '@dmm-mesh/binding-cache'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
-
-const BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
-
-interface Run { code: number | null, stdout: string, stderr: string }
-
-async function dmm (args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
+import { dmm } from './daemons.js'
 
 function entry (mnId: string, prefix: string): BindingCacheEntry {
   return { mnId, localPrefixes: [prefix], attached: true, remoteAnchors: [], lastUpdate: { sequence: 1, timestampMs: 1 }, sessionSequence: 1, createdAt: 1, updatedAt: 1 }
