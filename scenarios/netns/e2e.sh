@@ -316,7 +316,8 @@ field () { # field NAME REPORT_JSON: a number or string field of a compact JSON 
 # first SKIP ones (the anchor side of a handover; SKIP = anchor_lines before it).
 anchor_lines () { grep -c 'anchoring for new serving MAAR' "$dir/maar$1/log" || true; }
 anchor_ms () {
-  grep 'anchoring for new serving MAAR' "$dir/maar$1/log" | tail -n "+$(($2 + 1))" | sed -n 's/.*programMs=\([0-9.]*\).*/\1/p' | paste -sd, -
+  # The daemon logs JSON lines ("programMs":11.2); key=value lines (programMs=11.2) are read too.
+  grep 'anchoring for new serving MAAR' "$dir/maar$1/log" | tail -n "+$(($2 + 1))" | sed -n 's/.*"\{0,1\}programMs"\{0,1\}[=:]\([0-9.]*\).*/\1/p' | paste -sd, -
 }
 r1 () { awk -v v="$1" 'BEGIN { printf "%.1f", v }'; } # one decimal for people
 
