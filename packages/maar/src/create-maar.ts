@@ -37,6 +37,8 @@ export interface StartMaarOptions {
   clock?: MaarComponents['clock']
   metrics?: MaarComponents['metrics']
   capture?: MaarComponents['capture']
+  /** How previous anchors are reached (signalling-mode.ts); default: the DHT mode. */
+  signalling?: MaarComponents['signalling']
 }
 
 export interface RunningMaar {
@@ -114,7 +116,8 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
     node, discovery: directory, cache, dataplane, trust, certificate: opts.certificate, cert, log: opts.log,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
-    ...(opts.capture !== undefined ? { capture: opts.capture } : {})
+    ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {})
   }, init))
   const table = routingTable(meshServices(node).dht)
   opts.metrics?.gauges({ dhtPeers: () => node.getPeers().length, routingTableSize: () => table.size })

@@ -1,0 +1,3 @@
+export * from './cmd.js'
+export * from './session-store.js'
+export * from './create-cmd.js'
