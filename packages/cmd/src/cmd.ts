@@ -25,7 +25,7 @@ import {
 } from '@dmm-mesh/maar'
 import type { KnownMaar, Logger, MessageCapture, PbuResult, PreviousMaar, ProxyUpdate, SignallingTransport } from '@dmm-mesh/maar'
 import type { Libp2p } from '@libp2p/interface'
-import type { CmdSession, SessionAnchor, SessionStore } from './session-store.js'
+import type { CmdSession, SessionAnchor, CmdSessionStore } from './session-store.js'
 
 export type CmdMode = 'relay' | 'locator' | 'proxy'
 
@@ -44,7 +44,7 @@ export interface CmdComponents {
   trust: TrustStore
   certificate: Uint8Array
   cert: MaarCertificate
-  store: SessionStore
+  store: CmdSessionStore
   transport?: SignallingTransport
   capture?: MessageCapture
   log?: Logger
@@ -56,7 +56,13 @@ export const DEFAULT_RELAY_TIMEOUT_MS = 1000
 interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number }
 
 /** One P-MAAR asked for one registration, and how it answered. */
-interface Forwarded { anchor: SessionAnchor, done: Promise<PbuResult>, result?: PbuResult }
+interface Forwarded {
+  anchor: SessionAnchor
+  done: Promise<PbuResult>
+  result?: PbuResult
+  /** The serving MAAR knows this P-MAAR's prefixes (first PBA or a late one). */
+  reported?: boolean
+}
 
 export class Cmd {
   readonly name: string
@@ -187,44 +193,61 @@ export class Cmd {
     return { session, previous }
   }
 
-  /** Forwards the registration to every P-MAAR and answers the serving MAAR in this CMD's mode. */
+  /**
+   * Forwards the registration to every P-MAAR and answers the serving MAAR in this CMD's mode.
+   * MAARs that a P-MAAR's PBA refers to (doc/ARCHITECTURE.md "When the record is stale": e.g. a
+   * session moved on while this CMD was down, in hybrid mode) are asked too; what the serving MAAR
+   * was not told in the first PBA follows in unsolicited PBAs — except in locator mode, where
+   * every P-MAAR answers the serving MAAR itself.
+   */
   private async reachAnchors (u: ProxyUpdate, from: KnownMaar, session: CmdSession, previous: SessionAnchor[]): Promise<Answer> {
-    const forwarded = this.forward(u, from, session, previous)
     const accepted = (f: Forwarded): boolean => f.result?.ack?.status === BINDING_ACK_STATUS.ACCEPTED
-    const done = (f: Forwarded): boolean => f.result !== undefined && f.result.ack !== undefined
-    const answer = (list: Forwarded[]): Answer => ({
+    const done = (f: Forwarded): boolean => f.result?.ack !== undefined
+    let replied = false
+    const list: Forwarded[] = []
+    const asked = new Set([from.peerId])
+    const relayed = this.relayedUpdate(u, from)
+    const ask = (anchor: SessionAnchor): void => {
+      asked.add(anchor.ref.peerId)
+      const f: Forwarded = { anchor, done: Promise.resolve(undefined as unknown as PbuResult) }
+      f.done = this.sender.send({ ...anchor.ref }, { ...relayed, anchoredPrefixes: anchor.prefixes }).then(async result => {
+        f.result = result
+        await this.learn(session, anchor, result)
+        for (const r of result.ack?.referrals ?? []) if (!asked.has(r.peerId)) ask({ ref: maarRef(r), prefixes: [] })
+        if (replied && f.reported !== true && this.init.mode !== 'locator' && accepted(f)) await this.notifyLate(u, from, f)
+        return result
+      })
+      this.track(f.done)
+      list.push(f)
+    }
+    previous.forEach(ask)
+    if (this.init.mode === 'relay') {
+      // Relay (§3.2): wait for every PBA, the referred P-MAARs' too, or the timeout.
+      let timer: NodeJS.Timeout | undefined
+      let expired = false
+      const timeout = new Promise<void>(resolve => { timer = setTimeout(() => { expired = true; resolve() }, this.init.relayTimeoutMs ?? DEFAULT_RELAY_TIMEOUT_MS) })
+      while (!expired && list.some(f => f.result === undefined)) await Promise.race([Promise.all(list.map(async f => await f.done)), timeout])
+      clearTimeout(timer)
+    }
+    replied = true
+    // A P-MAAR that refused leaves the session; one that has not answered stays, pending (in
+    // proxy mode the cache answers for it).
+    const listed = list.filter(f => !done(f) || accepted(f))
+    for (const f of listed) f.reported = accepted(f) || this.init.mode === 'proxy'
+    return {
       status: BINDING_ACK_STATUS.ACCEPTED,
       sessionSequence: session.sessionSequence,
-      // A P-MAAR that refused leaves the session; one that has not answered stays, pending.
-      referrals: list.filter(f => !done(f) || accepted(f)).map(f => ({
+      referrals: listed.map(f => ({
         ...maarRef(f.anchor.ref),
         prefixes: accepted(f) ? (f.result?.ack?.anchoredPrefixes ?? []) : f.anchor.prefixes,
-        ...(done(f) || this.init.mode === 'proxy' ? {} : { pending: true as const })
+        ...(f.reported === true ? {} : { pending: true as const })
       }))
-    })
-    if (this.init.mode !== 'relay') return answer(forwarded)
-    // Relay (§3.2): wait for every PBA or the timeout; late PBAs follow, one unsolicited PBA each.
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<void>(resolve => { timer = setTimeout(resolve, this.init.relayTimeoutMs ?? DEFAULT_RELAY_TIMEOUT_MS) })
-    await Promise.race([Promise.all(forwarded.map(async f => await f.done)), timeout])
-    clearTimeout(timer)
-    const reply = answer(forwarded)
-    for (const f of forwarded.filter(x => x.result === undefined || x.result.ack === undefined)) {
-      this.track(f.done.then(async result => {
-        if (result.ack?.status !== BINDING_ACK_STATUS.ACCEPTED) return
-        await this.transport.notify(from, buildPba({
-          status: BINDING_ACK_STATUS.ACCEPTED, sequence: u.sequence, lifetime: u.lifetime, mnId: u.mnId, timestampMs: u.timestampMs,
-          anchoredPrefixes: [], referrals: [{ ...maarRef(f.anchor.ref), prefixes: result.ack.anchoredPrefixes }]
-        }))
-        this.log.info('late PBA relayed', { mn: u.mnId, anchor: f.anchor.ref.address, serving: from.address })
-      }).catch(err => { this.log.warn('late PBA not relayed', { mn: u.mnId, serving: from.peerId, error: String(err) }) }))
     }
-    return reply
   }
 
-  /** One PBU per P-MAAR, in parallel; each answer updates the session as it comes. */
-  private forward (u: ProxyUpdate, from: KnownMaar, session: CmdSession, previous: SessionAnchor[]): Forwarded[] {
-    const relayed: Omit<ProxyUpdate, 'anchoredPrefixes'> = {
+  /** The serving MAAR's PBU as the CMD forwards it: Serving MAAR option and locator added. */
+  private relayedUpdate (u: ProxyUpdate, from: KnownMaar): Omit<ProxyUpdate, 'anchoredPrefixes'> {
+    return {
       mnId: u.mnId,
       sequence: u.sequence,
       lifetime: u.lifetime,
@@ -235,16 +258,20 @@ export class Cmd {
       ...(u.accessTechnology !== undefined ? { accessTechnology: u.accessTechnology } : {}),
       ...(this.init.mode === 'locator' ? { answerServingMaar: true } : {})
     }
-    return previous.map(anchor => {
-      const f: Forwarded = { anchor, done: Promise.resolve(undefined as unknown as PbuResult) }
-      f.done = this.sender.send({ ...anchor.ref }, { ...relayed, anchoredPrefixes: anchor.prefixes }).then(async result => {
-        f.result = result
-        await this.learn(session, anchor, result)
-        return result
-      })
-      this.track(f.done)
-      return f
-    })
+  }
+
+  /** A P-MAAR's acceptance the serving MAAR was not told of: one unsolicited PBA (draft §3.2). */
+  private async notifyLate (u: ProxyUpdate, to: KnownMaar, f: Forwarded): Promise<void> {
+    f.reported = true
+    try {
+      await this.transport.notify(to, buildPba({
+        status: BINDING_ACK_STATUS.ACCEPTED, sequence: u.sequence, lifetime: u.lifetime, mnId: u.mnId, timestampMs: u.timestampMs,
+        anchoredPrefixes: [], referrals: [{ ...maarRef(f.anchor.ref), prefixes: f.result?.ack?.anchoredPrefixes ?? [] }]
+      }))
+      this.log.info('late PBA relayed', { mn: u.mnId, anchor: f.anchor.ref.address, serving: to.address })
+    } catch (err) {
+      this.log.warn('late PBA not relayed', { mn: u.mnId, serving: to.peerId, error: String(err) })
+    }
   }
 
   /**

@@ -10,7 +10,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Logger, MessageCapture } from '@dmm-mesh/maar'
 import { Cmd } from './cmd.js'
 import type { CmdInit } from './cmd.js'
-import { SessionStore } from './session-store.js'
+import { CmdSessionStore } from './session-store.js'
 
 export interface StartCmdOptions {
   init: CmdInit
@@ -30,7 +30,7 @@ export interface StartCmdOptions {
 export interface RunningCmd {
   cmd: Cmd
   node: Libp2p
-  store: SessionStore
+  store: CmdSessionStore
   cert: MaarCertificate
   stop: () => Promise<void>
 }
@@ -69,7 +69,7 @@ export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
     if (!trust.certifiesAddress(cert, opts.init.address)) throw new CmdStartError('address', `${opts.init.address} is not one of the certificate's addresses (${cert.addresses.join(', ')})`)
     return cert
   })
-  const store = await step(`session store ${opts.dataDir}`, async () => await SessionStore.open(opts.dataDir))
+  const store = await step(`session store ${opts.dataDir}`, async () => await CmdSessionStore.open(opts.dataDir))
   started.push(async () => { await store.close() })
   for (const p of store.problems) opts.log.warn('session store: corrupt entry left out', { key: p.key, reason: p.reason })
   const cmd = await step('CMD', async () => new Cmd({

@@ -32,17 +32,17 @@ export interface StoreProblem { key: string, reason: string }
 const PREFIX = 'session!'
 const TEXT = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
 
-export class SessionStore {
+export class CmdSessionStore {
   private readonly sessions = new Map<string, CmdSession>()
   readonly problems: StoreProblem[] = []
 
   private constructor (private readonly db: Level<string, string>) {}
 
-  static async open (dir: string): Promise<SessionStore> {
+  static async open (dir: string): Promise<CmdSessionStore> {
     await mkdir(dir, { recursive: true })
     const db = new Level<string, string>(dir, TEXT)
     await db.open()
-    const store = new SessionStore(db)
+    const store = new CmdSessionStore(db)
     for await (const [key, value] of db.iterator({ gte: PREFIX, lt: PREFIX + '\uffff' })) {
       try {
         const s = decodeSession(value)

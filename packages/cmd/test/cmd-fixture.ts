@@ -30,8 +30,10 @@ export class Recorder {
     return {
       record: (message: BindingUpdate | BindingAck, from: string, to: string) => {
         if (message.kind === 'binding-update') {
-          const pbu = readPbu(message)
-          this.seen.push({ at, kind: 'PBU', from, to, mnId: pbu.mnId, pbu })
+          // A PBU the receiver refuses (no MN-ID, say) is recorded without its fields.
+          let pbu: ReturnType<typeof readPbu> | undefined
+          try { pbu = readPbu(message) } catch { pbu = undefined }
+          this.seen.push({ at, kind: 'PBU', from, to, mnId: pbu?.mnId ?? '', ...(pbu !== undefined ? { pbu } : {}) })
         } else {
           const pba = readPba(message)
           this.seen.push({ at, kind: 'PBA', from, to, mnId: pba.mnId, pba })
