@@ -8,17 +8,15 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { TrustStore, generateKey, issueCertificate } from '@dmm-mesh/discovery'
-import { createLocalMesh, createLogger, signallingFor } from '@dmm-mesh/maar'
+import { TrustStore, generateKey } from '@dmm-mesh/discovery'
+import { createLocalMesh, signallingFor } from '@dmm-mesh/maar'
 import type { HandoverReport, LocalMaar, LocalMesh, MessageCapture, SignallingMode } from '@dmm-mesh/maar'
 import { readPba, readPbu } from '@dmm-mesh/maar'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
-import type { PrivateKey } from '@libp2p/interface'
-import { startCmd } from '../src/index.js'
+import { LOCAL_CMD_ADDRESS, startLocalCmd } from '../src/index.js'
 import type { CmdMode, RunningCmd } from '../src/index.js'
 
-export const CMD_ADDRESS = '2001:db8:fffe::1'
+export const CMD_ADDRESS = LOCAL_CMD_ADDRESS
 const DOMAIN = 'dmm.example'
 
 /** One message as a peer saw it: PBU or PBA, tunnel addresses, the decoded fields. */
@@ -78,24 +76,13 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
   const operatorKey = await generateKey()
   const trust = TrustStore.fromOperatorKeys([{ domain: DOMAIN, publicKey: operatorKey.publicKey }])
   const recorder = new Recorder()
-  const cmdKey: PrivateKey = await generateKey()
-  const certificate = await issueCertificate(operatorKey, {
-    role: 'cmd', domain: DOMAIN, peerId: peerIdFromPrivateKey(cmdKey).toString(), pools: [], addresses: [CMD_ADDRESS], notAfter: Date.now() + 86400_000
-  })
   const sink = (level: string, line: string): void => { opts.log?.(`${level} ${line}`) }
-  let listen = '/ip4/127.0.0.1/tcp/0'
-  const launch = async (): Promise<RunningCmd> => {
-    const running = await startCmd({
-      init: { name: 'cmd', address: CMD_ADDRESS, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}) },
-      privateKey: cmdKey, certificate, trust, listen: [listen], bootstrap: [], dataDir: join(dir, 'cmd'),
-      log: createLogger('cmd', sink), capture: recorder.capture(CMD_ADDRESS)
-    })
-    // Restarted on the same port, as a CMD with a configured listen address would be.
-    listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? listen
-    return running
-  }
-  let cmd: RunningCmd | undefined = await launch()
-  const cmdAddress = cmd.node.getMultiaddrs()[0]?.toString() ?? ''
+  const local = await startLocalCmd({
+    operatorKey, trust, domain: DOMAIN, mode: opts.mode, dataDir: join(dir, 'cmd'), log: sink, capture: recorder.capture(CMD_ADDRESS),
+    ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {})
+  })
+  let cmd: RunningCmd | undefined = local.running
+  const cmdAddress = local.address
   const mode: SignallingMode = opts.signalling === 'hybrid'
     ? { mode: 'hybrid', cmd: cmdAddress, ...(opts.hybridTimeoutMs !== undefined ? { timeoutMs: opts.hybridTimeoutMs } : {}) }
     : { mode: 'cmd', cmd: cmdAddress }
@@ -119,11 +106,11 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
       await domain.m(i).maar.settled()
       return report
     },
-    stopCmd: async () => { await cmd?.stop(); cmd = undefined },
-    startCmd: async () => { cmd = await launch(); return cmd },
+    stopCmd: async () => { await local.stop(); cmd = undefined },
+    startCmd: async () => { cmd = await local.restart(); return cmd },
     stop: async () => {
       await mesh.stop()
-      await cmd?.stop()
+      await local.stop()
       await rm(dir, { recursive: true, force: true })
     }
   }
