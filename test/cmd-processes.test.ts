@@ -84,6 +84,21 @@ describe('dmm cmd and three dmm maar as separate OS processes', function () {
     })
   }
 
+  it('dmm quickstart --discovery relay|locator says which messages went where, and every prefix is reachable', async () => {
+    const expected: Record<string, string[]> = {
+      relay: ['PBA cmd > maar2', 'PBA maar1 > cmd', 'PBU cmd > maar1', 'PBU maar2 > cmd'],
+      locator: ['PBA cmd > maar2', 'PBA maar1 > cmd', 'PBA maar1 > maar2', 'PBU cmd > maar1', 'PBU maar2 > cmd']
+    }
+    for (const [mode, step2] of Object.entries(expected)) {
+      const run = await dmm(['quickstart', '--discovery', mode, '--maars', '3', '--path', '1,2,3'], 60_000)
+      assert.equal(run.code, 0, run.stdout + run.stderr)
+      const messages = run.stdout.split('\n').filter(l => l.startsWith('  messages: ')).map(l => l.slice('  messages: '.length).split(', ').sort())
+      assert.deepEqual(messages[0], ['PBA cmd > maar1', 'PBU maar1 > cmd'], run.stdout)
+      assert.deepEqual(messages[1], step2, run.stdout)
+      assert.match(run.stdout, /all prefixes reachable through the right anchor at every step/)
+    }
+  })
+
   it('a MAAR certificate cannot run a CMD, nor a CMD certificate a MAAR: one line each, exit 2', async () => {
     const asCmd = await dmm(['cmd', '--config', await writeCmdConfig(domain, 'relay', 'maar1.cert', 'maar1.key')])
     assert.equal(asCmd.code, 2, asCmd.stderr)
