@@ -54,9 +54,9 @@ export interface Daemon {
 
 interface Ready { name: string, api: string, multiaddrs: string[], peerId: string }
 
-/** Starts `dmm maar --config FILE` and resolves on its ready line. */
-export async function startDaemon (config: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, 'maar', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts `dmm maar --config FILE` (or `dmm cmd`) and resolves on its ready line. */
+export async function startDaemon (config: string, command: 'maar' | 'cmd' = 'maar'): Promise<Daemon> {
+  const child = spawn(process.execPath, [BIN, command, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   const lines = createInterface({ input: child.stdout! })
@@ -67,7 +67,7 @@ export async function startDaemon (config: string): Promise<Daemon> {
         if (msg.ready === true) resolve(msg)
       } catch {}
     })
-    child.once('exit', code => { reject(new Error(`dmm maar exited with ${String(code)} before ready: ${stderr}`)) })
+    child.once('exit', code => { reject(new Error(`dmm ${command} exited with ${String(code)} before ready: ${stderr}`)) })
   })
   return { child, config, ...ready, stderr: () => stderr }
 }

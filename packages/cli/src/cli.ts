@@ -9,6 +9,7 @@ import { registerCommand } from './commands/command.js'
 import type { DmmCommand } from './commands/command.js'
 import { quickstartCommand } from './commands/quickstart.js'
 import { maarCommand } from './commands/maar.js'
+import { cmdCommand } from './commands/cmd.js'
 import { configCommand } from './commands/config.js'
 import { inspectCommand } from './commands/inspect.js'
 import { keygenCommand } from './commands/keygen.js'
@@ -17,7 +18,7 @@ import { cacheCommand } from './commands/cache.js'
 import { attachCommand, bindingsCommand, deregisterCommand, detachCommand, sessionCommand, statusCommand } from './commands/api-commands.js'
 
 export const COMMANDS: DmmCommand[] = [
-  quickstartCommand, maarCommand, configCommand, inspectCommand, keygenCommand, certCommand, cacheCommand,
+  quickstartCommand, maarCommand, cmdCommand, configCommand, inspectCommand, keygenCommand, certCommand, cacheCommand,
   attachCommand, detachCommand, deregisterCommand, bindingsCommand, sessionCommand, statusCommand
 ]
 

@@ -11,6 +11,7 @@ import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { canonicalIpv6, parsePrefix } from '@dmm-mesh/wire'
+import type { SignallingMode } from '@dmm-mesh/maar'
 import { CliError } from './errors.js'
 import { fieldName, issuePath, unknownFieldMessage } from './schema-issues.js'
 
@@ -71,6 +72,28 @@ export interface MaarConfig {
   api: { host: string, port: number }
   log: { level: LogLevel, format: LogFormat }
   /** A pcap file the MAAR writes its signalling to, when set. */
+  capture?: string
+  /** How previous anchors are found and reached (issue 10): dht (default), cmd or hybrid. */
+  discovery: SignallingMode
+}
+
+/** The `dmm cmd` config (draft-bernardos-dmm-pmip §3: the Central Mobility Database). */
+export interface CmdConfig {
+  name: string
+  identity: string
+  certificate: string
+  domain: { name: string, operatorPublicKey: string }
+  listen: string[]
+  bootstrap: string[]
+  address: string
+  dataDir: string
+  mode: 'relay' | 'locator' | 'proxy'
+  relayTimeoutMs: number
+  timestampWindow: number
+  /** Draft §3.5: (a) only the serving MAAR de-registers; (b) is not implemented yet. */
+  deregistration: 'a'
+  api?: { host: string, port: number }
+  log: { level: LogLevel, format: LogFormat }
   capture?: string
 }
 
@@ -187,6 +210,20 @@ const log = mapping({
   format: oneOf(['json', 'pretty'], 'json')
 }, '{ level, format }')
 
+/** A multiaddr that names its peer (/p2p/<peer id>): the CMD is dialled by identity. */
+const peerAddress = multiaddrText.refine(m => m.includes('/p2p/'), { error: 'must end with /p2p/<peer id> of the CMD' })
+
+/** dht (default), cmd or hybrid (issue 10); the CMD's own mode decides relay, locator or proxy. */
+const discovery = z.discriminatedUnion('mode', [
+  mapping({ mode: z.literal('dht') }, '{ mode }'),
+  mapping({ mode: z.literal('cmd'), cmd: peerAddress }, '{ mode, cmd }'),
+  mapping({ mode: z.literal('hybrid'), cmd: peerAddress, timeoutMs: integer(1, 60_000, 500) }, '{ mode, cmd, timeoutMs }')
+], {
+  error: iss => iss.code === 'invalid_union'
+    ? `mode must be dht, cmd or hybrid, got ${JSON.stringify((iss.input as { mode?: unknown } | undefined)?.mode)}`
+    : 'must be a mapping with a mode'
+})
+
 /** The whole `dmm maar` config, as written (paths still relative to the file). */
 export const maarConfigSchema = mapping({
   name: text,
@@ -207,7 +244,8 @@ export const maarConfigSchema = mapping({
   dataplane: dataplane.optional().transform(d => d ?? { driver: 'memory' as const }),
   api: api.prefault({}),
   log: log.prefault({}),
-  capture: text.optional()
+  capture: text.optional(),
+  discovery: discovery.optional()
 }, '(the top level of the file)').superRefine((c, ctx) => {
   c.pools.forEach((p, i) => {
     if (parsePrefix(p).prefixLength > c.prefixLength) ctx.addIssue({ code: 'custom', path: ['pools', i], message: `${p} is longer than prefixLength /${c.prefixLength}` })
@@ -231,7 +269,27 @@ function lineOf (doc: Document, lines: LineCounter, path: readonly PropertyKey[]
   return 1
 }
 
-export function parseMaarConfig (text: string, configPath: string): MaarConfig {
+/** The whole `dmm cmd` config, as written. */
+export const cmdConfigSchema = mapping({
+  name: text,
+  identity: text,
+  certificate: text,
+  domain: mapping({ name: text, operatorPublicKey }, '{ name, operatorPublicKey }'),
+  listen: list(multiaddrText).min(1, { error: 'must be a non-empty list' }),
+  bootstrap: list(multiaddrText).default([]),
+  address: ipv6,
+  dataDir: text,
+  mode: oneOf(['relay', 'locator', 'proxy'], 'relay'),
+  relayTimeoutMs: integer(1, 60_000, 1000),
+  timestampWindow: integer(0, 60_000, 300),
+  deregistration: z.literal('a', { error: iss => `must be a (only the serving MAAR de-registers, draft-bernardos-dmm-pmip §3.5); got ${JSON.stringify(iss.input)}` }).default('a'),
+  api: api.optional(),
+  log: log.prefault({}),
+  capture: text.optional()
+}, '(the top level of the file)')
+
+/** Parses YAML `text` with `schema`; every problem named as FILE:LINE: field: why (ConfigError). */
+function parseYaml<T> (schema: z.ZodType<T>, text: string, configPath: string): T {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
   const yamlError = doc.errors[0]
@@ -240,7 +298,7 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
   }
   const raw: unknown = doc.toJS()
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('(file)', 'must be a YAML mapping', 1, configPath)
-  const parsed = maarConfigSchema.safeParse(raw)
+  const parsed = schema.safeParse(raw)
   if (!parsed.success) {
     const problems = parsed.error.issues.map(issue => {
       const path = issuePath(issue)
@@ -249,9 +307,41 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     const [first, ...others] = problems
     throw new ConfigError(first?.field ?? '(file)', first?.reason ?? 'is invalid', first?.line, configPath, others)
   }
-  const c = parsed.data
+  return parsed.data
+}
+
+/** Paths of a config are relative to its file. */
+function relativeTo (configPath: string): (p: string) => string {
   const base = dirname(resolve(configPath))
-  const file = (p: string): string => isAbsolute(p) ? p : resolve(base, p)
+  return p => isAbsolute(p) ? p : resolve(base, p)
+}
+
+export function parseCmdConfig (text: string, configPath: string): CmdConfig {
+  const c = parseYaml(cmdConfigSchema, text, configPath)
+  const file = relativeTo(configPath)
+  return {
+    ...c,
+    identity: file(c.identity),
+    certificate: file(c.certificate),
+    dataDir: file(c.dataDir),
+    ...(c.api !== undefined ? { api: c.api } : {}),
+    ...(c.capture !== undefined ? { capture: file(c.capture) } : {})
+  }
+}
+
+export async function readCmdConfig (path: string): Promise<CmdConfig> {
+  const text = await readConfigText(path)
+  try {
+    return parseCmdConfig(text, path)
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message)
+    throw err
+  }
+}
+
+export function parseMaarConfig (text: string, configPath: string): MaarConfig {
+  const c = parseYaml(maarConfigSchema, text, configPath)
+  const file = relativeTo(configPath)
   const dp = c.dataplane
   return {
     name: c.name,
@@ -269,7 +359,8 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     dataplane: dp.driver === 'memory' ? { driver: 'memory' } : { ...dp, runDir: file(dp.runDir ?? 'run') },
     api: c.api,
     log: c.log,
-    ...(c.capture !== undefined ? { capture: file(c.capture) } : {})
+    ...(c.capture !== undefined ? { capture: file(c.capture) } : {}),
+    discovery: c.discovery ?? { mode: 'dht' }
   }
 }
 

@@ -134,3 +134,31 @@ describe('dmm maar config', () => {
     rejects(withKey('CAISIQLIRE+FQ7anqFp1cRxhntVLvJHvas85OPqDXT7nYkybuQ=='), 'domain.operatorPublicKey', /Ed25519.*secp256k1/)
   })
 })
+
+describe('discovery modes in the dmm maar config, and the dmm cmd config (issue 10)', () => {
+  const CMD = '/ip4/127.0.0.1/tcp/4100/p2p/12D3KooWFfhgEApZP3j3o5HWs4TPXkS9Ggn2ZAVLnMXctaWXjuTv'
+
+  it('defaults to the DHT; reads cmd and hybrid with the CMD\'s address', () => {
+    assert.deepEqual(parseMaarConfig(GOOD, '/etc/dmm/maar1.yaml').discovery, { mode: 'dht' })
+    assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'cmd', cmd: CMD })
+    assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: hybrid, cmd: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'hybrid', cmd: CMD, timeoutMs: 500 })
+  })
+
+  it('refuses an unknown mode, a CMD address without its peer id, and a CMD field in dht mode', () => {
+    rejects(GOOD + 'discovery: { mode: central }\n', 'discovery.mode', /mode must be dht, cmd or hybrid, got "central"/)
+    rejects(GOOD + 'discovery: { mode: cmd, cmd: /ip4/127.0.0.1/tcp/4100 }\n', 'discovery.cmd', /must end with \/p2p\/<peer id> of the CMD/)
+    rejects(GOOD + `discovery: { mode: dht, cmd: "${CMD}" }\n`, 'discovery.cmd', /unknown field/)
+  })
+
+  it('parses a dmm cmd config with its defaults; refuses a bad mode with its line', async () => {
+    const { parseCmdConfig } = await import('../src/config.js')
+    const yaml = GOOD.replace('pools: [2001:db8:1::/48]\n', '').replace('name: maar1', 'name: cmd')
+    const c = parseCmdConfig(yaml, '/etc/dmm/cmd.yaml')
+    assert.equal(c.mode, 'relay')
+    assert.equal(c.relayTimeoutMs, 1000)
+    assert.equal(c.deregistration, 'a')
+    assert.equal(c.dataDir, '/etc/dmm/data/maar1')
+    assert.throws(() => parseCmdConfig(yaml + 'mode: central\n', '/etc/dmm/cmd.yaml'), /cmd\.yaml:10: mode: must be relay, locator or proxy, got "central"/)
+    assert.throws(() => parseCmdConfig(yaml + 'deregistration: b\n', '/etc/dmm/cmd.yaml'), /deregistration: must be a/)
+  })
+})

@@ -69,9 +69,19 @@ export async function readKeyFile (path: string): Promise<PrivateKey> {
   return key
 }
 
+/**
+ * What a certified peer may act as (draft-bernardos-dmm-pmip §3, RFC 8885 §3): a MAAR anchors
+ * and serves MNs from its pools; a CMD (Central Mobility Database, partially distributed mode)
+ * keeps mobility sessions and relays signalling, and owns no pool.
+ */
+export type PeerRole = 'maar' | 'cmd'
+
 export interface MaarCertificate {
+  /** A certificate without the field is a MAAR's (files issued before roles keep working). */
+  role: PeerRole
   domain: string
   peerId: string
+  /** Empty for a CMD. */
   pools: string[]
   /** The MAAR's tunnel addresses: the only addresses it may give as its own in hellos, PBUs and records. */
   addresses: string[]
@@ -91,7 +101,8 @@ export class CertificateError extends Error {
   }
 }
 
-type CertificateBody = Omit<MaarCertificate, 'operator'>
+/** The signed body: `role` is left out for a MAAR, so its bytes are those of a pre-role certificate. */
+type CertificateBody = Omit<MaarCertificate, 'operator' | 'role'> & { role?: 'cmd' }
 
 class CertificatePayload implements EnvelopeRecord {
   readonly domain = CERT_DOMAIN
@@ -102,8 +113,11 @@ class CertificatePayload implements EnvelopeRecord {
 }
 
 /** Signs a certificate with the operator key; returns the envelope bytes. */
-export async function issueCertificate (operatorKey: PrivateKey, c: { domain: string, peerId: string, pools: string[], addresses: string[], notBefore?: number, notAfter: number }): Promise<Uint8Array> {
-  const body: CertificateBody = { domain: c.domain, peerId: c.peerId, pools: c.pools, addresses: c.addresses, notBefore: c.notBefore ?? Date.now(), notAfter: c.notAfter }
+export async function issueCertificate (operatorKey: PrivateKey, c: { role?: PeerRole, domain: string, peerId: string, pools: string[], addresses: string[], notBefore?: number, notAfter: number }): Promise<Uint8Array> {
+  const body: CertificateBody = {
+    ...(c.role === 'cmd' ? { role: 'cmd' as const } : {}),
+    domain: c.domain, peerId: c.peerId, pools: c.pools, addresses: c.addresses, notBefore: c.notBefore ?? Date.now(), notAfter: c.notAfter
+  }
   checkBody(body) // never sign what verify() would refuse
   const envelope = await RecordEnvelope.seal(new CertificatePayload(body), operatorKey)
   return envelope.marshal()
@@ -114,7 +128,10 @@ function checkBody (b: CertificateBody): void {
   if (typeof b.domain !== 'string' || b.domain.length === 0 || b.domain.length > MAX_DOMAIN_LENGTH) bad('domain must be a non-empty string of at most 253 characters')
   if (typeof b.peerId !== 'string' || b.peerId.length > 128) bad('peerId must be a peer id string')
   try { peerIdFromString(b.peerId) } catch { bad(`peerId ${JSON.stringify(b.peerId).slice(0, 80)} is not a peer id`) }
-  if (!Array.isArray(b.pools) || b.pools.length === 0 || b.pools.length > MAX_POOLS) bad(`pools must list 1..${MAX_POOLS} prefixes`)
+  if (b.role !== undefined && b.role !== 'cmd') bad('role must be "cmd" or absent (a MAAR)')
+  if (b.role === 'cmd') {
+    if (!Array.isArray(b.pools) || b.pools.length !== 0) bad('a CMD certificate grants no pools')
+  } else if (!Array.isArray(b.pools) || b.pools.length === 0 || b.pools.length > MAX_POOLS) bad(`pools must list 1..${MAX_POOLS} prefixes`)
   for (const p of b.pools) if (!isCanonicalPrefix(p)) bad(`pool ${JSON.stringify(p).slice(0, 60)} is not a canonical IPv6 prefix`)
   if (!Array.isArray(b.addresses) || b.addresses.length === 0 || b.addresses.length > MAX_ADDRESSES) bad(`addresses must list 1..${MAX_ADDRESSES} tunnel addresses`)
   for (const a of b.addresses) if (!isCanonicalAddress(a)) bad(`address ${JSON.stringify(a).slice(0, 60)} is not a canonical IPv6 address`)
@@ -221,16 +238,16 @@ export class TrustStore {
     if (!(await signatureVerifies(envelope, CERT_DOMAIN))) throw new CertificateError('bad-signature', 'operator signature does not verify')
     let body: Record<string, unknown>
     try {
-      body = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload), ['domain', 'peerId', 'pools', 'addresses', 'notBefore', 'notAfter'])
+      body = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload), ['role', 'domain', 'peerId', 'pools', 'addresses', 'notBefore', 'notAfter'])
     } catch (err) {
       throw new CertificateError('malformed', (err as Error).message)
     }
     checkBody(body as unknown as CertificateBody)
-    const { domain, peerId, pools, addresses, notBefore, notAfter } = body as unknown as CertificateBody
+    const { role, domain, peerId, pools, addresses, notBefore, notAfter } = body as unknown as CertificateBody
     const operator = toBase64(publicKeyToProtobuf(envelope.publicKey))
     const keys = this.operators.get(domain)
     if (keys === undefined) throw new CertificateError('unknown-domain', `domain ${JSON.stringify(domain)} is not trusted here`)
     if (!keys.has(operator)) throw new CertificateError('unknown-operator', `signed by a key that is not an operator of ${domain}`)
-    return { domain, peerId, pools, addresses, notBefore, notAfter, operator }
+    return { role: role ?? 'maar', domain, peerId, pools, addresses, notBefore, notAfter, operator }
   }
 }

@@ -53,7 +53,7 @@ export const LIMITS = {
 export const MAX_SESSION_SEQUENCE = 2 ** 32 - 1
 
 export type RecordErrorReason =
-  'oversize' | 'malformed' | 'bad-signature' | 'bad-certificate' | 'signer-not-in-domain' | 'signer-not-serving' |
+  'oversize' | 'malformed' | 'bad-signature' | 'bad-certificate' | 'signer-not-in-domain' | 'signer-not-maar' | 'signer-not-serving' |
   'anchor-without-certificate' | 'anchor-outside-pools' | 'address-not-certified' | 'wrong-key' | 'stale'
 
 export class RecordError extends Error {
@@ -136,6 +136,10 @@ export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, o
   }
   if (!certs.some(c => c.peerId === signer)) {
     throw new RecordError('signer-not-in-domain', `signer ${signer} carries no valid certificate of a trusted domain`)
+  }
+  // Only a MAAR serves MNs: a CMD (draft-bernardos-dmm-pmip §3) keeps sessions but never signs them.
+  if (!certs.some(c => c.peerId === signer && c.role === 'maar')) {
+    throw new RecordError('signer-not-maar', `signer ${signer} is certified as ${certs.find(c => c.peerId === signer)?.role ?? 'unknown'}, not as a MAAR`)
   }
   if (record.serving !== null && record.serving.peerId !== signer) {
     throw new RecordError('signer-not-serving', `signed by ${signer} but names ${record.serving.peerId} as serving MAAR`)

@@ -15,6 +15,7 @@ import { ProxyUpdateError, buildPba, readPbu } from './messages.js'
 import type { ProxyUpdate } from './messages.js'
 import type { KnownMaar } from './peer-table.js'
 import type { Presence } from './presence.js'
+import type { SignallingTransport } from './transport.js'
 
 interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[] }
 
@@ -26,7 +27,9 @@ export class AnchorSide {
     private readonly clock: () => number,
     private readonly log: Logger,
     private readonly metrics: MaarMetrics,
-    private readonly timestampWindowMs?: number
+    private readonly timestampWindowMs?: number,
+    /** Meets the serving MAAR a CMD relays for, and answers it directly in locator mode. */
+    private readonly transport?: Pick<SignallingTransport, 'meet' | 'notify'>
   ) {}
 
   /** Answers one PBU (the SignallingTransport's handler). */
@@ -46,8 +49,13 @@ export class AnchorSide {
       return buildPba({ status, sequence: pbu.sequence, lifetime: 0, mnId: '', anchoredPrefixes: [], referrals: [] })
     }
     const u = update
-    return await this.bindings.withMn(u.mnId, async () => {
-      const answer = await this.apply(u, from)
+    const serving = await this.servingMaarOf(u, from)
+    if ('refused' in serving) {
+      this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: 'ADMINISTRATIVELY_PROHIBITED', reason: serving.refused })
+      return buildPba({ status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, sequence: u.sequence, lifetime: 0, mnId: u.mnId, timestampMs: u.timestampMs, anchoredPrefixes: [], referrals: [] })
+    }
+    const pba = await this.bindings.withMn(u.mnId, async () => {
+      const answer = await this.apply(u, serving.maar)
       if (answer.status !== BINDING_ACK_STATUS.ACCEPTED) {
         this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: statusName(answer.status), reason: answer.reason })
       }
@@ -58,9 +66,40 @@ export class AnchorSide {
         mnId: u.mnId,
         timestampMs: u.timestampMs,
         anchoredPrefixes: answer.prefixes ?? [],
-        referrals: answer.referrals ?? []
+        referrals: (answer.referrals ?? []).map(r => ({ ...r, prefixes: [] }))
       })
     })
+    // Locator mode (draft-bernardos-dmm-pmip §3.3): the serving MAAR hears from this P-MAAR
+    // directly; the CMD gets the same PBA on its stream. Off the answer's path.
+    if (u.answerServingMaar === true && serving.maar !== from && this.transport !== undefined) {
+      this.transport.notify(serving.maar, pba).catch(err => {
+        this.log.warn('direct PBA to the serving MAAR failed', { mn: u.mnId, peer: serving.maar.peerId, error: String(err) })
+      })
+    }
+    return pba
+  }
+
+  /**
+   * Who the PBU is for: its sender, a MAAR; or, when a CMD relays it (draft-bernardos-dmm-pmip
+   * §3.2–3.4), the serving MAAR its locator names — met here over the transport so that its own
+   * certificate proves its tunnel address and its Local Prefix, never the CMD's word. Only a peer
+   * certified as CMD may relay; a CMD never serves an MN itself.
+   */
+  private async servingMaarOf (u: ProxyUpdate, from: KnownMaar): Promise<{ maar: KnownMaar } | { refused: string }> {
+    if (from.cert.role === 'maar') return { maar: from }
+    const loc = u.servingLocator
+    if (loc === undefined) return { refused: `CMD ${from.peerId} relayed a PBU without the serving MAAR's locator` }
+    if (u.servingAddress !== undefined && loc.address !== u.servingAddress) return { refused: `locator address ${loc.address} is not the Serving MAAR option's ${u.servingAddress}` }
+    if (this.transport === undefined) return { refused: 'no transport to meet the serving MAAR' }
+    let maar: KnownMaar
+    try {
+      maar = await this.transport.meet(loc)
+    } catch (err) {
+      return { refused: `serving MAAR ${loc.peerId} could not be met: ${err instanceof Error ? err.message : String(err)}` }
+    }
+    if (maar.cert.role !== 'maar') return { refused: `relayed serving peer ${loc.peerId} is certified as ${maar.cert.role}, not as a MAAR` }
+    if (!this.trust.certifiesAddress(maar.cert, loc.address)) return { refused: `address ${loc.address} is not certified for ${loc.peerId}` }
+    return { maar: { ...maar, address: loc.address } }
   }
 
   /** Applies the decision: LevelDB first, then the data plane. */

@@ -10,7 +10,7 @@ import { closeSync, openSync, writeSync } from 'node:fs'
 import { pcapFileHeader, pcapRecord } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 import type { Logger } from './logger.js'
-import type { PbuHandler, SignallingTransport } from './transport.js'
+import type { PbaHandler, PbuHandler, SignallingTransport } from './transport.js'
 
 /** Where captured messages go: one message between two tunnel addresses at a time. */
 export interface MessageCapture {
@@ -55,19 +55,29 @@ type Peer = Parameters<SignallingTransport['exchange']>[0] & { address?: string 
 export function capturingTransport (inner: SignallingTransport, capture: MessageCapture, address: string): SignallingTransport {
   return {
     knownPeer: peerId => inner.knownPeer(peerId),
-    start: async (handler: PbuHandler) => {
+    meet: async peer => await inner.meet(peer),
+    notify: async (peer, pba) => {
+      const sentAt = Date.now()
+      const to = await inner.notify(peer, pba)
+      capture.record(pba, address, to.address, sentAt)
+      return to
+    },
+    start: async (handler: PbuHandler, onPba?: PbaHandler) => {
       await inner.start(async (pbu, from) => {
         capture.record(pbu, from.address, address, Date.now())
         const ack = await handler(pbu, from)
         capture.record(ack, address, from.address, Date.now())
         return ack
+      }, onPba === undefined ? undefined : async (pba, from) => {
+        capture.record(pba, from.address, address, Date.now())
+        await onPba(pba, from)
       })
     },
     stop: async () => { await inner.stop() },
     exchange: async (peer: Peer, pbu, opts) => {
       const sentAt = Date.now()
       // Recorded before the answer: a PBU that gets no PBA (retransmissions) is worth seeing.
-      const before = peer.address ?? inner.knownPeer(peer.peerId)?.address
+      const before = peer.address !== undefined && peer.address !== '' ? peer.address : inner.knownPeer(peer.peerId)?.address
       if (before !== undefined) capture.record(pbu, address, before, sentAt)
       const answer = await inner.exchange(peer, pbu, opts)
       if (before === undefined) capture.record(pbu, address, answer.from.address, sentAt)

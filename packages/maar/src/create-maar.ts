@@ -37,6 +37,8 @@ export interface StartMaarOptions {
   clock?: MaarComponents['clock']
   metrics?: MaarComponents['metrics']
   capture?: MaarComponents['capture']
+  /** How previous anchors are reached (signalling-mode.ts); default: the DHT mode. */
+  signalling?: MaarComponents['signalling']
 }
 
 export interface RunningMaar {
@@ -86,6 +88,8 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
 
   const cert = await step('certificate', async () => {
     const cert = await trust.verify(opts.certificate, { peerId }).catch(err => { throw new MaarStartError('certificate', `not valid for this MAAR: ${reason(err)}`) })
+    // A CMD's certificate grants no pools and may not serve MNs (draft-bernardos-dmm-pmip §3).
+    if (cert.role !== 'maar') throw new MaarStartError('certificate', `issued for the role ${cert.role}, not for a MAAR`)
     if (!trust.certifiesAddress(cert, init.address)) throw new MaarStartError('address', `${init.address} is not one of the certificate's tunnel addresses (${cert.addresses.join(', ')})`)
     if (!trust.covers(cert, init.pools)) throw new MaarStartError('pools', `${init.pools.join(', ')} are not all covered by the certificate (it grants ${cert.pools.join(', ')})`)
     return cert
@@ -112,7 +116,8 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
     node, discovery: directory, cache, dataplane, trust, certificate: opts.certificate, cert, log: opts.log,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
-    ...(opts.capture !== undefined ? { capture: opts.capture } : {})
+    ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {})
   }, init))
   const table = routingTable(meshServices(node).dht)
   opts.metrics?.gauges({ dhtPeers: () => node.getPeers().length, routingTableSize: () => table.size })

@@ -5,16 +5,19 @@
  * MAAR not yet asked (doc/ARCHITECTURE.md "When the record is stale").
  */
 import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
+import type { BindingAck } from '@dmm-mesh/wire'
 import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
 import type { PeerOutcome } from './handover-report.js'
 import type { ProxyUpdate } from './messages.js'
 import type { PbuSender } from './pbu-sender.js'
 import type { Retransmitter } from './pbu-retransmission.js'
+import type { Logger } from './logger.js'
+import type { KnownMaar } from './peer-table.js'
 import type { PMaar } from './pmaar-list.js'
 import type { AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
 
 /** The PBU of a registration for one P-MAAR. */
-function updateFor (r: Registration, p: PMaar): ProxyUpdate {
+export function updateFor (r: Registration, p: PMaar): ProxyUpdate {
   return {
     mnId: r.mnId,
     sequence: r.sequence,
@@ -28,7 +31,14 @@ function updateFor (r: Registration, p: PMaar): ProxyUpdate {
 }
 
 export class DirectSignaller implements AnchorSignaller {
-  constructor (private readonly sender: PbuSender, private readonly retransmitter: Retransmitter) {}
+  readonly needsSessionRecord = true
+
+  constructor (private readonly sender: PbuSender, private readonly retransmitter: Retransmitter, private readonly log?: Logger) {}
+
+  /** Every PBA answers a PBU of this MAAR here: an unsolicited one is not expected. */
+  async acknowledged (pba: BindingAck, from: KnownMaar): Promise<void> {
+    this.log?.warn('dropped unsolicited PBA: no CMD in this mode', { peer: from.peerId, status: pba.status })
+  }
 
   async register (r: Registration): Promise<RegistrationOutcome> {
     const contacted = new Set<string>()

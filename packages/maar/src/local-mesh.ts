@@ -32,6 +32,10 @@ export interface LocalMeshOptions {
   maarInit?: Partial<MaarInit>
   /** Metrics and a capture per MAAR, by name (e.g. a capture file each). */
   observe?: (name: string) => Pick<MaarComponents, 'metrics' | 'capture'>
+  /** The domain's operator key (default: a new one), e.g. to certify a CMD for the same domain. */
+  operatorKey?: PrivateKey
+  /** Every MAAR's signalling (signalling-mode.ts); default: the DHT mode. */
+  signalling?: MaarComponents['signalling']
 }
 
 export interface LocalMaar extends RunningMaar {
@@ -71,7 +75,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
   if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 0xfffe) throw new RangeError(`count must be 1..65534, got ${opts.count}`)
   const domain = opts.domain ?? 'dmm.example'
   const sink = opts.log ?? silentSink
-  const operatorKey = await generateKey()
+  const operatorKey = opts.operatorKey ?? await generateKey()
   const operatorPublicKey = Buffer.from(publicKeyToProtobuf(operatorKey.publicKey)).toString('base64')
   const trust = new TrustStore([{ domain, operatorPublicKey }])
   const network = new MemoryNetwork()
@@ -100,7 +104,8 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       log: createLogger(plan.name, sink),
       directoryLog: line => { sink('debug', `[${plan.name}:directory] ${line}`) },
       ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
-      ...opts.observe?.(plan.name)
+      ...opts.observe?.(plan.name),
+      ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {})
     })
     const identity = identities[index]
     if (identity !== undefined) identity.listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString()

@@ -28,7 +28,7 @@ import { noMetrics } from './metrics.js'
 import type { MaarMetrics } from './metrics.js'
 import { PbuSender } from './pbu-sender.js'
 import { RFC5213_TIMING, Retransmitter } from './pbu-retransmission.js'
-import type { RetransmissionTiming } from './pbu-retransmission.js'
+import type { LateAnswer, RetransmissionTiming } from './pbu-retransmission.js'
 import { PeerTable } from './peer-table.js'
 import { PmipTransport } from './pmip-transport.js'
 import { Presence } from './presence.js'
@@ -60,6 +60,17 @@ export interface MaarInit {
   retransmission?: RetransmissionTiming
 }
 
+/** What a signalling strategy is built from (doc/ARCHITECTURE.md "Adding a discovery or signalling mode"). */
+export interface SignallingParts {
+  sender: PbuSender
+  retransmitter: Retransmitter
+  transport: SignallingTransport
+  discovery: Discovery
+  /** Where answers that come after register() returned go (the serving side's late-answer path). */
+  lateAnswer: (a: LateAnswer) => Promise<void>
+  log: Logger
+}
+
 /** What a MAAR is given to run. */
 export interface MaarComponents {
   /** The libp2p node: this MAAR's identity and where it listens. */
@@ -74,7 +85,7 @@ export interface MaarComponents {
   /** Default: PBU/PBA over libp2p streams (PmipTransport). */
   transport?: SignallingTransport
   /** How previous anchors are reached; default: a PBU to each (DirectSignaller). */
-  signalling?: (parts: { sender: PbuSender, retransmitter: Retransmitter, transport: SignallingTransport, log: Logger }) => AnchorSignaller
+  signalling?: (parts: SignallingParts) => AnchorSignaller
   log?: Logger
   /** Counters and timings (metrics.ts); default: none. */
   metrics?: MaarMetrics
@@ -130,9 +141,13 @@ export class Maar {
       isCurrent: (mnId, sequence) => this.serving.isCurrent(mnId, sequence),
       answered: async a => { await this.serving.lateAnswer(a) }
     }, log.child('retransmit'), metrics)
-    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter)))({ sender, retransmitter, transport: this.transport, log: log.child('signalling') })
+    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter, p.log)))({
+      sender, retransmitter, transport: this.transport, discovery: components.discovery, lateAnswer: async a => { await this.serving.lateAnswer(a) }, log: log.child('signalling')
+    })
     this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log.child('bindings'), metrics)
-    this.publisher = new SessionPublisher({ discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), trust: components.trust, log: log.child('publisher') })
+    this.publisher = new SessionPublisher({
+      discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), meet: async p => await this.transport.meet(p), trust: components.trust, log: log.child('publisher')
+    })
     this.serving = new ServingSide({
       bindings: this.store,
       presence: this.presence,
@@ -142,7 +157,7 @@ export class Maar {
       publisher: this.publisher,
       timestamps: new TimestampSource(clock)
     }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
-    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs)
+    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport)
     metrics.gauges({
       bindingsServing: () => this.store.all().filter(e => e.attached).length,
       bindingsAnchoring: () => this.store.all().filter(e => !e.attached).length,
@@ -186,7 +201,7 @@ export class Maar {
     await this.components.dataplane.start()
     const applied = await this.store.program()
     this.log.info('started', { peerId: this.peerId, address: this.address, bindings: entries.length, reconciled: applied.length })
-    await this.transport.start(async (pbu, from) => await this.anchor.handlePbu(pbu, from))
+    await this.transport.start(async (pbu, from) => await this.anchor.handlePbu(pbu, from), async (pba, from) => { await this.signaller.acknowledged(pba, from) })
     this.serving.restore(entries)
     this.timer.start()
     // Off the start path: PBUs are answered meanwhile, each binding is repaired under its MN's lock.

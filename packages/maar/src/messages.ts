@@ -3,7 +3,8 @@
  * §4 options), independent of any transport.
  */
 import {
-  BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, decodeMaarLocator, encodeMaarLocator, findOption, findOptions,
+  BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, SUBTYPE_ANSWER_SERVING_MAAR, SUBTYPE_PENDING, decodeMaarLocator, decodeVendorSpecific, DMM_MESH_VENDOR_ID, encodePending, decodeSessionSequence,
+  encodeAnswerServingMaar, encodeMaarLocator, encodeSessionSequence, findDmmVendor, findOption, findOptions,
   formatPrefix, parsePrefix, timestampFromMillis, timestampToMillis
 } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef, MobilityOption } from '@dmm-mesh/wire'
@@ -22,6 +23,25 @@ export interface ProxyUpdate {
   /** The serving MAAR's tunnel address (RFC 8885 §4.6 Serving MAAR); absent on de-registration. */
   servingAddress?: string
   accessTechnology?: number
+  /**
+   * Set by a CMD relaying the serving MAAR's PBU (draft-bernardos-dmm-pmip §3.2–3.4): the serving
+   * MAAR it acts for, as an RFC 5094 locator after the Serving MAAR option. The receiver checks
+   * it against that MAAR's own certificate (anchor-side.ts).
+   */
+  servingLocator?: MaarRef
+  /** Locator mode (draft §3.3): the P-MAAR also answers the serving MAAR directly. */
+  answerServingMaar?: boolean
+}
+
+/**
+ * A MAAR a PBA names in a Previous MAAR option (RFC 8885 §4.5) with its locator, followed by the
+ * Anchored Prefix options that belong to it: none for a referral ("may hold state of the MN"),
+ * the prefixes it accepted to anchor when a CMD answers for the P-MAARs.
+ */
+export interface PreviousMaar extends MaarRef {
+  prefixes: string[]
+  /** The CMD has no acknowledgement from it yet: its prefixes are pending. */
+  pending?: boolean
 }
 
 /** What a P-MAAR answers. */
@@ -39,7 +59,9 @@ export interface ProxyAck {
    * serving MAAR that read a stale DHT record still finds every anchor (doc/ARCHITECTURE.md
    * "When the record is stale").
    */
-  referrals: MaarRef[]
+  referrals: PreviousMaar[]
+  /** A CMD's session sequence for the MN (dmm-mesh vendor option), which records must exceed. */
+  sessionSequence?: number
 }
 
 export class ProxyUpdateError extends Error {
@@ -59,6 +81,8 @@ export function buildPbu (u: ProxyUpdate): BindingUpdate {
     ...prefixOptions('anchored-prefix', u.anchoredPrefixes),
     ...(u.localPrefix !== undefined ? prefixOptions('local-prefix', [u.localPrefix]) : []),
     ...(u.servingAddress !== undefined ? [{ type: 'serving-maar' as const, address: u.servingAddress }] : []),
+    ...(u.servingLocator !== undefined ? [encodeMaarLocator(u.servingLocator)] : []),
+    ...(u.answerServingMaar === true ? [encodeAnswerServingMaar()] : []),
     // RFC 5213 §8.4: the MN changed MAG on the same interface.
     { type: 'handoff-indicator', value: HANDOFF_INDICATOR.HANDOFF_BETWEEN_MAGS_SAME_INTERFACE },
     ...(u.accessTechnology !== undefined ? [{ type: 'access-technology-type' as const, value: u.accessTechnology }] : []),
@@ -92,6 +116,7 @@ export function readPbu (m: BindingUpdate): ProxyUpdate {
   }
   const local = findOption(m, 'local-prefix')
   const att = findOption(m, 'access-technology-type')
+  const locator = m.options.map(decodeMaarLocator).find(l => l !== undefined)
   return {
     mnId: mnIdOption.identifier,
     sequence: m.sequence,
@@ -100,7 +125,9 @@ export function readPbu (m: BindingUpdate): ProxyUpdate {
     anchoredPrefixes: findOptions(m, 'anchored-prefix').map(o => formatPrefix(o)),
     ...(local !== undefined ? { localPrefix: formatPrefix(local) } : {}),
     ...(serving !== undefined ? { servingAddress: serving.address } : {}),
-    ...(att !== undefined ? { accessTechnology: att.value } : {})
+    ...(att !== undefined ? { accessTechnology: att.value } : {}),
+    ...(locator !== undefined ? { servingLocator: locator } : {}),
+    ...(findDmmVendor(m.options, SUBTYPE_ANSWER_SERVING_MAAR) !== undefined ? { answerServingMaar: true } : {})
   }
 }
 
@@ -108,8 +135,10 @@ export function buildPba (a: ProxyAck): BindingAck {
   const options: MobilityOption[] = [
     { type: 'mn-identifier', subtype: MN_ID_SUBTYPE_NAI, identifier: a.mnId },
     ...prefixOptions('anchored-prefix', a.anchoredPrefixes),
-    // RFC 8885 §4.5 Previous MAAR option, one per referral, each followed by its locator (RFC 5094).
-    ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodeMaarLocator(r)]),
+    // RFC 8885 §4.5 Previous MAAR option, one per referral, each followed by its locator (RFC 5094)
+    // and the Anchored Prefix options that belong to it.
+    ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodeMaarLocator(r), ...(r.pending === true ? [encodePending()] : []), ...prefixOptions('anchored-prefix', r.prefixes)]),
+    ...(a.sessionSequence !== undefined ? [encodeSessionSequence(a.sessionSequence)] : []),
     // RFC 5213 §5.3.6: the PBA echoes the timestamp of the PBU.
     ...(a.timestampMs !== undefined ? [timestampFromMillis(a.timestampMs)] : [])
   ]
@@ -126,15 +155,36 @@ export function buildPba (a: ProxyAck): BindingAck {
 export function readPba (m: BindingAck): ProxyAck {
   const mnIdOption = findOption(m, 'mn-identifier')
   const ts = findOption(m, 'timestamp')
-  const referred = new Set(findOptions(m, 'previous-maar').map(o => o.address))
-  const referrals = m.options.map(decodeMaarLocator).filter((l): l is MaarRef => l !== undefined && referred.has(l.address))
+  // Options in order: Anchored Prefixes before any Previous MAAR option are the responder's own;
+  // after one, they belong to that MAAR (RFC 8885 §4.5). A Previous MAAR without its locator
+  // cannot be reached and is left out.
+  const own: string[] = []
+  const referrals: PreviousMaar[] = []
+  let group: { address: string, ref?: MaarRef, prefixes: string[], pending?: boolean } | undefined
+  const close = (): void => { if (group?.ref !== undefined) referrals.push({ ...group.ref, prefixes: group.prefixes, ...(group.pending === true ? { pending: true } : {}) }) }
+  for (const o of m.options) {
+    if (o.type === 'previous-maar') {
+      close()
+      group = { address: o.address, prefixes: [] }
+    } else if (o.type === 'anchored-prefix') {
+      (group?.prefixes ?? own).push(formatPrefix(o))
+    } else {
+      const l = decodeMaarLocator(o)
+      if (l !== undefined && group !== undefined && group.ref === undefined && l.address === group.address) group.ref = l
+      const v = decodeVendorSpecific(o)
+      if (group !== undefined && v?.vendorId === DMM_MESH_VENDOR_ID && v.subtype === SUBTYPE_PENDING) group.pending = true
+    }
+  }
+  close()
+  const sessionSequence = decodeSessionSequence(m.options)
   return {
     status: m.status,
     sequence: m.sequence,
     lifetime: m.lifetime,
     mnId: mnIdOption?.identifier ?? '',
     ...(ts !== undefined ? { timestampMs: timestampToMillis(ts) } : {}),
-    anchoredPrefixes: findOptions(m, 'anchored-prefix').map(o => formatPrefix(o)),
-    referrals
+    anchoredPrefixes: own,
+    referrals,
+    ...(sessionSequence !== undefined ? { sessionSequence } : {})
   }
 }

@@ -96,6 +96,11 @@ export class Retransmitter {
     for (const key of [...this.jobs.keys()]) if (key.startsWith(`${mnId}\u0000`)) this.cancelKey(key)
   }
 
+  /** Ends the job of the MN towards one peer (it answered another way, e.g. an unsolicited PBA). */
+  cancelPeer (mnId: string, peerId: string): void {
+    this.cancelKey(`${mnId}\u0000${peerId}`)
+  }
+
   pending (mnId: string): number {
     let n = 0
     for (const key of this.jobs.keys()) if (key.startsWith(`${mnId}\u0000`)) n++

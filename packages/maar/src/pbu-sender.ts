@@ -18,17 +18,17 @@ export interface PbuResult {
   outcome: PeerOutcome
   /** The PBA, when one came back. */
   ack?: ProxyAck
-  /** The authenticated responder, when a PBA came back. */
-  from?: KnownMaar
+  /** The responder, when a PBA came back: authenticated, or named for it by a CMD. */
+  from?: MaarRef & Partial<Pick<KnownMaar, 'cert'>>
 }
 
 export class PbuSender {
   constructor (private readonly transport: SignallingTransport, private readonly log: Logger, private readonly metrics: MaarMetrics = noMetrics) {}
 
-  async send (peer: MaarRef, update: ProxyUpdate): Promise<PbuResult> {
+  async send (peer: MaarRef, update: ProxyUpdate, opts: { signal?: AbortSignal } = {}): Promise<PbuResult> {
     try {
       const t0 = performance.now()
-      const { ack, from } = await this.transport.exchange(peer, buildPbu(update))
+      const { ack, from } = await this.transport.exchange(peer, buildPbu(update), opts)
       this.metrics.pbuExchange(secondsSince(t0))
       const parsed = readPba(ack)
       const status = statusName(ack.status)

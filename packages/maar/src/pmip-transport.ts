@@ -19,7 +19,7 @@ import type { Libp2p, Stream, Connection } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Logger } from './logger.js'
 import type { KnownMaar, PeerTable } from './peer-table.js'
-import type { PbuHandler, SignallingTransport } from './transport.js'
+import type { PbaHandler, PbuHandler, SignallingTransport } from './transport.js'
 
 export const PMIP_PROTOCOL = '/dmm/pmip/1.0.0'
 const MAX_FRAME = 64 * 1024
@@ -57,9 +57,9 @@ export class PmipTransport implements SignallingTransport {
     return this.peers.get(peerId)
   }
 
-  async start (handler: PbuHandler): Promise<void> {
+  async start (handler: PbuHandler, onPba?: PbaHandler): Promise<void> {
     await this.node.handle(PMIP_PROTOCOL, (stream, connection) => {
-      this.serve(stream, connection, handler).catch(err => {
+      this.serve(stream, connection, handler, onPba).catch(err => {
         this.log.debug('pmip stream ended', { peer: connection.remotePeer.toString(), error: String(err) })
       })
     })
@@ -84,6 +84,24 @@ export class PmipTransport implements SignallingTransport {
         if (attempt > 0 || opts.signal?.aborted === true || err instanceof RejectedPeerError) throw err
       }
     }
+  }
+
+  async notify (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, pba: BindingAck): Promise<KnownMaar> {
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.session(peer)
+      try {
+        await session.send(pba)
+        return session.remote
+      } catch (err) {
+        this.sessions.delete(peer.peerId)
+        session.close()
+        if (attempt > 0 || err instanceof RejectedPeerError) throw err
+      }
+    }
+  }
+
+  async meet (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>): Promise<KnownMaar> {
+    return this.peers.get(peer.peerId) ?? (await this.session(peer)).remote
   }
 
   private async session (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, signal?: AbortSignal): Promise<ClientSession> {
@@ -134,7 +152,7 @@ export class PmipTransport implements SignallingTransport {
     return known
   }
 
-  private async serve (stream: Stream, connection: Connection, handler: PbuHandler): Promise<void> {
+  private async serve (stream: Stream, connection: Connection, handler: PbuHandler, onPba?: PbaHandler): Promise<void> {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
     const peerId = connection.remotePeer.toString()
     let remote: KnownMaar
@@ -146,7 +164,7 @@ export class PmipTransport implements SignallingTransport {
     }
     await this.sendHello(lp)
     try {
-      await this.serveFrames(lp, stream, peerId, remote, handler)
+      await this.serveFrames(lp, stream, peerId, remote, handler, onPba)
     } catch (err) {
       // A frame over MAX_FRAME (its length prefix alone says so), a read after the peer left, a
       // failed write: the stream is reset at once so that no peer can hold it half open.
@@ -158,7 +176,7 @@ export class PmipTransport implements SignallingTransport {
     }
   }
 
-  private async serveFrames (lp: LengthPrefixedStream, stream: Stream, peerId: string, remote: KnownMaar, handler: PbuHandler): Promise<void> {
+  private async serveFrames (lp: LengthPrefixedStream, stream: Stream, peerId: string, remote: KnownMaar, handler: PbuHandler, onPba?: PbaHandler): Promise<void> {
     while (true) {
       const frame = (await lp.read()).subarray()
       let message
@@ -171,6 +189,13 @@ export class PmipTransport implements SignallingTransport {
         this.log.warn('dropped malformed mobility message', { peer: peerId, reason })
         stream.abort(new Error(`malformed mobility message: ${reason}`))
         return
+      }
+      if (message.kind === 'binding-ack') {
+        // Unsolicited (draft-bernardos-dmm-pmip §3.2–3.3): taken, never answered, so the
+        // sender's stream stays in step. A failure of the handler is its own, not the stream's.
+        if (onPba === undefined) this.log.warn('dropped unsolicited PBA', { peer: peerId })
+        else await onPba(message, remote).catch(err => { this.log.warn('unsolicited PBA not taken', { peer: peerId, error: String(err) }) })
+        continue
       }
       if (message.kind !== 'binding-update') {
         this.log.warn('dropped unexpected mobility message', { peer: peerId, kind: message.kind })
@@ -211,6 +236,16 @@ class ClientSession {
     const result = this.tail.catch(() => {}).then(run)
     this.tail = result.catch(() => {})
     return await result
+  }
+
+  /** Writes one message that gets no answer (an unsolicited PBA), in order with requests. */
+  async send (message: BindingAck): Promise<void> {
+    const run = async (): Promise<void> => {
+      await this.lp.write(encodeMobilityMessage(message, { source: this.localAddress, destination: this.remote.address }), { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) })
+    }
+    const result = this.tail.catch(() => {}).then(run)
+    this.tail = result.catch(() => {})
+    await result
   }
 
   close (): void {

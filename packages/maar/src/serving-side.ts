@@ -101,9 +101,10 @@ export class ServingSide {
     // Attached here before a restart: the MN may have moved meanwhile, so register it again.
     this.unconfirmed.delete(req.mnId)
 
-    // Who anchors this MN's other prefixes?
+    // Who anchors this MN's other prefixes? Asked here only when the signaller needs it: a CMD
+    // knows them itself (draft-bernardos-dmm-pmip §3).
     const tLookup = performance.now()
-    const found = await this.parts.discovery.lookup(req.mnId).catch(err => {
+    const found = !this.parts.signaller.needsSessionRecord ? undefined : await this.parts.discovery.lookup(req.mnId).catch(err => {
       this.init.metrics.lookup('failed', secondsSince(tLookup))
       // Not knowing is not "no session": a guessed first attach would give the MN two serving MAARs.
       this.init.log.warn('session lookup failed; attach deferred', { mn: req.mnId, error: String(err) })
@@ -148,14 +149,26 @@ export class ServingSide {
     // Every P-MAAR learns the new registration.
     const tSignal = performance.now()
     const registration = this.registrationOf(entry, previous)
-    const signalled = await this.parts.signaller.register(registration)
+    const signalled = await this.parts.signaller.register(registration).catch(async err => {
+      // Nobody could say who the P-MAARs are (a CMD down with no fallback): as for a failed
+      // lookup, the attach is deferred, and the intent undone so that the retry registers again.
+      await this.undoIntent(entry, existing)
+      this.init.log.warn('signalling failed; attach deferred', { mn: req.mnId, error: String(err) })
+      throw new AttachDeferredError(`cannot reach the anchors of ${req.mnId} (${err instanceof Error ? err.message : String(err)}); try again`, { cause: err })
+    })
     const signallingMs = performance.now() - tSignal
 
     // Commit the BCE with its P-MAAR list, program this side. Anchors that did not
     // answer stay in the session, pending, while their lifetime lasts.
     const unanswered = new Set(signalled.pending.map(p => p.ref.peerId))
     const stillPending = entry.remoteAnchors.filter(a => unanswered.has(a.peerId) && !signalled.anchors.some(x => x.prefix === a.prefix))
-    entry = { ...entry, remoteAnchors: [...signalled.anchors, ...stillPending] }
+    // Pending anchors the signaller learnt of (a CMD names them) join the session too.
+    for (const p of signalled.pending) {
+      for (const prefix of p.prefixes) {
+        if (![...signalled.anchors, ...stillPending].some(x => x.prefix === prefix)) stillPending.push({ ...p.ref, prefix, pendingUntil: deadlines(prefix) })
+      }
+    }
+    entry = { ...entry, remoteAnchors: [...signalled.anchors, ...stillPending], sessionSequence: Math.max(entry.sessionSequence, signalled.sessionSequence ?? 0) }
     await bindings.commit({ put: [entry] })
     const programMs = await bindings.timedProgram()
     const totalMs = performance.now() - t0
@@ -167,7 +180,9 @@ export class ServingSide {
 
     // Publish the new session, off the critical path.
     this.parts.publisher.publish(entry, found?.certificates)
-    const kind = existing === undefined ? (record === undefined ? 'first-attach' : 'handover') : 'return'
+    // A handover whenever the domain knew a session: from the record, or from who answered.
+    const knownBefore = record !== undefined || signalled.anchors.length > 0 || signalled.pending.length > 0
+    const kind = existing === undefined ? (knownBefore ? 'handover' : 'first-attach') : 'return'
     this.init.log.info(kind, {
       mn: req.mnId,
       prefix: entry.localPrefixes[0],
@@ -179,6 +194,12 @@ export class ServingSide {
     return this.report(entry, kind, {
       lookupMs, lookupSource: found?.source ?? 'none', signallingMs, programMs, totalMs, peers: signalled.peers, referralsFollowed: signalled.referralsFollowed
     })
+  }
+
+  /** Puts back what the MN had here before an attach whose signalling failed. */
+  private async undoIntent (intent: BindingCacheEntry, existing: BindingCacheEntry | undefined): Promise<void> {
+    if (existing !== undefined) await this.parts.bindings.commit({ put: [existing] })
+    else await this.parts.bindings.commit({ delete: [intent.mnId], release: intent.localPrefixes })
   }
 
   /** Is `sequence` still the MN's registration here (retransmissions of older ones stop)? */

@@ -21,6 +21,11 @@ export interface SessionPublisherInit {
   clock: () => number
   /** Certificates of the anchors a record names, as met on the signalling transport. */
   knownPeer: (peerId: string) => KnownMaar | undefined
+  /**
+   * Meets an anchor not met yet (its certificate from the transport's hellos): with a CMD, the
+   * P-MAARs answer the CMD, not this MAAR (draft-bernardos-dmm-pmip §3.2, §3.4).
+   */
+  meet?: (peer: MaarRef) => Promise<KnownMaar>
   /** Checks certificates taken from a looked-up record before they prove anything here. */
   trust: TrustStore
   log: Logger
@@ -69,6 +74,10 @@ export class SessionPublisher {
         const cert = await this.init.trust.verify(bytes).catch(() => undefined)
         if (cert !== undefined && unknown.some(a => a.peerId === cert.peerId)) this.learned.set(cert.peerId, bytes)
       }
+    }
+    for (const a of anchors) {
+      if (this.init.knownPeer(a.peerId) !== undefined || this.learned.has(a.peerId) || this.init.meet === undefined) continue
+      await this.init.meet(a).catch(err => { this.init.log.debug('anchor not met', { peer: a.peerId, error: String(err) }) })
     }
     return anchors.flatMap(a => {
       const bytes = this.init.knownPeer(a.peerId)?.certificate ?? this.learned.get(a.peerId)

@@ -4,11 +4,15 @@
  * a discovery or signalling mode").
  * - DirectSignaller (direct-signaller.ts): a PBU to each P-MAAR, following referrals (RFC 8885
  *   §3.1, the fully distributed mode of this build).
- * - Next: through a CMD in relay, locator or proxy mode (draft-bernardos-dmm-pmip §3.2–3.4), or to a
- *   fixed LMA (RFC 5213).
+ * - CmdSignaller (cmd-signaller.ts): one PBU to the CMD, which reaches the P-MAARs in relay,
+ *   locator or proxy mode (draft-bernardos-dmm-pmip §3.2–3.4; the mode is the CMD's).
+ * - HybridSignaller (hybrid-signaller.ts): the CMD when it answers within a bound, else the DHT
+ *   lookup and a PBU to each P-MAAR.
  */
 import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
 import type { PeerOutcome } from './handover-report.js'
+import type { BindingAck } from '@dmm-mesh/wire'
+import type { KnownMaar } from './peer-table.js'
 import type { PMaar, PMaarList } from './pmaar-list.js'
 
 /** A registration of the MN at this (serving) MAAR that its previous anchors must learn. */
@@ -36,6 +40,8 @@ export interface RegistrationOutcome {
   referralsFollowed: number
   /** P-MAARs that did not answer (unreachable): retransmit() keeps trying them. */
   pending: PMaar[]
+  /** The session sequence the domain already holds (a CMD's answer, or a record read on the way). */
+  sessionSequence?: number
 }
 
 /** The end of the MN's session (RFC 5213 §5.3.5, lifetime 0), sent by its serving MAAR. */
@@ -54,7 +60,19 @@ export interface Deregistration {
 }
 
 export interface AnchorSignaller {
+  /**
+   * Whether register() needs `r.previous` filled from the MN's session record: true for a
+   * strategy that signals the P-MAARs itself; false when someone else (a CMD) knows them, so the
+   * serving side does no lookup before signalling.
+   */
+  readonly needsSessionRecord: boolean
+  /**
+   * Throws when it cannot tell who the P-MAARs are (the CMD down and no fallback): the serving
+   * side then defers the attach, as for a failed lookup.
+   */
   register: (r: Registration) => Promise<RegistrationOutcome>
+  /** An unsolicited PBA reached this MAAR (draft-bernardos-dmm-pmip §3.2–3.3). */
+  acknowledged: (pba: BindingAck, from: KnownMaar) => Promise<void>
   /**
    * Keeps sending the registration to every P-MAAR of `r.previous` in the background until each
    * answers or `until(p)` (ms epoch) passes; the answers reach the late-answer hook the strategy

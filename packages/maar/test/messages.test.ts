@@ -38,9 +38,23 @@ describe('PBU/PBA between MAARs', () => {
   })
 
   it('a PBA with referrals survives the wire', () => {
-    const referrals = [{ peerId: '12D3KooWExample', address: '2001:db8:ffff::3', multiaddrs: ['/ip4/127.0.0.1/tcp/4003'] }]
+    const referrals = [{ peerId: '12D3KooWExample', address: '2001:db8:ffff::3', multiaddrs: ['/ip4/127.0.0.1/tcp/4003'], prefixes: [] }]
     const ack = { status: 0, sequence: 7, lifetime: 3600, mnId: update.mnId, timestampMs: update.timestampMs, anchoredPrefixes: ['2001:db8:1::/64'], referrals }
     assert.deepEqual(readPba(viaWire(buildPba(ack))), ack)
+  })
+
+  it('a CMD\'s PBA groups Anchored Prefixes after their Previous MAAR option (RFC 8885 §4.5)', () => {
+    const referrals = [
+      { peerId: '12D3KooWExampleA', address: '2001:db8:ffff::1', multiaddrs: ['/ip4/127.0.0.1/tcp/4001'], prefixes: ['2001:db8:1::/64'] },
+      { peerId: '12D3KooWExampleB', address: '2001:db8:ffff::2', multiaddrs: [], prefixes: ['2001:db8:2::/64', '2001:db8:2:1::/64'], pending: true }
+    ]
+    const ack = { status: 0, sequence: 7, lifetime: 3600, mnId: update.mnId, timestampMs: update.timestampMs, anchoredPrefixes: [], referrals, sessionSequence: 70000 }
+    assert.deepEqual(readPba(viaWire(buildPba(ack))), ack)
+  })
+
+  it('a PBU relayed by a CMD carries the serving MAAR\'s locator and the locator-mode flag', () => {
+    const relayed = { ...update, servingLocator: { peerId: '12D3KooWExampleS', address: update.servingAddress ?? '', multiaddrs: ['/ip4/127.0.0.1/tcp/4009'] }, answerServingMaar: true }
+    assert.deepEqual(readPbu(viaWire(buildPbu(relayed))), relayed)
   })
 
   it('refuses PBUs it cannot act on with the RFC status', () => {

@@ -69,3 +69,49 @@ export function decodeMaarLocator (option: MobilityOption): MaarRef | undefined 
     return undefined
   }
 }
+
+/**
+ * Set by a CMD in locator mode on the PBU it forwards (draft-bernardos-dmm-pmip §3.3): the P-MAAR
+ * also answers the serving MAAR named by the locator directly. No data.
+ */
+export const SUBTYPE_ANSWER_SERVING_MAAR = 2
+/**
+ * In a CMD's PBA to a serving MAAR: the MN's session sequence as the CMD keeps it (4 octets),
+ * which the serving MAAR's session record must exceed; the PBA's own Sequence Number only echoes
+ * the PBU's 16 bits (RFC 5213 §8.2).
+ */
+export const SUBTYPE_SESSION_SEQUENCE = 3
+
+/**
+ * Inside a Previous MAAR option's group in a CMD's PBA: that P-MAAR has not acknowledged yet, its
+ * Anchored Prefixes are what the CMD knows it anchors (pending, RFC 5213 §6.9.4). No data.
+ */
+export const SUBTYPE_PENDING = 4
+
+export function encodePending (): UnknownOption {
+  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_PENDING, data: new Uint8Array(0) })
+}
+
+export function encodeAnswerServingMaar (): UnknownOption {
+  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_ANSWER_SERVING_MAAR, data: new Uint8Array(0) })
+}
+
+export function encodeSessionSequence (sequence: number): UnknownOption {
+  const data = new Uint8Array(4)
+  new DataView(data.buffer).setUint32(0, sequence)
+  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_SESSION_SEQUENCE, data })
+}
+
+/** The dmm-mesh vendor option of `subtype` among `options`, if any (never throws). */
+export function findDmmVendor (options: MobilityOption[], subtype: number): VendorSpecific | undefined {
+  for (const o of options) {
+    const v = decodeVendorSpecific(o)
+    if (v !== undefined && v.vendorId === DMM_MESH_VENDOR_ID && v.subtype === subtype) return v
+  }
+  return undefined
+}
+
+export function decodeSessionSequence (options: MobilityOption[]): number | undefined {
+  const v = findDmmVendor(options, SUBTYPE_SESSION_SEQUENCE)
+  return v !== undefined && v.data.length === 4 ? new DataView(v.data.buffer, v.data.byteOffset, 4).getUint32(0) : undefined
+}

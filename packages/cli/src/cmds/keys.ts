@@ -12,7 +12,7 @@ export async function keygen (out: string): Promise<{ peerId: string, publicKey:
   return { peerId: peerIdFromPrivateKey(key).toString(), publicKey: Buffer.from(publicKeyToProtobuf(key.publicKey)).toString('base64') }
 }
 
-export interface CertOptions { operatorKey: string, maarKey?: string, peerId?: string, domain: string, pools: string[], addresses: string[], days: number, out: string }
+export interface CertOptions { operatorKey: string, maarKey?: string, peerId?: string, role?: 'maar' | 'cmd', domain: string, pools: string[], addresses: string[], days: number, out: string }
 
 export async function cert (o: CertOptions): Promise<{ peerId: string, notAfter: string }> {
   const operator = await readKeyFile(o.operatorKey).catch(err => { throw new CliError(`--operator-key ${o.operatorKey}: ${err instanceof Error ? err.message : String(err)}`) })
@@ -22,7 +22,9 @@ export async function cert (o: CertOptions): Promise<{ peerId: string, notAfter:
     peerId = peerIdFromPrivateKey(maar).toString()
   }
   if (peerId === undefined) throw new CliError('name the MAAR with --maar-key FILE or --peer-id ID')
-  if (o.pools.length === 0) throw new CliError('--pools needs at least one prefix, e.g. 2001:db8:1::/48')
+  // A CMD keeps sessions and anchors nothing (draft-bernardos-dmm-pmip §3).
+  if (o.role === 'cmd' && o.pools.length > 0) throw new CliError('--pools: a CMD certificate grants no pools (leave --pools out with --role cmd)')
+  if (o.role !== 'cmd' && o.pools.length === 0) throw new CliError('--pools needs at least one prefix, e.g. 2001:db8:1::/48')
   const pools = o.pools.map(p => {
     try {
       const parsed = parsePrefix(p)
@@ -41,7 +43,7 @@ export async function cert (o: CertOptions): Promise<{ peerId: string, notAfter:
   })
   if (!Number.isFinite(o.days) || o.days <= 0) throw new CliError(`--days must be a positive number, got ${o.days}`)
   const notAfter = Date.now() + o.days * 86400_000
-  const bytes = await issueCertificate(operator, { domain: o.domain, peerId, pools, addresses, notAfter })
+  const bytes = await issueCertificate(operator, { ...(o.role === 'cmd' ? { role: 'cmd' as const } : {}), domain: o.domain, peerId, pools, addresses, notAfter })
   await writeCertificateFile(o.out, bytes)
   return { peerId, notAfter: new Date(notAfter).toISOString() }
 }

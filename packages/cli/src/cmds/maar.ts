@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LinuxDataPlane, MemoryNetwork, checkLinuxSupport } from '@dmm-mesh/dataplane'
 import { TrustStore, readCertificateFile, readKeyFile } from '@dmm-mesh/discovery'
-import { MaarStartError, PcapFileCapture, startMaar } from '@dmm-mesh/maar'
+import { MaarStartError, PcapFileCapture, signallingFor, startMaar } from '@dmm-mesh/maar'
 import type { Logger } from '@dmm-mesh/maar'
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import { createDaemonLog } from '../observability/log.js'
@@ -98,6 +98,7 @@ export async function runMaar (config: MaarConfig, options: RunMaarOptions = {})
       nodeLog: line => { nodeLog.info(line) },
       directoryLog: line => { directoryLog.info(line) },
       metrics,
+      signalling: signallingFor(config.discovery),
       ...(capture !== undefined ? { capture } : {})
     })
   } catch (err) {
@@ -127,7 +128,7 @@ export async function runMaar (config: MaarConfig, options: RunMaarOptions = {})
   stopReloading()
 }
 
-function openCapture (path: string, log: Logger): PcapFileCapture {
+export function openCapture (path: string, log: Logger): PcapFileCapture {
   try {
     const capture = new PcapFileCapture(path, log)
     log.info('capturing PBU/PBA', { file: path })

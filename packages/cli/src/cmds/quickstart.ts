@@ -7,15 +7,49 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createLocalMesh } from '@dmm-mesh/maar'
-import type { HandoverReport, LocalMesh } from '@dmm-mesh/maar'
+import { TrustStore, generateKey } from '@dmm-mesh/discovery'
+import { LOCAL_CMD_ADDRESS, startLocalCmd } from '@dmm-mesh/cmd'
+import type { LocalCmd } from '@dmm-mesh/cmd'
+import { createLocalMesh, maarPlan, signallingFor } from '@dmm-mesh/maar'
+import type { HandoverReport, LocalMesh, MaarComponents, MessageCapture } from '@dmm-mesh/maar'
+import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 
 export interface QuickstartOptions {
   maars: number
   /** Indexes (1-based) of the MAARs the MN visits, in order. */
   path: number[]
   keep: boolean
+  /** dht (default), a CMD in relay, locator or proxy mode, or hybrid (a relay CMD, else the DHT). */
+  discovery?: QuickstartDiscovery
   out: (line: string) => void
+}
+
+export const DISCOVERY_MODES = ['dht', 'relay', 'locator', 'proxy', 'hybrid'] as const
+export type QuickstartDiscovery = typeof DISCOVERY_MODES[number]
+
+/** Every PBU and PBA as its sender recorded it (the capture decorator), named by tunnel address. */
+class MessageFlow {
+  private readonly sent: Array<{ kind: string, from: string, to: string, timeMs: number }> = []
+  readonly names = new Map<string, string>()
+
+  /** The capture of the peer at tunnel address `self`: what it sends (the receiver records it too). */
+  capture (self: string): MessageCapture {
+    return {
+      record: (m: BindingUpdate | BindingAck, from: string, to: string, timeMs: number) => {
+        if (from === self) this.sent.push({ kind: m.kind === 'binding-update' ? 'PBU' : 'PBA', from, to, timeMs })
+      },
+      close: () => {}
+    }
+  }
+
+  mark (): number { return this.sent.length }
+
+  /** "PBU maar2 > cmd" for each message sent since `mark`. */
+  since (mark: number): string[] {
+    const name = (a: string): string => this.names.get(a) ?? a
+    // In the order sent (a PBU is recorded once its PBA names the peer, with the time it left).
+    return this.sent.slice(mark).sort((a, b) => a.timeMs - b.timeMs).map(x => `${x.kind} ${name(x.from)} > ${name(x.to)}`)
+  }
 }
 
 export const DEFAULT_PATH = [1, 2, 3, 4, 1]
@@ -52,9 +86,29 @@ export async function quickstart (opts: QuickstartOptions): Promise<number> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dmm-quickstart-'))
   out(`dmm-mesh quickstart: ${opts.maars} MAARs on loopback, binding caches in ${dataDir}`)
   const t0 = performance.now()
-  const mesh = await createLocalMesh({ count: opts.maars, dataDir })
-  out(`mesh up in ${ms(performance.now() - t0)}:`)
-  for (const m of mesh.maars) out(`  ${m.name} ${m.address} pool ${m.pool} peer ${m.maar.peerId}`)
+  const discovery = opts.discovery ?? 'dht'
+  const flow = new MessageFlow()
+  const operatorKey = await generateKey()
+  let cmd: LocalCmd | undefined
+  let signalling: MaarComponents['signalling']
+  if (discovery !== 'dht') {
+    // draft-bernardos-dmm-pmip §3: a CMD beside the MAARs, certified by the same operator.
+    cmd = await startLocalCmd({
+      operatorKey, trust: TrustStore.fromOperatorKeys([{ domain: 'dmm.example', publicKey: operatorKey.publicKey }]),
+      mode: discovery === 'hybrid' ? 'relay' : discovery, dataDir: join(dataDir, 'cmd'), capture: flow.capture(LOCAL_CMD_ADDRESS)
+    })
+    signalling = signallingFor(discovery === 'hybrid' ? { mode: 'hybrid', cmd: cmd.address } : { mode: 'cmd', cmd: cmd.address })
+    flow.names.set(LOCAL_CMD_ADDRESS, 'cmd')
+  }
+  const mesh = await createLocalMesh({
+    count: opts.maars, dataDir, operatorKey, observe: name => ({ capture: flow.capture(maarPlan(Number(name.replace('maar', ''))).address) }), ...(signalling !== undefined ? { signalling } : {})
+  })
+  out(`mesh up in ${ms(performance.now() - t0)} (discovery: ${discovery}):`)
+  for (const m of mesh.maars) {
+    flow.names.set(m.address, m.name)
+    out(`  ${m.name} ${m.address} pool ${m.pool} peer ${m.maar.peerId}`)
+  }
+  if (cmd !== undefined) out(`  cmd ${LOCAL_CMD_ADDRESS} mode ${cmd.running.cmd.mode} peer ${cmd.running.cmd.peerId}`)
   const mnId = 'alice@dmm.example'
   let failures = 0
   try {
@@ -64,8 +118,13 @@ export async function quickstart (opts: QuickstartOptions): Promise<number> {
       out('')
       out(`step ${step + 1}: ${mnId} attaches to ${local.name}`)
       mesh.network.attachMn(mnId, local.address)
+      const mark = flow.mark()
       const report = await local.maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' })
       describeHandover(report).forEach(out)
+      // Locator mode: the anchors' own PBAs complete the session just after the CMD's answer.
+      await settledSession(local.maar, mnId)
+      await cmd?.running.cmd.settled()
+      out(`  messages: ${flow.since(mark).join(', ') || 'none'}`)
       failures += checkReachability(mesh, mnId, out)
       // Publication is off the critical path; wait for it so the next step's lookup is current.
       await local.maar.settled()
@@ -83,9 +142,20 @@ export async function quickstart (opts: QuickstartOptions): Promise<number> {
     }
   } finally {
     await mesh.stop()
+    await cmd?.stop()
     if (!opts.keep) await rm(dataDir, { recursive: true, force: true })
   }
   out('')
   out(failures === 0 ? 'all prefixes reachable through the right anchor at every step' : `${failures} reachability check(s) FAILED`)
   return failures === 0 ? 0 : 1
+}
+
+/** Waits (a hang guard of 10 s, not a speed check) until no anchor of the MN is pending here. */
+async function settledSession (maar: LocalMesh['maars'][number]['maar'], mnId: string): Promise<void> {
+  const end = Date.now() + 10_000
+  while (Date.now() < end) {
+    const e = (await maar.bindings()).find(x => x.mnId === mnId)
+    if (e === undefined || e.remoteAnchors.every(a => a.pendingUntil === undefined)) return
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
 }

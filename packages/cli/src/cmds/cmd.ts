@@ -1,0 +1,70 @@
+/**
+ * `dmm cmd --config FILE`: runs one CMD as a process until SIGINT/SIGTERM, logging JSON lines on
+ * stderr. With `api`, GET /status and GET /sessions answer on loopback.
+ */
+import { createServer } from 'node:http'
+import { join } from 'node:path'
+import { TrustStore, readCertificateFile, readKeyFile } from '@dmm-mesh/discovery'
+import { CmdStartError, startCmd } from '@dmm-mesh/cmd'
+import type { PcapFileCapture } from '@dmm-mesh/maar'
+import { createDaemonLog } from '../observability/log.js'
+import type { CmdConfig } from '../config.js'
+import { CliError } from '../errors.js'
+import { openCapture } from './maar.js'
+
+export async function runCmd (config: CmdConfig): Promise<void> {
+  const { log } = createDaemonLog({ scope: config.name, level: config.log.level, format: config.log.format })
+  const nodeLog = log.child('node')
+  const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
+  const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
+  const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
+  const capture: PcapFileCapture | undefined = config.capture === undefined ? undefined : openCapture(config.capture, log)
+  let running
+  try {
+    running = await startCmd({
+      init: { name: config.name, address: config.address, mode: config.mode, relayTimeoutMs: config.relayTimeoutMs, timestampValidityWindowMs: config.timestampWindow },
+      privateKey: key,
+      certificate,
+      trust,
+      listen: config.listen,
+      bootstrap: config.bootstrap,
+      dataDir: join(config.dataDir, 'sessions'),
+      log,
+      nodeLog: line => { nodeLog.info(line) },
+      ...(capture !== undefined ? { capture } : {})
+    })
+  } catch (err) {
+    capture?.close()
+    if (!(err instanceof CmdStartError)) throw err
+    if (err.resource === 'certificate') throw new CliError(`certificate ${config.certificate}: ${err.detail}`)
+    if (err.resource === 'address') throw new CliError(err.message)
+    throw err
+  }
+  const { cmd } = running
+  let apiUrl: string | undefined
+  const server = config.api === undefined ? undefined : createServer((req, res) => {
+    const body = req.url === '/status'
+      ? { name: config.name, peerId: cmd.peerId, mode: cmd.mode, multiaddrs: cmd.multiaddrs(), sessions: cmd.sessions().length }
+      : req.url === '/sessions' ? cmd.sessions() : undefined
+    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(body ?? { error: `no such resource ${req.url ?? ''}` }))
+  })
+  if (server !== undefined && config.api !== undefined) {
+    const { host, port } = config.api
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) }).catch(async err => {
+      await running.stop()
+      throw err
+    })
+    const address = server.address()
+    apiUrl = typeof address === 'object' && address !== null ? `http://${host}:${address.port}` : undefined
+  }
+  process.stdout.write(`${JSON.stringify({ ready: true, name: config.name, role: 'cmd', mode: cmd.mode, peerId: cmd.peerId, multiaddrs: cmd.multiaddrs(), ...(apiUrl !== undefined ? { api: apiUrl } : {}) })}\n`)
+  await new Promise<void>(resolve => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  log.info('stopping')
+  server?.close()
+  await running.stop()
+  capture?.close()
+}

@@ -1,0 +1,304 @@
+/**
+ * The Central Mobility Database (draft-bernardos-dmm-pmip §3, RFC 8885 §3, partially distributed
+ * mode): a peer of the domain, certified with the role CMD, that keeps every MN's mobility session
+ * (session-store.ts) and takes the serving MAARs' PBUs on /dmm/pmip/1.0.0.
+ *
+ * - Initial registration (§3.1): no session → it is stored, a plain PBA answers.
+ * - Otherwise the PBU is forwarded — the Serving MAAR option and the serving MAAR's locator
+ *   added — to the previous serving MAAR and every P-MAAR in parallel, and the serving MAAR gets
+ *   one PBA naming each P-MAAR (Previous MAAR option + locator) followed by its Anchored Prefixes:
+ *   - relay (§3.2): after their PBAs, or the relay timeout; late PBAs follow, unsolicited;
+ *   - locator (§3.3): at once, every P-MAAR marked pending: each answers the serving MAAR itself;
+ *   - proxy (§3.4): at once, from this cache; the P-MAARs' PBAs come back here only.
+ * - De-registration (§3.5, variant a): only the serving MAAR de-registers, at its anchors; its
+ *   lifetime-0 PBU here ends the session.
+ * RFC 5213 processing rules as at a MAAR: 160 without MN-ID, 156 outside TimestampValidityWindow,
+ * 157 for a timestamp not after the last accepted; peers without a valid certificate never get
+ * a PBU read (the transport's hello), and only MAARs may register.
+ */
+import { BINDING_ACK_STATUS, maarRef, statusName } from '@dmm-mesh/wire'
+import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
+import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
+import {
+  KeyedMutex, PbuSender, PeerTable, PmipTransport, ProxyUpdateError, buildPba, capturingTransport, createLogger, readPbu,
+  silentSink, timestampOutsideWindow
+} from '@dmm-mesh/maar'
+import type { KnownMaar, Logger, MessageCapture, PbuResult, PreviousMaar, ProxyUpdate, SignallingTransport } from '@dmm-mesh/maar'
+import type { Libp2p } from '@libp2p/interface'
+import type { CmdSession, SessionAnchor, CmdSessionStore } from './session-store.js'
+
+export type CmdMode = 'relay' | 'locator' | 'proxy'
+
+export interface CmdInit {
+  name: string
+  /** The CMD's signalling address (certified), the source of the PBUs it forwards. */
+  address: string
+  mode: CmdMode
+  /** Draft §3.2: how long the serving MAAR's PBA waits for the P-MAARs (default 1000 ms). */
+  relayTimeoutMs?: number
+  timestampValidityWindowMs?: number
+}
+
+export interface CmdComponents {
+  node: Libp2p
+  trust: TrustStore
+  certificate: Uint8Array
+  cert: MaarCertificate
+  store: CmdSessionStore
+  transport?: SignallingTransport
+  capture?: MessageCapture
+  log?: Logger
+  clock?: () => number
+}
+
+export const DEFAULT_RELAY_TIMEOUT_MS = 1000
+
+interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number }
+
+/** One P-MAAR asked for one registration, and how it answered. */
+interface Forwarded {
+  anchor: SessionAnchor
+  done: Promise<PbuResult>
+  result?: PbuResult
+  /** The serving MAAR knows this P-MAAR's prefixes (first PBA or a late one). */
+  reported?: boolean
+}
+
+export class Cmd {
+  readonly name: string
+  readonly transport: SignallingTransport
+  private readonly log: Logger
+  private readonly sender: PbuSender
+  private readonly lock = new KeyedMutex()
+  private readonly clock: () => number
+  /** Forwards still running, so that stop() and tests can wait for them. */
+  private readonly running = new Set<Promise<unknown>>()
+
+  constructor (private readonly components: CmdComponents, private readonly init: CmdInit) {
+    this.name = init.name
+    this.log = components.log ?? createLogger(init.name, silentSink)
+    this.clock = components.clock ?? Date.now
+    if (components.cert.role !== 'cmd') throw new TypeError(`certificate of ${components.cert.peerId} is for the role ${components.cert.role}, not for a CMD`)
+    const transport = components.transport ?? new PmipTransport(components.node, {
+      address: init.address, multiaddrs: () => this.multiaddrs(), certificate: components.certificate
+    }, components.trust, new PeerTable(), this.log.child('pmip'))
+    this.transport = components.capture === undefined ? transport : capturingTransport(transport, components.capture, init.address)
+    this.sender = new PbuSender(this.transport, this.log.child('forward'))
+  }
+
+  get peerId (): string { return this.components.node.peerId.toString() }
+  get mode (): CmdMode { return this.init.mode }
+
+  multiaddrs (): string[] { return this.components.node.getMultiaddrs().map(m => m.toString()) }
+
+  async start (): Promise<void> {
+    await this.transport.start(async (pbu, from) => await this.handlePbu(pbu, from), async (_pba, from) => {
+      this.log.warn('dropped unsolicited PBA: a CMD answers PBUs only', { peer: from.peerId })
+    })
+    this.log.info('started', { peerId: this.peerId, address: this.init.address, mode: this.init.mode, sessions: this.components.store.all().length })
+  }
+
+  async stop (): Promise<void> {
+    await this.transport.stop()
+    await this.settled()
+  }
+
+  /** Waits until every forward started so far has ended (tests). */
+  async settled (): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running])
+  }
+
+  session (mnId: string): CmdSession | undefined {
+    return this.components.store.get(mnId)
+  }
+
+  sessions (): CmdSession[] {
+    return this.components.store.all()
+  }
+
+  /** Answers one PBU from an authenticated domain peer. */
+  async handlePbu (pbu: BindingUpdate, from: KnownMaar): Promise<BindingAck> {
+    let u: ProxyUpdate
+    try {
+      u = readPbu(pbu)
+    } catch (err) {
+      const status = err instanceof ProxyUpdateError ? err.status : BINDING_ACK_STATUS.REASON_UNSPECIFIED
+      this.log.warn('rejected PBU', { peer: from.peerId, status: statusName(status), reason: err instanceof Error ? err.message : String(err) })
+      return buildPba({ status, sequence: pbu.sequence, lifetime: 0, mnId: '', anchoredPrefixes: [], referrals: [] })
+    }
+    const answer = await this.answer(u, from)
+    if (answer.status !== BINDING_ACK_STATUS.ACCEPTED) this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: statusName(answer.status), reason: answer.reason })
+    return buildPba({
+      status: answer.status,
+      sequence: u.sequence,
+      lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? u.lifetime : 0,
+      mnId: u.mnId,
+      timestampMs: u.timestampMs,
+      anchoredPrefixes: [],
+      referrals: answer.referrals ?? [],
+      ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
+    })
+  }
+
+  private async answer (u: ProxyUpdate, from: KnownMaar): Promise<Answer> {
+    const refuse = (status: number, reason: string): Answer => ({ status, reason })
+    // Only a MAAR serves MNs; a CMD certificate cannot register one.
+    if (from.cert.role !== 'maar') return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `sender is certified as ${from.cert.role}, not as a MAAR`)
+    const outside = timestampOutsideWindow(u.timestampMs, this.clock(), this.init.timestampValidityWindowMs)
+    if (outside !== undefined) return refuse(BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, outside)
+    if (u.servingAddress !== undefined && u.servingAddress !== from.address) return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `Serving MAAR ${u.servingAddress} is not the sender (${from.address})`)
+    if (u.localPrefix !== undefined && !this.components.trust.covers(from.cert, [u.localPrefix])) {
+      return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `local prefix ${u.localPrefix} outside the sender's certified pools`)
+    }
+    const decided = await this.lock.run(u.mnId, async () => await this.decide(u, from))
+    if ('answer' in decided) return decided.answer
+    return await this.reachAnchors(u, from, decided.session, decided.previous)
+  }
+
+  /** Under the MN's lock: the new session committed, and the P-MAARs to reach. */
+  private async decide (u: ProxyUpdate, from: KnownMaar): Promise<{ answer: Answer } | { session: CmdSession, previous: SessionAnchor[] }> {
+    const { store } = this.components
+    const old = store.get(u.mnId)
+    // RFC 5213 §5.5: ordered by timestamp, never by arrival.
+    if (old !== undefined && u.timestampMs <= old.timestampMs) {
+      return { answer: { status: BINDING_ACK_STATUS.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, reason: `timestamp ${u.timestampMs} not after ${old.timestampMs}` } }
+    }
+    if (u.lifetime === 0) {
+      // Draft §3.5 (a): the serving MAAR ends the session; nobody else may.
+      if (old !== undefined && old.serving.peerId !== from.peerId) {
+        return { answer: { status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, reason: `de-registration from ${from.address}, not the serving MAAR ${old.serving.address}` } }
+      }
+      if (old !== undefined) await store.delete(u.mnId)
+      this.log.info('session ended', { mn: u.mnId, serving: from.address })
+      return { answer: { status: BINDING_ACK_STATUS.ACCEPTED } }
+    }
+    const self = maarRef(from)
+    const own = [...new Set([...(old?.anchors.find(a => a.ref.peerId === from.peerId)?.prefixes ?? []), ...(u.localPrefix !== undefined ? [u.localPrefix] : [])])]
+    const previous = (old?.anchors ?? []).filter(a => a.ref.peerId !== from.peerId)
+    // The previous serving MAAR is asked even with no prefix known: it knows its own anchors.
+    if (old !== undefined && old.serving.peerId !== from.peerId && !previous.some(a => a.ref.peerId === old.serving.peerId)) previous.push({ ref: old.serving, prefixes: [] })
+    const session: CmdSession = {
+      mnId: u.mnId,
+      serving: self,
+      anchors: [{ ref: self, prefixes: own }, ...previous],
+      timestampMs: u.timestampMs,
+      sequence: u.sequence,
+      sessionSequence: Math.max((old?.sessionSequence ?? 0) + 1, u.sequence),
+      lifetime: u.lifetime,
+      updatedAt: this.clock()
+    }
+    await store.put(session)
+    this.log.info(old === undefined ? 'initial registration' : 'registration', { mn: u.mnId, serving: from.address, anchors: previous.map(a => a.ref.address).join(',') || 'none', mode: this.init.mode })
+    if (previous.length === 0) return { answer: { status: BINDING_ACK_STATUS.ACCEPTED, sessionSequence: session.sessionSequence } }
+    return { session, previous }
+  }
+
+  /**
+   * Forwards the registration to every P-MAAR and answers the serving MAAR in this CMD's mode.
+   * MAARs that a P-MAAR's PBA refers to (doc/ARCHITECTURE.md "When the record is stale": e.g. a
+   * session moved on while this CMD was down, in hybrid mode) are asked too; what the serving MAAR
+   * was not told in the first PBA follows in unsolicited PBAs — except in locator mode, where
+   * every P-MAAR answers the serving MAAR itself.
+   */
+  private async reachAnchors (u: ProxyUpdate, from: KnownMaar, session: CmdSession, previous: SessionAnchor[]): Promise<Answer> {
+    const accepted = (f: Forwarded): boolean => f.result?.ack?.status === BINDING_ACK_STATUS.ACCEPTED
+    const done = (f: Forwarded): boolean => f.result?.ack !== undefined
+    let replied = false
+    const list: Forwarded[] = []
+    const asked = new Set([from.peerId])
+    const relayed = this.relayedUpdate(u, from)
+    const ask = (anchor: SessionAnchor): void => {
+      asked.add(anchor.ref.peerId)
+      const f: Forwarded = { anchor, done: Promise.resolve(undefined as unknown as PbuResult) }
+      f.done = this.sender.send({ ...anchor.ref }, { ...relayed, anchoredPrefixes: anchor.prefixes }).then(async result => {
+        f.result = result
+        await this.learn(session, anchor, result)
+        for (const r of result.ack?.referrals ?? []) if (!asked.has(r.peerId)) ask({ ref: maarRef(r), prefixes: [] })
+        if (replied && f.reported !== true && this.init.mode !== 'locator' && accepted(f)) await this.notifyLate(u, from, f)
+        return result
+      })
+      this.track(f.done)
+      list.push(f)
+    }
+    previous.forEach(ask)
+    if (this.init.mode === 'relay') {
+      // Relay (§3.2): wait for every PBA, the referred P-MAARs' too, or the timeout.
+      let timer: NodeJS.Timeout | undefined
+      let expired = false
+      const timeout = new Promise<void>(resolve => { timer = setTimeout(() => { expired = true; resolve() }, this.init.relayTimeoutMs ?? DEFAULT_RELAY_TIMEOUT_MS) })
+      while (!expired && list.some(f => f.result === undefined)) await Promise.race([Promise.all(list.map(async f => await f.done)), timeout])
+      clearTimeout(timer)
+    }
+    replied = true
+    // A P-MAAR that refused leaves the session; one that has not answered stays, pending (in
+    // proxy mode the cache answers for it).
+    const listed = list.filter(f => !done(f) || accepted(f))
+    for (const f of listed) f.reported = accepted(f) || this.init.mode === 'proxy'
+    return {
+      status: BINDING_ACK_STATUS.ACCEPTED,
+      sessionSequence: session.sessionSequence,
+      referrals: listed.map(f => ({
+        ...maarRef(f.anchor.ref),
+        prefixes: accepted(f) ? (f.result?.ack?.anchoredPrefixes ?? []) : f.anchor.prefixes,
+        ...(f.reported === true ? {} : { pending: true as const })
+      }))
+    }
+  }
+
+  /** The serving MAAR's PBU as the CMD forwards it: Serving MAAR option and locator added. */
+  private relayedUpdate (u: ProxyUpdate, from: KnownMaar): Omit<ProxyUpdate, 'anchoredPrefixes'> {
+    return {
+      mnId: u.mnId,
+      sequence: u.sequence,
+      lifetime: u.lifetime,
+      timestampMs: u.timestampMs,
+      ...(u.localPrefix !== undefined ? { localPrefix: u.localPrefix } : {}),
+      servingAddress: from.address,
+      servingLocator: maarRef(from),
+      ...(u.accessTechnology !== undefined ? { accessTechnology: u.accessTechnology } : {}),
+      ...(this.init.mode === 'locator' ? { answerServingMaar: true } : {})
+    }
+  }
+
+  /** A P-MAAR's acceptance the serving MAAR was not told of: one unsolicited PBA (draft §3.2). */
+  private async notifyLate (u: ProxyUpdate, to: KnownMaar, f: Forwarded): Promise<void> {
+    f.reported = true
+    try {
+      await this.transport.notify(to, buildPba({
+        status: BINDING_ACK_STATUS.ACCEPTED, sequence: u.sequence, lifetime: u.lifetime, mnId: u.mnId, timestampMs: u.timestampMs,
+        anchoredPrefixes: [], referrals: [{ ...maarRef(f.anchor.ref), prefixes: f.result?.ack?.anchoredPrefixes ?? [] }]
+      }))
+      this.log.info('late PBA relayed', { mn: u.mnId, anchor: f.anchor.ref.address, serving: to.address })
+    } catch (err) {
+      this.log.warn('late PBA not relayed', { mn: u.mnId, serving: to.peerId, error: String(err) })
+    }
+  }
+
+  /**
+   * A P-MAAR's answer, into the session if it is still the one the PBU made: its prefixes as it
+   * says, or it leaves the session when it refused; the MAARs it refers to join the list (a
+   * session written while this CMD was down, draft §3 / doc/ARCHITECTURE.md "When the record is stale").
+   */
+  private async learn (session: CmdSession, anchor: SessionAnchor, result: PbuResult): Promise<void> {
+    const ack = result.ack
+    if (ack === undefined) return
+    await this.lock.run(session.mnId, async () => {
+      const current = this.components.store.get(session.mnId)
+      if (current === undefined || current.sessionSequence !== session.sessionSequence) return
+      let anchors = current.anchors.filter(a => a.ref.peerId !== anchor.ref.peerId)
+      if (ack.status === BINDING_ACK_STATUS.ACCEPTED) anchors.push({ ref: anchor.ref, prefixes: ack.anchoredPrefixes.length > 0 ? ack.anchoredPrefixes : anchor.prefixes })
+      for (const r of ack.referrals) {
+        if (!anchors.some(a => a.ref.peerId === r.peerId)) anchors.push({ ref: maarRef(r), prefixes: [] })
+      }
+      anchors = anchors.filter(a => a.prefixes.length > 0 || a.ref.peerId === current.serving.peerId || ack.referrals.some(r => r.peerId === a.ref.peerId))
+      await this.components.store.put({ ...current, anchors, updatedAt: this.clock() })
+    })
+  }
+
+  private track (p: Promise<unknown>): void {
+    const t = p.catch(() => {}).finally(() => { this.running.delete(t) })
+    this.running.add(t)
+  }
+}
+
+export type { MaarRef }

@@ -1,0 +1,83 @@
+/**
+ * One factory for a running CMD (as create-maar.ts is for a MAAR): the libp2p node of the domain,
+ * its certificate checked for the role CMD (a MAAR's cannot act as one), the LevelDB session
+ * store, the Cmd. A failure half way through stops what had started and rejects with a
+ * CmdStartError naming the resource.
+ */
+import { createMeshNode } from '@dmm-mesh/discovery'
+import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Logger, MessageCapture } from '@dmm-mesh/maar'
+import { Cmd } from './cmd.js'
+import type { CmdInit } from './cmd.js'
+import { CmdSessionStore } from './session-store.js'
+
+export interface StartCmdOptions {
+  init: CmdInit
+  privateKey: PrivateKey
+  certificate: Uint8Array
+  trust: TrustStore
+  listen: string[]
+  bootstrap: string[]
+  /** LevelDB folder of the sessions (created if missing). */
+  dataDir: string
+  log: Logger
+  nodeLog?: (line: string) => void
+  capture?: MessageCapture
+  clock?: () => number
+}
+
+export interface RunningCmd {
+  cmd: Cmd
+  node: Libp2p
+  store: CmdSessionStore
+  cert: MaarCertificate
+  stop: () => Promise<void>
+}
+
+export class CmdStartError extends Error {
+  constructor (readonly resource: string, readonly detail: string, options?: { cause?: unknown }) {
+    super(`${resource}: ${detail}`, options)
+    this.name = 'CmdStartError'
+  }
+}
+
+const reason = (err: unknown): string => err instanceof Error ? err.message : String(err)
+
+export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
+  const started: Array<() => Promise<void>> = []
+  const stopAll = async (): Promise<void> => {
+    for (const stop of started.reverse()) await stop().catch(() => {})
+    started.length = 0
+  }
+  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work()
+    } catch (err) {
+      await stopAll()
+      throw err instanceof CmdStartError ? err : new CmdStartError(what, reason(err), { cause: err })
+    }
+  }
+  const { trust } = opts
+  const node = await step('libp2p node', async () => await createMeshNode({
+    privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
+  }))
+  started.push(async () => { await node.stop() })
+  const cert = await step('certificate', async () => {
+    const cert = await trust.verify(opts.certificate, { peerId: node.peerId.toString() }).catch(err => { throw new CmdStartError('certificate', `not valid for this CMD: ${reason(err)}`) })
+    if (cert.role !== 'cmd') throw new CmdStartError('certificate', `issued for the role ${cert.role}, not for a CMD (dmm cert --role cmd)`)
+    if (!trust.certifiesAddress(cert, opts.init.address)) throw new CmdStartError('address', `${opts.init.address} is not one of the certificate's addresses (${cert.addresses.join(', ')})`)
+    return cert
+  })
+  const store = await step(`session store ${opts.dataDir}`, async () => await CmdSessionStore.open(opts.dataDir))
+  started.push(async () => { await store.close() })
+  for (const p of store.problems) opts.log.warn('session store: corrupt entry left out', { key: p.key, reason: p.reason })
+  const cmd = await step('CMD', async () => new Cmd({
+    node, trust, certificate: opts.certificate, cert, store, log: opts.log,
+    ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {})
+  }, opts.init))
+  started.push(async () => { await cmd.stop() })
+  await step('CMD start', async () => { await cmd.start() })
+  return { cmd, node, store, cert, stop: stopAll }
+}

@@ -1,0 +1,134 @@
+/**
+ * Signalling through a Central Mobility Database (draft-bernardos-dmm-pmip §3, RFC 8885 §3,
+ * partially distributed mode): the serving MAAR sends one PBU to the CMD and needs no session
+ * lookup; the CMD knows the P-MAARs and reaches them in its mode — relay (§3.2), locator (§3.3) or
+ * proxy (§3.4). Seen from here the three differ only in what comes back and when, so one strategy
+ * serves them all:
+ * - the CMD's PBA carries a Previous MAAR option per P-MAAR (with its locator), followed by the
+ *   Anchored Prefix options that P-MAAR anchors for the MN, marked pending (a dmm-mesh vendor
+ *   option) while it has not acknowledged;
+ * - unsolicited PBAs follow: the CMD's second PBA after its relay timeout, or each P-MAAR's own
+ *   PBA in locator mode. They reach the serving side's late-answer path.
+ * A pending P-MAAR is retransmitted to directly (RFC 5213 §6.9.4) until one of those arrives.
+ * The serving MAAR de-registers (draft §3.5 variant a): lifetime-0 PBUs to its anchors, and one
+ * to the CMD, which then forgets the session.
+ */
+import { BINDING_ACK_STATUS, maarRef, statusName } from '@dmm-mesh/wire'
+import type { BindingAck, MaarRef } from '@dmm-mesh/wire'
+import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
+import { DirectSignaller, updateFor } from './direct-signaller.js'
+import type { PeerOutcome } from './handover-report.js'
+import type { Logger } from './logger.js'
+import { readPba } from './messages.js'
+import type { PreviousMaar, ProxyAck } from './messages.js'
+import type { LateAnswer, Retransmitter } from './pbu-retransmission.js'
+import type { PbuSender } from './pbu-sender.js'
+import type { KnownMaar } from './peer-table.js'
+import type { PMaar } from './pmaar-list.js'
+import type { AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
+
+/** The CMD could not be asked, or would not answer for the MN: the P-MAARs are unknown. */
+export class CmdUnavailableError extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CmdUnavailableError'
+  }
+}
+
+export interface CmdSignallerParts {
+  sender: PbuSender
+  retransmitter: Retransmitter
+  lateAnswer: (a: LateAnswer) => Promise<void>
+  log: Logger
+}
+
+/** The CMD to signal: its peer id and where to dial it. */
+export type CmdPeer = Pick<MaarRef, 'peerId' | 'multiaddrs'>
+
+export class CmdSignaller implements AnchorSignaller {
+  readonly needsSessionRecord = false
+  private readonly direct: DirectSignaller
+  /** The last registration sent per MN, to match unsolicited PBAs (they echo its sequence). */
+  private readonly sent = new Map<string, Registration>()
+
+  constructor (private readonly cmd: CmdPeer, private readonly parts: CmdSignallerParts) {
+    this.direct = new DirectSignaller(parts.sender, parts.retransmitter, parts.log)
+  }
+
+  async register (r: Registration, opts: { signal?: AbortSignal } = {}): Promise<RegistrationOutcome> {
+    // No Anchored Prefix: the CMD knows which P-MAAR anchors what (draft §3.2).
+    const update = updateFor(r, { ref: { ...this.cmd, address: '' }, prefixes: [] })
+    const result = await this.parts.sender.send({ ...this.cmd, address: '' }, update, opts)
+    const { ack, from } = result
+    if (ack === undefined || from === undefined) throw new CmdUnavailableError(`CMD ${this.cmd.peerId} did not answer: ${result.outcome.error ?? 'no PBA'}`)
+    // Only a peer certified as CMD may tell this MAAR where the MN's prefixes are anchored.
+    if (from.cert?.role !== 'cmd') throw new CmdUnavailableError(`peer ${from.peerId} answered as CMD but is certified as ${from.cert?.role ?? 'nothing'}`)
+    if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) throw new CmdUnavailableError(`CMD refused the registration of ${r.mnId}: ${statusName(ack.status)}`)
+    this.sent.set(r.mnId, r)
+    const anchors: RemoteAnchor[] = []
+    const pending: PMaar[] = []
+    const peers: PeerOutcome[] = []
+    for (const p of ack.referrals) {
+      if (p.pending === true) pending.push({ ref: maarRef(p), prefixes: p.prefixes })
+      else for (const prefix of p.prefixes) if (!anchors.some(a => a.prefix === prefix)) anchors.push({ prefix, ...maarRef(p) })
+      peers.push({ peerId: p.peerId, address: p.address, status: p.pending === true ? 'PENDING' : 'ACCEPTED', prefixes: p.prefixes })
+    }
+    return { anchors, peers, referralsFollowed: 0, pending, ...(ack.sessionSequence !== undefined ? { sessionSequence: ack.sessionSequence } : {}) }
+  }
+
+  /**
+   * An unsolicited PBA: from the CMD, what P-MAARs accepted after its relay timeout (one late
+   * answer each); from a P-MAAR, its own answer (locator mode). Either ends that P-MAAR's
+   * retransmission.
+   */
+  async acknowledged (pba: BindingAck, from: KnownMaar): Promise<void> {
+    const ack = readPba(pba)
+    const r = this.sent.get(ack.mnId)
+    if (r === undefined || (r.sequence & 0xffff) !== ack.sequence) {
+      this.parts.log.info('unsolicited PBA for no current registration', { mn: ack.mnId, peer: from.peerId })
+      return
+    }
+    const answers: Array<{ peer: MaarRef, ack: ProxyAck }> = from.cert.role === 'cmd'
+      ? ack.referrals.filter(p => p.pending !== true).map(p => ({ peer: maarRef(p), ack: answerOf(ack, p) }))
+      : [{ peer: maarRef(from), ack }]
+    for (const a of answers) {
+      const accepted = a.ack.status === BINDING_ACK_STATUS.ACCEPTED
+      await this.parts.lateAnswer({
+        mnId: r.mnId,
+        sequence: r.sequence,
+        peer: a.peer,
+        kind: accepted ? 'accepted' : 'refused',
+        result: { outcome: { peerId: a.peer.peerId, address: a.peer.address, status: statusName(a.ack.status), prefixes: a.ack.anchoredPrefixes }, ack: a.ack, from: a.peer }
+      })
+      this.parts.retransmitter.cancelPeer(r.mnId, a.peer.peerId)
+    }
+  }
+
+  retransmit (r: Registration, until: (p: PMaar) => number, firstDelayMs?: number): void {
+    this.direct.retransmit(r, until, firstDelayMs)
+  }
+
+  cancel (mnId: string): void {
+    this.direct.cancel(mnId)
+  }
+
+  stop (): void {
+    this.direct.stop()
+  }
+
+  /** Draft §3.5 (a): the serving MAAR de-registers at its anchors, and the CMD ends the session. */
+  async deregister (d: Deregistration): Promise<PeerOutcome[]> {
+    this.sent.delete(d.mnId)
+    const [outcomes, cmd] = await Promise.all([
+      this.direct.deregister(d),
+      this.parts.sender.send({ ...this.cmd, address: '' }, { mnId: d.mnId, sequence: d.sequence, lifetime: 0, timestampMs: d.timestampMs, anchoredPrefixes: [] })
+    ])
+    if (cmd.ack?.status !== BINDING_ACK_STATUS.ACCEPTED) this.parts.log.warn('CMD did not end the session', { mn: d.mnId, status: cmd.outcome.status })
+    return outcomes
+  }
+}
+
+/** One P-MAAR's share of a CMD's PBA, as if that P-MAAR had answered. */
+function answerOf (ack: ProxyAck, p: PreviousMaar): ProxyAck {
+  return { status: ack.status, sequence: ack.sequence, lifetime: ack.lifetime, mnId: ack.mnId, anchoredPrefixes: p.prefixes, referrals: [] }
+}
