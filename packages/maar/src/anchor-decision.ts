@@ -14,7 +14,7 @@ import { PMaarList } from './pmaar-list.js'
 export type AnchorDecision =
   | { kind: 'refuse', status: number, reason: string, referrals: MaarRef[] }
   /** Tunnel the MN's prefixes to the sender from now on. */
-  | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: MaarRef[] }
+  | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: MaarRef[], sessionSequence?: number }
   /** De-registration: forget the MN and free its prefixes. */
   | { kind: 'release', mnId: string, prefixes: string[] }
   /** A retransmission of the registration already accepted (its PBA was lost): answer it again. */
@@ -23,6 +23,15 @@ export type AnchorDecision =
 export interface SenderChecks {
   /** True when the sender's certificate covers every prefix. */
   covers: (prefixes: string[]) => boolean
+}
+
+/**
+ * How a MAAR decides on a PBU: decideAnchor below (RFC 8885 §3.1, every MAAR anchors what it
+ * delegated), or legacy PMIPv6's (legacy-lma.ts: the LMA also delegates on a PBU). The anchor side
+ * applies whichever decision it gets, so it has no branch per mode.
+ */
+export interface AnchorPolicy {
+  decide: (entry: BindingCacheEntry | undefined, u: ProxyUpdate, from: KnownMaar, checks: SenderChecks, now: number) => AnchorDecision | Promise<AnchorDecision>
 }
 
 /** RFC 5213 §9.1: TimestampValidityWindow defaults to 300 ms. */
@@ -96,3 +105,6 @@ export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpda
   delete updated.access
   return { kind: 'anchor', entry: updated, prefixes: entry.localPrefixes, referrals }
 }
+
+/** The distributed mode's policy: decideAnchor as it is. */
+export const distributedAnchoring: AnchorPolicy = { decide: decideAnchor }

@@ -6,7 +6,8 @@
 import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
 import type { TrustStore } from '@dmm-mesh/discovery'
-import { decideAnchor, timestampOutsideWindow } from './anchor-decision.js'
+import { distributedAnchoring, timestampOutsideWindow } from './anchor-decision.js'
+import type { AnchorPolicy } from './anchor-decision.js'
 import type { Bindings } from './bindings.js'
 import { roundMs } from './handover-report.js'
 import type { Logger } from './logger.js'
@@ -17,7 +18,7 @@ import type { KnownMaar } from './peer-table.js'
 import type { Presence } from './presence.js'
 import type { SignallingTransport } from './transport.js'
 
-interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[] }
+interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[], sessionSequence?: number }
 
 export class AnchorSide {
   constructor (
@@ -29,7 +30,9 @@ export class AnchorSide {
     private readonly metrics: MaarMetrics,
     private readonly timestampWindowMs?: number,
     /** Meets the serving MAAR a CMD relays for, and answers it directly in locator mode. */
-    private readonly transport?: Pick<SignallingTransport, 'meet' | 'notify'>
+    private readonly transport?: Pick<SignallingTransport, 'meet' | 'notify'>,
+    /** What a PBU does to the binding: the distributed mode's, or the legacy LMA's (legacy-lma.ts). */
+    private readonly policy: AnchorPolicy = distributedAnchoring
   ) {}
 
   /** Answers one PBU (the SignallingTransport's handler). */
@@ -66,7 +69,8 @@ export class AnchorSide {
         mnId: u.mnId,
         timestampMs: u.timestampMs,
         anchoredPrefixes: answer.prefixes ?? [],
-        referrals: (answer.referrals ?? []).map(r => ({ ...r, prefixes: [] }))
+        referrals: (answer.referrals ?? []).map(r => ({ ...r, prefixes: [] })),
+        ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
       })
     })
     // Locator mode (draft-bernardos-dmm-pmip §3.3): the serving MAAR hears from this P-MAAR
@@ -106,7 +110,7 @@ export class AnchorSide {
   private async apply (u: ProxyUpdate, from: KnownMaar): Promise<Answer> {
     const outside = timestampOutsideWindow(u.timestampMs, this.clock(), this.timestampWindowMs)
     if (outside !== undefined) return { status: BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, reason: outside }
-    const d = decideAnchor(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock())
+    const d = await this.policy.decide(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock())
     switch (d.kind) {
       case 'refuse':
         return d
@@ -125,7 +129,7 @@ export class AnchorSide {
         // The anchor's share of the handover's kernel programming, for the netns benchmark.
         const programMs = await this.bindings.timedProgram()
         this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: roundMs(programMs) })
-        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals }
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals, ...(d.sessionSequence !== undefined ? { sessionSequence: d.sessionSequence } : {}) }
       }
     }
   }

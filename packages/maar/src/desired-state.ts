@@ -14,14 +14,17 @@ export function desiredState (entries: BindingCacheEntry[], self: { address: str
       for (const prefix of e.localPrefixes) state.local.push({ mnId: e.mnId, prefix, accessLink: link, linkLayerId })
       // ... and each prefix anchored elsewhere goes up the tunnel to its anchor (MAG role, RFC 5213 §6.10.3).
       for (const a of e.remoteAnchors) state.uplinks.push({ mnId: e.mnId, prefix: a.prefix, remote: a.address, accessLink: link })
-      // draft-ietf-dmm-distributed-mobility-anchoring §4.1: the local prefix preferred, the others deprecated.
+      // draft-ietf-dmm-distributed-mobility-anchoring §4.1: the local prefix preferred, the others
+      // deprecated. With no prefix of its own (a MAG of legacy PMIPv6, RFC 5213 §6.7) the home
+      // network prefix from the LMA is the MN's only one, and preferred.
+      const ownPrefix = e.localPrefixes.length > 0
       state.advertisements.push({
         mnId: e.mnId,
         accessLink: link,
         linkLayerId,
         prefixes: [
           ...e.localPrefixes.map(prefix => ({ prefix, preferred: true, anchor: self.address })),
-          ...e.remoteAnchors.map(a => ({ prefix: a.prefix, preferred: false, anchor: a.address }))
+          ...e.remoteAnchors.map(a => ({ prefix: a.prefix, preferred: !ownPrefix, anchor: a.address }))
         ]
       })
     } else if (!e.attached && e.servingMaar !== undefined) {

@@ -33,6 +33,8 @@ import { PeerTable } from './peer-table.js'
 import { PmipTransport } from './pmip-transport.js'
 import { Presence } from './presence.js'
 import { PrefixReservation } from './prefix-reservation.js'
+import type { PrefixDelegation } from './prefix-reservation.js'
+import type { AnchorPolicy } from './anchor-decision.js'
 import { RestartRepair } from './restart-repair.js'
 import type { RepairOutcome } from './restart-repair.js'
 import { ServingSide } from './serving-side.js'
@@ -69,6 +71,20 @@ export interface SignallingParts {
   /** Where answers that come after register() returned go (the serving side's late-answer path). */
   lateAnswer: (a: LateAnswer) => Promise<void>
   log: Logger
+  /** This MAAR's own pool (legacy mode: the LMA delegates from it on a PBU, legacy-lma.ts). */
+  pool: PrefixDelegation
+  self: () => MaarRef
+}
+
+/**
+ * A mode that changes more than the signaller (legacy PMIPv6, legacy-lma.ts): what a PBU does at
+ * the anchor side, and which prefixes a new MN gets at the serving side. Unset parts are the
+ * distributed mode's.
+ */
+export interface ModeStrategy {
+  signaller: AnchorSignaller
+  anchorPolicy?: AnchorPolicy
+  delegation?: PrefixDelegation
 }
 
 /** What a MAAR is given to run. */
@@ -85,7 +101,7 @@ export interface MaarComponents {
   /** Default: PBU/PBA over libp2p streams (PmipTransport). */
   transport?: SignallingTransport
   /** How previous anchors are reached; default: a PBU to each (DirectSignaller). */
-  signalling?: (parts: SignallingParts) => AnchorSignaller
+  signalling?: (parts: SignallingParts) => AnchorSignaller | ModeStrategy
   log?: Logger
   /** Counters and timings (metrics.ts); default: none. */
   metrics?: MaarMetrics
@@ -141,23 +157,26 @@ export class Maar {
       isCurrent: (mnId, sequence) => this.serving.isCurrent(mnId, sequence),
       answered: async a => { await this.serving.lateAnswer(a) }
     }, log.child('retransmit'), metrics)
-    const signaller = this.signaller = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter, p.log)))({
-      sender, retransmitter, transport: this.transport, discovery: components.discovery, lateAnswer: async a => { await this.serving.lateAnswer(a) }, log: log.child('signalling')
-    })
     this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log.child('bindings'), metrics)
+    const reservation = new PrefixReservation(pool, this.store)
+    const built = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter, p.log)))({
+      sender, retransmitter, transport: this.transport, discovery: components.discovery, lateAnswer: async a => { await this.serving.lateAnswer(a) }, log: log.child('signalling'), pool: reservation, self
+    })
+    const mode: ModeStrategy = 'signaller' in built ? built : { signaller: built }
+    const signaller = this.signaller = mode.signaller
     this.publisher = new SessionPublisher({
       discovery: components.discovery, self, lifetime, clock, knownPeer: id => this.transport.knownPeer(id), meet: async p => await this.transport.meet(p), trust: components.trust, log: log.child('publisher')
     })
     this.serving = new ServingSide({
       bindings: this.store,
       presence: this.presence,
-      reservation: new PrefixReservation(pool, this.store),
+      reservation: mode.delegation ?? reservation,
       discovery: components.discovery,
       signaller,
       publisher: this.publisher,
       timestamps: new TimestampSource(clock)
     }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
-    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport)
+    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport, mode.anchorPolicy)
     metrics.gauges({
       bindingsServing: () => this.store.all().filter(e => e.attached).length,
       bindingsAnchoring: () => this.store.all().filter(e => !e.attached).length,

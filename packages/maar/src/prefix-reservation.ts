@@ -7,18 +7,27 @@ import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { PrefixPool } from '@dmm-mesh/binding-cache'
 import type { Bindings } from './bindings.js'
 
+/**
+ * How a serving MAAR gives an MN it has no binding for its own prefixes: one from its pool
+ * (PrefixReservation, every mode but legacy) or none (a MAG of legacy PMIPv6, legacy-lma.ts,
+ * whose MN's only prefix is the LMA's). `entryFor` builds the BCE holding them; it is committed.
+ */
+export interface PrefixDelegation {
+  reserve: (mnId: string, entryFor: (prefixes: string[]) => BindingCacheEntry) => Promise<BindingCacheEntry>
+}
+
 /** One MAAR-wide lock, so two MNs never draw the same prefix. */
 const POOL_LOCK = '\u0000pool'
 
-export class PrefixReservation {
+export class PrefixReservation implements PrefixDelegation {
   constructor (private readonly pool: PrefixPool, private readonly bindings: Bindings) {}
 
-  /** Draws a free prefix and commits `entryFor(prefix)` with its allocation in one batch. */
-  async reserve (mnId: string, entryFor: (prefix: string) => BindingCacheEntry): Promise<BindingCacheEntry> {
+  /** Draws a free prefix and commits `entryFor([prefix])` with its allocation in one batch. */
+  async reserve (mnId: string, entryFor: (prefixes: string[]) => BindingCacheEntry): Promise<BindingCacheEntry> {
     return await this.bindings.locks.run(POOL_LOCK, async () => {
       const allocated = new Set((await this.bindings.cache.allocations()).keys())
       const prefix = this.pool.nextFree(allocated)
-      const entry = entryFor(prefix)
+      const entry = entryFor([prefix])
       await this.bindings.commit({ put: [entry], allocate: [{ prefix, mnId }] })
       return entry
     })

@@ -23,7 +23,7 @@ import { secondsSince } from './metrics.js'
 import type { MaarMetrics } from './metrics.js'
 import { PMaarList } from './pmaar-list.js'
 import type { Presence } from './presence.js'
-import type { PrefixReservation } from './prefix-reservation.js'
+import type { PrefixDelegation } from './prefix-reservation.js'
 import type { SessionPublisher } from './session-publisher.js'
 import type { LateAnswer } from './pbu-retransmission.js'
 import type { AnchorSignaller, Registration } from './signaller.js'
@@ -43,7 +43,8 @@ export interface ServingSideInit {
 export interface ServingSideParts {
   bindings: Bindings
   presence: Presence
-  reservation: PrefixReservation
+  /** Its own prefixes for a new MN: one from its pool, or none (a legacy MAG, legacy-lma.ts). */
+  reservation: PrefixDelegation
   discovery: Discovery
   signaller: AnchorSignaller
   publisher: SessionPublisher
@@ -139,7 +140,7 @@ export class ServingSide {
     })
     let entry: BindingCacheEntry
     if (existing === undefined) {
-      entry = await this.parts.reservation.reserve(req.mnId, prefix => intent([prefix], now))
+      entry = await this.parts.reservation.reserve(req.mnId, prefixes => intent(prefixes, now))
     } else {
       // An MN returning to a MAAR that anchors it keeps the prefix it had here.
       entry = intent(existing.localPrefixes, existing.createdAt)
@@ -181,7 +182,8 @@ export class ServingSide {
     // Publish the new session, off the critical path.
     this.parts.publisher.publish(entry, found?.certificates)
     // A handover whenever the domain knew a session: from the record, or from who answered.
-    const knownBefore = record !== undefined || signalled.anchors.length > 0 || signalled.pending.length > 0
+    // The signaller may know better (an LMA that delegated the prefix just now, legacy-signaller.ts).
+    const knownBefore = signalled.knownBefore ?? (record !== undefined || signalled.anchors.length > 0 || signalled.pending.length > 0)
     const kind = existing === undefined ? (knownBefore ? 'handover' : 'first-attach') : 'return'
     this.init.log.info(kind, {
       mn: req.mnId,

@@ -8,6 +8,8 @@
  *   locator or proxy mode (draft-bernardos-dmm-pmip §3.2–3.4; the mode is the CMD's).
  * - HybridSignaller (hybrid-signaller.ts): the CMD when it answers within a bound, else the DHT
  *   lookup and a PBU to each P-MAAR.
+ * - LegacySignaller (legacy-signaller.ts): classic PMIPv6 (draft-bernardos-dmm-pmip Appendix A.5),
+ *   one PBU to the fixed LMA of the domain.
  */
 import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
 import type { PeerOutcome } from './handover-report.js'
@@ -42,6 +44,11 @@ export interface RegistrationOutcome {
   pending: PMaar[]
   /** The session sequence the domain already holds (a CMD's answer, or a record read on the way). */
   sessionSequence?: number
+  /**
+   * Whether the domain held a session of the MN before this registration, when the signaller can
+   * tell better than the record and the answers (an LMA that delegated the prefix just now).
+   */
+  knownBefore?: boolean
 }
 
 /** The end of the MN's session (RFC 5213 §5.3.5, lifetime 0), sent by its serving MAAR. */
