@@ -213,14 +213,24 @@ const log = mapping({
 /** A multiaddr that names its peer (/p2p/<peer id>): the CMD is dialled by identity. */
 const peerAddress = multiaddrText.refine(m => m.includes('/p2p/'), { error: 'must end with /p2p/<peer id> of the CMD' })
 
-/** dht (default), cmd or hybrid (issue 10); the CMD's own mode decides relay, locator or proxy. */
+/** The LMA of legacy mode: 'self' on the LMA, else its multiaddr naming its peer. */
+const lmaAddress = text.superRefine((m, ctx) => {
+  if (m === 'self') return
+  if (!m.startsWith('/') || !m.includes('/p2p/')) ctx.addIssue({ code: 'custom', message: `must be self (on the LMA) or the LMA's multiaddr ending with /p2p/<peer id>, got ${JSON.stringify(m)}` })
+}).pipe(z.union([z.literal('self'), multiaddrText]))
+
+/**
+ * dht (default), cmd or hybrid (issue 10); the CMD's own mode decides relay, locator or proxy.
+ * legacy: classic PMIPv6 (draft-bernardos-dmm-pmip Appendix A.5), every prefix anchored at `lma`.
+ */
 const discovery = z.discriminatedUnion('mode', [
   mapping({ mode: z.literal('dht') }, '{ mode }'),
   mapping({ mode: z.literal('cmd'), cmd: peerAddress }, '{ mode, cmd }'),
-  mapping({ mode: z.literal('hybrid'), cmd: peerAddress, timeoutMs: integer(1, 60_000, 500) }, '{ mode, cmd, timeoutMs }')
+  mapping({ mode: z.literal('hybrid'), cmd: peerAddress, timeoutMs: integer(1, 60_000, 500) }, '{ mode, cmd, timeoutMs }'),
+  mapping({ mode: z.literal('legacy'), lma: lmaAddress }, '{ mode, lma }')
 ], {
   error: iss => iss.code === 'invalid_union'
-    ? `mode must be dht, cmd or hybrid, got ${JSON.stringify((iss.input as { mode?: unknown } | undefined)?.mode)}`
+    ? `mode must be dht, cmd, hybrid or legacy, got ${JSON.stringify((iss.input as { mode?: unknown } | undefined)?.mode)}`
     : 'must be a mapping with a mode'
 })
 

@@ -145,9 +145,17 @@ describe('discovery modes in the dmm maar config, and the dmm cmd config (issue 
   })
 
   it('refuses an unknown mode, a CMD address without its peer id, and a CMD field in dht mode', () => {
-    rejects(GOOD + 'discovery: { mode: central }\n', 'discovery.mode', /mode must be dht, cmd or hybrid, got "central"/)
+    rejects(GOOD + 'discovery: { mode: central }\n', 'discovery.mode', /mode must be dht, cmd, hybrid or legacy, got "central"/)
     rejects(GOOD + 'discovery: { mode: cmd, cmd: /ip4/127.0.0.1/tcp/4100 }\n', 'discovery.cmd', /must end with \/p2p\/<peer id> of the CMD/)
     rejects(GOOD + `discovery: { mode: dht, cmd: "${CMD}" }\n`, 'discovery.cmd', /unknown field/)
+  })
+
+  it('reads legacy mode with the LMA\'s address, or self on the LMA; refuses an LMA it cannot dial by identity', () => {
+    assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: legacy, lma: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'legacy', lma: CMD })
+    assert.deepEqual(parseMaarConfig(GOOD + 'discovery: { mode: legacy, lma: self }\n', '/x.yaml').discovery, { mode: 'legacy', lma: 'self' })
+    rejects(GOOD + 'discovery: { mode: legacy, lma: /ip4/127.0.0.1/tcp/4100 }\n', 'discovery.lma', /must be self \(on the LMA\) or the LMA's multiaddr ending with \/p2p\/<peer id>/)
+    rejects(GOOD + 'discovery: { mode: legacy, lma: maar1 }\n', 'discovery.lma', /got "maar1"/)
+    rejects(GOOD + 'discovery: { mode: legacy }\n', 'discovery.lma', /./)
   })
 
   it('parses a dmm cmd config with its defaults; refuses a bad mode with its line', async () => {

@@ -31,9 +31,12 @@ export function legacyAnchoring (pool?: PrefixDelegation): AnchorPolicy {
       if (entry === undefined && pool !== undefined) return await delegate(pool, u, from, now)
       if (entry !== undefined && entry.attached && entry.localPrefixes.length === 0) return magLeft(entry, u, from)
       const d = decideAnchor(entry, u, from, checks, now)
-      // The session the LMA held before: the MAG's records must not fall below it, and it tells the
-      // MAG that this is a handover, not the MN's first registration (legacy-signaller.ts).
-      return d.kind === 'anchor' && entry !== undefined ? { ...d, sessionSequence: Math.max(entry.sessionSequence, entry.lastUpdate.sequence) } : d
+      if (d.kind !== 'anchor' || entry === undefined) return d
+      // The session goes on at a new MAG: its sequence, above the one before, is what the MAG's
+      // session record must carry (as a CMD's, draft-bernardos-dmm-pmip §3.1); its presence in
+      // the PBA tells the MAG that this is a handover, not a first registration (legacy-signaller.ts).
+      const sessionSequence = Math.max(entry.sessionSequence + 1, u.sequence)
+      return { ...d, entry: { ...d.entry, sessionSequence }, sessionSequence }
     }
   }
 }

@@ -131,9 +131,14 @@ describe('legacy PMIPv6: maar1 the LMA, maar2..5 MAGs (one process, real libp2p 
   it('a chain across 4 MAGs keeps one prefix, always through the LMA', async () => {
     const mn = 'carol@dmm.example'
     let hnp: string | undefined
+    let sequence = 0
     for (const i of [2, 3, 4, 5]) {
       const { r } = await move(mn, i)
       assert.equal(r.kind, i === 2 ? 'first-attach' : 'handover')
+      // Session records are published in every mode: each MAG's replaces the one before.
+      assert.ok(r.sessionSequence > sequence, `session sequence ${r.sessionSequence} above ${sequence}`)
+      sequence = r.sessionSequence
+      assert.equal((await m(i).maar.lookupSession(mn))?.serving?.address, m(i).address, 'the DHT record names the serving MAG')
       const now = assertThroughLma(mn, i)
       hnp ??= now
       assert.equal(now, hnp, 'the home network prefix never changes')

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { TrustStore, generateKey } from '@dmm-mesh/discovery'
 import { LOCAL_CMD_ADDRESS, startLocalCmd } from '@dmm-mesh/cmd'
 import type { LocalCmd } from '@dmm-mesh/cmd'
-import { createLocalMesh, maarPlan, signallingFor } from '@dmm-mesh/maar'
+import { createLocalMesh, legacyLocalDomain, maarPlan, signallingFor } from '@dmm-mesh/maar'
 import type { HandoverReport, LocalMesh, MaarComponents, MessageCapture } from '@dmm-mesh/maar'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 
@@ -19,12 +19,15 @@ export interface QuickstartOptions {
   /** Indexes (1-based) of the MAARs the MN visits, in order. */
   path: number[]
   keep: boolean
-  /** dht (default), a CMD in relay, locator or proxy mode, or hybrid (a relay CMD, else the DHT). */
+  /**
+   * dht (default), a CMD in relay, locator or proxy mode, hybrid (a relay CMD, else the DHT), or
+   * legacy (classic PMIPv6, draft-bernardos-dmm-pmip Appendix A.5: maar1 the LMA, the others MAGs).
+   */
   discovery?: QuickstartDiscovery
   out: (line: string) => void
 }
 
-export const DISCOVERY_MODES = ['dht', 'relay', 'locator', 'proxy', 'hybrid'] as const
+export const DISCOVERY_MODES = ['dht', 'relay', 'locator', 'proxy', 'hybrid', 'legacy'] as const
 export type QuickstartDiscovery = typeof DISCOVERY_MODES[number]
 
 /** Every PBU and PBA as its sender recorded it (the capture decorator), named by tunnel address. */
@@ -58,7 +61,7 @@ const ms = (v: number): string => `${v.toFixed(1)} ms`
 
 export function describeHandover (r: HandoverReport): string[] {
   const lines = [
-    `${r.kind} of ${r.mnId} at ${r.maar}: local prefix ${r.localPrefix}, session sequence ${r.sessionSequence}`,
+    `${r.kind} of ${r.mnId} at ${r.maar}: ${r.localPrefix !== '' ? `local prefix ${r.localPrefix}` : 'no local prefix (a MAG)'}, session sequence ${r.sessionSequence}`,
     `  lookup ${ms(r.lookupMs)} (${r.lookupSource}), PBU/PBA ${ms(r.signallingMs)} with ${r.peers.length} P-MAAR(s)` +
       `${r.referralsFollowed > 0 ? `, ${r.referralsFollowed} found by referral` : ''}, data plane ${ms(r.programMs)}, total ${ms(r.totalMs)}`
   ]
@@ -91,7 +94,9 @@ export async function quickstart (opts: QuickstartOptions): Promise<number> {
   const operatorKey = await generateKey()
   let cmd: LocalCmd | undefined
   let signalling: MaarComponents['signalling']
-  if (discovery !== 'dht') {
+  if (discovery === 'legacy') {
+    signalling = legacyLocalDomain()
+  } else if (discovery !== 'dht') {
     // draft-bernardos-dmm-pmip §3: a CMD beside the MAARs, certified by the same operator.
     cmd = await startLocalCmd({
       operatorKey, trust: TrustStore.fromOperatorKeys([{ domain: 'dmm.example', publicKey: operatorKey.publicKey }]),
@@ -109,6 +114,7 @@ export async function quickstart (opts: QuickstartOptions): Promise<number> {
     out(`  ${m.name} ${m.address} pool ${m.pool} peer ${m.maar.peerId}`)
   }
   if (cmd !== undefined) out(`  cmd ${LOCAL_CMD_ADDRESS} mode ${cmd.running.cmd.mode} peer ${cmd.running.cmd.peerId}`)
+  if (discovery === 'legacy') out('  maar1 is the LMA: it delegates and anchors every prefix; the others are MAGs')
   const mnId = 'alice@dmm.example'
   let failures = 0
   try {

@@ -4,7 +4,7 @@ import { commaList, positiveInt } from './args.js'
 import { printLine } from './command.js'
 import type { DmmCommand } from './command.js'
 
-interface Args { maars: number, path?: string, keep: boolean, discovery: 'dht' | 'relay' | 'locator' | 'proxy' | 'hybrid' }
+interface Args { maars: number, path?: string, keep: boolean, discovery: 'dht' | 'relay' | 'locator' | 'proxy' | 'hybrid' | 'legacy' }
 
 export const quickstartCommand: DmmCommand<Args> = {
   command: 'quickstart',
@@ -13,9 +13,9 @@ export const quickstartCommand: DmmCommand<Args> = {
     maars: { type: 'number', default: 5, describe: 'how many MAARs' },
     path: { type: 'string', requiresArg: true, describe: 'the MAARs the MN visits, 1-based (default 1,2,3,4,1)' },
     keep: { type: 'boolean', default: false, describe: 'keep the binding caches (temporary folder) afterwards' },
-    discovery: { type: 'string', choices: ['dht', 'relay', 'locator', 'proxy', 'hybrid'], default: 'dht', requiresArg: true, describe: 'the DHT, a CMD in relay, locator or proxy mode, or hybrid (a relay CMD, else the DHT)' }
+    discovery: { type: 'string', choices: ['dht', 'relay', 'locator', 'proxy', 'hybrid', 'legacy'], default: 'dht', requiresArg: true, describe: 'the DHT, a CMD in relay, locator or proxy mode, hybrid (a relay CMD, else the DHT), or legacy (classic PMIPv6: maar1 the LMA of every prefix)' }
   },
-  examples: [['dmm quickstart --maars 6 --path 1,2,3,4,5,6,1', 'six MAARs, a round trip'], ['dmm quickstart --discovery relay', 'the same through a CMD in relay mode']],
+  examples: [['dmm quickstart --maars 6 --path 1,2,3,4,5,6,1', 'six MAARs, a round trip'], ['dmm quickstart --discovery relay', 'the same through a CMD in relay mode'], ['dmm quickstart --discovery legacy --path 2,3,1,2', 'classic PMIPv6: every prefix anchored at maar1']],
   handler: async a => {
     const { quickstart, DEFAULT_PATH } = await import('../cmds/quickstart.js')
     const maars = positiveInt(a.maars, 'maars')
