@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
-import { createLocalMesh, legacyLocalDomain, maarPlan, readPba, readPbu } from '../src/index.js'
+import { AttachDeferredError, createLocalMesh, legacyLocalDomain, maarPlan, readPba, readPbu } from '../src/index.js'
 import type { HandoverReport, LocalMaar, LocalMesh, MessageCapture } from '../src/index.js'
 
 const LL = '02:00:00:00:00:01'
@@ -50,8 +50,8 @@ describe('legacy PMIPv6: maar1 the LMA, maar2..5 MAGs (one process, real libp2p 
   })
 
   const m = (i: number): LocalMaar => {
-    const found = mesh.maars[i - 1]
-    assert.ok(found, `maar${i} exists`)
+    const found = mesh.maars.find(x => x.name === `maar${i}`)
+    assert.ok(found, `maar${i} is running`)
     return found
   }
   const lma = (): LocalMaar => m(1)
@@ -198,5 +198,25 @@ describe('legacy PMIPv6: maar1 the LMA, maar2..5 MAGs (one process, real libp2p 
     assert.equal((await bindingsOf(mn)).size, 0)
     assert.equal((await lma().cache.allocations()).get(hnp), undefined, 'the prefix is back in the LMA\'s pool')
     assert.ok(!mesh.network.traceFromCn(`${hnp.split('/')[0] ?? ''}1`).delivered, 'the prefix is routed nowhere')
+  })
+
+  it('with the LMA down a MAG defers the attach, naming the LMA; once the LMA is back the same MN registers', async () => {
+    const mn = 'ivan@dmm.example'
+    const lmaPeer = lma().maar.peerId
+    await mesh.stopMaar(0)
+    try {
+      mesh.network.attachMn(mn, m(2).address)
+      await assert.rejects(m(2).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL }), (err: unknown) => {
+        assert.ok(err instanceof AttachDeferredError, String(err))
+        assert.match(err.message, new RegExp(`LMA ${lmaPeer} did not answer`))
+        return true
+      })
+      assert.equal(await (await m(2).maar.bindings()).find(e => e.mnId === mn), undefined, 'no half registration left at the MAG')
+    } finally {
+      await mesh.restartMaar(0)
+    }
+    const { r } = await move(mn, 2)
+    assert.equal(r.kind, 'first-attach')
+    assertThroughLma(mn, 2)
   })
 })
