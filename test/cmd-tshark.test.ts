@@ -10,7 +10,6 @@
  * Skipped, with the reason, where tshark does not run (as packages/wire/test/tshark.test.ts).
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,7 +19,7 @@ import type { LocalCmd } from '@dmm-mesh/cmd'
 import { PcapFileCapture, createLocalMesh, readPbu, signallingFor } from '@dmm-mesh/maar'
 import type { HandoverReport, LocalMesh } from '@dmm-mesh/maar'
 import type { BindingUpdate } from '@dmm-mesh/wire'
-import { readCapture } from './pcap-frames.js'
+import { readCapture, tsharkFields, tsharkMissing } from './pcap-frames.js'
 
 const MN = 'mn-relay@dmm.example'
 const DOMAIN = 'dmm.example'
@@ -52,11 +51,8 @@ describe('a relay-mode handover captured and read back by tshark (CMD + 2 MAARs,
   }
 
   before(async function () {
-    const probe = spawnSync('tshark', ['-v'], { encoding: 'utf8' })
-    if (probe.error !== undefined || probe.status !== 0) {
-      console.log(`      (skipped: tshark not runnable here: ${probe.error?.message ?? `exit ${String(probe.status)}`}; apt-get install tshark)`)
-      this.skip()
-    }
+    const missing = tsharkMissing()
+    if (missing !== undefined) { console.log(`      (skipped: ${missing})`); this.skip() }
     dir = await mkdtemp(join(tmpdir(), 'dmm-cmd-tshark-'))
     const operatorKey = await generateKey()
     const trust = TrustStore.fromOperatorKeys([{ domain: DOMAIN, publicKey: operatorKey.publicKey }])
@@ -81,14 +77,7 @@ describe('a relay-mode handover captured and read back by tshark (CMD + 2 MAARs,
     if (dir !== '') await rm(dir, { recursive: true, force: true })
   })
 
-  function tshark (name: string): Row[] {
-    const run = spawnSync('tshark', ['-r', join(dir, `${name}.pcap`), '-T', 'fields', '-E', 'separator=/t', '-E', 'aggregator=|', ...FIELDS.flatMap(f => ['-e', f])], { encoding: 'utf8' })
-    assert.equal(run.status, 0, run.stderr)
-    return run.stdout.split('\n').filter(l => l !== '').map(l => {
-      const cells = l.split('\t')
-      return Object.fromEntries(FIELDS.map((f, i) => [f, cells[i] ?? ''])) as Row
-    })
-  }
+  const tshark = (name: string): Row[] => tsharkFields(join(dir, `${name}.pcap`), FIELDS)
 
   const a = (i: number): string => mesh!.maars[i - 1]!.address
 

@@ -6,7 +6,8 @@
  * maar1 -> maar2 -> maar3 -> maar1; at each step the serving MAAR signals only the CMD (its own
  * capture), the CMD relays the PBU to every P-MAAR and answers with their PBAs (the CMD's capture),
  * the CMD's session names the serving MAAR, and the CN reaches every address of the MN through the
- * prefix's anchor both ways (tcpdump on the serving MAAR's backbone).
+ * prefix's anchor both ways (tcpdump on the serving MAAR's backbone). Last, tshark reads the
+ * `dmm cmd` process's own capture (its `capture:` config) back.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -16,7 +17,7 @@ import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 import { DMM_BIN as BIN, e2e, planAccess } from './netns-e2e-script.js'
 import type { AttachReport } from './netns-e2e-script.js'
 import { netnsSupport, reachable, slaac, tunnelCapture } from './netns-topology.js'
-import { flowOf, readCapture } from './pcap-frames.js'
+import { flowOf, readCapture, tsharkFields, tsharkMissing } from './pcap-frames.js'
 import type { CapturedFrame } from './pcap-frames.js'
 
 interface CmdSession { mnId: string, serving: { address: string }, anchors: Array<{ ref: { address: string }, prefixes: string[] }> }
@@ -134,5 +135,21 @@ describe('dmm cmd (relay mode) and three dmm maar in network namespaces: an MN m
     const r = await step(1)
     assert.equal(r.kind, 'return')
     assert.deepEqual(r.anchors.map(a => [a.anchor, a.native]).sort(), [[sid(1), true], [sid(2), false], [sid(3), false]])
+  })
+
+  it('the dmm cmd process\'s capture, as tshark reads it: every PBU and PBA of the run, MN-ID, Handoff Indicator, status', function () {
+    const missing = tsharkMissing()
+    if (missing !== undefined) { console.log(`      (skipped: ${missing})`); this.skip() }
+    const rows = tsharkFields(get('CMD_CAPTURE'), ['ipv6.src', 'ipv6.dst', 'mip6.mhtype', 'mip6.mnid.identifier', 'mip6.hi', 'mip6.ba.status', '_ws.malformed'])
+    const frames = readCapture(get('CMD_CAPTURE')) // every checksum verified over these addresses
+    // First attach 2, then 2 + 2 per P-MAAR: maar2 (1), maar3 (2), maar1 again (2).
+    assert.equal(rows.length, 2 + 4 + 6 + 6)
+    assert.deepEqual(rows.map(r => `${r['mip6.mhtype'] === '5' ? 'PBU' : 'PBA'} ${r['ipv6.src']} > ${r['ipv6.dst']}`), flowOf(frames))
+    for (const r of rows) {
+      assert.equal(r['_ws.malformed'], '')
+      assert.equal(r['mip6.mnid.identifier'], mnId())
+      if (r['mip6.mhtype'] === '5') assert.equal(r['mip6.hi'], '3', 'RFC 5213 §8.4')
+      else assert.equal(r['mip6.ba.status'], '0')
+    }
   })
 })
