@@ -27,9 +27,9 @@ export interface PingLine { dst: string, sent: number, lost: number, outageMs: n
 
 export interface E2eOutput { plan: Map<string, string>, report?: AttachReport, pings: PingLine[], stdout: string }
 
-/** Runs `e2e.sh ARGS`; throws with its stderr when it fails. */
-export async function e2e (args: string[]): Promise<E2eOutput> {
-  const r = await run([E2E_SCRIPT, ...args])
+/** Runs `e2e.sh ARGS` (with `env` added, e.g. DMM_E2E_DISCOVERY); throws with its stderr when it fails. */
+export async function e2e (args: string[], env: Record<string, string> = {}): Promise<E2eOutput> {
+  const r = await run(['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), E2E_SCRIPT, ...args])
   if (r.code !== 0) throw new Error(`e2e.sh ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
   const plan = new Map<string, string>()
   const pings: PingLine[] = []

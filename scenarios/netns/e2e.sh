@@ -14,12 +14,17 @@
 #   e2e.sh restart ID I            start MAAR I's daemon again on the same config and data
 #   e2e.sh addr ID PREFIX          the MN's SLAAC address in PREFIX and whether it is deprecated
 #   e2e.sh api ID I METHOD PATH [JSON]   call MAAR I's management API (inside its namespace)
+#   e2e.sh cmdapi ID PATH          GET the CMD's API (/status, /sessions), with DMM_E2E_DISCOVERY
 #   e2e.sh down ID                 stop the processes, remove the namespaces and the work folder
 #
 # Machine-readable lines are KEY=VALUE (plan), REPORT=<json> (attach answer), and
 # PING dst=.. sent=.. received=.. lost=.. outageMs=.. gapMs=.. (one per DST). Work folder:
 # $DMM_E2E_DIR or /tmp/dmm-e2e-ID (keys, configs, LevelDB, radvd files, daemon logs).
 # Set DMM_E2E_DLIF=1 to run the MAARs with RFC 8885 logical interfaces (dataplane.dlif).
+# Set DMM_E2E_DISCOVERY=relay|locator|proxy (at up/demo) to run a `dmm cmd` in that mode
+# (draft-bernardos-dmm-pmip §3, RFC 8885 §3) in the CN's namespace and the MAARs with
+# `discovery: { mode: cmd }`; the CMD and every MAAR then write their PBU/PBA to a pcap
+# (cmd/signalling.pcap, maarI/signalling.pcap). Default dht: no CMD.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +39,7 @@ INTERVAL=0.01   # ping interval (s): the outage is counted in lost pings of 10 m
 
 cmd=${1:-}
 id=${2:-}
-[ -n "$cmd" ] || { sed -n '2,22p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] || { sed -n '2,28p' "$0" >&2; exit 2; }
 if [ "$cmd" = demo ] && [ -z "$id" ]; then id=demo; fi
 [ -n "$id" ] || { echo "e2e.sh $cmd: ID required" >&2; exit 2; }
 case "$id" in *[!a-z0-9]*) echo "ID must be [a-z0-9]" >&2; exit 2;; esac
@@ -49,6 +54,12 @@ json_field () { # json_field FIELD: first string value of "FIELD" in a JSON text
 }
 maars () { cat "$dir/maars" 2>/dev/null || echo 0; }
 api_port () { echo $((7000 + $1)); }
+# The CMD (DMM_E2E_DISCOVERY) runs in the CN's namespace: it listens on the CN's backbone address,
+# the address its certificate names; its API is on loopback there.
+CMD_ADDR=2001:db8::100
+CMD_API_PORT=7100
+discovery=${DMM_E2E_DISCOVERY:-dht}
+case "$discovery" in dht|relay|locator|proxy) ;; *) echo "DMM_E2E_DISCOVERY must be dht, relay, locator or proxy, got $discovery" >&2; exit 2;; esac
 
 # api I METHOD PATH [JSON]: the management API listens on loopback inside the MAAR's namespace.
 api () {
@@ -80,6 +91,12 @@ up () {
   done
   # Everybody bootstraps to maar1 on the backbone; the DHT fills in the rest.
   [ -n "${DMM_E2E_DLIF:-}" ] && dlif=true || dlif=false
+  discovery_yaml=""
+  if [ "$discovery" != dht ]; then
+    start_cmd_daemon "$operator"
+    discovery_yaml="discovery: { mode: cmd, cmd: \"$(cat "$dir/cmd/multiaddr")\" }
+capture: signalling.pcap"
+  fi
   boot="/ip6/2001:db8::1/tcp/4001/p2p/$(cat "$dir/maar1/peer-id")"
   i=1
   while [ "$i" -le "$n" ]; do
@@ -97,6 +114,7 @@ lifetime: 3600
 dataDir: data
 dataplane: { driver: linux, backboneInterface: bb0, tunnelKind: seg6, radvd: true, dlif: $dlif, runDir: run }
 api: { host: 127.0.0.1, port: $(api_port "$i") }
+$discovery_yaml
 EOF
     start_maar "$i"
     # maar1 first: the others dial it once at start (no retry), so it must be listening.
@@ -106,12 +124,61 @@ EOF
   i=2
   while [ "$i" -le "$n" ]; do wait_ready "$i"; i=$((i + 1)); done
   cat "$dir/plan"
-  echo "DIR=$dir"; echo "MN_ID=$MN_ID"
+  echo "DIR=$dir"; echo "MN_ID=$MN_ID"; echo "DISCOVERY=$discovery"
+  if [ "$discovery" != dht ]; then
+    echo "CMD_NS=$p-cn"; echo "CMD_ADDR=$CMD_ADDR"; echo "CMD_API=http://127.0.0.1:$CMD_API_PORT"
+    echo "CMD_CAPTURE=$dir/cmd/signalling.pcap"; echo "CMD_LOG=$dir/cmd/log"
+  fi
   i=1
   while [ "$i" -le "$n" ]; do
     echo "MAAR${i}_API=http://127.0.0.1:$(api_port "$i")"; echo "MAAR${i}_LOG=$dir/maar$i/log"
+    [ "$discovery" = dht ] || echo "MAAR${i}_CAPTURE=$dir/maar$i/signalling.pcap"
     i=$((i + 1))
   done
+}
+
+# start_cmd_daemon OPERATOR_PUBLIC_KEY: key, a certificate with the role cmd, config and one
+# `dmm cmd` in mode $discovery in the CN's namespace; leaves its multiaddr in cmd/multiaddr.
+start_cmd_daemon () {
+  c="$dir/cmd"
+  mkdir -p "$c"
+  peer=$(dmm keygen --out "$c/identity.key" | json_field peerId)
+  dmm cert --role cmd --operator-key "$dir/operator.key" --maar-key "$c/identity.key" \
+    --domain dmm.example --address "$CMD_ADDR" --out "$c/cmd.cert" >/dev/null
+  cat >"$c/cmd.yaml" <<EOF
+name: cmd
+identity: identity.key
+certificate: cmd.cert
+domain: { name: dmm.example, operatorPublicKey: "$1" }
+listen: [/ip6/$CMD_ADDR/tcp/4000]
+address: $CMD_ADDR
+dataDir: data
+mode: $discovery
+api: { host: 127.0.0.1, port: $CMD_API_PORT }
+capture: signalling.pcap
+EOF
+  echo "/ip6/$CMD_ADDR/tcp/4000/p2p/$peer" >"$c/multiaddr"
+  : >"$c/stdout"
+  ip netns exec "$p-cn" "$node" "$bin" cmd --config "$c/cmd.yaml" >"$c/stdout" 2>>"$c/log" </dev/null &
+  echo $! >"$c/pid"
+  t=0
+  until grep -q '"ready":true' "$c/stdout" 2>/dev/null; do
+    kill -0 "$(cat "$c/pid")" 2>/dev/null || die "cmd exited before ready: $(tail -n 5 "$c/log")"
+    t=$((t + 1)); [ "$t" -le 300 ] || die "cmd not ready after 30 s"
+    sleep 0.1
+  done
+}
+
+# cmdapi PATH: GET the CMD's API on loopback in the CN's namespace.
+cmdapi () {
+  [ -f "$dir/cmd/pid" ] || die "no CMD in $dir (set DMM_E2E_DISCOVERY at up)"
+  url="http://127.0.0.1:$CMD_API_PORT$1"
+  if command -v curl >/dev/null 2>&1; then
+    ip netns exec "$p-cn" curl -sS --fail-with-body "$url"
+  else
+    ip netns exec "$p-cn" "$node" --input-type=module -e "
+      const r = await fetch(process.argv[1]); process.stdout.write(await r.text()); process.exitCode = r.ok ? 0 : 22" "$url"
+  fi
 }
 
 # The log is appended to, so a restarted daemon's log follows the one it replaces. stdout is
@@ -290,7 +357,7 @@ wait_addr () { # wait_addr PREFIX WANT_DEPRECATED: prints the address once SLAAC
 
 down_quiet () {
   if [ -d "$dir" ]; then
-    for f in "$dir"/maar*/pid; do
+    for f in "$dir"/maar*/pid "$dir"/cmd/pid; do
       [ -f "$f" ] || continue
       pid=$(cat "$f")
       kill -TERM "$pid" 2>/dev/null || continue
@@ -325,7 +392,8 @@ demo () {
   rounds=${1:-1}
   trap 'down' EXIT
   trap 'exit 130' INT TERM
-  say "== building namespaces and starting 3 dmm maar processes (work folder $dir)"
+  [ "$discovery" = dht ] && with="DHT discovery" || with="a dmm cmd in $discovery mode in the CN's namespace"
+  say "== building namespaces and starting 3 dmm maar processes, $with (work folder $dir)"
   up 3 >/dev/null
   say "== MN attaches to maar1"
   r=$(attach 1 | sed -n 's/^REPORT=//p')
@@ -387,6 +455,7 @@ case "$cmd" in
   restart) restart_maar "${3:?restart ID I}";;
   addr) addr "${3:?addr ID PREFIX}";;
   api) api "${3:?api ID I METHOD PATH}" "${4:?METHOD}" "${5:?PATH}" "${6:-}"; echo;;
+  cmdapi) cmdapi "${3:?cmdapi ID PATH}"; echo;;
   down) down;;
   *) echo "unknown command $cmd" >&2; exit 2;;
 esac
