@@ -29,7 +29,9 @@ export class AnchorSide {
     private readonly metrics: MaarMetrics,
     private readonly timestampWindowMs?: number,
     /** Meets the serving MAAR a CMD relays for, and answers it directly in locator mode. */
-    private readonly transport?: Pick<SignallingTransport, 'meet' | 'notify'>
+    private readonly transport?: Pick<SignallingTransport, 'meet' | 'notify'>,
+    /** Keep a lifetime timer on anchored prefixes (draft-bernardos-dmm-pmip §3.5 variant b). */
+    private readonly anchorTimer = false
   ) {}
 
   /** Answers one PBU (the SignallingTransport's handler). */
@@ -106,7 +108,7 @@ export class AnchorSide {
   private async apply (u: ProxyUpdate, from: KnownMaar): Promise<Answer> {
     const outside = timestampOutsideWindow(u.timestampMs, this.clock(), this.timestampWindowMs)
     if (outside !== undefined) return { status: BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, reason: outside }
-    const d = decideAnchor(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock())
+    const d = decideAnchor(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock(), { anchorTimer: this.anchorTimer })
     switch (d.kind) {
       case 'refuse':
         return d
