@@ -10,8 +10,11 @@
  *   - relay (§3.2): after their PBAs, or the relay timeout; late PBAs follow, unsolicited;
  *   - locator (§3.3): at once, every P-MAAR marked pending: each answers the serving MAAR itself;
  *   - proxy (§3.4): at once, from this cache; the P-MAARs' PBAs come back here only.
- * - De-registration (§3.5, variant a): only the serving MAAR de-registers, at its anchors; its
- *   lifetime-0 PBU here ends the session.
+ * - De-registration (§3.5): the serving MAAR's lifetime-0 PBU here ends the session. Variant (a),
+ *   `deregistration: 'serving'` (default): only the serving MAAR de-registers, at its anchors too.
+ *   Variant (b), 'anchors': a P-MAAR whose lifetime ran out sends its lifetime-0 PBU here, and
+ *   gets the session's lifetime back while the MN is in the domain (it is still an anchor of
+ *   the session), or lifetime 0 once the session ended (it releases the prefixes).
  * RFC 5213 processing rules as at a MAAR: 160 without MN-ID, 156 outside TimestampValidityWindow,
  * 157 for a timestamp not after the last accepted; peers without a valid certificate never get
  * a PBU read (the transport's hello), and only MAARs may register.
@@ -23,7 +26,7 @@ import {
   KeyedMutex, PbuSender, PeerTable, PmipTransport, ProxyUpdateError, buildPba, capturingTransport, createLogger, readPbu,
   silentSink, timestampOutsideWindow
 } from '@dmm-mesh/maar'
-import type { KnownMaar, Logger, MessageCapture, PbuResult, PreviousMaar, ProxyUpdate, SignallingTransport } from '@dmm-mesh/maar'
+import type { DeregistrationVariant, KnownMaar, Logger, MessageCapture, PbuResult, PreviousMaar, ProxyUpdate, SignallingTransport } from '@dmm-mesh/maar'
 import type { Libp2p } from '@libp2p/interface'
 import type { CmdSession, SessionAnchor, CmdSessionStore } from './session-store.js'
 
@@ -36,6 +39,8 @@ export interface CmdInit {
   mode: CmdMode
   /** Draft §3.2: how long the serving MAAR's PBA waits for the P-MAARs (default 1000 ms). */
   relayTimeoutMs?: number
+  /** Draft §3.5: who de-registers, 'serving' (variant a, default) or 'anchors' (variant b). */
+  deregistration?: DeregistrationVariant
   timestampValidityWindowMs?: number
 }
 
@@ -53,7 +58,8 @@ export interface CmdComponents {
 
 export const DEFAULT_RELAY_TIMEOUT_MS = 1000
 
-interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number }
+/** `lifetime`: granted instead of the PBU's (a P-MAAR's renewed de-registration, §3.5 b). */
+interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number, lifetime?: number }
 
 /** One P-MAAR asked for one registration, and how it answered. */
 interface Forwarded {
@@ -131,7 +137,7 @@ export class Cmd {
     return buildPba({
       status: answer.status,
       sequence: u.sequence,
-      lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? u.lifetime : 0,
+      lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? answer.lifetime ?? u.lifetime : 0,
       mnId: u.mnId,
       timestampMs: u.timestampMs,
       anchoredPrefixes: [],
@@ -155,10 +161,22 @@ export class Cmd {
     return await this.reachAnchors(u, from, decided.session, decided.previous)
   }
 
+  /**
+   * Draft §3.5 (b): a P-MAAR's de-registration changes no session. Still an anchor of the MN's
+   * session → the session's lifetime (renewed); no session or not an anchor of it → accepted with
+   * lifetime 0, and the P-MAAR releases.
+   */
+  private renewal (u: ProxyUpdate, from: KnownMaar, session: CmdSession | undefined): Answer {
+    const anchor = session?.anchors.some(a => a.ref.peerId === from.peerId) === true
+    this.log.info(anchor ? 'anchored registration renewed' : 'anchored registration ended', { mn: u.mnId, anchor: from.address })
+    return { status: BINDING_ACK_STATUS.ACCEPTED, lifetime: anchor && session !== undefined ? session.lifetime : 0 }
+  }
+
   /** Under the MN's lock: the new session committed, and the P-MAARs to reach. */
   private async decide (u: ProxyUpdate, from: KnownMaar): Promise<{ answer: Answer } | { session: CmdSession, previous: SessionAnchor[] }> {
     const { store } = this.components
     const old = store.get(u.mnId)
+    if (u.lifetime === 0 && this.init.deregistration === 'anchors' && old?.serving.peerId !== from.peerId) return { answer: this.renewal(u, from, old) }
     // RFC 5213 §5.5: ordered by timestamp, never by arrival.
     if (old !== undefined && u.timestampMs <= old.timestampMs) {
       return { answer: { status: BINDING_ACK_STATUS.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, reason: `timestamp ${u.timestampMs} not after ${old.timestampMs}` } }

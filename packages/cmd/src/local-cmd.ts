@@ -11,7 +11,7 @@ import type { LogSink, MessageCapture } from '@dmm-mesh/maar'
 import type { PrivateKey } from '@libp2p/interface'
 import { startCmd } from './create-cmd.js'
 import type { RunningCmd } from './create-cmd.js'
-import type { CmdMode } from './cmd.js'
+import type { CmdInit, CmdMode } from './cmd.js'
 
 export const LOCAL_CMD_ADDRESS = '2001:db8:fffe::1'
 
@@ -22,6 +22,7 @@ export interface LocalCmdOptions {
   mode: CmdMode
   dataDir: string
   relayTimeoutMs?: number
+  deregistration?: CmdInit['deregistration']
   log?: LogSink
   capture?: MessageCapture
 }
@@ -43,7 +44,7 @@ export async function startLocalCmd (opts: LocalCmdOptions): Promise<LocalCmd> {
   let listen = '/ip4/127.0.0.1/tcp/0'
   const launch = async (): Promise<RunningCmd> => {
     const running = await startCmd({
-      init: { name: 'cmd', address: LOCAL_CMD_ADDRESS, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}) },
+      init: { name: 'cmd', address: LOCAL_CMD_ADDRESS, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}), ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}) },
       privateKey: key, certificate, trust: opts.trust, listen: [listen], bootstrap: [], dataDir: opts.dataDir,
       log: createLogger('cmd', opts.log ?? silentSink), ...(opts.capture !== undefined ? { capture: opts.capture } : {})
     })

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TrustStore, generateKey } from '@dmm-mesh/discovery'
 import { createLocalMesh, signallingFor } from '@dmm-mesh/maar'
-import type { HandoverReport, LocalMaar, LocalMesh, MessageCapture, SignallingMode } from '@dmm-mesh/maar'
+import type { DeregistrationVariant, HandoverReport, LocalMaar, LocalMesh, MessageCapture, SignallingMode } from '@dmm-mesh/maar'
 import { readPba, readPbu } from '@dmm-mesh/maar'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 import { LOCAL_CMD_ADDRESS, startLocalCmd } from '../src/index.js'
@@ -68,6 +68,11 @@ export interface CmdDomainOptions {
   signalling?: 'cmd' | 'hybrid'
   hybridTimeoutMs?: number
   relayTimeoutMs?: number
+  /** Draft §3.5 variant, for the CMD and the MAARs (cmd signalling only); default 'serving' (a). */
+  deregistration?: DeregistrationVariant
+  /** The MAARs' registration lifetime (s), and their lifetime check period (0: tests call checkLifetimes). */
+  lifetime?: number
+  lifetimeCheckIntervalMs?: number
   log?: (line: string) => void
 }
 
@@ -79,15 +84,18 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
   const sink = (level: string, line: string): void => { opts.log?.(`${level} ${line}`) }
   const local = await startLocalCmd({
     operatorKey, trust, domain: DOMAIN, mode: opts.mode, dataDir: join(dir, 'cmd'), log: sink, capture: recorder.capture(CMD_ADDRESS),
-    ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {})
+    ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}),
+    ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {})
   })
   let cmd: RunningCmd | undefined = local.running
   const cmdAddress = local.address
   const mode: SignallingMode = opts.signalling === 'hybrid'
     ? { mode: 'hybrid', cmd: cmdAddress, ...(opts.hybridTimeoutMs !== undefined ? { timeoutMs: opts.hybridTimeoutMs } : {}) }
-    : { mode: 'cmd', cmd: cmdAddress }
+    : { mode: 'cmd', cmd: cmdAddress, ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}) }
   const mesh = await createLocalMesh({
     count: opts.count, dataDir: join(dir, 'maars'), operatorKey, domain: DOMAIN, signalling: signallingFor(mode),
+    ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
+    ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {}),
     log: sink, observe: name => ({ capture: recorder.capture(`2001:db8:ffff::${name.replace('maar', '')}`) })
   })
   const domain: CmdDomain = {

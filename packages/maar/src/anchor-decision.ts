@@ -31,7 +31,7 @@ export interface SenderChecks {
  * applies whichever decision it gets, so it has no branch per mode.
  */
 export interface AnchorPolicy {
-  decide: (entry: BindingCacheEntry | undefined, u: ProxyUpdate, from: KnownMaar, checks: SenderChecks, now: number) => AnchorDecision | Promise<AnchorDecision>
+  decide: (entry: BindingCacheEntry | undefined, u: ProxyUpdate, from: KnownMaar, checks: SenderChecks, now: number, opts?: { anchorTimer?: boolean }) => AnchorDecision | Promise<AnchorDecision>
 }
 
 /** RFC 5213 §9.1: TimestampValidityWindow defaults to 300 ms. */
@@ -52,7 +52,11 @@ function refuse (status: number, reason: string, referrals: MaarRef[] = []): Anc
   return { kind: 'refuse', status, reason, referrals }
 }
 
-export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpdate, from: KnownMaar, checks: SenderChecks, now: number): AnchorDecision {
+/**
+ * `anchorTimer`: draft-bernardos-dmm-pmip §3.5 variant (b), this P-MAAR keeps the registration's
+ * lifetime and asks the CMD when it runs out; otherwise (variant a) its timer stops.
+ */
+export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpdate, from: KnownMaar, checks: SenderChecks, now: number, opts: { anchorTimer?: boolean } = {}): AnchorDecision {
   if (entry === undefined || entry.localPrefixes.length === 0) {
     return refuse(BINDING_ACK_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE, 'no binding for this MN here')
   }
@@ -100,8 +104,10 @@ export function decideAnchor (entry: BindingCacheEntry | undefined, u: ProxyUpda
     lastUpdate: { sequence: u.sequence, timestampMs: u.timestampMs },
     updatedAt: now
   }
-  // Only the serving MAAR de-registers (draft-bernardos-dmm-pmip §3.5): our expiry timer stops.
-  delete updated.expiresAt
+  // Variant (a) of draft-bernardos-dmm-pmip §3.5: only the serving MAAR de-registers, our timer
+  // stops. Variant (b): it runs for the registration's lifetime, then the CMD is asked.
+  if (opts.anchorTimer === true) updated.expiresAt = now + u.lifetime * 1000
+  else delete updated.expiresAt
   delete updated.access
   return { kind: 'anchor', entry: updated, prefixes: entry.localPrefixes, referrals }
 }

@@ -32,7 +32,9 @@ export class AnchorSide {
     /** Meets the serving MAAR a CMD relays for, and answers it directly in locator mode. */
     private readonly transport?: Pick<SignallingTransport, 'meet' | 'notify'>,
     /** What a PBU does to the binding: the distributed mode's, or the legacy LMA's (legacy-lma.ts). */
-    private readonly policy: AnchorPolicy = distributedAnchoring
+    private readonly policy: AnchorPolicy = distributedAnchoring,
+    /** Keep a lifetime timer on anchored prefixes (draft-bernardos-dmm-pmip §3.5 variant b). */
+    private readonly anchorTimer = false
   ) {}
 
   /** Answers one PBU (the SignallingTransport's handler). */
@@ -110,7 +112,7 @@ export class AnchorSide {
   private async apply (u: ProxyUpdate, from: KnownMaar): Promise<Answer> {
     const outside = timestampOutsideWindow(u.timestampMs, this.clock(), this.timestampWindowMs)
     if (outside !== undefined) return { status: BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, reason: outside }
-    const d = await this.policy.decide(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock())
+    const d = await this.policy.decide(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock(), { anchorTimer: this.anchorTimer })
     switch (d.kind) {
       case 'refuse':
         return d

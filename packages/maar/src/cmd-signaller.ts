@@ -10,8 +10,12 @@
  * - unsolicited PBAs follow: the CMD's second PBA after its relay timeout, or each P-MAAR's own
  *   PBA in locator mode. They reach the serving side's late-answer path.
  * A pending P-MAAR is retransmitted to directly (RFC 5213 §6.9.4) until one of those arrives.
- * The serving MAAR de-registers (draft §3.5 variant a): lifetime-0 PBUs to its anchors, and one
- * to the CMD, which then forgets the session.
+ * De-registration (draft §3.5), by the CMD's and this strategy's `deregistration`:
+ * - 'serving' (variant a): the serving MAAR sends lifetime-0 PBUs to its anchors, and one to the
+ *   CMD, which then forgets the session; anchors keep no timer;
+ * - 'anchors' (variant b): the serving MAAR de-registers at the CMD only; each P-MAAR keeps the
+ *   registration's lifetime and sends its own de-registration to the CMD when it runs out
+ *   (renewAnchor, anchor-expiry.ts), renewed while the MN is in the domain.
  */
 import { BINDING_ACK_STATUS, maarRef, statusName } from '@dmm-mesh/wire'
 import type { BindingAck, MaarRef } from '@dmm-mesh/wire'
@@ -25,7 +29,7 @@ import type { LateAnswer, Retransmitter } from './pbu-retransmission.js'
 import type { PbuSender } from './pbu-sender.js'
 import type { KnownMaar } from './peer-table.js'
 import type { PMaar } from './pmaar-list.js'
-import type { AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
+import type { AnchorRenewal, AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
 
 /** The CMD could not be asked, or would not answer for the MN: the P-MAARs are unknown. */
 export class CmdUnavailableError extends Error {
@@ -45,14 +49,20 @@ export interface CmdSignallerParts {
 /** The CMD to signal: its peer id and where to dial it. */
 export type CmdPeer = Pick<MaarRef, 'peerId' | 'multiaddrs'>
 
+/** Who de-registers (draft-bernardos-dmm-pmip §3.5): the serving MAAR only (a), or the P-MAARs at the CMD (b). */
+export type DeregistrationVariant = 'serving' | 'anchors'
+
 export class CmdSignaller implements AnchorSignaller {
   readonly needsSessionRecord = false
   private readonly direct: DirectSignaller
   /** The last registration sent per MN, to match unsolicited PBAs (they echo its sequence). */
   private readonly sent = new Map<string, Registration>()
 
-  constructor (private readonly cmd: CmdPeer, private readonly parts: CmdSignallerParts) {
+  readonly renewAnchor?: (r: AnchorRenewal) => Promise<number | undefined>
+
+  constructor (private readonly cmd: CmdPeer, private readonly parts: CmdSignallerParts, private readonly deregistration: DeregistrationVariant = 'serving') {
     this.direct = new DirectSignaller(parts.sender, parts.retransmitter, parts.log)
+    if (deregistration === 'anchors') this.renewAnchor = async r => await this.askCmdToRenew(r)
   }
 
   async register (r: Registration, opts: { signal?: AbortSignal } = {}): Promise<RegistrationOutcome> {
@@ -116,15 +126,25 @@ export class CmdSignaller implements AnchorSignaller {
     this.direct.stop()
   }
 
-  /** Draft §3.5 (a): the serving MAAR de-registers at its anchors, and the CMD ends the session. */
+  /** Draft §3.5: the CMD ends the session; in variant (a) the anchors are de-registered too. */
   async deregister (d: Deregistration): Promise<PeerOutcome[]> {
     this.sent.delete(d.mnId)
     const [outcomes, cmd] = await Promise.all([
-      this.direct.deregister(d),
+      this.deregistration === 'serving' ? this.direct.deregister(d) : Promise.resolve([]),
       this.parts.sender.send({ ...this.cmd, address: '' }, { mnId: d.mnId, sequence: d.sequence, lifetime: 0, timestampMs: d.timestampMs, anchoredPrefixes: [] })
     ])
     if (cmd.ack?.status !== BINDING_ACK_STATUS.ACCEPTED) this.parts.log.warn('CMD did not end the session', { mn: d.mnId, status: cmd.outcome.status })
     return outcomes
+  }
+
+  /** Draft §3.5 (b): this P-MAAR's lifetime-0 PBU to the CMD; the lifetime its PBA grants. */
+  private async askCmdToRenew (r: AnchorRenewal): Promise<number | undefined> {
+    const { ack, from, outcome } = await this.parts.sender.send({ ...this.cmd, address: '' }, { mnId: r.mnId, sequence: r.sequence, lifetime: 0, timestampMs: r.timestampMs, anchoredPrefixes: r.prefixes })
+    if (ack === undefined || from?.cert?.role !== 'cmd' || ack.status !== BINDING_ACK_STATUS.ACCEPTED) {
+      this.parts.log.warn('CMD did not answer an anchored de-registration', { mn: r.mnId, status: outcome.status, error: outcome.error })
+      return undefined
+    }
+    return ack.lifetime
   }
 }
 

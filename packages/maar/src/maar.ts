@@ -41,6 +41,7 @@ import { ServingSide } from './serving-side.js'
 import { SessionPublisher } from './session-publisher.js'
 import type { AnchorSignaller } from './signaller.js'
 import { TimestampSource } from './timestamps.js'
+import { AnchorExpiry } from './anchor-expiry.js'
 import type { SignallingTransport } from './transport.js'
 
 /** A MAAR's settings. */
@@ -130,6 +131,7 @@ export class Maar {
   private readonly publisher: SessionPublisher
   private readonly presence = new Presence()
   private readonly timer: LifetimeTimer
+  private readonly checks: () => Promise<void>
   private readonly signaller: AnchorSignaller
   private readonly repair: RestartRepair
   private repairing: Promise<RepairOutcome[]> = Promise.resolve([])
@@ -157,6 +159,7 @@ export class Maar {
       isCurrent: (mnId, sequence) => this.serving.isCurrent(mnId, sequence),
       answered: async a => { await this.serving.lateAnswer(a) }
     }, log.child('retransmit'), metrics)
+    const timestamps = new TimestampSource(clock)
     this.store = new Bindings(components.cache, components.dataplane, { address: init.address }, log.child('bindings'), metrics)
     const reservation = new PrefixReservation(pool, this.store)
     const built = (components.signalling ?? (p => new DirectSignaller(p.sender, p.retransmitter, p.log)))({
@@ -174,16 +177,18 @@ export class Maar {
       discovery: components.discovery,
       signaller,
       publisher: this.publisher,
-      timestamps: new TimestampSource(clock)
+      timestamps
     }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
-    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport, mode.anchorPolicy)
+    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport, mode.anchorPolicy, signaller.renewAnchor !== undefined)
+    const expiry = signaller.renewAnchor === undefined ? undefined : new AnchorExpiry(this.store, signaller.renewAnchor.bind(signaller), timestamps, clock, log.child('anchor-expiry'))
     metrics.gauges({
       bindingsServing: () => this.store.all().filter(e => e.attached).length,
       bindingsAnchoring: () => this.store.all().filter(e => !e.attached).length,
       prefixesFree: async () => Math.max(0, pool.size() - (await components.cache.allocations()).size)
     })
     this.repair = new RestartRepair(this.store, components.discovery, () => this.peerId, clock, log.child('repair'))
-    this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, async () => { await this.serving.checkLifetimes() }, log.child('lifetime'))
+    this.checks = async () => { await this.serving.checkLifetimes(); await expiry?.check() }
+    this.timer = new LifetimeTimer(init.lifetimeCheckIntervalMs ?? 1000, this.checks, log.child('lifetime'))
   }
 
   get peerId (): string { return this.components.node.peerId.toString() }
@@ -267,8 +272,9 @@ export class Maar {
     await this.serving.detach(mnId)
   }
 
+  /** The serving side's refreshes and expiries, and in variant (b) the anchored ones (AnchorExpiry). */
   async checkLifetimes (): Promise<void> {
-    await this.serving.checkLifetimes()
+    await this.checks()
   }
 
   async deregister (mnId: string, reason?: string): Promise<PeerOutcome[]> {

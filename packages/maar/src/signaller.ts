@@ -89,5 +89,21 @@ export interface AnchorSignaller {
   /** Stops retransmitting anything of the MN. */
   cancel: (mnId: string) => void
   deregister: (d: Deregistration) => Promise<PeerOutcome[]>
+  /**
+   * Draft-bernardos-dmm-pmip §3.5 variant (b), only with a CMD configured for it: this MAAR, as a
+   * P-MAAR, keeps a lifetime timer on what it anchors and, when it runs out, sends its
+   * de-registration to the CMD. Answers the lifetime (s) the CMD grants: > 0 while the MN is
+   * still in the domain (renewed), 0 when it is not (release), undefined when the CMD did not
+   * answer (asked again at the next check). Absent: variant (a), anchors keep no timer.
+   */
+  renewAnchor?: (r: AnchorRenewal) => Promise<number | undefined>
   stop: () => void
+}
+
+/** A P-MAAR's de-registration to the CMD (draft §3.5 b): the MN and the prefixes anchored here. */
+export interface AnchorRenewal {
+  mnId: string
+  sequence: number
+  timestampMs: number
+  prefixes: string[]
 }

@@ -9,7 +9,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { CmdSignaller } from './cmd-signaller.js'
-import type { CmdPeer } from './cmd-signaller.js'
+import type { CmdPeer, DeregistrationVariant } from './cmd-signaller.js'
 import { DirectSignaller } from './direct-signaller.js'
 import { HybridSignaller } from './hybrid-signaller.js'
 import { legacyMode } from './legacy-mode.js'
@@ -17,7 +17,7 @@ import type { MaarComponents } from './maar.js'
 
 export type SignallingMode =
   | { mode: 'dht' }
-  | { mode: 'cmd', cmd: string }
+  | { mode: 'cmd', cmd: string, deregistration?: DeregistrationVariant }
   | { mode: 'hybrid', cmd: string, timeoutMs?: number }
   | { mode: 'legacy', lma: string }
 
@@ -37,7 +37,7 @@ export function signallingFor (m: SignallingMode): NonNullable<MaarComponents['s
       return p => new DirectSignaller(p.sender, p.retransmitter, p.log)
     case 'cmd': {
       const cmd = cmdPeer(m.cmd)
-      return p => new CmdSignaller(cmd, p)
+      return p => new CmdSignaller(cmd, p, m.deregistration)
     }
     case 'hybrid': {
       const cmd = cmdPeer(m.cmd)
