@@ -90,8 +90,8 @@ export interface CmdConfig {
   mode: 'relay' | 'locator' | 'proxy'
   relayTimeoutMs: number
   timestampWindow: number
-  /** Draft §3.5: (a) only the serving MAAR de-registers; (b) is not implemented yet. */
-  deregistration: 'a'
+  /** Draft §3.5: (a) only the serving MAAR de-registers; (b) P-MAARs de-register at the CMD. */
+  deregistration: 'a' | 'b'
   api?: { host: string, port: number }
   log: { level: LogLevel, format: LogFormat }
   capture?: string
@@ -220,12 +220,24 @@ const lmaAddress = text.superRefine((m, ctx) => {
 }).pipe(z.union([z.literal('self'), multiaddrText]))
 
 /**
+ * draft-bernardos-dmm-pmip §3.5, the same on the CMD and on every MAAR of the domain: (a) only the
+ * serving MAAR de-registers, P-MAARs stop their timer; (b) P-MAARs keep the lifetime and
+ * de-register at the CMD, which renews them while the MN is still in the domain.
+ */
+const deregistrationVariant = z.enum(['a', 'b'], { error: iss => `must be a (only the serving MAAR de-registers) or b (P-MAARs de-register at the CMD), draft-bernardos-dmm-pmip §3.5; got ${JSON.stringify(iss.input)}` }).default('a')
+
+/** The CMD's and the MAARs' names of the two variants. */
+export function deregistrationOf (variant: 'a' | 'b'): 'serving' | 'anchors' {
+  return variant === 'a' ? 'serving' : 'anchors'
+}
+
+/**
  * dht (default), cmd or hybrid (issue 10); the CMD's own mode decides relay, locator or proxy.
  * legacy: classic PMIPv6 (draft-bernardos-dmm-pmip Appendix A.5), every prefix anchored at `lma`.
  */
 const discovery = z.discriminatedUnion('mode', [
   mapping({ mode: z.literal('dht') }, '{ mode }'),
-  mapping({ mode: z.literal('cmd'), cmd: peerAddress }, '{ mode, cmd }'),
+  mapping({ mode: z.literal('cmd'), cmd: peerAddress, deregistration: deregistrationVariant }, '{ mode, cmd, deregistration }'),
   mapping({ mode: z.literal('hybrid'), cmd: peerAddress, timeoutMs: integer(1, 60_000, 500) }, '{ mode, cmd, timeoutMs }'),
   mapping({ mode: z.literal('legacy'), lma: lmaAddress }, '{ mode, lma }')
 ], {
@@ -292,7 +304,7 @@ export const cmdConfigSchema = mapping({
   mode: oneOf(['relay', 'locator', 'proxy'], 'relay'),
   relayTimeoutMs: integer(1, 60_000, 1000),
   timestampWindow: integer(0, 60_000, 300),
-  deregistration: z.literal('a', { error: iss => `must be a (only the serving MAAR de-registers, draft-bernardos-dmm-pmip §3.5); got ${JSON.stringify(iss.input)}` }).default('a'),
+  deregistration: deregistrationVariant,
   api: api.optional(),
   log: log.prefault({}),
   capture: text.optional()
@@ -370,7 +382,9 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     api: c.api,
     log: c.log,
     ...(c.capture !== undefined ? { capture: file(c.capture) } : {}),
-    discovery: c.discovery ?? { mode: 'dht' }
+    discovery: c.discovery === undefined
+      ? { mode: 'dht' }
+      : c.discovery.mode === 'cmd' ? { ...c.discovery, deregistration: deregistrationOf(c.discovery.deregistration) } : c.discovery
   }
 }
 

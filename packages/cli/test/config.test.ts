@@ -140,7 +140,10 @@ describe('discovery modes in the dmm maar config, and the dmm cmd config (issue 
 
   it('defaults to the DHT; reads cmd and hybrid with the CMD\'s address', () => {
     assert.deepEqual(parseMaarConfig(GOOD, '/etc/dmm/maar1.yaml').discovery, { mode: 'dht' })
-    assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'cmd', cmd: CMD })
+    assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'cmd', cmd: CMD, deregistration: 'serving' })
+    // draft-bernardos-dmm-pmip §3.5 variant b: P-MAARs de-register at the CMD.
+    assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}", deregistration: b }\n`, '/x.yaml').discovery, { mode: 'cmd', cmd: CMD, deregistration: 'anchors' })
+    assert.throws(() => parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}", deregistration: c }\n`, '/x.yaml'), /discovery.deregistration: must be a .* or b/)
     assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: hybrid, cmd: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'hybrid', cmd: CMD, timeoutMs: 500 })
   })
 
@@ -167,6 +170,7 @@ describe('discovery modes in the dmm maar config, and the dmm cmd config (issue 
     assert.equal(c.deregistration, 'a')
     assert.equal(c.dataDir, '/etc/dmm/data/maar1')
     assert.throws(() => parseCmdConfig(yaml + 'mode: central\n', '/etc/dmm/cmd.yaml'), /cmd\.yaml:10: mode: must be relay, locator or proxy, got "central"/)
-    assert.throws(() => parseCmdConfig(yaml + 'deregistration: b\n', '/etc/dmm/cmd.yaml'), /deregistration: must be a/)
+    assert.equal(parseCmdConfig(yaml + 'deregistration: b\n', '/etc/dmm/cmd.yaml').deregistration, 'b')
+    assert.throws(() => parseCmdConfig(yaml + 'deregistration: c\n', '/etc/dmm/cmd.yaml'), /deregistration: must be a .* or b/)
   })
 })

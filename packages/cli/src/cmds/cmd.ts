@@ -8,6 +8,7 @@ import { TrustStore, readCertificateFile, readKeyFile } from '@dmm-mesh/discover
 import { CmdStartError, startCmd } from '@dmm-mesh/cmd'
 import type { PcapFileCapture } from '@dmm-mesh/maar'
 import { createDaemonLog } from '../observability/log.js'
+import { deregistrationOf } from '../config.js'
 import type { CmdConfig } from '../config.js'
 import { CliError } from '../errors.js'
 import { openCapture } from './maar.js'
@@ -22,7 +23,7 @@ export async function runCmd (config: CmdConfig): Promise<void> {
   let running
   try {
     running = await startCmd({
-      init: { name: config.name, address: config.address, mode: config.mode, relayTimeoutMs: config.relayTimeoutMs, timestampValidityWindowMs: config.timestampWindow },
+      init: { name: config.name, address: config.address, mode: config.mode, relayTimeoutMs: config.relayTimeoutMs, timestampValidityWindowMs: config.timestampWindow, deregistration: deregistrationOf(config.deregistration) },
       privateKey: key,
       certificate,
       trust,
