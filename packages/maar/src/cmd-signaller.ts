@@ -29,6 +29,7 @@ import type { LateAnswer, Retransmitter } from './pbu-retransmission.js'
 import type { PbuSender } from './pbu-sender.js'
 import type { KnownMaar } from './peer-table.js'
 import type { PMaar } from './pmaar-list.js'
+import { RetransmitsDirectly } from './over-direct.js'
 import type { AnchorRenewal, AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
 
 /** The CMD could not be asked, or would not answer for the MN: the P-MAARs are unknown. */
@@ -52,16 +53,15 @@ export type CmdPeer = Pick<MaarRef, 'peerId' | 'multiaddrs'>
 /** Who de-registers (draft-bernardos-dmm-pmip §3.5): the serving MAAR only (a), or the P-MAARs at the CMD (b). */
 export type DeregistrationVariant = 'serving' | 'anchors'
 
-export class CmdSignaller implements AnchorSignaller {
+export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller {
   readonly needsSessionRecord = false
-  private readonly direct: DirectSignaller
   /** The last registration sent per MN, to match unsolicited PBAs (they echo its sequence). */
   private readonly sent = new Map<string, Registration>()
 
   readonly renewAnchor?: (r: AnchorRenewal) => Promise<number | undefined>
 
   constructor (private readonly cmd: CmdPeer, private readonly parts: CmdSignallerParts, private readonly deregistration: DeregistrationVariant = 'serving') {
-    this.direct = new DirectSignaller(parts.sender, parts.retransmitter, parts.log)
+    super(new DirectSignaller(parts.sender, parts.retransmitter, parts.log))
     if (deregistration === 'anchors') this.renewAnchor = async r => await this.askCmdToRenew(r)
   }
 
@@ -112,18 +112,6 @@ export class CmdSignaller implements AnchorSignaller {
       })
       this.parts.retransmitter.cancelPeer(r.mnId, a.peer.peerId)
     }
-  }
-
-  retransmit (r: Registration, until: (p: PMaar) => number, firstDelayMs?: number): void {
-    this.direct.retransmit(r, until, firstDelayMs)
-  }
-
-  cancel (mnId: string): void {
-    this.direct.cancel(mnId)
-  }
-
-  stop (): void {
-    this.direct.stop()
   }
 
   /** Draft §3.5: the CMD ends the session; in variant (a) the anchors are de-registered too. */

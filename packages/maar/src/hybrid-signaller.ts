@@ -12,19 +12,21 @@ import type { DirectSignaller } from './direct-signaller.js'
 import type { PeerOutcome } from './handover-report.js'
 import type { Logger } from './logger.js'
 import type { KnownMaar } from './peer-table.js'
-import type { PMaar } from './pmaar-list.js'
+import { RetransmitsDirectly } from './over-direct.js'
 import type { AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
 
-export class HybridSignaller implements AnchorSignaller {
+export class HybridSignaller extends RetransmitsDirectly implements AnchorSignaller {
   readonly needsSessionRecord = false
 
   constructor (
     private readonly cmd: CmdSignaller,
-    private readonly direct: DirectSignaller,
+    direct: DirectSignaller,
     private readonly discovery: Pick<Discovery, 'lookup'>,
     private readonly timeoutMs: number,
     private readonly log: Logger
-  ) {}
+  ) {
+    super(direct)
+  }
 
   async register (r: Registration): Promise<RegistrationOutcome> {
     try {
@@ -43,18 +45,6 @@ export class HybridSignaller implements AnchorSignaller {
 
   async acknowledged (pba: BindingAck, from: KnownMaar): Promise<void> {
     await this.cmd.acknowledged(pba, from)
-  }
-
-  retransmit (r: Registration, until: (p: PMaar) => number, firstDelayMs?: number): void {
-    this.direct.retransmit(r, until, firstDelayMs)
-  }
-
-  cancel (mnId: string): void {
-    this.direct.cancel(mnId)
-  }
-
-  stop (): void {
-    this.direct.stop()
   }
 
   async deregister (d: Deregistration): Promise<PeerOutcome[]> {

@@ -16,7 +16,7 @@ import type { Retransmitter } from './pbu-retransmission.js'
 import type { PbuSender } from './pbu-sender.js'
 import type { KnownMaar } from './peer-table.js'
 import { PMaarList } from './pmaar-list.js'
-import type { PMaar } from './pmaar-list.js'
+import { RetransmitsDirectly } from './over-direct.js'
 import type { AnchorSignaller, Deregistration, Registration, RegistrationOutcome } from './signaller.js'
 
 /** The LMA did not answer or refused: the MN has no prefix to be given (the attach is deferred). */
@@ -33,14 +33,13 @@ export interface LegacySignallerParts {
   log: Logger
 }
 
-export class LegacySignaller implements AnchorSignaller {
+export class LegacySignaller extends RetransmitsDirectly implements AnchorSignaller {
   /** The LMA knows the MN's session; nobody else is asked first (RFC 5213). */
   readonly needsSessionRecord = false
-  private readonly direct: DirectSignaller
 
   /** `lma`: the LMA to register with; undefined on the LMA itself. */
   constructor (private readonly lma: CmdPeer | undefined, private readonly parts: LegacySignallerParts) {
-    this.direct = new DirectSignaller(parts.sender, parts.retransmitter, parts.log)
+    super(new DirectSignaller(parts.sender, parts.retransmitter, parts.log))
   }
 
   async register (r: Registration): Promise<RegistrationOutcome> {
@@ -70,18 +69,6 @@ export class LegacySignaller implements AnchorSignaller {
   /** Every PBA answers a PBU of this MAAR: an unsolicited one is not expected. */
   async acknowledged (pba: BindingAck, from: KnownMaar): Promise<void> {
     await this.direct.acknowledged(pba, from)
-  }
-
-  retransmit (r: Registration, until: (p: PMaar) => number, firstDelayMs?: number): void {
-    this.direct.retransmit(r, until, firstDelayMs)
-  }
-
-  cancel (mnId: string): void {
-    this.direct.cancel(mnId)
-  }
-
-  stop (): void {
-    this.direct.stop()
   }
 
   /** RFC 5213 §6.9.1.1 de-registration: a lifetime-0 PBU to the LMA, which frees the prefix. */
