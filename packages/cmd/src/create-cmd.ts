@@ -7,6 +7,7 @@
 import { createMeshNode } from '@dmm-mesh/discovery'
 import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { StartupSteps } from '@dmm-mesh/maar'
 import type { Logger, MessageCapture } from '@dmm-mesh/maar'
 import { Cmd } from './cmd.js'
 import type { CmdInit } from './cmd.js'
@@ -45,24 +46,13 @@ export class CmdStartError extends Error {
 const reason = (err: unknown): string => err instanceof Error ? err.message : String(err)
 
 export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
-  const started: Array<() => Promise<void>> = []
-  const stopAll = async (): Promise<void> => {
-    for (const stop of started.reverse()) await stop().catch(() => {})
-    started.length = 0
-  }
-  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work()
-    } catch (err) {
-      await stopAll()
-      throw err instanceof CmdStartError ? err : new CmdStartError(what, reason(err), { cause: err })
-    }
-  }
+  const steps = new StartupSteps((what, detail, cause) => new CmdStartError(what, detail, { cause }), err => err instanceof CmdStartError)
+  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => await steps.step(what, work)
   const { trust } = opts
   const node = await step('libp2p node', async () => await createMeshNode({
     privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
   }))
-  started.push(async () => { await node.stop() })
+  steps.onStop(async () => { await node.stop() })
   const cert = await step('certificate', async () => {
     const cert = await trust.verify(opts.certificate, { peerId: node.peerId.toString() }).catch(err => { throw new CmdStartError('certificate', `not valid for this CMD: ${reason(err)}`) })
     if (cert.role !== 'cmd') throw new CmdStartError('certificate', `issued for the role ${cert.role}, not for a CMD (dmm cert --role cmd)`)
@@ -70,14 +60,14 @@ export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
     return cert
   })
   const store = await step(`session store ${opts.dataDir}`, async () => await CmdSessionStore.open(opts.dataDir))
-  started.push(async () => { await store.close() })
+  steps.onStop(async () => { await store.close() })
   for (const p of store.problems) opts.log.warn('session store: corrupt entry left out', { key: p.key, reason: p.reason })
   const cmd = await step('CMD', async () => new Cmd({
     node, trust, certificate: opts.certificate, cert, store, log: opts.log,
     ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   }, opts.init))
-  started.push(async () => { await cmd.stop() })
+  steps.onStop(async () => { await cmd.stop() })
   await step('CMD start', async () => { await cmd.start() })
-  return { cmd, node, store, cert, stop: stopAll }
+  return { cmd, node, store, cert, stop: steps.stopAll }
 }

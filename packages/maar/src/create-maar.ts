@@ -12,6 +12,7 @@ import { SessionDirectory, createMeshNode, meshServices, routingTable } from '@d
 import type { MaarCertificate, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { Maar } from './maar.js'
+import { StartupSteps } from './startup-steps.js'
 import type { MaarComponents, MaarInit } from './maar.js'
 import type { Logger } from './logger.js'
 
@@ -64,26 +65,14 @@ function reason (err: unknown): string {
 }
 
 export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
-  const started: Array<() => Promise<void>> = []
-  const stopAll = async (): Promise<void> => {
-    for (const stop of started.reverse()) await stop().catch(() => {})
-    started.length = 0
-  }
-  /** Runs one start-up step; a failure names `what` and unwinds what started before it. */
-  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work()
-    } catch (err) {
-      await stopAll()
-      throw err instanceof MaarStartError ? err : new MaarStartError(what, reason(err), { cause: err })
-    }
-  }
+  const steps = new StartupSteps((what, detail, cause) => new MaarStartError(what, detail, { cause }), err => err instanceof MaarStartError)
+  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => await steps.step(what, work)
   const { init, trust } = opts
 
   const node = await step('libp2p node', async () => await createMeshNode({
     privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
   }))
-  started.push(async () => { await node.stop() })
+  steps.onStop(async () => { await node.stop() })
   const peerId = node.peerId.toString()
 
   const cert = await step('certificate', async () => {
@@ -99,7 +88,7 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
     await mkdir(opts.cacheDir, { recursive: true })
     return await BindingCache.open(opts.cacheDir)
   })
-  started.push(async () => { await cache.close() })
+  steps.onStop(async () => { await cache.close() })
   // The open audits entries against allocations; what it found is said by key, and the MAAR runs
   // on the good rest (quarantined prefixes are never delegated again).
   for (const line of formatReport(cache.report)) opts.log[cache.report.problems.length === 0 ? 'info' : 'warn'](`binding cache: ${line}`)
@@ -110,7 +99,7 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
     ...opts.directory, privateKey: opts.privateKey, certificate: opts.certificate, trust, ...(opts.directoryLog !== undefined ? { log: opts.directoryLog } : {})
   })
   await step('session directory', async () => { await directory.start() })
-  started.push(async () => { await directory.stop() })
+  steps.onStop(async () => { await directory.stop() })
 
   const maar = await step('MAAR', async () => new Maar({
     node, discovery: directory, cache, dataplane, trust, certificate: opts.certificate, cert, log: opts.log,
@@ -122,8 +111,8 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   const table = routingTable(meshServices(node).dht)
   opts.metrics?.gauges({ dhtPeers: () => node.getPeers().length, routingTableSize: () => table.size })
   // maar.stop() also stops the data plane, which maar.start() started.
-  started.push(async () => { await maar.stop() })
+  steps.onStop(async () => { await maar.stop() })
   await step('MAAR start', async () => { await maar.start() })
 
-  return { maar, node, directory, cache, cert, stop: stopAll }
+  return { maar, node, directory, cache, cert, stop: steps.stopAll }
 }
