@@ -246,8 +246,8 @@ const discovery = z.discriminatedUnion('mode', [
     : 'must be a mapping with a mode'
 })
 
-/** The whole `dmm maar` config, as written (paths still relative to the file). */
-export const maarConfigSchema = mapping({
+/** What every peer of the domain is configured with: its name, identity, domain, addresses. */
+const peerFields = {
   name: text,
   identity: text,
   certificate: text,
@@ -255,6 +255,11 @@ export const maarConfigSchema = mapping({
   listen: list(multiaddrText).min(1, { error: 'must be a non-empty list' }),
   bootstrap: list(multiaddrText).default([]),
   address: ipv6,
+}
+
+/** The whole `dmm maar` config, as written (paths still relative to the file). */
+export const maarConfigSchema = mapping({
+  ...peerFields,
   pools: list(prefix).min(1, { error: 'must be a non-empty list' }),
   prefixLength: integer(1, 128, 64),
   // RFC 6275 §6.1.7: the Lifetime field counts units of 4 s.
@@ -293,13 +298,7 @@ function lineOf (doc: Document, lines: LineCounter, path: readonly PropertyKey[]
 
 /** The whole `dmm cmd` config, as written. */
 export const cmdConfigSchema = mapping({
-  name: text,
-  identity: text,
-  certificate: text,
-  domain: mapping({ name: text, operatorPublicKey }, '{ name, operatorPublicKey }'),
-  listen: list(multiaddrText).min(1, { error: 'must be a non-empty list' }),
-  bootstrap: list(multiaddrText).default([]),
-  address: ipv6,
+  ...peerFields,
   dataDir: text,
   mode: oneOf(['relay', 'locator', 'proxy'], 'relay'),
   relayTimeoutMs: integer(1, 60_000, 1000),
