@@ -232,17 +232,19 @@ export function deregistrationOf (variant: 'a' | 'b'): 'serving' | 'anchors' {
 }
 
 /**
- * dht (default), cmd or hybrid (issue 10); the CMD's own mode decides relay, locator or proxy.
+ * dht (default), cmd or hybrid (issue 10); the CMD's own mode decides relay, locator or proxy, and
+ * a MAAR behaves the same in all three (one PBU to the CMD; PBAs from it or, in locator mode, from
+ * the P-MAARs), so `mode: relay | locator | proxy` is read as `cmd` with the CMD of that mode.
  * legacy: classic PMIPv6 (draft-bernardos-dmm-pmip Appendix A.5), every prefix anchored at `lma`.
  */
 const discovery = z.discriminatedUnion('mode', [
   mapping({ mode: z.literal('dht') }, '{ mode }'),
-  mapping({ mode: z.literal('cmd'), cmd: peerAddress, deregistration: deregistrationVariant }, '{ mode, cmd, deregistration }'),
+  mapping({ mode: z.enum(['cmd', 'relay', 'locator', 'proxy']).transform(() => 'cmd' as const), cmd: peerAddress, deregistration: deregistrationVariant }, '{ mode, cmd, deregistration }'),
   mapping({ mode: z.literal('hybrid'), cmd: peerAddress, timeoutMs: integer(1, 60_000, 500) }, '{ mode, cmd, timeoutMs }'),
   mapping({ mode: z.literal('legacy'), lma: lmaAddress }, '{ mode, lma }')
 ], {
   error: iss => iss.code === 'invalid_union'
-    ? `mode must be dht, cmd, hybrid or legacy, got ${JSON.stringify((iss.input as { mode?: unknown } | undefined)?.mode)}`
+    ? `mode must be dht, cmd (or the CMD's mode: relay, locator, proxy), hybrid or legacy, got ${JSON.stringify((iss.input as { mode?: unknown } | undefined)?.mode)}`
     : 'must be a mapping with a mode'
 })
 

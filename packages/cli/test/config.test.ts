@@ -141,6 +141,10 @@ describe('discovery modes in the dmm maar config, and the dmm cmd config (issue 
   it('defaults to the DHT; reads cmd and hybrid with the CMD\'s address', () => {
     assert.deepEqual(parseMaarConfig(GOOD, '/etc/dmm/maar1.yaml').discovery, { mode: 'dht' })
     assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'cmd', cmd: CMD, deregistration: 'serving' })
+    // The CMD's mode named in its place reads as cmd: a MAAR does the same in all three.
+    for (const m of ['relay', 'locator', 'proxy']) {
+      assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: ${m}, cmd: "${CMD}" }\n`, '/x.yaml').discovery, { mode: 'cmd', cmd: CMD, deregistration: 'serving' })
+    }
     // draft-bernardos-dmm-pmip §3.5 variant b: P-MAARs de-register at the CMD.
     assert.deepEqual(parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}", deregistration: b }\n`, '/x.yaml').discovery, { mode: 'cmd', cmd: CMD, deregistration: 'anchors' })
     assert.throws(() => parseMaarConfig(GOOD + `discovery: { mode: cmd, cmd: "${CMD}", deregistration: c }\n`, '/x.yaml'), /discovery.deregistration: must be a .* or b/)
@@ -148,7 +152,7 @@ describe('discovery modes in the dmm maar config, and the dmm cmd config (issue 
   })
 
   it('refuses an unknown mode, a CMD address without its peer id, and a CMD field in dht mode', () => {
-    rejects(GOOD + 'discovery: { mode: central }\n', 'discovery.mode', /mode must be dht, cmd, hybrid or legacy, got "central"/)
+    rejects(GOOD + 'discovery: { mode: central }\n', 'discovery.mode', /mode must be dht, cmd \(or the CMD.s mode: relay, locator, proxy\), hybrid or legacy, got "central"/)
     rejects(GOOD + 'discovery: { mode: cmd, cmd: /ip4/127.0.0.1/tcp/4100 }\n', 'discovery.cmd', /must end with \/p2p\/<peer id> of the CMD/)
     rejects(GOOD + `discovery: { mode: dht, cmd: "${CMD}" }\n`, 'discovery.cmd', /unknown field/)
   })
