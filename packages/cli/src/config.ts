@@ -52,16 +52,21 @@ export interface LinuxDataPlaneConfig {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type LogFormat = 'json' | 'pretty'
 
-export interface MaarConfig {
+/** What every peer of the domain (MAAR or CMD) is configured with (peerFields in the schemas). */
+export interface PeerConfig {
   name: string
   /** libp2p Ed25519 identity key file. */
   identity: string
-  /** Domain certificate file for this MAAR (`dmm cert`). */
+  /** Domain certificate file for this peer (`dmm cert`). */
   certificate: string
   domain: { name: string, operatorPublicKey: string }
   listen: string[]
   bootstrap: string[]
+  /** Its address on the backbone; must be in the certificate. */
   address: string
+}
+
+export interface MaarConfig extends PeerConfig {
   pools: string[]
   prefixLength: number
   lifetime: number
@@ -78,14 +83,7 @@ export interface MaarConfig {
 }
 
 /** The `dmm cmd` config (draft-bernardos-dmm-pmip §3: the Central Mobility Database). */
-export interface CmdConfig {
-  name: string
-  identity: string
-  certificate: string
-  domain: { name: string, operatorPublicKey: string }
-  listen: string[]
-  bootstrap: string[]
-  address: string
+export interface CmdConfig extends PeerConfig {
   dataDir: string
   mode: 'relay' | 'locator' | 'proxy'
   relayTimeoutMs: number
