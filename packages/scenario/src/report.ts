@@ -1,0 +1,75 @@
+/**
+ * What one `dmm scenario run` produces (`report.json`), and what `report.html` plots: the same
+ * movement trace run once per contender (a discovery mode), with the figures that compare them.
+ * Times are milliseconds; `t` is time since the start of that contender's run.
+ */
+
+/** A contender: a discovery/signalling mode as a MAAR's config names it (dht, relay, locator, proxy, hybrid, legacy, …). */
+export type ContenderName = string
+
+export interface ScenarioReport {
+  /** Format of this file; bump on an incompatible change. */
+  version: 1
+  scenario: {
+    name: string
+    /** The scenario file as given (path), and what it asked for. */
+    file: string
+    description?: string
+    seed: number
+    maars: number
+    mns: number
+    /** Length of the trace (ms of scenario time). */
+    durationMs: number
+  }
+  /** When and where the run was made. */
+  run: { startedAt: string, finishedAt: string, host: string, node: string }
+  contenders: ContenderReport[]
+}
+
+export interface ContenderReport {
+  name: ContenderName
+  /** Every handover of the trace, in order of its trigger. */
+  handovers: HandoverSample[]
+  /** Summary figures of `handovers` (accepted ones only for the latencies). */
+  summary: {
+    handovers: number
+    accepted: number
+    failed: number
+    latencyMs: { p50: number, p95: number, p99: number, max: number }
+    messagesPerHandover: number
+    octetsPerHandover: number
+  }
+  /** Messages handled (sent + received) per node per time bucket: the busiest node's load over time. */
+  load: { bucketMs: number, series: Array<{ node: string, counts: number[] }> }
+  /** Results of the scenario's checks, each time they ran. */
+  checks: CheckResult[]
+  /** Faults injected (node down/up, leave, attach burst), for annotating plots. */
+  faults: Array<{ t: number, kind: string, target: string }>
+  /** A contender that could not run at all says why (the others still run). */
+  error?: string
+}
+
+export interface HandoverSample {
+  t: number
+  mn: string
+  from: string | null
+  to: string
+  /** first attach, handover, return, … as the MAAR reported it. */
+  kind: string
+  outcome: 'accepted' | 'partial' | 'failed'
+  latencyMs: number
+  /** PBU/PBA (and, where counted, lookup/record) messages and their octets caused by this handover. */
+  messages: number
+  octets: number
+  /** Why a failed or partial handover was so. */
+  reason?: string
+}
+
+export interface CheckResult {
+  t: number
+  /** e.g. `reachable`, `no-prefix-held-twice`, `one-serving-maar`. */
+  check: string
+  passed: boolean
+  /** One line per violation found (MN, prefix, MAARs involved). */
+  violations: string[]
+}
