@@ -1,0 +1,138 @@
+/**
+ * The figures of report.html as Vega-Lite specs, compiled to Vega here (in Node, at render time)
+ * so the page needs only the Vega runtime and every spec is checked by the compiler before a
+ * browser sees it. Specs are plain JSON with the data inline (named datasets), so the page can
+ * hand each one to `new vega.View(vega.parse(spec))` and a test can read `view.data(name)` back.
+ * Report data only ever enters as data values, never into titles or expressions.
+ */
+import { compile } from 'vega-lite'
+import type { TopLevelSpec } from 'vega-lite'
+import type { ScenarioReport } from '../report.js'
+import { busiestNode, busiestNodeLoadRows, contendersThatRan, costRows, faultRows, latencyCdfRows, outcomeRows } from './figure-data.js'
+import type { CostRow } from './figure-data.js'
+
+/** What each plot element is called (`data-plot` in the page, and the key of its view for tests). */
+export type PlotName = 'latency-cdf' | 'messages-per-handover' | 'octets-per-handover' | 'busiest-node-load' | 'failed-handovers'
+
+export interface Figure {
+  plot: PlotName
+  /** A line of text under the plot that the chart cannot say itself (e.g. which node was busiest). */
+  caption?: string
+  /** The compiled Vega spec, data included. */
+  vega: ReturnType<typeof compile>['spec']
+}
+
+const WIDTH = 460
+const HEIGHT = 260
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
+
+/** One colour per contender, the same in every figure (the domain fixes the order). */
+function contenderColour (names: string[]) {
+  return { field: 'contender', type: 'nominal', title: 'contender', scale: { domain: names } } as const
+}
+
+function costBars (title: string, field: keyof CostRow, axisTitle: string, rows: CostRow[], names: string[]): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    datasets: { cost: rows },
+    data: { name: 'cost' },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'contender', type: 'nominal', title: 'contender', sort: names, axis: { labelAngle: 0 } },
+      y: { field, type: 'quantitative', title: axisTitle },
+      color: contenderColour(names),
+      tooltip: [{ field: 'contender' }, { field, type: 'quantitative', format: ',.1f' }]
+    }
+  }
+}
+
+function latencyCdf (report: ScenarioReport, names: string[]): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title: 'Handover latency CDF (accepted handovers)',
+    width: WIDTH,
+    height: HEIGHT,
+    datasets: { cdf: latencyCdfRows(contendersThatRan(report)) },
+    data: { name: 'cdf' },
+    // step-after: the share holds from one handover's latency to the next one's.
+    mark: { type: 'line', interpolate: 'step-after', point: true },
+    encoding: {
+      x: { field: 'latencyMs', type: 'quantitative', title: 'handover latency (ms)' },
+      y: { field: 'p', type: 'quantitative', title: 'share of accepted handovers ≤ latency', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+      color: contenderColour(names),
+      tooltip: [{ field: 'contender' }, { field: 'latencyMs', type: 'quantitative', format: ',.1f' }, { field: 'p', type: 'quantitative', format: '.1%' }]
+    }
+  }
+}
+
+function busiestLoad (report: ScenarioReport, names: string[]): TopLevelSpec {
+  const ran = contendersThatRan(report)
+  return {
+    $schema: SCHEMA,
+    title: 'Load on the busiest node over time (faults marked)',
+    width: WIDTH,
+    height: HEIGHT,
+    datasets: {
+      load: busiestNodeLoadRows(ran),
+      faults: faultRows(ran)
+    },
+    encoding: { x: { field: 'tS', type: 'quantitative', title: 'time since the start of the run (s)' } },
+    layer: [
+      {
+        data: { name: 'load' },
+        mark: { type: 'line', interpolate: 'step-after', point: true },
+        encoding: {
+          y: { field: 'messagesPerS', type: 'quantitative', title: 'messages handled per second (sent + received)' },
+          color: contenderColour(names),
+          tooltip: [{ field: 'contender' }, { field: 'node' }, { field: 'tS', type: 'quantitative' }, { field: 'messagesPerS', type: 'quantitative', format: ',.1f' }]
+        }
+      },
+      { data: { name: 'faults' }, mark: { type: 'rule', color: '#666', strokeDash: [4, 3] }, encoding: { tooltip: { field: 'label' } } },
+      { data: { name: 'faults' }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 2, color: '#444', fontSize: 10 }, encoding: { text: { field: 'label' } } }
+    ]
+  }
+}
+
+function failedHandovers (report: ScenarioReport, names: string[]): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title: 'Failed and partial handovers',
+    width: WIDTH,
+    height: HEIGHT,
+    datasets: { outcomes: outcomeRows(contendersThatRan(report)) },
+    data: { name: 'outcomes' },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'contender', type: 'nominal', title: 'contender', sort: names, axis: { labelAngle: 0 } },
+      y: { field: 'count', type: 'quantitative', title: 'handovers', stack: 'zero', axis: { tickMinStep: 1 } },
+      color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: ['failed', 'partial'], range: ['#d62728', '#ff9f1c'] } },
+      tooltip: [{ field: 'contender' }, { field: 'outcome' }, { field: 'count', type: 'quantitative' }]
+    }
+  }
+}
+
+function busiestCaption (report: ScenarioReport): string {
+  const parts = contendersThatRan(report).map(c => {
+    const b = busiestNode(c)
+    return b === undefined ? `${c.name}: no load counted` : `${c.name}: ${b.node} (${b.total.toLocaleString('en')} messages)`
+  })
+  return `Busiest node — ${parts.join('; ')}.`
+}
+
+/** Every figure of the report, in page order. */
+export function reportFigures (report: ScenarioReport): Figure[] {
+  const ran = contendersThatRan(report)
+  const names = ran.map(c => c.name)
+  const costs = costRows(ran)
+  const specs: Array<{ plot: PlotName, spec: TopLevelSpec, caption?: string }> = [
+    { plot: 'latency-cdf', spec: latencyCdf(report, names) },
+    { plot: 'busiest-node-load', spec: busiestLoad(report, names), caption: busiestCaption(report) },
+    { plot: 'messages-per-handover', spec: costBars('Messages per handover', 'messagesPerHandover', 'messages per handover', costs, names) },
+    { plot: 'octets-per-handover', spec: costBars('Octets per handover', 'octetsPerHandover', 'octets per handover (bytes)', costs, names) },
+    { plot: 'failed-handovers', spec: failedHandovers(report, names) }
+  ]
+  return specs.map(({ plot, spec, caption }) => ({ plot, vega: compile(spec).spec, ...(caption === undefined ? {} : { caption }) }))
+}
