@@ -1,5 +1,5 @@
 /**
- * Reports with known contents for the report.html tests and the README picture: a seeded
+ * Reports with known contents for the report.html tests and the README picture: a deterministic
  * generator, so every value a test expects is computed from the same handovers the page gets.
  */
 import type { CheckResult, ContenderReport, HandoverSample, ScenarioReport } from '../src/report.js'
@@ -36,16 +36,12 @@ export interface ExamplePlan {
   faults: Array<{ t: number, kind: string, target: string }>
 }
 
-/** mulberry32: a small seeded generator, so the same plan gives the same report. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+/**
+ * A spread of values in [0, 1) with no generator state (the golden-ratio sequence): deterministic
+ * jitter that still looks like a measurement.
+ */
+function spread (i: number): number {
+  return (i * 0.6180339887498949) % 1
 }
 
 /** Nearest-rank percentile (what the test expects the summary to hold). */
@@ -54,7 +50,7 @@ export function percentile (sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN
 }
 
-function handoversOf (plan: ContenderPlan, durationMs: number, random: () => number): HandoverSample[] {
+function handoversOf (plan: ContenderPlan, durationMs: number): HandoverSample[] {
   const mns = plan.mns ?? Array.from({ length: 8 }, (_, i) => `mn${i + 1}@dmm.example`)
   const maars = plan.load.map(l => l.node).filter(n => n.startsWith('maar'))
   return Array.from({ length: plan.handovers }, (_, i) => {
@@ -66,7 +62,7 @@ function handoversOf (plan: ContenderPlan, durationMs: number, random: () => num
       to: maars[(i + 1) % maars.length] ?? 'maar1',
       kind: i < mns.length ? 'first-attach' : 'handover',
       outcome,
-      latencyMs: Math.round((plan.baseLatencyMs + random() * plan.jitterMs) * 10) / 10,
+      latencyMs: Math.round((plan.baseLatencyMs + spread(i + 1) * plan.jitterMs) * 10) / 10,
       messages: plan.messagesPerHandover,
       octets: plan.messagesPerHandover * plan.octetsPerMessage
     }
@@ -75,7 +71,7 @@ function handoversOf (plan: ContenderPlan, durationMs: number, random: () => num
   })
 }
 
-function contenderOf (plan: ContenderPlan, example: ExamplePlan, random: () => number): ContenderReport {
+function contenderOf (plan: ContenderPlan, example: ExamplePlan): ContenderReport {
   const buckets = Math.ceil(example.durationMs / example.bucketMs)
   if (plan.error !== undefined) {
     return {
@@ -88,7 +84,7 @@ function contenderOf (plan: ContenderPlan, example: ExamplePlan, random: () => n
       error: plan.error
     }
   }
-  const handovers = handoversOf(plan, example.durationMs, random)
+  const handovers = handoversOf(plan, example.durationMs)
   const latencies = handovers.filter(h => h.outcome === 'accepted').map(h => h.latencyMs).sort((a, b) => a - b)
   const passedChecks: CheckResult[] = [10_000, 40_000].map(t => ({ t, check: 'one-serving-maar', passed: true, violations: [] }))
   return {
@@ -105,7 +101,7 @@ function contenderOf (plan: ContenderPlan, example: ExamplePlan, random: () => n
     load: {
       bucketMs: example.bucketMs,
       // A bump while the fault lasts, so the plot has something to point at.
-      series: plan.load.map(l => ({ node: l.node, counts: Array.from({ length: buckets }, (_, b) => Math.round(l.perBucket * (0.8 + 0.4 * random()) * (example.faults.some(f => Math.abs(f.t - b * example.bucketMs) < example.bucketMs) ? 1.6 : 1))) }))
+      series: plan.load.map((l, n) => ({ node: l.node, counts: Array.from({ length: buckets }, (_, b) => Math.round(l.perBucket * (0.8 + 0.4 * spread(b + 7 * n + 1)) * (example.faults.some(f => Math.abs(f.t - b * example.bucketMs) < example.bucketMs) ? 1.6 : 1))) }))
     },
     checks: [...passedChecks, ...(plan.violations ?? [])].sort((a, b) => a.t - b.t),
     faults: example.faults
@@ -113,12 +109,11 @@ function contenderOf (plan: ContenderPlan, example: ExamplePlan, random: () => n
 }
 
 export function exampleReport (plan: ExamplePlan): ScenarioReport {
-  const random = seeded(plan.seed)
   return {
     version: 1,
     scenario: { name: plan.name, file: `scenarios/${plan.name}.yaml`, description: 'Example run for the report page (generated, not measured).', seed: plan.seed, maars: plan.maars, mns: 8, durationMs: plan.durationMs },
     run: { startedAt: '2025-01-01T10:00:00.000Z', finishedAt: '2025-01-01T10:02:05.000Z', host: 'example', node: 'v24.9.0' },
-    contenders: plan.contenders.map(c => contenderOf(c, plan, random))
+    contenders: plan.contenders.map(c => contenderOf(c, plan))
   }
 }
 

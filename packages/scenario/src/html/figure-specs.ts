@@ -26,6 +26,16 @@ const WIDTH = 460
 const HEIGHT = 260
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
 
+/** What every figure starts with: its title, size and (named, inline) datasets. */
+function frame (title: string, datasets: NonNullable<TopLevelSpec['datasets']>) {
+  return { $schema: SCHEMA, title, width: WIDTH, height: HEIGHT, datasets }
+}
+
+/** Contenders along the x axis, in report order. */
+function contenderAxis (names: string[]) {
+  return { field: 'contender', type: 'nominal', title: 'contender', sort: names, axis: { labelAngle: 0 } } as const
+}
+
 /** One colour per contender, the same in every figure (the domain fixes the order). */
 function contenderColour (names: string[]) {
   return { field: 'contender', type: 'nominal', title: 'contender', scale: { domain: names } } as const
@@ -33,15 +43,11 @@ function contenderColour (names: string[]) {
 
 function costBars (title: string, field: keyof CostRow, axisTitle: string, rows: CostRow[], names: string[]): TopLevelSpec {
   return {
-    $schema: SCHEMA,
-    title,
-    width: WIDTH,
-    height: HEIGHT,
-    datasets: { cost: rows },
+    ...frame(title, { cost: rows }),
     data: { name: 'cost' },
     mark: 'bar',
     encoding: {
-      x: { field: 'contender', type: 'nominal', title: 'contender', sort: names, axis: { labelAngle: 0 } },
+      x: contenderAxis(names),
       y: { field, type: 'quantitative', title: axisTitle },
       color: contenderColour(names),
       tooltip: [{ field: 'contender' }, { field, type: 'quantitative', format: ',.1f' }]
@@ -51,11 +57,7 @@ function costBars (title: string, field: keyof CostRow, axisTitle: string, rows:
 
 function latencyCdf (report: ScenarioReport, names: string[]): TopLevelSpec {
   return {
-    $schema: SCHEMA,
-    title: 'Handover latency CDF (accepted handovers)',
-    width: WIDTH,
-    height: HEIGHT,
-    datasets: { cdf: latencyCdfRows(contendersThatRan(report)) },
+    ...frame('Handover latency CDF (accepted handovers)', { cdf: latencyCdfRows(contendersThatRan(report)) }),
     data: { name: 'cdf' },
     // step-after: the share holds from one handover's latency to the next one's.
     mark: { type: 'line', interpolate: 'step-after', point: true },
@@ -71,14 +73,7 @@ function latencyCdf (report: ScenarioReport, names: string[]): TopLevelSpec {
 function busiestLoad (report: ScenarioReport, names: string[]): TopLevelSpec {
   const ran = contendersThatRan(report)
   return {
-    $schema: SCHEMA,
-    title: 'Load on the busiest node over time (faults marked)',
-    width: WIDTH,
-    height: HEIGHT,
-    datasets: {
-      load: busiestNodeLoadRows(ran),
-      faults: faultRows(ran)
-    },
+    ...frame('Load on the busiest node over time (faults marked)', { load: busiestNodeLoadRows(ran), faults: faultRows(ran) }),
     encoding: { x: { field: 'tS', type: 'quantitative', title: 'time since the start of the run (s)' } },
     layer: [
       {
@@ -98,15 +93,11 @@ function busiestLoad (report: ScenarioReport, names: string[]): TopLevelSpec {
 
 function failedHandovers (report: ScenarioReport, names: string[]): TopLevelSpec {
   return {
-    $schema: SCHEMA,
-    title: 'Failed and partial handovers',
-    width: WIDTH,
-    height: HEIGHT,
-    datasets: { outcomes: outcomeRows(contendersThatRan(report)) },
+    ...frame('Failed and partial handovers', { outcomes: outcomeRows(contendersThatRan(report)) }),
     data: { name: 'outcomes' },
     mark: 'bar',
     encoding: {
-      x: { field: 'contender', type: 'nominal', title: 'contender', sort: names, axis: { labelAngle: 0 } },
+      x: contenderAxis(names),
       y: { field: 'count', type: 'quantitative', title: 'handovers', stack: 'zero', axis: { tickMinStep: 1 } },
       color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: ['failed', 'partial'], range: ['#d62728', '#ff9f1c'] } },
       tooltip: [{ field: 'contender' }, { field: 'outcome' }, { field: 'count', type: 'quantitative' }]
