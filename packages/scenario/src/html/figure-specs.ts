@@ -45,12 +45,12 @@ function costBars (title: string, field: keyof CostRow, axisTitle: string, rows:
   return {
     ...frame(title, { cost: rows }),
     data: { name: 'cost' },
-    mark: 'bar',
+    mark: { type: 'bar', width: { band: 0.5 } },
     encoding: {
       x: contenderAxis(names),
       y: { field, type: 'quantitative', title: axisTitle },
       color: contenderColour(names),
-      tooltip: [{ field: 'contender' }, { field, type: 'quantitative', format: ',.1f' }]
+      tooltip: [{ field: 'contender' }, { field, type: 'quantitative', format: ',.1f', title: axisTitle }]
     }
   }
 }
@@ -65,7 +65,7 @@ function latencyCdf (report: ScenarioReport, names: string[]): TopLevelSpec {
       x: { field: 'latencyMs', type: 'quantitative', title: 'handover latency (ms)' },
       y: { field: 'p', type: 'quantitative', title: 'share of accepted handovers ≤ latency', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
       color: contenderColour(names),
-      tooltip: [{ field: 'contender' }, { field: 'latencyMs', type: 'quantitative', format: ',.1f' }, { field: 'p', type: 'quantitative', format: '.1%' }]
+      tooltip: [{ field: 'contender' }, { field: 'latencyMs', type: 'quantitative', format: ',.1f', title: 'latency (ms)' }, { field: 'p', type: 'quantitative', format: '.1%', title: 'share ≤ latency' }]
     }
   }
 }
@@ -82,10 +82,10 @@ function busiestLoad (report: ScenarioReport, names: string[]): TopLevelSpec {
         encoding: {
           y: { field: 'messagesPerS', type: 'quantitative', title: 'messages handled per second (sent + received)' },
           color: contenderColour(names),
-          tooltip: [{ field: 'contender' }, { field: 'node' }, { field: 'tS', type: 'quantitative' }, { field: 'messagesPerS', type: 'quantitative', format: ',.1f' }]
+          tooltip: [{ field: 'contender' }, { field: 'node' }, { field: 'tS', type: 'quantitative', title: 'bucket from (s)' }, { field: 'messagesPerS', type: 'quantitative', format: ',.1f', title: 'messages / s' }]
         }
       },
-      { data: { name: 'faults' }, mark: { type: 'rule', color: '#666', strokeDash: [4, 3] }, encoding: { tooltip: { field: 'label' } } },
+      { data: { name: 'faults' }, mark: { type: 'rule', color: '#666', strokeDash: [4, 3] }, encoding: { tooltip: { field: 'label', title: 'fault' } } },
       { data: { name: 'faults' }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 2, color: '#444', fontSize: 10 }, encoding: { text: { field: 'label' } } }
     ]
   }
@@ -95,7 +95,7 @@ function failedHandovers (report: ScenarioReport, names: string[]): TopLevelSpec
   return {
     ...frame('Failed and partial handovers', { outcomes: outcomeRows(contendersThatRan(report)) }),
     data: { name: 'outcomes' },
-    mark: 'bar',
+    mark: { type: 'bar', width: { band: 0.5 } },
     encoding: {
       x: contenderAxis(names),
       y: { field: 'count', type: 'quantitative', title: 'handovers', stack: 'zero', axis: { tickMinStep: 1 } },

@@ -9,7 +9,7 @@ h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 #scenario-facts dd { margin: 0; font-weight: 600; }
 table { border-collapse: collapse; margin: .5em 0; }
 th, td { padding: .25em .7em; border-bottom: 1px solid #e4e4e4; text-align: right; }
-th:first-child, td:first-child, #violations td, #failure-reasons td { text-align: left; }
+th:first-child, td:first-child, #violations :is(td, th), #failure-reasons :is(td, th) { text-align: left; }
 thead th { background: #f4f4f4; }
 td.error, .contender-error pre, .render-error { color: #a00; white-space: pre-wrap; text-align: left; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1em; }
