@@ -1,0 +1,3 @@
+export * from './agreement.js'
+export * from './revocation.js'
+export * from './agreements.js'
