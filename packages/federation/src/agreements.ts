@@ -7,7 +7,7 @@
  * Every answer that refuses names the agreement (or the lack of one) and why, so the log, the
  * handover report and the API can say it.
  */
-import type { MaarCertificate } from '@dmm-mesh/discovery'
+import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
 import { AgreementError, checkValidity, insideScope, verifyAgreement } from './agreement.js'
 import type { FederationAgreement, OperatorRef, SignedAgreement } from './agreement.js'
 import { verifyRevocation } from './revocation.js'
@@ -66,6 +66,11 @@ export class FederationAgreements {
   }
 
   list (): FederationAgreement[] { return [...this.agreements] }
+
+  /** Gives `trust` the other sides' operator keys (after load, and after every reload). */
+  federate (trust: TrustStore): void {
+    trust.federate(this.foreignOperators())
+  }
 
   /** The operators of the other side of every agreement, for TrustStore.federate. */
   foreignOperators (): OperatorRef[] {

@@ -18,7 +18,7 @@ import type { KnownMaar } from './peer-table.js'
 import type { Presence } from './presence.js'
 import type { SignallingTransport } from './transport.js'
 
-interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[], sessionSequence?: number }
+interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[], sessionSequence?: number, lifetime?: number }
 
 export class AnchorSide {
   constructor (
@@ -67,7 +67,7 @@ export class AnchorSide {
       return buildPba({
         status: answer.status,
         sequence: u.sequence,
-        lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? u.lifetime : 0,
+        lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? answer.lifetime ?? u.lifetime : 0,
         mnId: u.mnId,
         timestampMs: u.timestampMs,
         anchoredPrefixes: answer.prefixes ?? [],
@@ -131,7 +131,7 @@ export class AnchorSide {
         // The anchor's share of the handover's kernel programming, for the netns benchmark.
         const programMs = await this.bindings.timedProgram()
         this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: roundMs(programMs) })
-        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals, ...(d.sessionSequence !== undefined ? { sessionSequence: d.sessionSequence } : {}) }
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals, ...(d.sessionSequence !== undefined ? { sessionSequence: d.sessionSequence } : {}), ...(d.lifetime !== undefined ? { lifetime: d.lifetime } : {}) }
       }
     }
   }
