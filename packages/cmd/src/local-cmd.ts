@@ -7,7 +7,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKey, issueCertificate } from '@dmm-mesh/discovery'
 import type { TrustStore } from '@dmm-mesh/discovery'
 import { createLogger, silentSink } from '@dmm-mesh/maar'
-import type { LogSink, MessageCapture } from '@dmm-mesh/maar'
+import type { LogSink, MaarFederation, MessageCapture } from '@dmm-mesh/maar'
 import type { PrivateKey } from '@libp2p/interface'
 import { startCmd } from './create-cmd.js'
 import type { RunningCmd } from './create-cmd.js'
@@ -25,6 +25,8 @@ export interface LocalCmdOptions {
   deregistration?: CmdInit['deregistration']
   log?: LogSink
   capture?: MessageCapture
+  /** The domain's agreements and the other domains' gateways (federated-cmd.ts). */
+  federation?: MaarFederation
 }
 
 export interface LocalCmd {
@@ -46,7 +48,8 @@ export async function startLocalCmd (opts: LocalCmdOptions): Promise<LocalCmd> {
     const running = await startCmd({
       init: { name: 'cmd', address: LOCAL_CMD_ADDRESS, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}), ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}) },
       privateKey: key, certificate, trust: opts.trust, listen: [listen], bootstrap: [], dataDir: opts.dataDir,
-      log: createLogger('cmd', opts.log ?? silentSink), ...(opts.capture !== undefined ? { capture: opts.capture } : {})
+      log: createLogger('cmd', opts.log ?? silentSink), ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+      ...(opts.federation !== undefined ? { federation: opts.federation } : {})
     })
     // The same port after a restart, as a CMD with a configured listen address has.
     listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? listen

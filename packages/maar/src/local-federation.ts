@@ -12,6 +12,8 @@ import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { FederationAgreements, signAgreement, signRevocation } from '@dmm-mesh/federation'
 import type { CrossBorderPolicy, OperatorRef, SignedAgreement } from '@dmm-mesh/federation'
 import type { PrivateKey } from '@libp2p/interface'
+import type { LogSink } from './logger.js'
+import type { MaarComponents } from './maar.js'
 import { createLocalMesh, dialAddress } from './local-mesh.js'
 import type { LocalMesh, LocalMeshOptions, MaarPlan } from './local-mesh.js'
 
@@ -19,7 +21,32 @@ export interface LocalDomainSpec {
   /** One letter or word: the domain is `<label>.example`, its MAARs `<label>1`, `<label>2`, … */
   label: string
   count: number
+  /**
+   * A central peer the domain runs, started before its MAARs: a CMD (cmd's localCmdCentral,
+   * doc/ARCHITECTURE.md "CMD domains"). It is the domain's gateway and names the MAARs' signalling.
+   */
+  central?: LocalCentralFactory
 }
+
+/** What a domain's central peer is given: the domain's key, agreements and partners' gateways. */
+export interface LocalCentralContext {
+  domain: string
+  operatorKey: PrivateKey
+  agreements: FederationAgreements
+  gateways: () => string[]
+  dataDir: string
+  log?: LogSink
+}
+
+export interface LocalCentral {
+  /** Its multiaddr with /p2p/: the gateway other domains ask. */
+  address: string
+  /** The signalling of the domain's MAARs through it (signalling-mode.ts). */
+  signalling: NonNullable<MaarComponents['signalling']>
+  stop: () => Promise<void>
+}
+
+export type LocalCentralFactory = (context: LocalCentralContext) => Promise<LocalCentral>
 
 export interface LocalAgreementSpec {
   /** Labels: `issuer` accepts `subject`. */
@@ -49,6 +76,8 @@ export interface LocalDomain {
   operator: OperatorRef
   agreements: FederationAgreements
   mesh: LocalMesh
+  /** Its central peer (a CMD), when the domain runs one. */
+  central?: LocalCentral
 }
 
 export interface LocalFederation {
@@ -105,16 +134,29 @@ export async function createLocalFederation (opts: LocalFederationOptions): Prom
 
   const domains: LocalDomain[] = []
   const started = new Map<string, LocalMesh>()
+  const centrals = new Map<string, LocalCentral>()
+  // A domain's gateway: its central peer (a CMD) when it runs one, else its first MAAR.
+  const gatewayOf = (label: string): string | undefined => {
+    const central = centrals.get(label)
+    if (central !== undefined) return central.address
+    const first = started.get(label)?.maars[0]
+    return first === undefined ? undefined : dialAddress(first)
+  }
+  const stopStarted = async (): Promise<void> => {
+    for (const d of [...opts.domains].reverse()) {
+      await started.get(d.label)?.stop()
+      await centrals.get(d.label)?.stop()
+    }
+  }
   try {
     for (const d of opts.domains) {
       const own = side(d.label)
       const agreements = new FederationAgreements(own.ref)
       await agreements.load([...signed.values()].filter(s => s.agreement.issuer.domain === own.ref.domain || s.agreement.subject.domain === own.ref.domain))
       const partners = opts.agreements.filter(a => a.issuer === d.label || a.subject === d.label).map(a => a.issuer === d.label ? a.subject : a.issuer)
-      const gateways = (): string[] => [...new Set(partners)].flatMap(p => {
-        const first = started.get(p)?.maars[0]
-        return first === undefined ? [] : [dialAddress(first)]
-      })
+      const gateways = (): string[] => [...new Set(partners)].flatMap(p => gatewayOf(p) ?? [])
+      const central = await d.central?.({ domain: own.ref.domain, operatorKey: own.key, agreements, gateways, dataDir: join(opts.dataDir, d.label, 'central'), ...(opts.log !== undefined ? { log: opts.log } : {}) })
+      if (central !== undefined) centrals.set(d.label, central)
       const mesh = await createLocalMesh({
         ...opts,
         count: d.count,
@@ -123,13 +165,14 @@ export async function createLocalFederation (opts: LocalFederationOptions): Prom
         operatorKey: own.key,
         network,
         plan: federationPlan(d.label, own.index),
-        federation: { agreements, gateways }
+        federation: { agreements, gateways },
+        ...(central !== undefined ? { signalling: central.signalling } : {})
       })
       started.set(d.label, mesh)
-      domains.push({ label: d.label, domain: own.ref.domain, index: own.index, operatorKey: own.key, operator: own.ref, agreements, mesh })
+      domains.push({ label: d.label, domain: own.ref.domain, index: own.index, operatorKey: own.key, operator: own.ref, agreements, mesh, ...(central !== undefined ? { central } : {}) })
     }
   } catch (err) {
-    for (const m of [...started.values()].reverse()) await m.stop()
+    await stopStarted()
     throw err
   }
   const domain = (label: string): LocalDomain => {
@@ -150,7 +193,7 @@ export async function createLocalFederation (opts: LocalFederationOptions): Prom
       await issuer.agreements.revoke(await signRevocation({ agreement: id, issuer: issuer.operator, revokedAt: new Date(at).toISOString() }, issuer.operatorKey))
     },
     async stop (): Promise<void> {
-      for (const d of [...domains].reverse()) await d.mesh.stop()
+      await stopStarted()
     }
   }
 }
