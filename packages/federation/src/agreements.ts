@@ -130,7 +130,7 @@ function outOfScope (a: FederationAgreement, cert: MaarCertificate, prefixes: st
   if (canonicalKey(cert.operator) !== canonicalKey(a.subject.operatorPublicKey)) return `${cert.peerId} is certified by another key than ${a.subject.domain}'s operator key in the agreement`
   if (cert.role !== 'maar') return `${cert.peerId} is certified as ${cert.role}, not as a MAAR`
   if (a.scope.maars !== 'any' && !a.scope.maars.includes(cert.peerId)) return `MAAR ${cert.peerId} is not in its scope`
-  if (!insideScope(a.scope.addresses, cert.addresses)) return `tunnel address ${cert.addresses.join(', ')} of ${cert.peerId} lies outside the agreed addresses ${a.scope.addresses.join(', ')}`
+  if (!insideScope(a.scope.addresses, cert.addresses)) return `tunnel address ${cert.addresses.join(', ')} lies outside the agreed addresses ${a.scope.addresses.join(', ')}`
   const outside = prefixes.filter(p => !insideScope(a.scope.pools, [p]))
   if (outside.length > 0) return `prefix ${outside.join(', ')} lies outside the agreed pools ${a.scope.pools.join(', ')}`
   return undefined

@@ -91,7 +91,13 @@ export class FederatedDiscovery implements Discovery {
           best = { record: opened.record, signer: opened.signer, source: 'border', elapsedMs: performance.now() - t0, asked: gateways.length, certificates: recordCertificates(record) }
         }
       } catch (err) {
-        const why = err instanceof RecordError ? `forged or unprovable record: ${err.message}` : err instanceof Error ? err.message : String(err)
+        if (err instanceof RecordError) {
+          // A record this domain cannot prove (forged, or naming anchors of a domain it has no
+          // agreement with) can give it no anchor to signal: as good as none, and said.
+          this.init.log(`dropped border record of ${mnId} from ${gateway}: ${err.message}`)
+          return
+        }
+        const why = err instanceof Error ? err.message : String(err)
         this.init.log(`border lookup of ${mnId} at ${gateway} failed: ${why}`)
         failures.push(`${gateway}: ${why}`)
       }

@@ -57,7 +57,7 @@ export class AnchorSide {
     const serving = await this.servingMaarOf(u, from)
     if ('refused' in serving) {
       this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: 'ADMINISTRATIVELY_PROHIBITED', reason: serving.refused })
-      return buildPba({ status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, sequence: u.sequence, lifetime: 0, mnId: u.mnId, timestampMs: u.timestampMs, anchoredPrefixes: [], referrals: [] })
+      return buildPba({ status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, sequence: u.sequence, lifetime: 0, mnId: u.mnId, timestampMs: u.timestampMs, anchoredPrefixes: [], referrals: [], reason: serving.refused })
     }
     const pba = await this.bindings.withMn(u.mnId, async () => {
       const answer = await this.apply(u, serving.maar)
@@ -72,7 +72,9 @@ export class AnchorSide {
         timestampMs: u.timestampMs,
         anchoredPrefixes: answer.prefixes ?? [],
         referrals: (answer.referrals ?? []).map(r => ({ ...r, prefixes: [] })),
-        ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
+        ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {}),
+        // The serving MAAR's report says why (doc/ARCHITECTURE.md "Federation": every refusal names its agreement).
+        ...(answer.status !== BINDING_ACK_STATUS.ACCEPTED && answer.reason !== undefined ? { reason: answer.reason } : {})
       })
     })
     // Locator mode (draft-bernardos-dmm-pmip §3.3): the serving MAAR hears from this P-MAAR

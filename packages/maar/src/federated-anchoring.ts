@@ -29,7 +29,7 @@ export function federatedAnchoring (inner: AnchorPolicy, parts: CrossBorderParts
       if (parts.trust.isMemberDomain(from.cert.domain) || u.lifetime === 0) return await inner.decide(entry, u, from, checks, now, opts)
       const own = parts.agreements.own.domain
       const allowed = parts.agreements.authorize(from.cert, u.localPrefix !== undefined ? [u.localPrefix] : [], now)
-      if ('refused' in allowed) return refuse(`cross-border registration from ${from.cert.domain} (${from.peerId}) refused: ${allowed.refused}`)
+      if ('refused' in allowed) return refuse(`${from.cert.domain} refused: ${allowed.refused}`)
       const { agreement } = allowed
       const policy = agreement.policy
       if (policy.prefixes === 'drop') return refuse(`agreement ${agreement.id}: policy drop: ${own}'s prefixes are not tunnelled into ${from.cert.domain}`)

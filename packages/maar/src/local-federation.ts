@@ -53,8 +53,8 @@ export interface LocalAgreementSpec {
   issuer: string
   subject: string
   policy: CrossBorderPolicy
-  /** The subject's MAARs in scope, by number (default: any). */
-  maars?: number[]
+  /** The subject's MAARs in scope, by peer id (default: any). */
+  maars?: string[]
   /** Validity (default: from a day ago for a year). */
   notBefore?: number
   notAfter?: number
@@ -125,7 +125,7 @@ export async function createLocalFederation (opts: LocalFederationOptions): Prom
       id,
       issuer: issuer.ref,
       subject: subject.ref,
-      scope: { maars: 'any', ...federationScope(subject.index) },
+      scope: { maars: a.maars ?? 'any', ...federationScope(subject.index) },
       policy: a.policy,
       notBefore: new Date(a.notBefore ?? Date.now() - 86400_000).toISOString(),
       notAfter: new Date(a.notAfter ?? Date.now() + 365 * 86400_000).toISOString()
