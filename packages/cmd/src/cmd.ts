@@ -147,6 +147,8 @@ export class Cmd {
       timestampMs: u.timestampMs,
       anchoredPrefixes: [],
       referrals: answer.referrals ?? [],
+      // The refusal's reason travels in the PBA (RFC 5094 vendor option, messages.ts).
+      ...(answer.status !== BINDING_ACK_STATUS.ACCEPTED && answer.reason !== undefined ? { reason: answer.reason } : {}),
       ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
     })
   }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
 import { askGateway } from '@dmm-mesh/federation'
-import { buildPbu, createLocalFederation } from '@dmm-mesh/maar'
+import { buildPbu, createLocalFederation, readPba } from '@dmm-mesh/maar'
 import type { HandoverReport, LocalFederation, LocalFederationOptions, LocalMaar } from '@dmm-mesh/maar'
 import { localCmdCentral } from '../src/index.js'
 import type { LocalCmd } from '../src/index.js'
@@ -109,6 +109,7 @@ describe('federation: a CMD domain and a DHT domain, policy tunnel (in one proce
       const pbu = buildPbu({ mnId: 'mallory@b.example', sequence: 1, lifetime: 60, timestampMs: Date.now(), localPrefix: '2001:db8:101:1::/64', anchoredPrefixes: [], servingAddress: b1.address })
       const pba = await cmd.handlePbu(pbu, { peerId: b1.node.peerId.toString(), address: b1.address, multiaddrs: [], cert: b1.cert, certificate: b1.certificate })
       assert.equal(pba.status, BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED)
+      assert.match(readPba(pba).reason ?? '', /domain b\.example, not of this CMD's domain a\.example/)
       assert.equal(cmd.session('mallory@b.example'), undefined)
     })
   })

@@ -86,14 +86,15 @@ export class FederationAgreements {
    * Whether the foreign MAAR `cert` may act here now, under an incoming agreement: its operator
    * is the subject's key, the agreement is valid and not revoked, the MAAR is in scope and its
    * tunnel addresses lie inside the agreed ones. `prefixes` (a Local Prefix it claims) must lie
-   * inside the agreed pools.
+   * inside the agreed pools. For a border `lookup` the subject's CMD may ask too (it is a CMD
+   * domain's gateway, doc/ARCHITECTURE.md "CMD domains"); it has no tunnel, and anchors nothing.
    */
-  authorize (cert: MaarCertificate, prefixes: string[] = [], now = Date.now()): Authorization {
+  authorize (cert: MaarCertificate, prefixes: string[] = [], now = Date.now(), purpose: 'anchor' | 'lookup' = 'anchor'): Authorization {
     const candidates = this.agreements.filter(a => a.issuer.domain === this.own.domain && a.subject.domain === cert.domain)
     if (candidates.length === 0) return { refused: `no federation agreement of ${this.own.domain} accepts domain ${cert.domain}` }
     const reasons: string[] = []
     for (const a of candidates) {
-      const why = this.inForce(a, now) ?? outOfScope(a, cert, prefixes)
+      const why = this.inForce(a, now) ?? outOfScope(a, cert, prefixes, purpose === 'lookup' && cert.role === 'cmd')
       if (why === undefined) return { agreement: a }
       reasons.push(`agreement ${a.id}: ${why}`)
     }
@@ -126,8 +127,9 @@ export class FederationAgreements {
 }
 
 /** Why the MAAR of `cert` or its `prefixes` lie outside the agreement's scope, or undefined. */
-function outOfScope (a: FederationAgreement, cert: MaarCertificate, prefixes: string[]): string | undefined {
+function outOfScope (a: FederationAgreement, cert: MaarCertificate, prefixes: string[], cmdLookup = false): string | undefined {
   if (canonicalKey(cert.operator) !== canonicalKey(a.subject.operatorPublicKey)) return `${cert.peerId} is certified by another key than ${a.subject.domain}'s operator key in the agreement`
+  if (cmdLookup) return undefined
   if (cert.role !== 'maar') return `${cert.peerId} is certified as ${cert.role}, not as a MAAR`
   if (a.scope.maars !== 'any' && !a.scope.maars.includes(cert.peerId)) return `MAAR ${cert.peerId} is not in its scope`
   if (!insideScope(a.scope.addresses, cert.addresses)) return `tunnel address ${cert.addresses.join(', ')} lies outside the agreed addresses ${a.scope.addresses.join(', ')}`

@@ -100,7 +100,7 @@ export class BorderServer {
       await refuse(err.message)
       return
     }
-    const allowed = this.init.agreements.authorize(cert)
+    const allowed = this.init.agreements.authorize(cert, [], Date.now(), 'lookup')
     if ('refused' in allowed) {
       await refuse(allowed.refused)
       return
