@@ -75,7 +75,7 @@ async function federation (cmdIn: string, more: Partial<LocalFederationOptions> 
   }
 }
 
-describe('federation: a CMD domain and a DHT domain, policy tunnel (in one process)', function () {
+describe('federation: a CMD domain and a DHT domain (in one process)', function () {
   describe('A runs a CMD (relay), B the DHT', function () {
     let f: Fed
     before(async () => { f = await federation('a') })
@@ -140,6 +140,25 @@ describe('federation: a CMD domain and a DHT domain, policy tunnel (in one proce
       assert.equal(back.lookupSource, 'border')
       assert.ok(back.peers.every(p => p.status === 'ACCEPTED'), JSON.stringify(back.peers))
       f.reachable(mn, ['a1', 'b1', 'b2', 'a2'])
+    })
+  })
+
+  describe('A runs a CMD (relay), B the DHT, A\'s policy drop', function () {
+    let f: Fed
+    before(async () => {
+      f = await federation('a', { agreements: [{ issuer: 'a', subject: 'b', policy: { prefixes: 'drop' } }, { issuer: 'b', subject: 'a', policy: TUNNEL }] })
+    })
+    after(async () => { await f?.stop() })
+
+    it('A(cmd) → B: A\'s anchor refuses naming the agreement, the MN keeps only B\'s prefix, reachable natively', async () => {
+      const mn = 'grace@cmd-federation.example'
+      await f.move(mn, 'a1')
+      f.reachable(mn, ['a1'])
+      const cross = await f.move(mn, 'b1')
+      assert.equal(cross.lookupSource, 'border')
+      assert.deepEqual(cross.peers.map(p => p.status), ['ADMINISTRATIVELY_PROHIBITED'])
+      assert.match(JSON.stringify(cross.peers), /agreement a-accepts-b: policy drop/)
+      f.reachable(mn, ['b1'])
     })
   })
 
