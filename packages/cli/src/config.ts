@@ -80,6 +80,17 @@ export interface MaarConfig extends PeerConfig {
   capture?: string
   /** How previous anchors are found and reached (issue 10): dht (default), cmd or hybrid. */
   discovery: SignallingMode
+  /** Agreements with other domains (doc/ARCHITECTURE.md "Federation"); paths resolved. */
+  federation?: FederationConfig
+}
+
+export interface FederationConfig {
+  /** Agreement files (`dmm federation make`): this domain's operator as issuer or subject. */
+  agreements: string[]
+  /** Revocation files (`dmm federation revoke`). */
+  revocations: string[]
+  /** Multiaddrs with /p2p/ of MAARs of federated domains, asked for sessions across the border. */
+  gateways: string[]
 }
 
 /** The `dmm cmd` config (draft-bernardos-dmm-pmip §3: the Central Mobility Database). */
@@ -246,6 +257,15 @@ const discovery = z.discriminatedUnion('mode', [
     : 'must be a mapping with a mode'
 })
 
+/** A MAAR of another domain, dialled by identity. */
+const gatewayAddress = multiaddrText.refine(m => m.includes('/p2p/'), { error: 'must end with /p2p/<peer id> of a MAAR of the federated domain' })
+
+const federation = mapping({
+  agreements: list(text).min(1, { error: 'must list at least one agreement file' }),
+  revocations: list(text).default([]),
+  gateways: list(gatewayAddress).default([])
+}, '{ agreements, revocations, gateways }')
+
 /** What every peer of the domain is configured with: its name, identity, domain, addresses. */
 const peerFields = {
   name: text,
@@ -272,7 +292,8 @@ export const maarConfigSchema = mapping({
   api: api.prefault({}),
   log: log.prefault({}),
   capture: text.optional(),
-  discovery: discovery.optional()
+  discovery: discovery.optional(),
+  federation: federation.optional()
 }, '(the top level of the file)').superRefine((c, ctx) => {
   c.pools.forEach((p, i) => {
     if (parsePrefix(p).prefixLength > c.prefixLength) ctx.addIssue({ code: 'custom', path: ['pools', i], message: `${p} is longer than prefixLength /${c.prefixLength}` })
@@ -383,7 +404,8 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     ...(c.capture !== undefined ? { capture: file(c.capture) } : {}),
     discovery: c.discovery === undefined
       ? { mode: 'dht' }
-      : c.discovery.mode === 'cmd' ? { ...c.discovery, deregistration: deregistrationOf(c.discovery.deregistration) } : c.discovery
+      : c.discovery.mode === 'cmd' ? { ...c.discovery, deregistration: deregistrationOf(c.discovery.deregistration) } : c.discovery,
+    ...(c.federation !== undefined ? { federation: { agreements: c.federation.agreements.map(file), revocations: c.federation.revocations.map(file), gateways: c.federation.gateways } } : {})
   }
 }
 

@@ -6,9 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { readKeyFile } from '@dmm-mesh/discovery'
 import {
-  AgreementError, decodeAgreementFile, encodeAgreementFile, encodeRevocationFile, FederationAgreements, signAgreement, signRevocation, verifyAgreement
+  AgreementError, decodeAgreementFile, decodeRevocationFile, encodeAgreementFile, encodeRevocationFile, FederationAgreements, signAgreement, signRevocation, verifyAgreement
 } from '@dmm-mesh/federation'
-import type { CrossBorderPolicy, FederationAgreement, OperatorRef, SignedAgreement } from '@dmm-mesh/federation'
+import type { CrossBorderPolicy, FederationAgreement, OperatorRef, SignedAgreement, SignedRevocation } from '@dmm-mesh/federation'
+import type { FederationConfig } from '../config.js'
 import { CliError } from '../errors.js'
 import { readMaarConfig } from '../config.js'
 
@@ -61,7 +62,7 @@ export async function makeAgreement (o: MakeOptions): Promise<{ id: string, out:
   return { id: o.id, out: o.out, notAfter: agreement.notAfter }
 }
 
-export async function readAgreementFile (path: string): Promise<SignedAgreement> {
+async function readFederationFile<T> (path: string, decode: (text: string, source: string) => T): Promise<T> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -69,9 +70,34 @@ export async function readAgreementFile (path: string): Promise<SignedAgreement>
     throw new CliError(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
   }
   try {
-    return decodeAgreementFile(text, path)
+    return decode(text, path)
   } catch (err) {
     throw asCliError(err)
+  }
+}
+
+export async function readAgreementFile (path: string): Promise<SignedAgreement> {
+  return await readFederationFile(path, decodeAgreementFile)
+}
+
+/**
+ * Reads a MAAR config's agreements and revocations into `into` (replacing what it held only when
+ * every file reads and verifies); a problem is a CliError naming the config field and the file.
+ */
+export async function loadFederation (config: FederationConfig, into: FederationAgreements): Promise<void> {
+  const signed: SignedAgreement[] = []
+  for (const [i, path] of config.agreements.entries()) {
+    signed.push(await readAgreementFile(path).catch(err => { throw new CliError(`federation.agreements[${i}]: ${err instanceof Error ? err.message : String(err)}`) }))
+  }
+  const revocations: SignedRevocation[] = []
+  for (const [i, path] of config.revocations.entries()) {
+    revocations.push(await readFederationFile(path, decodeRevocationFile).catch(err => { throw new CliError(`federation.revocations[${i}]: ${err instanceof Error ? err.message : String(err)}`) }))
+  }
+  try {
+    await into.load(signed, revocations)
+  } catch (err) {
+    if (err instanceof AgreementError) throw new CliError(`federation: ${err.message}`)
+    throw err
   }
 }
 
