@@ -28,6 +28,6 @@ export function localCmdCentral (mode: CmdMode, opts: LocalCmdCentralOptions = {
       ...(opts.capture !== undefined ? { capture: opts.capture } : {})
     })
     opts.started?.(cmd)
-    return { address: cmd.address, signalling: signallingFor({ mode: 'cmd', cmd: cmd.address }), stop: cmd.stop }
+    return { address: cmd.address, signalling: signallingFor({ mode: 'cmd', cmd: cmd.address }), settled: async () => { await cmd.running.cmd.settled() }, stop: cmd.stop }
   }
 }

@@ -38,26 +38,11 @@ async function federation (cmdIn: string, more: Partial<LocalFederationOptions> 
     ...more, domains, dataDir: dir
   })
   const all = (): LocalMaar[] => fed.domains.flatMap(d => d.mesh.maars)
-  const maar = (name: string): LocalMaar => {
-    const found = all().find(m => m.name === name)
-    assert.ok(found, `MAAR ${name}`)
-    return found
-  }
-  const where = new Map<string, string>()
   return {
     fed,
-    maar,
+    maar: fed.maar,
     cmd: () => { assert.ok(cmd, 'the CMD runs'); return cmd },
-    move: async (mnId, name) => {
-      const before = where.get(mnId)
-      if (before !== undefined) await maar(before).maar.detach(mnId)
-      fed.network.attachMn(mnId, maar(name).address)
-      const report = await maar(name).maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:0e' })
-      where.set(mnId, name)
-      await maar(name).maar.settled()
-      await cmd?.running.cmd.settled()
-      return report
-    },
+    move: fed.move,
     reachable: (mnId, anchors) => {
       const reach = fed.network.mnAddressInfo(mnId).map(a => ({ ...a, anchor: all().find(m => m.address === a.anchor)?.name ?? a.anchor }))
       assert.deepEqual(reach.map(r => r.anchor).sort(), [...anchors].sort(), `anchors of the MN's addresses: ${JSON.stringify(reach)}`)

@@ -15,7 +15,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { LogSink } from './logger.js'
 import type { MaarComponents } from './maar.js'
 import { createLocalMesh, dialAddress } from './local-mesh.js'
-import type { LocalMesh, LocalMeshOptions, MaarPlan } from './local-mesh.js'
+import type { LocalMaar, LocalMesh, LocalMeshOptions, MaarPlan } from './local-mesh.js'
+import type { HandoverReport } from './handover-report.js'
 
 export interface LocalDomainSpec {
   /** One letter or word: the domain is `<label>.example`, its MAARs `<label>1`, `<label>2`, … */
@@ -43,6 +44,8 @@ export interface LocalCentral {
   address: string
   /** The signalling of the domain's MAARs through it (signalling-mode.ts). */
   signalling: NonNullable<MaarComponents['signalling']>
+  /** Resolves when the work it started in the background (relayed PBUs, session writes) is done. */
+  settled?: () => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -86,6 +89,14 @@ export interface LocalFederation {
   domain: (label: string) => LocalDomain
   /** The signed agreements, by id `<issuer>-accepts-<subject>`. */
   signed: Map<string, SignedAgreement>
+  /** A MAAR by name (`a1`, `b2`). */
+  maar: (name: string) => LocalMaar
+  /**
+   * The MN's link goes down where `move` last put it (a detach there) and comes up at MAAR `name`
+   * (the memory network carries it): the attach there, with the publication and the central peers'
+   * background work waited for, so that the next step sees this one.
+   */
+  move: (mnId: string, name: string) => Promise<HandoverReport>
   /** The issuer revokes an agreement (signed revocation, as a config reload would load it). */
   revoke: (id: string, at?: number) => Promise<void>
   stop: () => Promise<void>
@@ -180,11 +191,28 @@ export async function createLocalFederation (opts: LocalFederationOptions): Prom
     if (found === undefined) throw new RangeError(`no domain labelled ${label}`)
     return found
   }
+  const maar = (name: string): LocalMaar => {
+    const found = domains.flatMap(d => d.mesh.maars).find(m => m.name === name)
+    if (found === undefined) throw new RangeError(`no MAAR ${name}`)
+    return found
+  }
+  const where = new Map<string, string>()
   return {
     network,
     domains,
     domain,
     signed,
+    maar,
+    async move (mnId: string, name: string): Promise<HandoverReport> {
+      const before = where.get(mnId)
+      if (before !== undefined) await maar(before).maar.detach(mnId)
+      network.attachMn(mnId, maar(name).address)
+      const report = await maar(name).maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:0f' })
+      where.set(mnId, name)
+      await maar(name).maar.settled()
+      for (const c of centrals.values()) await c.settled?.()
+      return report
+    },
     async revoke (id: string, at = Date.now()): Promise<void> {
       const s = signed.get(id)
       if (s === undefined) throw new RangeError(`no agreement ${id}`)

@@ -24,24 +24,10 @@ export interface FederationFixture {
 export async function startFederation (opts: Omit<LocalFederationOptions, 'dataDir'>): Promise<FederationFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'dmm-federation-test-'))
   const fed = await createLocalFederation({ ...opts, dataDir: dir })
-  const where = new Map<string, string>()
-  const maar = (name: string): LocalMaar => {
-    const found = fed.domains.flatMap(d => d.mesh.maars).find(m => m.name === name)
-    if (found === undefined) throw new Error(`no MAAR ${name}`)
-    return found
-  }
   return {
     fed,
-    maar,
-    move: async (mnId, name) => {
-      const before = where.get(mnId)
-      if (before !== undefined) await maar(before).maar.detach(mnId)
-      fed.network.attachMn(mnId, maar(name).address)
-      const report = await maar(name).maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:0f' })
-      where.set(mnId, name)
-      await maar(name).maar.settled()
-      return report
-    },
+    maar: fed.maar,
+    move: fed.move,
     reach: mnId => fed.network.mnAddressInfo(mnId).map(a => {
       const down = fed.network.traceFromCn(a.address)
       const up = fed.network.traceFromMn(mnId, a.address)
