@@ -7,29 +7,12 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { api, dmm, sessionVisible, startDaemon, stopDaemon } from './daemons.js'
 import type { Daemon } from './daemons.js'
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-interface Member { name: string, peerId: string, port: number, address: string, pool: string, config: string }
-interface DomainSetup { label: string, domain: string, publicKey: string, members: Member[] }
-
-async function ok (args: string[]): Promise<string> {
-  const run = await dmm(args)
-  assert.equal(run.code, 0, `dmm ${args.join(' ')}: ${run.stderr}`)
-  return run.stdout
-}
+import { dial, federationLines, maarLines, makeAgreement, makeDomains, ok } from './federation-daemons.js'
+import type { DomainSetup, Member } from './federation-daemons.js'
 
 describe('federation: two domains of two dmm maar daemons each (separate processes)', function () {
   let dir: string
@@ -41,41 +24,11 @@ describe('federation: two domains of two dmm maar daemons each (separate process
   })
 
   it('A → B → A across the border, then A revokes its agreement (SIGHUP) and B\'s next registration is refused naming it', async () => {
-    const domains: DomainSetup[] = []
-    for (const [k, label] of ['a', 'b'].entries()) {
-      const publicKey = (JSON.parse(await ok(['keygen', '--out', join(dir, `${label}-operator.key`)])) as { publicKey: string }).publicKey
-      const members: Member[] = []
-      for (const i of [1, 2]) {
-        const name = `${label}${i}`
-        const peerId = (JSON.parse(await ok(['keygen', '--out', join(dir, `${name}.key`)])) as { peerId: string }).peerId
-        const address = `2001:db8:ffff:${k + 1}00::${i}`
-        const pool = `2001:db8:${k + 1}0${i}::/48`
-        await ok(['cert', '--operator-key', join(dir, `${label}-operator.key`), '--maar-key', join(dir, `${name}.key`), '--domain', `${label}.example`, '--pools', pool, '--address', address, '--out', join(dir, `${name}.cert`)])
-        members.push({ name, peerId, port: await freePort(), address, pool, config: join(dir, `${name}.yaml`) })
-      }
-      domains.push({ label, domain: `${label}.example`, publicKey, members })
-    }
-    const [a, b] = domains
+    const [a, b] = await makeDomains(dir, ['a', 'b'])
     assert.ok(a !== undefined && b !== undefined)
-    const scope = (k: number): string[] => ['--pools', `2001:db8:${k}00::/40`, '--addresses', `2001:db8:ffff:${k}00::/56`]
-    await ok(['federation', 'make', '--operator-key', join(dir, 'a-operator.key'), '--id', 'a-accepts-b', '--issuer-domain', 'a.example', '--subject-domain', 'b.example', '--subject-key', b.publicKey, ...scope(2), '--out', join(dir, 'a-accepts-b.json')])
-    await ok(['federation', 'make', '--operator-key', join(dir, 'b-operator.key'), '--id', 'b-accepts-a', '--issuer-domain', 'b.example', '--subject-domain', 'a.example', '--subject-key', a.publicKey, ...scope(1), '--out', join(dir, 'b-accepts-a.json')])
-    const dial = (m: Member): string => `/ip4/127.0.0.1/tcp/${m.port}/p2p/${m.peerId}`
+    const agreements = [await makeAgreement(dir, a, b, 2), await makeAgreement(dir, b, a, 1)]
     const writeConfig = async (d: DomainSetup, other: DomainSetup, m: Member, revocations: string[] = []): Promise<void> => {
-      const first = d.members[0]
-      assert.ok(first !== undefined)
-      await writeFile(m.config, [
-        `name: ${m.name}`, `identity: ${m.name}.key`, `certificate: ${m.name}.cert`,
-        `domain: { name: ${d.domain}, operatorPublicKey: "${d.publicKey}" }`,
-        `listen: [/ip4/127.0.0.1/tcp/${m.port}]`,
-        `bootstrap: [${m === first ? '' : `"${dial(first)}"`}]`,
-        `address: ${m.address}`, `pools: [${m.pool}]`, `dataDir: data/${m.name}`, 'api: { host: 127.0.0.1, port: 0 }',
-        'federation:',
-        '  agreements: [a-accepts-b.json, b-accepts-a.json]',
-        `  revocations: [${revocations.join(', ')}]`,
-        `  gateways: [${other.members.map(x => `"${dial(x)}"`).join(', ')}]`,
-        ''
-      ].join('\n'))
+      await writeFile(m.config, [...maarLines(d, m), ...federationLines(agreements, other.members.map(dial), revocations), ''].join('\n'))
     }
     for (const m of a.members) await writeConfig(a, b, m)
     for (const m of b.members) await writeConfig(b, a, m)

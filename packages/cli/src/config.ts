@@ -104,6 +104,8 @@ export interface CmdConfig extends PeerConfig {
   api?: { host: string, port: number }
   log: { level: LogLevel, format: LogFormat }
   capture?: string
+  /** Agreements with other domains: the CMD is its domain's border gateway (doc/ARCHITECTURE.md "CMD domains"). */
+  federation?: FederationConfig
 }
 
 const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
@@ -257,9 +259,10 @@ const discovery = z.discriminatedUnion('mode', [
     : 'must be a mapping with a mode'
 })
 
-/** A MAAR of another domain, dialled by identity. */
-const gatewayAddress = multiaddrText.refine(m => m.includes('/p2p/'), { error: 'must end with /p2p/<peer id> of a MAAR of the federated domain' })
+/** The gateway of another domain (one of its MAARs, or its CMD), dialled by identity. */
+const gatewayAddress = multiaddrText.refine(m => m.includes('/p2p/'), { error: 'must end with /p2p/<peer id> of a gateway (a MAAR or the CMD) of the federated domain' })
 
+/** The `federation` section, one shape for `dmm maar` and `dmm cmd`. */
 const federation = mapping({
   agreements: list(text).min(1, { error: 'must list at least one agreement file' }),
   revocations: list(text).default([]),
@@ -327,7 +330,8 @@ export const cmdConfigSchema = mapping({
   deregistration: deregistrationVariant,
   api: api.optional(),
   log: log.prefault({}),
-  capture: text.optional()
+  capture: text.optional(),
+  federation: federation.optional()
 }, '(the top level of the file)')
 
 /** Parses YAML `text` with `schema`; every problem named as FILE:LINE: field: why (ConfigError). */
@@ -367,7 +371,8 @@ export function parseCmdConfig (text: string, configPath: string): CmdConfig {
     certificate: file(c.certificate),
     dataDir: file(c.dataDir),
     ...(c.api !== undefined ? { api: c.api } : {}),
-    ...(c.capture !== undefined ? { capture: file(c.capture) } : {})
+    ...(c.capture !== undefined ? { capture: file(c.capture) } : {}),
+    ...federationOf(c.federation, file)
   }
 }
 
@@ -405,8 +410,13 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     discovery: c.discovery === undefined
       ? { mode: 'dht' }
       : c.discovery.mode === 'cmd' ? { ...c.discovery, deregistration: deregistrationOf(c.discovery.deregistration) } : c.discovery,
-    ...(c.federation !== undefined ? { federation: { agreements: c.federation.agreements.map(file), revocations: c.federation.revocations.map(file), gateways: c.federation.gateways } } : {})
+    ...federationOf(c.federation, file)
   }
+}
+
+/** The federation section with its agreement and revocation files resolved against the config's folder. */
+function federationOf (f: FederationConfig | undefined, file: (p: string) => string): { federation?: FederationConfig } {
+  return f === undefined ? {} : { federation: { agreements: f.agreements.map(file), revocations: f.revocations.map(file), gateways: f.gateways } }
 }
 
 /** The text of a config file; one that cannot be read is the user's to fix (CliError, exit 2). */
