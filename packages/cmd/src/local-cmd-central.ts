@@ -7,7 +7,7 @@ import { TrustStore } from '@dmm-mesh/discovery'
 import { signallingFor } from '@dmm-mesh/maar'
 import type { LocalCentralFactory, MessageCapture } from '@dmm-mesh/maar'
 import type { CmdMode } from './cmd.js'
-import { startLocalCmd } from './local-cmd.js'
+import { federatedCmdAddress, startLocalCmd } from './local-cmd.js'
 import type { LocalCmd } from './local-cmd.js'
 
 export interface LocalCmdCentralOptions {
@@ -21,7 +21,7 @@ export function localCmdCentral (mode: CmdMode, opts: LocalCmdCentralOptions = {
   return async ctx => {
     const trust = TrustStore.fromOperatorKeys([{ domain: ctx.domain, publicKey: ctx.operatorKey.publicKey }])
     const cmd = await startLocalCmd({
-      operatorKey: ctx.operatorKey, trust, domain: ctx.domain, mode, dataDir: ctx.dataDir,
+      operatorKey: ctx.operatorKey, trust, domain: ctx.domain, mode, dataDir: ctx.dataDir, address: federatedCmdAddress(ctx.index),
       federation: { agreements: ctx.agreements, gateways: ctx.gateways },
       ...(ctx.log !== undefined ? { log: ctx.log } : {}),
       ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}),

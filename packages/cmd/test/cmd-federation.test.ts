@@ -14,13 +14,14 @@ import { askGateway } from '@dmm-mesh/federation'
 import { buildPbu, createLocalFederation, readPba } from '@dmm-mesh/maar'
 import type { HandoverReport, LocalFederation, LocalFederationOptions, LocalMaar } from '@dmm-mesh/maar'
 import { localCmdCentral } from '../src/index.js'
-import type { LocalCmd } from '../src/index.js'
+import type { CmdMode, LocalCmd } from '../src/index.js'
 
 const TUNNEL = { prefixes: 'tunnel' } as const
 
 interface Fed {
   fed: LocalFederation
-  cmd: () => LocalCmd
+  /** The CMD of domain `label` (default: the only one). */
+  cmd: (label?: string) => LocalCmd
   move: (mnId: string, name: string) => Promise<HandoverReport>
   /** Each address of the MN with the MAAR anchoring it, asserted reachable CN → MN and MN → CN through it. */
   reachable: (mnId: string, anchors: string[]) => void
@@ -28,11 +29,15 @@ interface Fed {
   stop: () => Promise<void>
 }
 
-/** Domain `a` runs a CMD (relay mode) unless `cmdIn` says otherwise; the others run the DHT. */
-async function federation (cmdIn: string, more: Partial<LocalFederationOptions> = {}): Promise<Fed> {
+/** The domains `cmds` names run a CMD in the mode it gives (`cmdIn` alone: relay); the others run the DHT. */
+async function federation (cmdIn: string | Record<string, CmdMode>, more: Partial<LocalFederationOptions> = {}): Promise<Fed> {
   const dir = await mkdtemp(join(tmpdir(), 'dmm-cmd-federation-'))
-  let cmd: LocalCmd | undefined
-  const domains = (more.domains ?? [{ label: 'a', count: 2 }, { label: 'b', count: 2 }]).map(d => d.label === cmdIn ? { ...d, central: localCmdCentral('relay', { started: c => { cmd = c } }) } : d)
+  const cmds = typeof cmdIn === 'string' ? { [cmdIn]: 'relay' as const } : cmdIn
+  const running = new Map<string, LocalCmd>()
+  const domains = (more.domains ?? [{ label: 'a', count: 2 }, { label: 'b', count: 2 }]).map(d => {
+    const mode = cmds[d.label]
+    return mode === undefined ? d : { ...d, central: localCmdCentral(mode, { started: c => { running.set(d.label, c) } }) }
+  })
   const fed = await createLocalFederation({
     agreements: [{ issuer: 'a', subject: 'b', policy: TUNNEL }, { issuer: 'b', subject: 'a', policy: TUNNEL }],
     ...more, domains, dataDir: dir
@@ -41,7 +46,7 @@ async function federation (cmdIn: string, more: Partial<LocalFederationOptions> 
   return {
     fed,
     maar: fed.maar,
-    cmd: () => { assert.ok(cmd, 'the CMD runs'); return cmd },
+    cmd: (label = Object.keys(cmds)[0] ?? '') => { const cmd = running.get(label); assert.ok(cmd, `the CMD of ${label} runs`); return cmd },
     move: fed.move,
     reachable: (mnId, anchors) => {
       const reach = fed.network.mnAddressInfo(mnId).map(a => ({ ...a, anchor: all().find(m => m.address === a.anchor)?.name ?? a.anchor }))
@@ -144,6 +149,57 @@ describe('federation: a CMD domain and a DHT domain (in one process)', function 
       assert.deepEqual(cross.peers.map(p => p.status), ['ADMINISTRATIVELY_PROHIBITED'])
       assert.match(JSON.stringify(cross.peers), /agreement a-accepts-b: policy drop/)
       f.reachable(mn, ['b1'])
+    })
+  })
+
+  for (const mode of ['locator', 'proxy'] as const) {
+    describe(`A runs a CMD (${mode}), B the DHT`, function () {
+      let f: Fed
+      before(async () => { f = await federation({ a: mode }) })
+      after(async () => { await f?.stop() })
+
+      it(`A(cmd ${mode}) → B(dht) → A: B asks A's CMD as gateway and signals A's anchor; back in A the CMD's session names B's anchor`, async () => {
+        const mn = `heidi-${mode}@cmd-federation.example`
+        assert.equal((await f.move(mn, 'a1')).kind, 'first-attach')
+        f.reachable(mn, ['a1'])
+        const cross = await f.move(mn, 'b1')
+        assert.equal(cross.lookupSource, 'border')
+        assert.deepEqual(cross.peers.map(p => p.status), ['ACCEPTED'])
+        f.reachable(mn, ['a1', 'b1'])
+        const back = await f.move(mn, 'a2')
+        assert.equal(back.kind, 'handover')
+        // a1 (where the MN left A) refers the CMD to b1, whose acceptance reaches a2 after the attach
+        // answered: in locator mode b1's own PBA (draft §3.3), in proxy mode the CMD's late PBA (§3.4).
+        assert.deepEqual(back.peers.map(p => p.address), [f.maar('a1').address])
+        const b1 = f.maar('b1').address
+        // Waiting for a2 to take b1's answer (the hang guard only stops a broken run; no timing claim).
+        for (let i = 0; i < 400 && !(await f.maar('a2').maar.bindings()).some(e => e.mnId === mn && e.remoteAnchors.some(r => r.address === b1)); i++) await new Promise(resolve => setTimeout(resolve, 25))
+        f.reachable(mn, ['a1', 'b1', 'a2'])
+        const session = f.cmd().running.cmd.session(mn)
+        assert.equal(session?.serving.address, f.maar('a2').address)
+        assert.deepEqual(session?.anchors.map(a => a.ref.address).sort(), [f.maar('a1').address, f.maar('a2').address, f.maar('b1').address].sort())
+      })
+    })
+  }
+
+  describe('A and B each run a CMD (relay)', function () {
+    let f: Fed
+    before(async () => { f = await federation({ a: 'relay', b: 'relay' }) })
+    after(async () => { await f?.stop() })
+
+    it('each CMD has its own address; A → B → A: the CMDs ask each other across the border', async () => {
+      const addresses = ['a', 'b'].map(l => f.cmd(l).running.cert.addresses)
+      assert.notDeepEqual(addresses[0], addresses[1], 'two domains, two CMD addresses')
+      const mn = 'ivan@cmd-federation.example'
+      await f.move(mn, 'a1')
+      const cross = await f.move(mn, 'b1')
+      assert.equal(cross.kind, 'handover')
+      f.reachable(mn, ['a1', 'b1'])
+      assert.deepEqual(f.cmd('b').running.cmd.session(mn)?.anchors.map(a => a.ref.address).sort(), [f.maar('a1').address, f.maar('b1').address].sort())
+      const back = await f.move(mn, 'a2')
+      assert.ok(back.peers.every(p => p.status === 'ACCEPTED'), JSON.stringify(back.peers))
+      f.reachable(mn, ['a1', 'b1', 'a2'])
+      assert.equal(f.cmd('a').running.cmd.session(mn)?.serving.address, f.maar('a2').address)
     })
   })
 
