@@ -7,22 +7,12 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { api, dmm, sessionVisible, startDaemon, stopDaemon } from './daemons.js'
+import { api, dialable, dmm, sessionVisible, startDaemon, stopDaemon } from './daemons.js'
 import type { Daemon } from './daemons.js'
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-interface Member { name: string, peerId: string, port: number, address: string, pool: string, config: string }
+interface Member { name: string, address: string, pool: string, config: string }
 interface DomainSetup { label: string, domain: string, publicKey: string, members: Member[] }
 
 async function ok (args: string[]): Promise<string> {
@@ -47,11 +37,11 @@ describe('federation: two domains of two dmm maar daemons each (separate process
       const members: Member[] = []
       for (const i of [1, 2]) {
         const name = `${label}${i}`
-        const peerId = (JSON.parse(await ok(['keygen', '--out', join(dir, `${name}.key`)])) as { peerId: string }).peerId
+        await ok(['keygen', '--out', join(dir, `${name}.key`)])
         const address = `2001:db8:ffff:${k + 1}00::${i}`
         const pool = `2001:db8:${k + 1}0${i}::/48`
         await ok(['cert', '--operator-key', join(dir, `${label}-operator.key`), '--maar-key', join(dir, `${name}.key`), '--domain', `${label}.example`, '--pools', pool, '--address', address, '--out', join(dir, `${name}.cert`)])
-        members.push({ name, peerId, port: await freePort(), address, pool, config: join(dir, `${name}.yaml`) })
+        members.push({ name, address, pool, config: join(dir, `${name}.yaml`) })
       }
       domains.push({ label, domain: `${label}.example`, publicKey, members })
     }
@@ -60,34 +50,53 @@ describe('federation: two domains of two dmm maar daemons each (separate process
     const scope = (k: number): string[] => ['--pools', `2001:db8:${k}00::/40`, '--addresses', `2001:db8:ffff:${k}00::/56`]
     await ok(['federation', 'make', '--operator-key', join(dir, 'a-operator.key'), '--id', 'a-accepts-b', '--issuer-domain', 'a.example', '--subject-domain', 'b.example', '--subject-key', b.publicKey, ...scope(2), '--out', join(dir, 'a-accepts-b.json')])
     await ok(['federation', 'make', '--operator-key', join(dir, 'b-operator.key'), '--id', 'b-accepts-a', '--issuer-domain', 'b.example', '--subject-domain', 'a.example', '--subject-key', a.publicKey, ...scope(1), '--out', join(dir, 'b-accepts-a.json')])
-    const dial = (m: Member): string => `/ip4/127.0.0.1/tcp/${m.port}/p2p/${m.peerId}`
-    const writeConfig = async (d: DomainSetup, other: DomainSetup, m: Member, revocations: string[] = []): Promise<void> => {
+    const byName = new Map<string, Daemon>()
+    const at = (name: string): Daemon => { const d = byName.get(name); assert.ok(d); return d }
+    const writeConfig = async (d: DomainSetup, m: Member, gateways: string[], revocations: string[] = []): Promise<void> => {
       const first = d.members[0]
       assert.ok(first !== undefined)
       await writeFile(m.config, [
         `name: ${m.name}`, `identity: ${m.name}.key`, `certificate: ${m.name}.cert`,
         `domain: { name: ${d.domain}, operatorPublicKey: "${d.publicKey}" }`,
-        `listen: [/ip4/127.0.0.1/tcp/${m.port}]`,
-        `bootstrap: [${m === first ? '' : `"${dial(first)}"`}]`,
+        'listen: [/ip4/127.0.0.1/tcp/0]',
+        `bootstrap: [${m === first ? '' : `"${dialable(at(first.name))}"`}]`,
         `address: ${m.address}`, `pools: [${m.pool}]`, `dataDir: data/${m.name}`, 'api: { host: 127.0.0.1, port: 0 }',
         'federation:',
         '  agreements: [a-accepts-b.json, b-accepts-a.json]',
         `  revocations: [${revocations.join(', ')}]`,
-        `  gateways: [${other.members.map(x => `"${dial(x)}"`).join(', ')}]`,
+        `  gateways: [${gateways.map(g => `"${g}"`).join(', ')}]`,
         ''
       ].join('\n'))
     }
-    for (const m of a.members) await writeConfig(a, b, m)
-    for (const m of b.members) await writeConfig(b, a, m)
+    const start = async (d: DomainSetup, gateways: string[]): Promise<void> => {
+      for (const m of d.members) {
+        await writeConfig(d, m, gateways)
+        byName.set(m.name, await startDaemon(m.config))
+        daemons.push(at(m.name))
+      }
+    }
+    /** Rewrites A's configs and sends SIGHUP; returns once each logged its `count`-th reload. */
+    const reloadA = async (gateways: string[], revocations: string[], count: number): Promise<void> => {
+      for (const m of a.members) {
+        await writeConfig(a, m, gateways, revocations)
+        at(m.name).child.kill('SIGHUP')
+      }
+      for (const m of a.members) {
+        let seen = 0
+        for (let i = 0; i < 100 && seen < count; i++) {
+          seen = at(m.name).stderr().split('federation agreements reloaded on SIGHUP').length - 1
+          if (seen < count) await new Promise(resolve => setTimeout(resolve, 100))
+        }
+        assert.equal(seen, count, `${m.name} reloaded its federation section`)
+      }
+    }
+    // A's MAARs start knowing no gateway; B's are given A's; A learns B's on SIGHUP.
+    await start(a, [])
     const check = await dmm(['config', 'check', a.members[0]?.config ?? ''])
     assert.equal(check.code, 0, check.stderr)
-    const byName = new Map<string, Daemon>()
-    for (const m of [...a.members, ...b.members]) {
-      const d = await startDaemon(m.config)
-      daemons.push(d)
-      byName.set(m.name, d)
-    }
-    const at = (name: string): Daemon => { const d = byName.get(name); assert.ok(d); return d }
+    await start(b, a.members.map(m => dialable(at(m.name))))
+    const bGateways = b.members.map(m => dialable(at(m.name)))
+    await reloadA(bGateways, [], 1)
     const mn = { mnId: 'paul@federation.example', accessLink: 'access0', linkLayerId: '02:00:00:00:00:21' }
     /** Moves the MN; waits until its session at `sequence` (default the report's) is visible. */
     const move = async (from: string | undefined, to: string, expected?: number): Promise<any> => {
@@ -112,18 +121,7 @@ describe('federation: two domains of two dmm maar daemons each (separate process
 
     // A revokes "A accepts B" and reloads its MAARs' configs.
     await ok(['federation', 'revoke', '--operator-key', join(dir, 'a-operator.key'), '--agreement', join(dir, 'a-accepts-b.json'), '--out', join(dir, 'a-accepts-b.revoked.json')])
-    for (const m of a.members) {
-      await writeConfig(a, b, m, ['a-accepts-b.revoked.json'])
-      at(m.name).child.kill('SIGHUP')
-    }
-    const reloaded = async (name: string): Promise<boolean> => {
-      for (let i = 0; i < 100; i++) {
-        if (at(name).stderr().includes('federation agreements reloaded on SIGHUP')) return true
-        await new Promise(resolve => setTimeout(resolve, 100))
-      }
-      return false
-    }
-    assert.ok(await reloaded('a1') && await reloaded('a2'), 'A\'s MAARs reloaded their agreements')
+    await reloadA(bGateways, ['a-accepts-b.revoked.json'], 2)
     // A's gateway refuses B's lookup now, so b2 continues from B's own record.
     const refused = await move('a2', 'b2').catch(err => err as Error)
     assert.ok(!(refused instanceof Error), String(refused))
