@@ -10,9 +10,10 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { api, dmm, pollUntil, sessionVisible, startDaemon, stopDaemon } from './daemons.js'
+import { api, dialable, dmm, pollUntil, sessionVisible, startDaemon, stopDaemon } from './daemons.js'
 import type { Daemon } from './daemons.js'
-import { dial, federationLines, freePort, keygen, maarLines, makeAgreement, makeDomains, ok } from './federation-daemons.js'
+import { federationLines, maarLines, makeAgreement, makeDomains, ok, reloadFederation } from './federation-daemons.js'
+import type { DomainSetup, Member } from './federation-daemons.js'
 
 const CMD_ADDRESS = '2001:db8:fffe::1'
 
@@ -30,28 +31,39 @@ describe('federation: a dmm cmd domain (relay) and a DHT domain, separate proces
     const [a, b] = await makeDomains(dir, ['a', 'b'])
     assert.ok(a !== undefined && b !== undefined)
     const agreements = [await makeAgreement(dir, a, b, 2), await makeAgreement(dir, b, a, 1)]
-    const cmd = { peerId: await keygen(dir, 'cmd'), port: await freePort() }
+    await ok(['keygen', '--out', join(dir, 'cmd.key')])
     await ok(['cert', '--role', 'cmd', '--operator-key', join(dir, 'a-operator.key'), '--maar-key', join(dir, 'cmd.key'), '--domain', a.domain, '--address', CMD_ADDRESS, '--out', join(dir, 'cmd.cert')])
+    const byName = new Map<string, Daemon>()
+    const at = (name: string): Daemon => { const d = byName.get(name); assert.ok(d, name); return d }
+    const bootstrapOf = (d: DomainSetup, m: Member): string[] => {
+      const first = d.members[0]
+      return first === undefined || m === first ? [] : [dialable(at(first.name))]
+    }
+    const start = async (d: DomainSetup, lines: (m: Member, bootstrap: string[]) => string[]): Promise<void> => {
+      for (const m of d.members) {
+        await writeFile(m.config, [...lines(m, bootstrapOf(d, m)), ''].join('\n'))
+        byName.set(m.name, await startDaemon(m.config))
+        daemons.push(at(m.name))
+      }
+    }
+    // Port 0 everywhere: B starts knowing no gateway, the CMD and A's MAARs are given B's, and B
+    // learns A's CMD (its gateway) on SIGHUP.
+    const bLines = (gateways: string[]) => (m: Member, bootstrap: string[]): string[] => [...maarLines(b, m, bootstrap), ...federationLines(agreements, gateways)]
+    await start(b, bLines([]))
+    const bGateways = b.members.map(m => dialable(at(m.name)))
     const cmdConfig = join(dir, 'cmd.yaml')
     await writeFile(cmdConfig, [
       'name: cmd', 'identity: cmd.key', 'certificate: cmd.cert',
       `domain: { name: ${a.domain}, operatorPublicKey: "${a.publicKey}" }`,
-      `listen: [/ip4/127.0.0.1/tcp/${cmd.port}]`, `address: ${CMD_ADDRESS}`, 'dataDir: data/cmd', 'mode: relay',
+      'listen: [/ip4/127.0.0.1/tcp/0]', `address: ${CMD_ADDRESS}`, 'dataDir: data/cmd', 'mode: relay',
       'api: { host: 127.0.0.1, port: 0 }',
-      ...federationLines(agreements, b.members.map(dial)), ''
+      ...federationLines(agreements, bGateways), ''
     ].join('\n'))
-    for (const m of a.members) await writeFile(m.config, [...maarLines(a, m), `discovery: { mode: cmd, cmd: "${dial(cmd)}" }`, ...federationLines(agreements, b.members.map(dial)), ''].join('\n'))
-    for (const m of b.members) await writeFile(m.config, [...maarLines(b, m), ...federationLines(agreements, [dial(cmd)]), ''].join('\n'))
-
     const central = await startDaemon(cmdConfig, 'cmd')
     daemons.push(central)
-    const byName = new Map<string, Daemon>()
-    for (const m of [...a.members, ...b.members]) {
-      const d = await startDaemon(m.config)
-      daemons.push(d)
-      byName.set(m.name, d)
-    }
-    const at = (name: string): Daemon => { const d = byName.get(name); assert.ok(d, name); return d }
+    await start(a, (m, bootstrap) => [...maarLines(a, m, bootstrap), `discovery: { mode: cmd, cmd: "${dialable(central)}" }`, ...federationLines(agreements, bGateways)])
+    for (const m of b.members) await writeFile(m.config, [...bLines([dialable(central)])(m, bootstrapOf(b, m)), ''].join('\n'))
+    await reloadFederation(b.members.map(m => at(m.name)), 1)
     const address = (name: string): string => { const m = [...a.members, ...b.members].find(x => x.name === name); assert.ok(m, name); return m.address }
     const mn = { mnId: 'oscar@federation.example', accessLink: 'access0', linkLayerId: '02:00:00:00:00:22' }
     const bindingAt = async (name: string): Promise<any> => (await api(at(name), 'GET', '/bindings') as any[]).find(e => e.mnId === mn.mnId)

@@ -87,4 +87,36 @@ describe('dmm federation (separate processes)', function () {
     const file = JSON.parse(await readFile(join(root, 'ab3.revoked.json'), 'utf8')) as { revocation: { agreement: string } }
     assert.equal(file.revocation.agreement, 'a-accepts-b')
   })
+
+  it('a MAAR config\'s federation section: a bad gateway is named by line; a tampered agreement stops dmm maar naming the field, exit 2', async () => {
+    await make('ab4.json')
+    const config = (extra: string[]): string => [
+      'name: a1', 'identity: a.key', 'certificate: a1.cert', `domain: { name: a.example, operatorPublicKey: "${keys.a ?? ''}" }`,
+      'listen: [/ip4/127.0.0.1/tcp/0]', 'address: 2001:db8:ffff:100::1', 'pools: [2001:db8:101::/48]', 'dataDir: data-a1', 'api: { host: 127.0.0.1, port: 0 }', ...extra, ''
+    ].join('\n')
+    const cert = await dmm(['cert', '--operator-key', join(root, 'a.key'), '--maar-key', join(root, 'a.key'), '--domain', 'a.example', '--pools', '2001:db8:101::/48', '--address', '2001:db8:ffff:100::1', '--out', join(root, 'a1.cert')])
+    assert.equal(cert.code, 0, cert.stderr)
+    await writeFile(join(root, 'gw.yaml'), config(['federation:', '  agreements: [ab4.json]', '  gateways: [/ip4/127.0.0.1/tcp/4001]']))
+    const checked = await dmm(['config', 'check', join(root, 'gw.yaml')])
+    assert.equal(checked.code, 2)
+    assert.match(checked.stderr, /gw\.yaml:12: federation\.gateways\[0\]: must end with \/p2p\/<peer id>/)
+    const text = await readFile(join(root, 'ab4.json'), 'utf8')
+    await writeFile(join(root, 'ab4-tampered.json'), text.replace('"any"', '["12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN"]'))
+    await writeFile(join(root, 'tampered.yaml'), config(['federation:', '  agreements: [ab4-tampered.json]']))
+    const run = await dmm(['maar', '--config', join(root, 'tampered.yaml')])
+    assert.equal(run.code, 2, run.stderr)
+    assert.match(run.stderr, /dmm: federation\.agreements\[0\] .*ab4-tampered\.json: federation agreement bad-signature: a-accepts-b: the signature does not verify/)
+  })
+
+  it('dmm quickstart --domains 2 moves an MN across the border and back, every address reachable (exit 0); a bad --path is refused first', async () => {
+    const run = await dmm(['quickstart', '--domains', '2'], 60_000)
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /step 3: alice@a\.example attaches to b1 \(b\.example\): a cross-border move/)
+    assert.match(run.stdout, /lookup [\d.]+ ms \(border\)/)
+    assert.match(run.stdout, /CN > a1 > tunnel->b1 > b1 > mn:alice@a\.example/)
+    assert.match(run.stdout, /every address the MN holds reachable through its anchor at every step, across the borders/)
+    const bad = await dmm(['quickstart', '--domains', '2', '--path', 'a1,z9'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--path names z9: the MAARs are a1\.\.a2, b1\.\.b2/)
+  })
 })

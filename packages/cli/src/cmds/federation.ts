@@ -87,7 +87,10 @@ export async function readAgreementFile (path: string): Promise<SignedAgreement>
 export async function loadFederation (config: FederationConfig, into: FederationAgreements): Promise<void> {
   const signed: SignedAgreement[] = []
   for (const [i, path] of config.agreements.entries()) {
-    signed.push(await readAgreementFile(path).catch(err => { throw new CliError(`federation.agreements[${i}]: ${err instanceof Error ? err.message : String(err)}`) }))
+    const one = await readAgreementFile(path).catch(err => { throw new CliError(`federation.agreements[${i}]: ${err instanceof Error ? err.message : String(err)}`) })
+    // Its signature first, so that a bad one is named by its file (validity is checked at each use).
+    await verifyAgreement(one, Date.parse(one.agreement.notBefore)).catch(err => { throw new CliError(`federation.agreements[${i}] ${path}: ${err instanceof Error ? err.message : String(err)}`) })
+    signed.push(one)
   }
   const revocations: SignedRevocation[] = []
   for (const [i, path] of config.revocations.entries()) {

@@ -55,9 +55,11 @@ function reloadLogLevelOnHup (path: string | undefined, log: Logger, setLevel: (
     readMaarConfig(path).then(async config => {
       setLevel(config.log.level)
       log.info('log level set from config on SIGHUP', { logLevel: config.log.level, file: path })
-      await reload(config)
-    }).catch(err => {
-      log.warn('SIGHUP: config not (fully) reloaded', { file: path, error: err instanceof Error ? err.message : String(err) })
+      await reload(config).catch(err => {
+        log.warn('SIGHUP: federation agreements not reloaded; those loaded before stay in force', { file: path, error: err instanceof Error ? err.message : String(err) })
+      })
+    }, err => {
+      log.warn('SIGHUP: config not reloaded, log level unchanged', { file: path, error: err instanceof Error ? err.message : String(err) })
     })
   }
   process.on('SIGHUP', onHup)

@@ -52,6 +52,7 @@ const show: DmmCommand<{ file: string }> = {
   command: 'show <file>',
   describe: 'Print an agreement readably (its signature is not checked: see verify)',
   positionals: { file: { type: 'string', describe: 'the agreement file' } },
+  examples: [['dmm federation show a-accepts-b.json', 'who accepts whom, for which MAARs and pools, with which policy, until when']],
   handler: async a => {
     const { describeAgreement, readAgreementFile } = await import('../cmds/federation.js')
     for (const line of describeAgreement((await readAgreementFile(a.file)).agreement)) printLine(line)
@@ -64,6 +65,7 @@ const verify: DmmCommand<{ file: string, config?: string }> = {
   describe: 'Check an agreement\'s signature and validity and, with --config, that its keys are that domain\'s: exit 0 valid, 1 not valid (the line says which check), 2 unreadable',
   positionals: { file: { type: 'string', describe: 'the agreement file' } },
   options: { config: text('a dmm maar config of the issuer\'s or the subject\'s domain') },
+  examples: [['dmm federation verify a-accepts-b.json --config /etc/dmm/maar.yaml', 'before listing it in the config\'s federation.agreements']],
   handler: async a => {
     const { domainOfConfig, verifyAgreementFile } = await import('../cmds/federation.js')
     const result = await verifyAgreementFile(a.file, a.config === undefined ? undefined : await domainOfConfig(a.config))
@@ -80,6 +82,7 @@ const revoke: DmmCommand<{ operatorKey: string, agreement: string, out: string }
     agreement: text('the agreement file', true),
     out: text('the revocation file to write', true)
   },
+  examples: [['dmm federation revoke --operator-key a-operator.key --agreement a-accepts-b.json --out a-accepts-b.revoked.json', 'then list it in federation.revocations and send the MAARs SIGHUP']],
   handler: async a => {
     const { revokeAgreement } = await import('../cmds/federation.js')
     printJson(await revokeAgreement(a))
