@@ -14,9 +14,9 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readPba, readPbu } from '@dmm-mesh/maar'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
-import { DMM_BIN as BIN, e2e, planAccess } from './netns-e2e-script.js'
+import { DMM_BIN as BIN, checkForwarding, e2e, planAccess } from './netns-e2e-script.js'
 import type { AttachReport } from './netns-e2e-script.js'
-import { netnsSupport, reachable, slaac, tunnelCapture } from './netns-topology.js'
+import { netnsSupport, slaac } from './netns-topology.js'
 import { flowOf, readCapture, tsharkFields, tsharkMissing } from './pcap-frames.js'
 import type { CapturedFrame } from './pcap-frames.js'
 
@@ -27,7 +27,8 @@ describe('dmm cmd (relay mode) and three dmm maar in network namespaces: an MN m
   const id = `c${randomBytes(4).toString('hex')}`
   let started = false
   let plan = new Map<string, string>()
-  const { get, ns, bb, sid, cn, cnNs, mnId } = planAccess(() => plan)
+  const access = planAccess(() => plan)
+  const { get, sid, mnId } = access
   const topo = { mn: { netns: `dmm-${id}-mn`, ifname: 'eth0' } }
   /** The MN's SLAAC address in each prefix it was given. */
   const addressOf = new Map<string, string>()
@@ -85,31 +86,8 @@ describe('dmm cmd (relay mode) and three dmm maar in network namespaces: an MN m
     // SLAAC in the new prefix; every old prefix's address kept.
     addressOf.set(r.report.localPrefix, addressOf.get(r.report.localPrefix) ?? await slaac(topo, r.report.localPrefix, true))
     assert.equal(await slaac(topo, r.report.localPrefix, true), addressOf.get(r.report.localPrefix))
-    await checkForwarding(to, r.report)
+    await checkForwarding(access, topo.mn.netns, to, r.report, addressOf)
     return r.report
-  }
-
-  /** The CN reaches every address of the MN, non-native ones tunnelled between their anchor and maar`to`, both ways. */
-  async function checkForwarding (to: number, r: AttachReport): Promise<void> {
-    assert.equal(r.anchors.length, addressOf.size, JSON.stringify(r.anchors))
-    for (const a of r.anchors) await reachable(cnNs(), addressOf.get(a.prefix)!)
-    const seen = await tunnelCapture(ns(to), async () => {
-      for (const a of r.anchors) {
-        await reachable(cnNs(), addressOf.get(a.prefix)!)
-        await reachable(topo.mn.netns, cn(), addressOf.get(a.prefix)!)
-      }
-    })
-    for (const a of r.anchors) {
-      const address = addressOf.get(a.prefix)!
-      if (a.native) {
-        assert.equal(a.anchor, sid(to))
-        assert.doesNotMatch(seen, new RegExp(`(> ${address}:|IP6 ${address} >)`), `${address} is native at maar${to}, not tunnelled:\n${seen}`)
-      } else {
-        const anchor = Number(a.anchor.slice(a.anchor.lastIndexOf(':') + 1))
-        assert.match(seen, new RegExp(`IP6 ${bb(anchor)} > ${sid(to)}: IP6 ${cn()} > ${address}: ICMP6, echo request`), seen)
-        assert.match(seen, new RegExp(`IP6 ${bb(to)} > ${sid(anchor)}: IP6 ${address} > ${cn()}: ICMP6, echo request`), seen)
-      }
-    }
   }
 
   it('first attach at maar1: PBU to the CMD, a plain PBA back; the CN reaches the MN natively', async () => {

@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { run } from './netns-topology.js'
+import assert from 'node:assert/strict'
+import { reachable, run, tunnelCapture } from './netns-topology.js'
 
 export const E2E_SCRIPT = resolve(fileURLToPath(import.meta.url), '../../../scenarios/netns/e2e.sh')
 export const DMM_BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
@@ -17,7 +18,9 @@ export interface AttachReport {
   anchors: Array<{ prefix: string, anchor: string, native: boolean, pending?: true }>
   complete: boolean
   sessionSequence: number
-  peers: Array<{ address: string, status: string, prefixes: string[] }>
+  /** Where the previous session came from: none, dht, border (another domain's gateway), ... */
+  lookupSource?: string
+  peers: Array<{ address: string, status: string, prefixes: string[], error?: string }>
   programMs: number
   totalMs: number
 }
@@ -77,5 +80,33 @@ export function planAccess (plan: () => Map<string, string>): {
     cn: () => get('CN_ADDR'),
     cnNs: () => get('CN'),
     mnId: () => get('MN_ID')
+  }
+}
+
+/**
+ * The CN reaches every address of the MN (`addressOf`: its SLAAC address in each prefix) and the
+ * MN the CN from each, both ways; a prefix native at MAAR `to` is not tunnelled, any other goes
+ * between its anchor and MAAR `to` (tcpdump on `to`'s backbone, RFC 5213 IPv6-in-IPv6).
+ */
+export async function checkForwarding (plan: ReturnType<typeof planAccess>, mnNetns: string, to: number, r: AttachReport, addressOf: Map<string, string>): Promise<void> {
+  const { ns, bb, sid, cn, cnNs } = plan
+  assert.equal(r.anchors.length, addressOf.size, JSON.stringify(r.anchors))
+  for (const a of r.anchors) await reachable(cnNs(), addressOf.get(a.prefix)!)
+  const seen = await tunnelCapture(ns(to), async () => {
+    for (const a of r.anchors) {
+      await reachable(cnNs(), addressOf.get(a.prefix)!)
+      await reachable(mnNetns, cn(), addressOf.get(a.prefix)!)
+    }
+  })
+  for (const a of r.anchors) {
+    const address = addressOf.get(a.prefix)!
+    if (a.native) {
+      assert.equal(a.anchor, sid(to))
+      assert.doesNotMatch(seen, new RegExp(`(> ${address}:|IP6 ${address} >)`), `${address} is native at maar${to}, not tunnelled:\n${seen}`)
+    } else {
+      const anchor = Number(a.anchor.slice(a.anchor.lastIndexOf(':') + 1))
+      assert.match(seen, new RegExp(`IP6 ${bb(anchor)} > ${sid(to)}: IP6 ${cn()} > ${address}: ICMP6, echo request`), seen)
+      assert.match(seen, new RegExp(`IP6 ${bb(to)} > ${sid(anchor)}: IP6 ${address} > ${cn()}: ICMP6, echo request`), seen)
+    }
   }
 }

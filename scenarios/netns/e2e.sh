@@ -25,6 +25,10 @@
 # (draft-bernardos-dmm-pmip §3, RFC 8885 §3) in the CN's namespace and the MAARs with
 # `discovery: { mode: cmd }`; the CMD and every MAAR then write their PBU/PBA to a pcap
 # (cmd/signalling.pcap, maarI/signalling.pcap). Default dht: no CMD.
+# Set DMM_E2E_FEDERATION=tunnel|drop|bounded:SECONDS (at up/demo, DHT only) to run two domains
+# (doc/ARCHITECTURE.md "Federation"): MAARs 1..N/2 are domain a.example, the rest b.example, each
+# with its own operator key and DHT; agreements "a accepts b" and "b accepts a" (dmm federation
+# make) with that policy, every MAAR's gateways the other domain's MAARs.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +43,7 @@ INTERVAL=0.01   # ping interval (s): the outage is counted in lost pings of 10 m
 
 cmd=${1:-}
 id=${2:-}
-[ -n "$cmd" ] || { sed -n '2,28p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] || { sed -n '2,32p' "$0" >&2; exit 2; }
 if [ "$cmd" = demo ] && [ -z "$id" ]; then id=demo; fi
 [ -n "$id" ] || { echo "e2e.sh $cmd: ID required" >&2; exit 2; }
 case "$id" in *[!a-z0-9]*) echo "ID must be [a-z0-9]" >&2; exit 2;; esac
@@ -60,6 +64,16 @@ CMD_ADDR=2001:db8::100
 CMD_API_PORT=7100
 discovery=${DMM_E2E_DISCOVERY:-dht}
 case "$discovery" in dht|relay|locator|proxy) ;; *) echo "DMM_E2E_DISCOVERY must be dht, relay, locator or proxy, got $discovery" >&2; exit 2;; esac
+federation=${DMM_E2E_FEDERATION:-}
+case "$federation" in ''|tunnel|drop|bounded:[0-9]*) ;; *) echo "DMM_E2E_FEDERATION must be tunnel, drop or bounded:SECONDS, got $federation" >&2; exit 2;; esac
+[ -z "$federation" ] || [ "$discovery" = dht ] || { echo "DMM_E2E_FEDERATION runs DHT domains only (DMM_E2E_DISCOVERY=dht)" >&2; exit 2; }
+
+# Federation: MAAR I of N's domain label (a for the first half, b for the rest; "" in one
+# domain), its domain name, its operator key file and the first MAAR of its domain (its bootstrap).
+label_of () { if [ -z "$federation" ]; then echo ""; elif [ "$1" -le $(($2 / 2)) ]; then echo a; else echo b; fi; }
+domain_of () { l=$(label_of "$1" "$2"); if [ -n "$l" ]; then echo "$l.example"; else echo dmm.example; fi; }
+operator_key () { l=$(label_of "$1" "$2"); echo "$dir/${l:+$l-}operator"; }
+first_of () { if [ "$(label_of "$1" "$2")" = b ]; then echo $(($2 / 2 + 1)); else echo 1; fi; }
 
 # api I METHOD PATH [JSON]: the management API listens on loopback inside the MAAR's namespace.
 api () {
@@ -80,15 +94,22 @@ up () {
   mkdir -p "$dir"
   echo "$n" >"$dir/maars"
   "$topo" up "$id" "$n" >"$dir/plan"
-  operator=$(dmm keygen --out "$dir/operator.key" | json_field publicKey)
+  if [ -n "$federation" ]; then
+    [ "$n" -ge 2 ] || die "a federation needs 2 MAARs or more"
+    for l in a b; do dmm keygen --out "$dir/$l-operator.key" | json_field publicKey >"$dir/$l-operator.pub"; done
+  else
+    dmm keygen --out "$dir/operator.key" | json_field publicKey >"$dir/operator.pub"
+  fi
   i=1
   while [ "$i" -le "$n" ]; do
     mkdir -p "$dir/maar$i"
     dmm keygen --out "$dir/maar$i/identity.key" | json_field peerId >"$dir/maar$i/peer-id"
-    dmm cert --operator-key "$dir/operator.key" --maar-key "$dir/maar$i/identity.key" \
-      --domain dmm.example --pools "2001:db8:$i::/48" --address "2001:db8:ff::$i" --out "$dir/maar$i/maar.cert" >/dev/null
+    dmm cert --operator-key "$(operator_key "$i" "$n").key" --maar-key "$dir/maar$i/identity.key" \
+      --domain "$(domain_of "$i" "$n")" --pools "2001:db8:$i::/48" --address "2001:db8:ff::$i" --out "$dir/maar$i/maar.cert" >/dev/null
     i=$((i + 1))
   done
+  operator=$(cat "$dir/operator.pub" 2>/dev/null || true)
+  [ -z "$federation" ] || make_agreements "$n"
   # Everybody bootstraps to maar1 on the backbone; the DHT fills in the rest.
   [ -n "${DMM_E2E_DLIF:-}" ] && dlif=true || dlif=false
   discovery_yaml=""
@@ -97,15 +118,15 @@ up () {
     discovery_yaml="discovery: { mode: cmd, cmd: \"$(cat "$dir/cmd/multiaddr")\" }
 capture: signalling.pcap"
   fi
-  boot="/ip6/2001:db8::1/tcp/4001/p2p/$(cat "$dir/maar1/peer-id")"
   i=1
   while [ "$i" -le "$n" ]; do
-    [ "$i" -eq 1 ] && b="[]" || b="[\"$boot\"]"
+    f=$(first_of "$i" "$n")
+    [ "$i" -eq "$f" ] && b="[]" || b="[\"$(dial_of "$f")\"]"
     cat >"$dir/maar$i/maar.yaml" <<EOF
 name: maar$i
 identity: identity.key
 certificate: maar.cert
-domain: { name: dmm.example, operatorPublicKey: "$operator" }
+domain: { name: $(domain_of "$i" "$n"), operatorPublicKey: "$(cat "$(operator_key "$i" "$n").pub")" }
 listen: [/ip6/2001:db8::$i/tcp/4001]
 bootstrap: $b
 address: 2001:db8:ff::$i
@@ -115,16 +136,22 @@ dataDir: data
 dataplane: { driver: linux, backboneInterface: bb0, tunnelKind: seg6, radvd: true, dlif: $dlif, runDir: run }
 api: { host: 127.0.0.1, port: $(api_port "$i") }
 $discovery_yaml
+$(federation_yaml "$i" "$n")
 EOF
     start_maar "$i"
-    # maar1 first: the others dial it once at start (no retry), so it must be listening.
-    [ "$i" -eq 1 ] && wait_ready 1
+    # A domain's first MAAR first: the others dial it once at start (no retry), so it must be listening.
+    [ "$i" -eq "$f" ] && wait_ready "$i"
     i=$((i + 1))
   done
-  i=2
+  i=1
   while [ "$i" -le "$n" ]; do wait_ready "$i"; i=$((i + 1)); done
   cat "$dir/plan"
   echo "DIR=$dir"; echo "MN_ID=$MN_ID"; echo "DISCOVERY=$discovery"
+  if [ -n "$federation" ]; then
+    echo "FEDERATION=$federation"
+    i=1
+    while [ "$i" -le "$n" ]; do echo "MAAR${i}_DOMAIN=$(domain_of "$i" "$n")"; i=$((i + 1)); done
+  fi
   if [ "$discovery" != dht ]; then
     echo "CMD_NS=$p-cn"; echo "CMD_ADDR=$CMD_ADDR"; echo "CMD_API=http://127.0.0.1:$CMD_API_PORT"
     echo "CMD_CAPTURE=$dir/cmd/signalling.pcap"; echo "CMD_LOG=$dir/cmd/log"
@@ -135,6 +162,43 @@ EOF
     [ "$discovery" = dht ] || echo "MAAR${i}_CAPTURE=$dir/maar$i/signalling.pcap"
     i=$((i + 1))
   done
+}
+
+# MAAR I's multiaddr on the backbone, with its peer id.
+dial_of () { echo "/ip6/2001:db8::$1/tcp/4001/p2p/$(cat "$dir/maar$1/peer-id")"; }
+
+# make_agreements N: "a accepts b" and "b accepts a" (dmm federation make), each scoped to the
+# subject's pools and tunnel addresses, with the policy of $DMM_E2E_FEDERATION.
+make_agreements () {
+  case "$federation" in bounded:*) policy="--policy bounded --seconds ${federation#bounded:}";; *) policy="--policy $federation";; esac
+  for pair in a:b b:a; do
+    issuer=${pair%:*}; subject=${pair#*:}
+    pools=""; addresses=""
+    i=1
+    while [ "$i" -le "$1" ]; do
+      if [ "$(label_of "$i" "$1")" = "$subject" ]; then
+        pools="$pools${pools:+,}2001:db8:$i::/48"; addresses="$addresses${addresses:+,}2001:db8:ff::$i/128"
+      fi
+      i=$((i + 1))
+    done
+    # shellcheck disable=SC2086
+    dmm federation make --operator-key "$dir/$issuer-operator.key" --id "$issuer-accepts-$subject" \
+      --issuer-domain "$issuer.example" --subject-domain "$subject.example" --subject-key "$(cat "$dir/$subject-operator.pub")" \
+      --pools "$pools" --addresses "$addresses" $policy --out "$dir/$issuer-accepts-$subject.json" >/dev/null
+  done
+}
+
+# federation_yaml I N: MAAR I's federation section (both agreements; the other domain's MAARs as gateways).
+federation_yaml () {
+  [ -n "$federation" ] || return 0
+  own=$(label_of "$1" "$2")
+  gateways=""
+  j=1
+  while [ "$j" -le "$2" ]; do
+    [ "$(label_of "$j" "$2")" = "$own" ] || gateways="$gateways${gateways:+, }\"$(dial_of "$j")\""
+    j=$((j + 1))
+  done
+  echo "federation: { agreements: [../a-accepts-b.json, ../b-accepts-a.json], gateways: [$gateways] }"
 }
 
 # start_cmd_daemon OPERATOR_PUBLIC_KEY: key, a certificate with the role cmd, config and one
@@ -243,7 +307,8 @@ attach () {
   "$topo" move "$id" "$to"
   [ "$from" -ne 0 ] && [ "$from" -ne "$to" ] && api "$from" POST /detach "{\"mnId\":\"$MN_ID\"}" >/dev/null
   report=$(api "$to" POST /attach "{\"mnId\":\"$MN_ID\",\"accessLink\":\"acc0\",\"linkLayerId\":\"02:00:00:00:00:01\"}") || die "attach at maar$to failed: $report"
-  echo "REPORT=$(echo "$report" | tr -d '\n ')"
+  # One line: the API indents its JSON (2 spaces, "key": value); spaces inside strings (a refusal's reason) stay.
+  echo "REPORT=$(echo "$report" | sed 's/^ *//' | tr -d '\n' | sed 's/": /":/g')"
   seq=$(echo "$report" | sed -n 's/.*"sessionSequence": *\([0-9]*\).*/\1/p')
   deadline=$(($(date +%s) + 20))
   i=1

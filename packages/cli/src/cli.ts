@@ -15,10 +15,11 @@ import { inspectCommand } from './commands/inspect.js'
 import { keygenCommand } from './commands/keygen.js'
 import { certCommand } from './commands/cert.js'
 import { cacheCommand } from './commands/cache.js'
+import { federationCommand } from './commands/federation.js'
 import { attachCommand, bindingsCommand, deregisterCommand, detachCommand, sessionCommand, statusCommand } from './commands/api-commands.js'
 
 export const COMMANDS: DmmCommand[] = [
-  quickstartCommand, maarCommand, cmdCommand, configCommand, inspectCommand, keygenCommand, certCommand, cacheCommand,
+  quickstartCommand, maarCommand, cmdCommand, configCommand, inspectCommand, keygenCommand, certCommand, cacheCommand, federationCommand,
   attachCommand, detachCommand, deregisterCommand, bindingsCommand, sessionCommand, statusCommand
 ]
 

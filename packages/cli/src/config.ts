@@ -80,6 +80,17 @@ export interface MaarConfig extends PeerConfig {
   capture?: string
   /** How previous anchors are found and reached (issue 10): dht (default), cmd or hybrid. */
   discovery: SignallingMode
+  /** Agreements with other domains (doc/ARCHITECTURE.md "Federation"); paths resolved. */
+  federation?: FederationConfig
+}
+
+export interface FederationConfig {
+  /** Agreement files (`dmm federation make`): this domain's operator as issuer or subject. */
+  agreements: string[]
+  /** Revocation files (`dmm federation revoke`). */
+  revocations: string[]
+  /** Multiaddrs with /p2p/ of MAARs of federated domains, asked for sessions across the border. */
+  gateways: string[]
 }
 
 /** The `dmm cmd` config (draft-bernardos-dmm-pmip §3: the Central Mobility Database). */
@@ -93,6 +104,8 @@ export interface CmdConfig extends PeerConfig {
   api?: { host: string, port: number }
   log: { level: LogLevel, format: LogFormat }
   capture?: string
+  /** Agreements with other domains: the CMD is its domain's border gateway (doc/ARCHITECTURE.md "CMD domains"). */
+  federation?: FederationConfig
 }
 
 const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
@@ -246,6 +259,16 @@ const discovery = z.discriminatedUnion('mode', [
     : 'must be a mapping with a mode'
 })
 
+/** The gateway of another domain (one of its MAARs, or its CMD), dialled by identity. */
+const gatewayAddress = multiaddrText.refine(m => m.includes('/p2p/'), { error: 'must end with /p2p/<peer id> of a gateway (a MAAR or the CMD) of the federated domain' })
+
+/** The `federation` section, one shape for `dmm maar` and `dmm cmd`. */
+const federation = mapping({
+  agreements: list(text).min(1, { error: 'must list at least one agreement file' }),
+  revocations: list(text).default([]),
+  gateways: list(gatewayAddress).default([])
+}, '{ agreements, revocations, gateways }')
+
 /** What every peer of the domain is configured with: its name, identity, domain, addresses. */
 const peerFields = {
   name: text,
@@ -272,7 +295,8 @@ export const maarConfigSchema = mapping({
   api: api.prefault({}),
   log: log.prefault({}),
   capture: text.optional(),
-  discovery: discovery.optional()
+  discovery: discovery.optional(),
+  federation: federation.optional()
 }, '(the top level of the file)').superRefine((c, ctx) => {
   c.pools.forEach((p, i) => {
     if (parsePrefix(p).prefixLength > c.prefixLength) ctx.addIssue({ code: 'custom', path: ['pools', i], message: `${p} is longer than prefixLength /${c.prefixLength}` })
@@ -306,7 +330,8 @@ export const cmdConfigSchema = mapping({
   deregistration: deregistrationVariant,
   api: api.optional(),
   log: log.prefault({}),
-  capture: text.optional()
+  capture: text.optional(),
+  federation: federation.optional()
 }, '(the top level of the file)')
 
 /** Parses YAML `text` with `schema`; every problem named as FILE:LINE: field: why (ConfigError). */
@@ -346,7 +371,8 @@ export function parseCmdConfig (text: string, configPath: string): CmdConfig {
     certificate: file(c.certificate),
     dataDir: file(c.dataDir),
     ...(c.api !== undefined ? { api: c.api } : {}),
-    ...(c.capture !== undefined ? { capture: file(c.capture) } : {})
+    ...(c.capture !== undefined ? { capture: file(c.capture) } : {}),
+    ...federationOf(c.federation, file)
   }
 }
 
@@ -383,8 +409,14 @@ export function parseMaarConfig (text: string, configPath: string): MaarConfig {
     ...(c.capture !== undefined ? { capture: file(c.capture) } : {}),
     discovery: c.discovery === undefined
       ? { mode: 'dht' }
-      : c.discovery.mode === 'cmd' ? { ...c.discovery, deregistration: deregistrationOf(c.discovery.deregistration) } : c.discovery
+      : c.discovery.mode === 'cmd' ? { ...c.discovery, deregistration: deregistrationOf(c.discovery.deregistration) } : c.discovery,
+    ...federationOf(c.federation, file)
   }
+}
+
+/** The federation section with its agreement and revocation files resolved against the config's folder. */
+function federationOf (f: FederationConfig | undefined, file: (p: string) => string): { federation?: FederationConfig } {
+  return f === undefined ? {} : { federation: { agreements: f.agreements.map(file), revocations: f.revocations.map(file), gateways: f.gateways } }
 }
 
 /** The text of a config file; one that cannot be read is the user's to fix (CliError, exit 2). */

@@ -54,6 +54,11 @@ export interface CmdComponents {
   capture?: MessageCapture
   log?: Logger
   clock?: () => number
+  /**
+   * The MN's session in another domain, asked when this store has none (federated-cmd.ts,
+   * doc/ARCHITECTURE.md "CMD domains"); it throws when the other domains cannot tell.
+   */
+  foreignSession?: (mnId: string) => Promise<CmdSession | undefined>
 }
 
 export const DEFAULT_RELAY_TIMEOUT_MS = 1000
@@ -142,6 +147,8 @@ export class Cmd {
       timestampMs: u.timestampMs,
       anchoredPrefixes: [],
       referrals: answer.referrals ?? [],
+      // The refusal's reason travels in the PBA (RFC 5094 vendor option, messages.ts).
+      ...(answer.status !== BINDING_ACK_STATUS.ACCEPTED && answer.reason !== undefined ? { reason: answer.reason } : {}),
       ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
     })
   }
@@ -150,6 +157,10 @@ export class Cmd {
     const refuse = (status: number, reason: string): Answer => ({ status, reason })
     // Only a MAAR serves MNs; a CMD certificate cannot register one.
     if (from.cert.role !== 'maar') return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `sender is certified as ${from.cert.role}, not as a MAAR`)
+    // A federated domain's MAAR signals the anchors within an agreement; it never writes here.
+    if (!this.components.trust.isMemberDomain(from.cert.domain)) {
+      return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `sender is a MAAR of domain ${from.cert.domain}, not of this CMD's domain ${this.components.cert.domain}`)
+    }
     const outside = timestampOutsideWindow(u.timestampMs, this.clock(), this.init.timestampValidityWindowMs)
     if (outside !== undefined) return refuse(BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, outside)
     if (u.servingAddress !== undefined && u.servingAddress !== from.address) return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `Serving MAAR ${u.servingAddress} is not the sender (${from.address})`)
@@ -175,7 +186,15 @@ export class Cmd {
   /** Under the MN's lock: the new session committed, and the P-MAARs to reach. */
   private async decide (u: ProxyUpdate, from: KnownMaar): Promise<{ answer: Answer } | { session: CmdSession, previous: SessionAnchor[] }> {
     const { store } = this.components
-    const old = store.get(u.mnId)
+    const own = store.get(u.mnId)
+    let old = own
+    if (own === undefined && u.lifetime > 0 && this.components.foreignSession !== undefined) {
+      try {
+        old = await this.components.foreignSession(u.mnId)
+      } catch (err) {
+        return { answer: { status: BINDING_ACK_STATUS.REASON_UNSPECIFIED, reason: `session across the border unknown: ${err instanceof Error ? err.message : String(err)}` } }
+      }
+    }
     if (u.lifetime === 0 && this.init.deregistration === 'anchors' && old?.serving.peerId !== from.peerId) return { answer: this.renewal(u, from, old) }
     // RFC 5213 §5.5: ordered by timestamp, never by arrival.
     if (old !== undefined && u.timestampMs <= old.timestampMs) {
@@ -186,19 +205,19 @@ export class Cmd {
       if (old !== undefined && old.serving.peerId !== from.peerId) {
         return { answer: { status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, reason: `de-registration from ${from.address}, not the serving MAAR ${old.serving.address}` } }
       }
-      if (old !== undefined) await store.delete(u.mnId)
+      if (own !== undefined) await store.delete(u.mnId)
       this.log.info('session ended', { mn: u.mnId, serving: from.address })
       return { answer: { status: BINDING_ACK_STATUS.ACCEPTED } }
     }
     const self = maarRef(from)
-    const own = [...new Set([...(old?.anchors.find(a => a.ref.peerId === from.peerId)?.prefixes ?? []), ...(u.localPrefix !== undefined ? [u.localPrefix] : [])])]
+    const prefixes = [...new Set([...(old?.anchors.find(a => a.ref.peerId === from.peerId)?.prefixes ?? []), ...(u.localPrefix !== undefined ? [u.localPrefix] : [])])]
     const previous = (old?.anchors ?? []).filter(a => a.ref.peerId !== from.peerId)
     // The previous serving MAAR is asked even with no prefix known: it knows its own anchors.
     if (old !== undefined && old.serving.peerId !== from.peerId && !previous.some(a => a.ref.peerId === old.serving.peerId)) previous.push({ ref: old.serving, prefixes: [] })
     const session: CmdSession = {
       mnId: u.mnId,
       serving: self,
-      anchors: [{ ref: self, prefixes: own }, ...previous],
+      anchors: [{ ref: self, prefixes }, ...previous],
       timestampMs: u.timestampMs,
       sequence: u.sequence,
       sessionSequence: Math.max((old?.sessionSequence ?? 0) + 1, u.sequence),
@@ -206,7 +225,7 @@ export class Cmd {
       updatedAt: this.clock()
     }
     await store.put(session)
-    this.log.info(old === undefined ? 'initial registration' : 'registration', { mn: u.mnId, serving: from.address, anchors: previous.map(a => a.ref.address).join(',') || 'none', mode: this.init.mode })
+    this.log.info(old === undefined ? 'initial registration' : own === undefined ? 'registration across the border' : 'registration', { mn: u.mnId, serving: from.address, anchors: previous.map(a => a.ref.address).join(',') || 'none', mode: this.init.mode })
     if (previous.length === 0) return { answer: { status: BINDING_ACK_STATUS.ACCEPTED, sessionSequence: session.sessionSequence } }
     return { session, previous }
   }

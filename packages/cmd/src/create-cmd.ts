@@ -8,10 +8,11 @@ import { createMeshNode } from '@dmm-mesh/discovery'
 import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { StartupSteps } from '@dmm-mesh/maar'
-import type { Logger, MessageCapture } from '@dmm-mesh/maar'
+import type { Logger, MaarFederation, MessageCapture } from '@dmm-mesh/maar'
 import { Cmd } from './cmd.js'
 import type { CmdInit } from './cmd.js'
 import { CmdSessionStore } from './session-store.js'
+import { cmdBorder } from './federated-cmd.js'
 
 export interface StartCmdOptions {
   init: CmdInit
@@ -26,6 +27,8 @@ export interface StartCmdOptions {
   nodeLog?: (line: string) => void
   capture?: MessageCapture
   clock?: () => number
+  /** Agreements and the other domains' gateways: the CMD is this domain's gateway (federated-cmd.ts). */
+  federation?: MaarFederation
 }
 
 export interface RunningCmd {
@@ -49,6 +52,8 @@ export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
   const steps = new StartupSteps((what, detail, cause) => new CmdStartError(what, detail, { cause }), err => err instanceof CmdStartError)
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => await steps.step(what, work)
   const { trust } = opts
+  // Before any connection, as for a MAAR: federated peers are guests of the membership gate.
+  opts.federation?.agreements.federate(trust)
   const node = await step('libp2p node', async () => await createMeshNode({
     privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
   }))
@@ -62,8 +67,17 @@ export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
   const store = await step(`session store ${opts.dataDir}`, async () => await CmdSessionStore.open(opts.dataDir))
   steps.onStop(async () => { await store.close() })
   for (const p of store.problems) opts.log.warn('session store: corrupt entry left out', { key: p.key, reason: p.reason })
+  const federation = opts.federation
+  const border = federation === undefined
+    ? undefined
+    : cmdBorder({ node, privateKey: opts.privateKey, certificate: opts.certificate, trust, store, log: line => { opts.log.info(line) } }, federation)
+  if (border !== undefined) {
+    await step('border gateway', async () => { await border.start() })
+    steps.onStop(async () => { await border.stop() })
+  }
   const cmd = await step('CMD', async () => new Cmd({
     node, trust, certificate: opts.certificate, cert, store, log: opts.log,
+    ...(border !== undefined ? { foreignSession: border.foreignSession } : {}),
     ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   }, opts.init))

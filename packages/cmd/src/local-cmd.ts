@@ -7,7 +7,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKey, issueCertificate } from '@dmm-mesh/discovery'
 import type { TrustStore } from '@dmm-mesh/discovery'
 import { createLogger, silentSink } from '@dmm-mesh/maar'
-import type { LogSink, MessageCapture } from '@dmm-mesh/maar'
+import type { LogSink, MaarFederation, MessageCapture } from '@dmm-mesh/maar'
 import type { PrivateKey } from '@libp2p/interface'
 import { startCmd } from './create-cmd.js'
 import type { RunningCmd } from './create-cmd.js'
@@ -15,16 +15,23 @@ import type { CmdInit, CmdMode } from './cmd.js'
 
 export const LOCAL_CMD_ADDRESS = '2001:db8:fffe::1'
 
+/** The CMD address of the k-th domain of a local federation: each domain's CMD its own (k ≥ 1). */
+export const federatedCmdAddress = (k: number): string => `2001:db8:fffe:${k.toString(16)}00::1`
+
 export interface LocalCmdOptions {
   operatorKey: PrivateKey
   trust: TrustStore
   domain?: string
   mode: CmdMode
   dataDir: string
+  /** The CMD's address (its certificate names it; default LOCAL_CMD_ADDRESS). */
+  address?: string
   relayTimeoutMs?: number
   deregistration?: CmdInit['deregistration']
   log?: LogSink
   capture?: MessageCapture
+  /** The domain's agreements and the other domains' gateways (federated-cmd.ts). */
+  federation?: MaarFederation
 }
 
 export interface LocalCmd {
@@ -38,15 +45,17 @@ export interface LocalCmd {
 
 export async function startLocalCmd (opts: LocalCmdOptions): Promise<LocalCmd> {
   const key = await generateKey()
+  const cmdAddress = opts.address ?? LOCAL_CMD_ADDRESS
   const certificate = await issueCertificate(opts.operatorKey, {
-    role: 'cmd', domain: opts.domain ?? 'dmm.example', peerId: peerIdFromPrivateKey(key).toString(), pools: [], addresses: [LOCAL_CMD_ADDRESS], notAfter: Date.now() + 365 * 86400_000
+    role: 'cmd', domain: opts.domain ?? 'dmm.example', peerId: peerIdFromPrivateKey(key).toString(), pools: [], addresses: [cmdAddress], notAfter: Date.now() + 365 * 86400_000
   })
   let listen = '/ip4/127.0.0.1/tcp/0'
   const launch = async (): Promise<RunningCmd> => {
     const running = await startCmd({
-      init: { name: 'cmd', address: LOCAL_CMD_ADDRESS, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}), ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}) },
+      init: { name: 'cmd', address: cmdAddress, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}), ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}) },
       privateKey: key, certificate, trust: opts.trust, listen: [listen], bootstrap: [], dataDir: opts.dataDir,
-      log: createLogger('cmd', opts.log ?? silentSink), ...(opts.capture !== undefined ? { capture: opts.capture } : {})
+      log: createLogger('cmd', opts.log ?? silentSink), ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+      ...(opts.federation !== undefined ? { federation: opts.federation } : {})
     })
     // The same port after a restart, as a CMD with a configured listen address has.
     listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? listen

@@ -167,22 +167,37 @@ export async function readCertificateFile (path: string): Promise<Uint8Array> {
   return decodeCertificateFile(text)
 }
 
-/** The operator keys this MAAR trusts, per domain (several keys per domain allow rotation). */
+/**
+ * The operator keys this MAAR trusts, per domain (several keys per domain allow rotation): those
+ * of its own domain(s), whose MAARs are members (DHT, records), and those of federated domains
+ * (doc/ARCHITECTURE.md "Federation"), whose certificates prove foreign MAARs and anchors but
+ * never membership: `verify` accepts them only when asked with `federated: true`.
+ */
 export class TrustStore {
   private readonly operators = new Map<string, Set<string>>()
+  private readonly foreign = new Map<string, Set<string>>()
   /** Signature checks are the costly part; remember good envelopes by their bytes. */
   private readonly verified = new Map<string, MaarCertificate>()
 
   constructor (domains: Array<{ domain: string, operatorPublicKey: string }>) {
-    for (const d of domains) {
-      const bytes = fromBase64(d.operatorPublicKey)
-      if (bytes === undefined) throw new TypeError(`operator key of ${d.domain} is not base64`)
-      // Canonical form, and fail now on a key that does not parse.
-      const canonical = toBase64(publicKeyToProtobuf(publicKeyFromProtobuf(bytes)))
-      const set = this.operators.get(d.domain) ?? new Set<string>()
-      set.add(canonical)
-      this.operators.set(d.domain, set)
-    }
+    addKeys(this.operators, domains)
+  }
+
+  /**
+   * Replaces the federated operators (an agreement loaded, reloaded or dropped). A domain of this
+   * store's own cannot be federated: its members would otherwise be proven by a foreign key.
+   */
+  federate (domains: Array<{ domain: string, operatorPublicKey: string }>): void {
+    const own = domains.find(d => this.operators.has(d.domain))
+    if (own !== undefined) throw new TypeError(`domain ${own.domain} is this store's own domain; it cannot be federated`)
+    this.foreign.clear()
+    addKeys(this.foreign, domains)
+    this.verified.clear()
+  }
+
+  /** True for a domain whose MAARs are members here (not a federated one). */
+  isMemberDomain (domain: string): boolean {
+    return this.operators.has(domain)
   }
 
   static fromOperatorKeys (domains: Array<{ domain: string, publicKey: PublicKey }>): TrustStore {
@@ -193,7 +208,8 @@ export class TrustStore {
     return [...this.operators.keys()]
   }
 
-  async verify (certificate: Uint8Array, opts: { peerId?: string, now?: number } = {}): Promise<MaarCertificate> {
+  /** `federated`: a certificate of a federated domain is accepted too (default: members only). */
+  async verify (certificate: Uint8Array, opts: { peerId?: string, now?: number, federated?: boolean } = {}): Promise<MaarCertificate> {
     if (!(certificate instanceof Uint8Array) || certificate.length === 0 || certificate.length > MAX_CERTIFICATE_BYTES) {
       throw new CertificateError('malformed', `certificate must be 1..${MAX_CERTIFICATE_BYTES} bytes`)
     }
@@ -208,6 +224,7 @@ export class TrustStore {
     if (now < cert.notBefore) throw new CertificateError('not-yet-valid', `valid from ${new Date(cert.notBefore).toISOString()}`)
     if (now > cert.notAfter) throw new CertificateError('expired', `expired at ${new Date(cert.notAfter).toISOString()}`)
     if (opts.peerId !== undefined && opts.peerId !== cert.peerId) throw new CertificateError('peer-mismatch', `issued to ${cert.peerId}, presented by ${opts.peerId}`)
+    if (opts.federated !== true && !this.operators.has(cert.domain)) throw new CertificateError('unknown-domain', `domain ${JSON.stringify(cert.domain)} is federated, not a member domain here`)
     return { ...cert, pools: [...cert.pools], addresses: [...cert.addresses] }
   }
 
@@ -245,9 +262,21 @@ export class TrustStore {
     checkBody(body as unknown as CertificateBody)
     const { role, domain, peerId, pools, addresses, notBefore, notAfter } = body as unknown as CertificateBody
     const operator = toBase64(publicKeyToProtobuf(envelope.publicKey))
-    const keys = this.operators.get(domain)
+    const keys = this.operators.get(domain) ?? this.foreign.get(domain)
     if (keys === undefined) throw new CertificateError('unknown-domain', `domain ${JSON.stringify(domain)} is not trusted here`)
     if (!keys.has(operator)) throw new CertificateError('unknown-operator', `signed by a key that is not an operator of ${domain}`)
     return { role: role ?? 'maar', domain, peerId, pools, addresses, notBefore, notAfter, operator }
+  }
+}
+
+function addKeys (into: Map<string, Set<string>>, domains: Array<{ domain: string, operatorPublicKey: string }>): void {
+  for (const d of domains) {
+    const bytes = fromBase64(d.operatorPublicKey)
+    if (bytes === undefined) throw new TypeError(`operator key of ${d.domain} is not base64`)
+    // Canonical form, and fail now on a key that does not parse.
+    const canonical = toBase64(publicKeyToProtobuf(publicKeyFromProtobuf(bytes)))
+    const set = into.get(d.domain) ?? new Set<string>()
+    set.add(canonical)
+    into.set(d.domain, set)
   }
 }

@@ -26,7 +26,8 @@ import { requestFrames, requestRecord } from './record-protocol.js'
 export interface LookupResult {
   record: SessionRecord
   signer: string
-  source: 'cache' | 'direct' | 'dht'
+  /** 'border': from a federated domain's gateway (doc/ARCHITECTURE.md "Federation"). */
+  source: 'cache' | 'direct' | 'dht' | 'border'
   elapsedMs: number
   /** Peers asked (direct) or DHT queries sent (dht). */
   asked: number

@@ -15,7 +15,9 @@
  * - `/dmm/record/1.0.0` checks a certificate in every request and answer (record-protocol.ts).
  * A peer whose certificate fails, or that sends none within `proofTimeoutMs`, is refused: a log
  * line names it and the reason, its connections are closed, it leaves the routing table, and the
- * connection gater (`isRefused`) keeps it out for `refuseForMs`.
+ * connection gater (`isRefused`) keeps it out for `refuseForMs`. A peer certified by a federated
+ * operator (TrustStore.federate) is a guest: it stays connected for PBU/PBA and border lookups but
+ * never becomes a member (doc/ARCHITECTURE.md "Federation").
  */
 import { lpStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
@@ -54,6 +56,7 @@ export class MembershipGate {
   private own: Uint8Array | undefined
   private components: MembershipComponents | undefined
   private readonly members = new Map<string, MaarCertificate>()
+  private readonly guests = new Set<string>()
   private readonly refused = new Map<string, number>()
   private readonly waiters = new Map<string, Waiter>()
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -171,7 +174,7 @@ export class MembershipGate {
     this.proveOn(connection)
     if (!this.isMember(peer)) {
       this.after(this.proofTimeoutMs, () => {
-        if (!this.isMember(peer) && !this.isRefused(peer) && connection.status === 'open') this.refuse(peer, `no membership proof within ${this.proofTimeoutMs} ms`)
+        if (!this.isMember(peer) && !this.isGuest(peer) && !this.isRefused(peer) && connection.status === 'open') this.refuse(peer, `no membership proof within ${this.proofTimeoutMs} ms`)
       })
     }
   }
@@ -189,7 +192,7 @@ export class MembershipGate {
         const lp = lpStream(stream, { maxDataLength: MAX_REPLY })
         await lp.write(own, { signal })
         const reply = new TextDecoder().decode((await lp.read({ signal })).subarray())
-        if (reply !== 'ok') this.log(`peer ${peer} refused this MAAR's certificate: ${reply.slice(0, 200)}`)
+        if (reply !== 'ok' && reply !== 'guest') this.log(`peer ${peer} refused this MAAR's certificate: ${reply.slice(0, 200)}`)
         await stream.close({ signal })
       } catch (err) {
         stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -216,6 +219,15 @@ export class MembershipGate {
       this.members.set(peer.toString(), await this.init.trust.verify(certificate, { peerId: peer.toString() }))
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err
+      if (await this.isGuestCertificate(certificate, peer)) {
+        // A federated domain's MAAR (doc/ARCHITECTURE.md "Federation"): it may stay connected
+        // for PBU/PBA and border lookups, but it never joins this domain's DHT or records.
+        this.guests.add(peer.toString())
+        this.settle(peer.toString(), false)
+        await lp.write(new TextEncoder().encode('guest'), { signal })
+        await stream.close({ signal })
+        return
+      }
       await lp.write(new TextEncoder().encode(err.message.slice(0, MAX_REPLY)), { signal }).catch(() => {})
       this.refuse(peer, err.message)
       return
@@ -223,6 +235,15 @@ export class MembershipGate {
     this.settle(peer.toString(), true)
     await lp.write(new TextEncoder().encode('ok'), { signal })
     await stream.close({ signal })
+  }
+
+  /** A peer proven by a federated operator's certificate: connected, never a member. */
+  isGuest (peer: PeerId | string): boolean {
+    return this.guests.has(peer.toString())
+  }
+
+  private async isGuestCertificate (certificate: Uint8Array, peer: PeerId): Promise<boolean> {
+    return await this.init.trust.verify(certificate, { peerId: peer.toString(), federated: true }).then(() => true, () => false)
   }
 
   private async admit (protocol: string, stream: Stream, connection: Connection, handler: StreamHandler): Promise<void> {
@@ -239,6 +260,7 @@ export class MembershipGate {
     const id = peer.toString()
     this.log(`refused peer ${id}: not a MAAR of the domain: ${reason}`)
     this.members.delete(id)
+    this.guests.delete(id)
     this.refused.set(id, Date.now() + this.refuseForMs)
     this.settle(id, false)
     this.onRefused(peer)

@@ -128,7 +128,8 @@ export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, o
   const certs: MaarCertificate[] = []
   for (const c of certificates) {
     try {
-      certs.push(await trust.verify(c, opts.now !== undefined ? { now: opts.now } : {}))
+      // Anchors may be a federated domain's MAARs (doc/ARCHITECTURE.md "Federation").
+      certs.push(await trust.verify(c, { federated: true, ...(opts.now !== undefined ? { now: opts.now } : {}) }))
     } catch (err) {
       // An expired or foreign certificate proves nothing; the checks below say what is missing.
       if (!(err instanceof CertificateError)) throw err

@@ -14,7 +14,7 @@ import { PMaarList } from './pmaar-list.js'
 export type AnchorDecision =
   | { kind: 'refuse', status: number, reason: string, referrals: MaarRef[] }
   /** Tunnel the MN's prefixes to the sender from now on. */
-  | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: MaarRef[], sessionSequence?: number }
+  | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: MaarRef[], sessionSequence?: number, /** Granted (s) when below the PBU's (a bounded cross-border policy). */ lifetime?: number }
   /** De-registration: forget the MN and free its prefixes. */
   | { kind: 'release', mnId: string, prefixes: string[] }
   /** A retransmission of the registration already accepted (its PBA was lost): answer it again. */

@@ -3,6 +3,8 @@
  * anchors for an MN served elsewhere carries the registration's lifetime; when it runs out, the
  * P-MAAR sends its de-registration to the CMD, which renews it with a non-zero lifetime while the
  * MN is still in the domain, or accepts it (lifetime 0) and the prefixes are released.
+ * The same check ends what a bounded cross-border policy granted (federated-anchoring.ts): its
+ * `renew` always answers 0.
  */
 import type { Bindings } from './bindings.js'
 import type { Logger } from './logger.js'
@@ -15,7 +17,9 @@ export class AnchorExpiry {
     private readonly renew: NonNullable<AnchorSignaller['renewAnchor']>,
     private readonly timestamps: TimestampSource,
     private readonly clock: () => number,
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** Said in the log when a registration is released. */
+    private readonly endedBy = 'the CMD ended the session'
   ) {}
 
   /** Asks the CMD about every anchored registration whose lifetime ran out. */
@@ -35,7 +39,7 @@ export class AnchorExpiry {
         } else {
           await this.bindings.commit({ delete: [current.mnId], release: current.localPrefixes })
           await this.bindings.program()
-          this.log.info('released prefixes: the CMD ended the session', { mn: current.mnId, prefixes: current.localPrefixes.join(',') })
+          this.log.info(`released prefixes: ${this.endedBy}`, { mn: current.mnId, prefixes: current.localPrefixes.join(',') })
         }
       })
     }

@@ -18,7 +18,7 @@ import type { KnownMaar } from './peer-table.js'
 import type { Presence } from './presence.js'
 import type { SignallingTransport } from './transport.js'
 
-interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[], sessionSequence?: number }
+interface Answer { status: number, reason?: string, prefixes?: string[], referrals?: MaarRef[], sessionSequence?: number, lifetime?: number }
 
 export class AnchorSide {
   constructor (
@@ -57,7 +57,7 @@ export class AnchorSide {
     const serving = await this.servingMaarOf(u, from)
     if ('refused' in serving) {
       this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: 'ADMINISTRATIVELY_PROHIBITED', reason: serving.refused })
-      return buildPba({ status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, sequence: u.sequence, lifetime: 0, mnId: u.mnId, timestampMs: u.timestampMs, anchoredPrefixes: [], referrals: [] })
+      return buildPba({ status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, sequence: u.sequence, lifetime: 0, mnId: u.mnId, timestampMs: u.timestampMs, anchoredPrefixes: [], referrals: [], reason: serving.refused })
     }
     const pba = await this.bindings.withMn(u.mnId, async () => {
       const answer = await this.apply(u, serving.maar)
@@ -67,12 +67,14 @@ export class AnchorSide {
       return buildPba({
         status: answer.status,
         sequence: u.sequence,
-        lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? u.lifetime : 0,
+        lifetime: answer.status === BINDING_ACK_STATUS.ACCEPTED ? answer.lifetime ?? u.lifetime : 0,
         mnId: u.mnId,
         timestampMs: u.timestampMs,
         anchoredPrefixes: answer.prefixes ?? [],
         referrals: (answer.referrals ?? []).map(r => ({ ...r, prefixes: [] })),
-        ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
+        ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {}),
+        // The serving MAAR's report says why (doc/ARCHITECTURE.md "Federation": every refusal names its agreement).
+        ...(answer.status !== BINDING_ACK_STATUS.ACCEPTED && answer.reason !== undefined ? { reason: answer.reason } : {})
       })
     })
     // Locator mode (draft-bernardos-dmm-pmip §3.3): the serving MAAR hears from this P-MAAR
@@ -131,7 +133,7 @@ export class AnchorSide {
         // The anchor's share of the handover's kernel programming, for the netns benchmark.
         const programMs = await this.bindings.timedProgram()
         this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: roundMs(programMs) })
-        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals, ...(d.sessionSequence !== undefined ? { sessionSequence: d.sessionSequence } : {}) }
+        return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals, ...(d.sessionSequence !== undefined ? { sessionSequence: d.sessionSequence } : {}), ...(d.lifetime !== undefined ? { lifetime: d.lifetime } : {}) }
       }
     }
   }

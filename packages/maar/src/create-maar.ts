@@ -9,7 +9,9 @@ import { mkdir } from 'node:fs/promises'
 import { BindingCache, formatReport } from '@dmm-mesh/binding-cache'
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import { SessionDirectory, createMeshNode, meshServices, routingTable } from '@dmm-mesh/discovery'
-import type { MaarCertificate, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
+import type { Discovery, MaarCertificate, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
+import { BorderServer, FederatedDiscovery, localRecordBytes } from '@dmm-mesh/federation'
+import type { FederationAgreements } from '@dmm-mesh/federation'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { Maar } from './maar.js'
 import { StartupSteps } from './startup-steps.js'
@@ -40,6 +42,16 @@ export interface StartMaarOptions {
   capture?: MaarComponents['capture']
   /** How previous anchors are reached (signalling-mode.ts); default: the DHT mode. */
   signalling?: MaarComponents['signalling']
+  /** Agreements with other domains, and their gateways asked across the border (doc/ARCHITECTURE.md "Federation"). */
+  federation?: MaarFederation
+}
+
+export interface MaarFederation {
+  agreements: FederationAgreements
+  /** Multiaddrs with /p2p/ of MAARs of federated domains (read at each lookup). */
+  gateways: () => string[]
+  /** Bound of one gateway's answer (default 2 s). */
+  borderTimeoutMs?: number
 }
 
 export interface RunningMaar {
@@ -48,6 +60,8 @@ export interface RunningMaar {
   directory: SessionDirectory
   cache: BindingCache
   cert: MaarCertificate
+  /** What it answers lookups with: the directory, or the directory and the border (federation). */
+  discovery: Discovery
   /** Stops every part, in reverse order of start. */
   stop: () => Promise<void>
 }
@@ -68,6 +82,8 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   const steps = new StartupSteps((what, detail, cause) => new MaarStartError(what, detail, { cause }), err => err instanceof MaarStartError)
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => await steps.step(what, work)
   const { init, trust } = opts
+  // Before any connection: a federated peer is then a guest of the membership gate, not refused.
+  opts.federation?.agreements.federate(trust)
 
   const node = await step('libp2p node', async () => await createMeshNode({
     privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
@@ -101,12 +117,26 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   await step('session directory', async () => { await directory.start() })
   steps.onStop(async () => { await directory.stop() })
 
+  let discovery: Discovery = directory
+  const federation = opts.federation
+  if (federation !== undefined) {
+    const log = (line: string): void => { opts.log.info(line) }
+    const border = new BorderServer(node, { trust, agreements: federation.agreements, certificate: opts.certificate, lookupLocal: async mnId => await localRecordBytes(node, directory, mnId), log })
+    await step('border server', async () => { await border.start() })
+    steps.onStop(async () => { await border.stop() })
+    discovery = new FederatedDiscovery({
+      local: directory, node, trust, agreements: federation.agreements, certificate: opts.certificate, gateways: federation.gateways, log,
+      ...(federation.borderTimeoutMs !== undefined ? { timeoutMs: federation.borderTimeoutMs } : {})
+    })
+  }
+
   const maar = await step('MAAR', async () => new Maar({
-    node, discovery: directory, cache, dataplane, trust, certificate: opts.certificate, cert, log: opts.log,
+    node, discovery, cache, dataplane, trust, certificate: opts.certificate, cert, log: opts.log,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
-    ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {})
+    ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {}),
+    ...(federation !== undefined ? { federation: { agreements: federation.agreements } } : {})
   }, init))
   const table = routingTable(meshServices(node).dht)
   opts.metrics?.gauges({ dhtPeers: () => node.getPeers().length, routingTableSize: () => table.size })
@@ -114,5 +144,5 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   steps.onStop(async () => { await maar.stop() })
   await step('MAAR start', async () => { await maar.start() })
 
-  return { maar, node, directory, cache, cert, stop: steps.stopAll }
+  return { maar, node, directory, cache, cert, discovery, stop: steps.stopAll }
 }

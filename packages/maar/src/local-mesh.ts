@@ -10,7 +10,7 @@ import { MemoryNetwork } from '@dmm-mesh/dataplane'
 import { TrustStore, generateKey, issueCertificate } from '@dmm-mesh/discovery'
 import type { PrivateKey } from '@libp2p/interface'
 import { startMaar } from './create-maar.js'
-import type { RunningMaar } from './create-maar.js'
+import type { MaarFederation, RunningMaar } from './create-maar.js'
 import type { MaarComponents, MaarInit } from './maar.js'
 import { createLogger, silentSink } from './logger.js'
 import type { LogSink } from './logger.js'
@@ -36,7 +36,15 @@ export interface LocalMeshOptions {
   operatorKey?: PrivateKey
   /** Every MAAR's signalling (signalling-mode.ts); default: the DHT mode. */
   signalling?: MaarComponents['signalling']
+  /** Name, pool and address of MAAR i (default maarPlan): domains of one federation must not overlap. */
+  plan?: (i: number) => MaarPlan
+  /** The simulated network to join (default a new one): federated domains share one. */
+  network?: MemoryNetwork
+  /** Every MAAR's agreements and gateways (doc/ARCHITECTURE.md "Federation"); default: none. */
+  federation?: MaarFederation
 }
+
+export interface MaarPlan { name: string, pool: string, address: string }
 
 export interface LocalMaar extends RunningMaar {
   name: string
@@ -60,13 +68,13 @@ export interface LocalMesh {
 }
 
 /** MAAR i (1-based) owns 2001:db8:i::/48 and has tunnel address 2001:db8:ffff::i. */
-export function maarPlan (i: number): { name: string, pool: string, address: string } {
+export function maarPlan (i: number): MaarPlan {
   const hex = i.toString(16)
   return { name: `maar${i}`, pool: `2001:db8:${hex}::/48`, address: `2001:db8:ffff::${hex}` }
 }
 
 /** A multiaddr other MAARs can dial: a listen address ending in /p2p/<peer id>. */
-function dialAddress (m: LocalMaar): string {
+export function dialAddress (m: LocalMaar): string {
   const addr = m.maar.multiaddrs()[0] ?? ''
   return addr.includes('/p2p/') ? addr : `${addr}/p2p/${m.maar.peerId}`
 }
@@ -78,12 +86,13 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
   const operatorKey = opts.operatorKey ?? await generateKey()
   const operatorPublicKey = Buffer.from(publicKeyToProtobuf(operatorKey.publicKey)).toString('base64')
   const trust = new TrustStore([{ domain, operatorPublicKey }])
-  const network = new MemoryNetwork()
+  const network = opts.network ?? new MemoryNetwork()
+  const planOf = opts.plan ?? maarPlan
   const maars: Array<LocalMaar | undefined> = []
   const identities: Array<{ key: PrivateKey, certificate: Uint8Array, listen?: string }> = []
 
   const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[], listen: string): Promise<LocalMaar> => {
-    const plan = maarPlan(index + 1)
+    const plan = planOf(index + 1)
     const dataDir = join(opts.dataDir, plan.name)
     const running = await startMaar({
       init: {
@@ -105,7 +114,8 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       directoryLog: line => { sink('debug', `[${plan.name}:directory] ${line}`) },
       ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
       ...opts.observe?.(plan.name),
-      ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {})
+      ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {}),
+      ...(opts.federation !== undefined ? { federation: opts.federation } : {})
     })
     const identity = identities[index]
     if (identity !== undefined) identity.listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString()
@@ -117,7 +127,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
   const fullMesh = opts.fullMesh ?? opts.count <= 20
   const links = opts.links ?? 3
   for (let i = 0; i < opts.count; i++) {
-    const plan = maarPlan(i + 1)
+    const plan = planOf(i + 1)
     const key = await generateKey()
     const peerId = peerIdFromPrivateKey(key).toString()
     const certificate = await issueCertificate(operatorKey, { domain, peerId, pools: [plan.pool], addresses: [plan.address], notAfter: Date.now() + 365 * 86400_000 })

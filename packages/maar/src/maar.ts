@@ -34,7 +34,10 @@ import { PmipTransport } from './pmip-transport.js'
 import { Presence } from './presence.js'
 import { PrefixReservation } from './prefix-reservation.js'
 import type { PrefixDelegation } from './prefix-reservation.js'
+import { distributedAnchoring } from './anchor-decision.js'
 import type { AnchorPolicy } from './anchor-decision.js'
+import { federatedAnchoring } from './federated-anchoring.js'
+import type { FederationAgreements } from '@dmm-mesh/federation'
 import { RestartRepair } from './restart-repair.js'
 import type { RepairOutcome } from './restart-repair.js'
 import { ServingSide } from './serving-side.js'
@@ -110,6 +113,8 @@ export interface MaarComponents {
   capture?: MessageCapture
   /** Injected clock (ms since 1970), for tests of lifetimes. */
   clock?: () => number
+  /** The agreements with other domains this MAAR honours (federated-anchoring.ts); default: none. */
+  federation?: { agreements: FederationAgreements }
 }
 
 const DEFAULT_LIFETIME = 3600
@@ -179,8 +184,13 @@ export class Maar {
       publisher: this.publisher,
       timestamps
     }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
-    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport, mode.anchorPolicy, signaller.renewAnchor !== undefined)
-    const expiry = signaller.renewAnchor === undefined ? undefined : new AnchorExpiry(this.store, signaller.renewAnchor.bind(signaller), timestamps, clock, log.child('anchor-expiry'))
+    const federation = components.federation
+    const anchorPolicy = federation === undefined ? mode.anchorPolicy : federatedAnchoring(mode.anchorPolicy ?? distributedAnchoring, { agreements: federation.agreements, trust: components.trust })
+    this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport, anchorPolicy, signaller.renewAnchor !== undefined)
+    const expiry = signaller.renewAnchor !== undefined
+      ? new AnchorExpiry(this.store, signaller.renewAnchor.bind(signaller), timestamps, clock, log.child('anchor-expiry'))
+      // A bounded cross-border policy's registrations end with their bound (federated-anchoring.ts).
+      : federation !== undefined ? new AnchorExpiry(this.store, async () => 0, timestamps, clock, log.child('cross-border'), 'the cross-border bound of its agreement ran out') : undefined
     metrics.gauges({
       bindingsServing: () => this.store.all().filter(e => e.attached).length,
       bindingsAnchoring: () => this.store.all().filter(e => !e.attached).length,

@@ -4,7 +4,7 @@
  */
 import {
   BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, SUBTYPE_ANSWER_SERVING_MAAR, SUBTYPE_PENDING, decodeMaarLocator, decodeVendorSpecific, DMM_MESH_VENDOR_ID, encodePending, decodeSessionSequence,
-  encodeAnswerServingMaar, encodeMaarLocator, encodeSessionSequence, findDmmVendor, findOption, findOptions,
+  encodeAnswerServingMaar, encodeMaarLocator, encodeSessionSequence, encodeReason, decodeReason, findDmmVendor, findOption, findOptions,
   formatPrefix, parsePrefix, timestampFromMillis, timestampToMillis
 } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef, MobilityOption } from '@dmm-mesh/wire'
@@ -62,6 +62,8 @@ export interface ProxyAck {
   referrals: PreviousMaar[]
   /** A CMD's session sequence for the MN (dmm-mesh vendor option), which records must exceed. */
   sessionSequence?: number
+  /** Why a refusal refused (dmm-mesh vendor option 5), e.g. the agreement that did. */
+  reason?: string
 }
 
 export class ProxyUpdateError extends Error {
@@ -139,6 +141,7 @@ export function buildPba (a: ProxyAck): BindingAck {
     // and the Anchored Prefix options that belong to it.
     ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodeMaarLocator(r), ...(r.pending === true ? [encodePending()] : []), ...prefixOptions('anchored-prefix', r.prefixes)]),
     ...(a.sessionSequence !== undefined ? [encodeSessionSequence(a.sessionSequence)] : []),
+    ...(a.reason !== undefined ? [encodeReason(a.reason)] : []),
     // RFC 5213 §5.3.6: the PBA echoes the timestamp of the PBU.
     ...(a.timestampMs !== undefined ? [timestampFromMillis(a.timestampMs)] : [])
   ]
@@ -177,6 +180,7 @@ export function readPba (m: BindingAck): ProxyAck {
   }
   close()
   const sessionSequence = decodeSessionSequence(m.options)
+  const reason = decodeReason(m.options)
   return {
     status: m.status,
     sequence: m.sequence,
@@ -185,6 +189,7 @@ export function readPba (m: BindingAck): ProxyAck {
     ...(ts !== undefined ? { timestampMs: timestampToMillis(ts) } : {}),
     anchoredPrefixes: own,
     referrals,
-    ...(sessionSequence !== undefined ? { sessionSequence } : {})
+    ...(sessionSequence !== undefined ? { sessionSequence } : {}),
+    ...(reason !== undefined ? { reason } : {})
   }
 }

@@ -11,7 +11,7 @@ export type HandoverOutcome = 'complete' | 'partial' | 'deferred' | 'failed'
 /** An attach that failed before its kind was known (its session lookup could not tell). */
 export type HandoverKind = HandoverReport['kind'] | 'unknown'
 /** Who answered a session lookup (discovery/src/lookup.ts), 'none' when the MN had no session. */
-export type LookupSource = 'cache' | 'direct' | 'dht' | 'none' | 'failed'
+export type LookupSource = 'cache' | 'direct' | 'dht' | 'border' | 'none' | 'failed'
 /** A PBA this MAAR received as serving MAAR, or sent as anchor. */
 export type PbaDirection = 'received' | 'sent'
 

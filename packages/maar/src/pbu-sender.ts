@@ -33,8 +33,9 @@ export class PbuSender {
       const parsed = readPba(ack)
       const status = statusName(ack.status)
       this.metrics.pba('received', status)
-      if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) this.log.warn('PBU not accepted', { mn: update.mnId, peer: peer.peerId, status })
-      return { outcome: { peerId: peer.peerId, address: from.address, status, prefixes: parsed.anchoredPrefixes }, ack: parsed, from }
+      if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) this.log.warn('PBU not accepted', { mn: update.mnId, peer: peer.peerId, status, ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}) })
+      const refusal = ack.status !== BINDING_ACK_STATUS.ACCEPTED && parsed.reason !== undefined ? { error: parsed.reason } : {}
+      return { outcome: { peerId: peer.peerId, address: from.address, status, prefixes: parsed.anchoredPrefixes, ...refusal }, ack: parsed, from }
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err)
       this.log.warn('PBU exchange failed', { mn: update.mnId, peer: peer.peerId, error })

@@ -138,7 +138,9 @@ export class PmipTransport implements SignallingTransport {
     const helloBytes = (await lp.read({ signal })).subarray()
     let known: KnownMaar
     try {
-      const cert = await this.trust.verify(certificate, { peerId })
+      // A federated domain's MAAR is authenticated here; what it may ask is the anchor side's
+      // decision under the agreement (doc/ARCHITECTURE.md "Federation").
+      const cert = await this.trust.verify(certificate, { peerId, federated: true })
       const hello = parseHello(helloBytes)
       // The tunnel address is what PBUs and records will point traffic at: it must be certified.
       if (!this.trust.certifiesAddress(cert, hello.address)) throw new Error(`address ${hello.address} is not certified for this peer (${cert.addresses.join(', ')})`)

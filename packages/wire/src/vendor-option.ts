@@ -115,3 +115,33 @@ export function decodeSessionSequence (options: MobilityOption[]): number | unde
   const v = findDmmVendor(options, SUBTYPE_SESSION_SEQUENCE)
   return v !== undefined && v.data.length === 4 ? new DataView(v.data.buffer, v.data.byteOffset, 4).getUint32(0) : undefined
 }
+
+/**
+ * In a PBA that refuses: why, as UTF-8 text (cut to fit one option), so that the serving MAAR's
+ * handover report can name the agreement or policy that refused it (doc/ARCHITECTURE.md
+ * "Federation"); the Status field alone (RFC 5213 §8.2) cannot.
+ */
+export const SUBTYPE_REASON = 5
+const MAX_REASON_BYTES = 240
+
+export function encodeReason (reason: string): UnknownOption {
+  let bytes = new TextEncoder().encode(reason)
+  if (bytes.length > MAX_REASON_BYTES) {
+    // Cut on a character boundary: a UTF-8 continuation octet is 10xxxxxx.
+    let end = MAX_REASON_BYTES
+    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--
+    bytes = bytes.subarray(0, end)
+  }
+  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_REASON, data: bytes })
+}
+
+/** The reason text, or undefined when absent or not UTF-8 (never throws). */
+export function decodeReason (options: MobilityOption[]): string | undefined {
+  const v = findDmmVendor(options, SUBTYPE_REASON)
+  if (v === undefined) return undefined
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(v.data)
+  } catch {
+    return undefined
+  }
+}

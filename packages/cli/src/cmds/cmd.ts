@@ -6,12 +6,14 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { TrustStore, readCertificateFile, readKeyFile } from '@dmm-mesh/discovery'
 import { CmdStartError, startCmd } from '@dmm-mesh/cmd'
+import { FederationAgreements } from '@dmm-mesh/federation'
 import type { PcapFileCapture } from '@dmm-mesh/maar'
 import { createDaemonLog } from '../observability/log.js'
 import { deregistrationOf } from '../config.js'
 import type { CmdConfig } from '../config.js'
 import { CliError } from '../errors.js'
 import { openCapture } from './maar.js'
+import { loadFederation } from './federation.js'
 
 export async function runCmd (config: CmdConfig): Promise<void> {
   const { log } = createDaemonLog({ scope: config.name, level: config.log.level, format: config.log.format })
@@ -19,6 +21,11 @@ export async function runCmd (config: CmdConfig): Promise<void> {
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
+  // doc/ARCHITECTURE.md "CMD domains": the CMD is its domain's border gateway, loading the
+  // agreements as a MAAR does (read at start).
+  const agreements = config.federation === undefined ? undefined : new FederationAgreements({ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey })
+  if (agreements !== undefined && config.federation !== undefined) await loadFederation(config.federation, agreements)
+  const gateways = config.federation?.gateways ?? []
   const capture: PcapFileCapture | undefined = config.capture === undefined ? undefined : openCapture(config.capture, log)
   let running
   try {
@@ -32,6 +39,7 @@ export async function runCmd (config: CmdConfig): Promise<void> {
       dataDir: join(config.dataDir, 'sessions'),
       log,
       nodeLog: line => { nodeLog.info(line) },
+      ...(agreements !== undefined ? { federation: { agreements, gateways: () => gateways } } : {}),
       ...(capture !== undefined ? { capture } : {})
     })
   } catch (err) {

@@ -10,7 +10,9 @@ import { TrustStore, readCertificateFile, readKeyFile } from '@dmm-mesh/discover
 import { MaarStartError, PcapFileCapture, signallingFor, startMaar } from '@dmm-mesh/maar'
 import type { Logger } from '@dmm-mesh/maar'
 import type { DataPlane } from '@dmm-mesh/dataplane'
+import { FederationAgreements } from '@dmm-mesh/federation'
 import { createDaemonLog } from '../observability/log.js'
+import { loadFederation } from './federation.js'
 import { PrometheusMetrics } from '../observability/metrics.js'
 import { readMaarConfig } from '../config.js'
 import type { LogLevel, MaarConfig } from '../config.js'
@@ -44,15 +46,18 @@ export interface RunMaarOptions {
  * SIGHUP (`systemctl reload`): the config file is read again and its log.level applied, over a
  * --log-level given at start; a file that no longer reads or checks changes nothing and says why.
  */
-function reloadLogLevelOnHup (path: string | undefined, log: Logger, setLevel: (level: LogLevel) => void): () => void {
+function reloadLogLevelOnHup (path: string | undefined, log: Logger, setLevel: (level: LogLevel) => void, reload: (config: MaarConfig) => Promise<void> = async () => {}): () => void {
   const onHup = (): void => {
     if (path === undefined) {
       log.warn('SIGHUP ignored: no config file to read again')
       return
     }
-    readMaarConfig(path).then(config => {
+    readMaarConfig(path).then(async config => {
       setLevel(config.log.level)
       log.info('log level set from config on SIGHUP', { logLevel: config.log.level, file: path })
+      await reload(config).catch(err => {
+        log.warn('SIGHUP: federation agreements not reloaded; those loaded before stay in force', { file: path, error: err instanceof Error ? err.message : String(err) })
+      })
     }, err => {
       log.warn('SIGHUP: config not reloaded, log level unchanged', { file: path, error: err instanceof Error ? err.message : String(err) })
     })
@@ -65,13 +70,26 @@ function reloadLogLevelOnHup (path: string | undefined, log: Logger, setLevel: (
 export async function runMaar (config: MaarConfig, options: RunMaarOptions = {}): Promise<void> {
   const daemonLog = createDaemonLog({ scope: config.name, level: config.log.level, format: config.log.format })
   const log = daemonLog.log
-  const stopReloading = reloadLogLevelOnHup(options.configPath, log, daemonLog.setLevel)
+  // doc/ARCHITECTURE.md "Federation": the agreements are read at start and again on SIGHUP (a
+  // dropped or revoked agreement stops new cross-border registrations at once).
+  const agreements = config.federation === undefined ? undefined : new FederationAgreements({ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey })
+  const stopReloading = reloadLogLevelOnHup(options.configPath, log, daemonLog.setLevel, async next => {
+    if (agreements === undefined) return
+    // A config that drops its federation section drops every agreement.
+    const federation = next.federation ?? { agreements: [], revocations: [], gateways: [] }
+    await loadFederation(federation, agreements)
+    agreements.federate(trust)
+    gateways = federation.gateways
+    log.info('federation agreements reloaded on SIGHUP', { agreements: agreements.list().map(a => a.id).join(',') })
+  })
   const metrics = new PrometheusMetrics()
   const nodeLog = log.child('node')
   const directoryLog = log.child('directory')
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
+  let gateways = config.federation?.gateways ?? []
+  if (agreements !== undefined && config.federation !== undefined) await loadFederation(config.federation, agreements).catch(err => { stopReloading(); throw err })
   // The API port first: a port in use stops the start before the node joins the mesh.
   const api = await listenApi(config.api.host, config.api.port)
   let running
@@ -99,6 +117,7 @@ export async function runMaar (config: MaarConfig, options: RunMaarOptions = {})
       directoryLog: line => { directoryLog.info(line) },
       metrics,
       signalling: signallingFor(config.discovery),
+      ...(agreements !== undefined ? { federation: { agreements, gateways: () => gateways } } : {}),
       ...(capture !== undefined ? { capture } : {})
     })
   } catch (err) {

@@ -71,7 +71,7 @@ export function describeHandover (r: HandoverReport): string[] {
 }
 
 /** Checks every address the MN holds, both directions; returns the number of failures. */
-export function checkReachability (mesh: LocalMesh, mnId: string, out: (line: string) => void): number {
+export function checkReachability (mesh: Pick<LocalMesh, 'network'>, mnId: string, out: (line: string) => void): number {
   let failures = 0
   for (const address of mesh.network.mnAddresses(mnId)) {
     const down = mesh.network.traceFromCn(address)

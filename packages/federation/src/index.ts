@@ -1,0 +1,5 @@
+export * from './agreement.js'
+export * from './revocation.js'
+export * from './agreements.js'
+export * from './border.js'
+export * from './federated-discovery.js'
