@@ -17,9 +17,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { BINDING_ACK_STATUS, timestampAfter, timestampFromMillis, timestampToMillis } from '@dmm-mesh/wire'
-import { buildPbu, createLocalMesh } from '@dmm-mesh/maar'
+import { createLocalMesh } from '@dmm-mesh/maar'
 import type { LocalMaar, LocalMesh } from '@dmm-mesh/maar'
+import { anchorMns, reRegister } from './reregister.js'
+import type { Mn } from './reregister.js'
 import { summarize, writeResults } from './stats.js'
 
 const { values } = parseArgs({
@@ -42,40 +43,6 @@ if (![clients, mnCount, window, floorRounds].every(n => Number.isInteger(n) && n
 }
 
 function progress (line: string): void { process.stderr.write(`${line}\n`) }
-
-interface Mn { mnId: string, prefix: string, client: LocalMaar, last: number, sequence: number }
-
-/** A fresh RFC 5213 §5.5 timestamp for the MN: the clock, else one 1/65536 s after its last. */
-function stamp (mn: Mn): number {
-  mn.last = Math.max(timestampToMillis(timestampFromMillis(Date.now())), timestampAfter(mn.last))
-  return mn.last
-}
-
-/** One re-registration of `mn` at the anchor; true when the anchor accepted it. */
-async function reRegister (anchor: LocalMaar, mn: Mn): Promise<boolean> {
-  const pbu = buildPbu({ mnId: mn.mnId, sequence: ++mn.sequence & 0xffff, lifetime: 3600, timestampMs: stamp(mn), anchoredPrefixes: [mn.prefix], servingAddress: mn.client.address })
-  const { ack } = await mn.client.maar.transport.exchange({ peerId: anchor.maar.peerId, multiaddrs: anchor.maar.multiaddrs() }, pbu)
-  return ack.status === BINDING_ACK_STATUS.ACCEPTED
-}
-
-async function setUp (mesh: LocalMesh): Promise<Mn[]> {
-  const [anchor, ...serving] = mesh.maars
-  if (anchor === undefined || serving.length === 0) throw new Error('need an anchor and a client')
-  const mns: Mn[] = []
-  for (let j = 0; j < mnCount; j++) {
-    const mnId = `anchor-rate-${j}@dmm.example`
-    const client = serving[j % serving.length] as LocalMaar
-    mesh.network.attachMn(mnId, anchor.address)
-    const first = await anchor.maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' })
-    mesh.network.attachMn(mnId, client.address)
-    const moved = await client.maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' })
-    if (!moved.complete) throw new Error(`handover of ${mnId} to ${client.name} incomplete`)
-    mns.push({ mnId, prefix: first.localPrefix, client, last: Date.now(), sequence: 1000 })
-    if ((j + 1) % 100 === 0) progress(`  ${j + 1}/${mnCount} MNs anchored`)
-  }
-  await Promise.all(mesh.maars.map(async m => { await m.maar.settled() }))
-  return mns
-}
 
 async function measureFloor (anchor: LocalMaar, mn: Mn): Promise<ReturnType<typeof summarize>> {
   const rtt: number[] = []
@@ -116,8 +83,8 @@ let mesh: LocalMesh | undefined
 try {
   progress(`starting an anchor and ${clients} serving MAARs ...`)
   mesh = await createLocalMesh({ count: 1 + clients, dataDir: dir })
-  const mns = await setUp(mesh)
-  const anchor = mesh.maars[0] as LocalMaar
+  const [anchor, ...serving] = mesh.maars as [LocalMaar, ...LocalMaar[]]
+  const mns = await anchorMns(mesh, anchor, serving, mnCount, progress)
   progress('floor: one PBU/PBA at a time ...')
   const floor = await measureFloor(anchor, mns[0] as Mn)
   progress(`rate: ${clients} clients × ${window} in flight for ${seconds} s ...`)
