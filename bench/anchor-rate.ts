@@ -44,17 +44,17 @@ if (![clients, mnCount, window, floorRounds].every(n => Number.isInteger(n) && n
 
 function progress (line: string): void { process.stderr.write(`${line}\n`) }
 
-async function measureFloor (anchor: LocalMaar, mn: Mn): Promise<ReturnType<typeof summarize>> {
+async function measureFloor (mn: Mn): Promise<ReturnType<typeof summarize>> {
   const rtt: number[] = []
   for (let i = 0; i < floorRounds; i++) {
     const t = performance.now()
-    if (!(await reRegister(anchor, mn))) throw new Error(`floor: PBU of ${mn.mnId} refused`)
+    if (!(await reRegister(mn))) throw new Error(`floor: PBU of ${mn.mnId} refused`)
     rtt.push(performance.now() - t)
   }
   return summarize(rtt)
 }
 
-async function measureRate (anchor: LocalMaar, mns: Mn[]): Promise<Record<string, number>> {
+async function measureRate (mns: Mn[]): Promise<Record<string, number>> {
   let accepted = 0; let refused = 0; let next = 0
   const end = performance.now() + seconds * 1000
   const cpu = process.cpuUsage()
@@ -63,7 +63,7 @@ async function measureRate (anchor: LocalMaar, mns: Mn[]): Promise<Record<string
   const loop = async (): Promise<void> => {
     while (performance.now() < end) {
       const mn = mns[next++ % mns.length] as Mn
-      if (await reRegister(anchor, mn)) accepted++
+      if (await reRegister(mn)) accepted++
       else refused++
     }
   }
@@ -86,9 +86,9 @@ try {
   const [anchor, ...serving] = mesh.maars as [LocalMaar, ...LocalMaar[]]
   const mns = await anchorMns(mesh, anchor, serving, mnCount, progress)
   progress('floor: one PBU/PBA at a time ...')
-  const floor = await measureFloor(anchor, mns[0] as Mn)
+  const floor = await measureFloor(mns[0] as Mn)
   progress(`rate: ${clients} clients × ${window} in flight for ${seconds} s ...`)
-  const rate = await measureRate(anchor, mns)
+  const rate = await measureRate(mns)
   const figures = { clients, mns: mnCount, window, seconds, pbuPbaRoundTripOpenStreamMs: floor, ...rate }
   process.stdout.write(`\nbare PBU/PBA round trip on an open stream: median ${floor.median} ms, p95 ${floor.p95} ms (n=${floor.n})\n`)
   process.stdout.write(`one anchor, ${mnCount} MNs, ${clients} serving MAARs × ${window} in flight: ${rate.pbuPbaPerSecond} PBU/PBA per second accepted (${rate.refused} refused), process CPU ${rate.processCpuMsPerPbu} ms per PBU (both ends)\n`)

@@ -82,7 +82,7 @@ async function pbuRoundTrip (d: Domain): Promise<Summary> {
   const rtt: number[] = []
   for (let i = 0; i < rounds; i++) {
     const t = performance.now()
-    if (!(await reRegister(anchor, mn))) throw new Error('PBU refused')
+    if (!(await reRegister(mn))) throw new Error('PBU refused')
     if (i > 0) rtt.push(performance.now() - t)
   }
   return summarize(rtt)

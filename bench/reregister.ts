@@ -6,7 +6,8 @@ import { BINDING_ACK_STATUS, timestampAfter, timestampFromMillis, timestampToMil
 import { buildPbu } from '@dmm-mesh/maar'
 import type { LocalMaar, LocalMesh } from '@dmm-mesh/maar'
 
-export interface Mn { mnId: string, prefix: string, client: LocalMaar, last: number, sequence: number }
+/** An MN anchored at `anchor` (its peer, taken once) and served by `client`. */
+export interface Mn { mnId: string, prefix: string, client: LocalMaar, anchor: { peerId: string, multiaddrs: string[] }, last: number, sequence: number }
 
 /** A fresh RFC 5213 §5.5 timestamp for the MN: the clock, else one 1/65536 s after its last. */
 export function stamp (mn: Mn): number {
@@ -15,9 +16,9 @@ export function stamp (mn: Mn): number {
 }
 
 /** One re-registration of `mn` at the anchor; true when the anchor accepted it. */
-export async function reRegister (anchor: LocalMaar, mn: Mn): Promise<boolean> {
+export async function reRegister (mn: Mn): Promise<boolean> {
   const pbu = buildPbu({ mnId: mn.mnId, sequence: ++mn.sequence & 0xffff, lifetime: 3600, timestampMs: stamp(mn), anchoredPrefixes: [mn.prefix], servingAddress: mn.client.address })
-  const { ack } = await mn.client.maar.transport.exchange({ peerId: anchor.maar.peerId, multiaddrs: anchor.maar.multiaddrs() }, pbu)
+  const { ack } = await mn.client.maar.transport.exchange(mn.anchor, pbu)
   return ack.status === BINDING_ACK_STATUS.ACCEPTED
 }
 
@@ -27,6 +28,7 @@ export async function reRegister (anchor: LocalMaar, mn: Mn): Promise<boolean> {
  */
 export async function anchorMns (mesh: LocalMesh, anchor: LocalMaar, serving: LocalMaar[], count: number, progress: (line: string) => void = () => {}): Promise<Mn[]> {
   if (serving.length === 0) throw new Error('need a serving MAAR')
+  const peer = { peerId: anchor.maar.peerId, multiaddrs: anchor.maar.multiaddrs() }
   const mns: Mn[] = []
   for (let j = 0; j < count; j++) {
     const mnId = `anchor-rate-${j}@dmm.example`
@@ -36,7 +38,7 @@ export async function anchorMns (mesh: LocalMesh, anchor: LocalMaar, serving: Lo
     mesh.network.attachMn(mnId, client.address)
     const moved = await client.maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' })
     if (!moved.complete) throw new Error(`handover of ${mnId} to ${client.name} incomplete`)
-    mns.push({ mnId, prefix: first.localPrefix, client, last: Date.now(), sequence: 1000 })
+    mns.push({ mnId, prefix: first.localPrefix, client, anchor: peer, last: Date.now(), sequence: 1000 })
     if ((j + 1) % 100 === 0) progress(`  ${j + 1}/${count} MNs anchored`)
   }
   await Promise.all(mesh.maars.map(async m => { await m.maar.settled() }))
