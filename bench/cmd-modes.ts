@@ -19,23 +19,11 @@
  *
  *   npx tsc -b bench && npx node bench/dist/cmd-modes.js [--maars 10] [--moves 30] [--dwell 100] [--inflight 1,5,20] [--rounds 5]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { LOCAL_CMD_ADDRESS, startLocalCmd } from '@dmm-mesh/cmd'
-import type { LocalCmd } from '@dmm-mesh/cmd'
-import { TrustStore, generateKey } from '@dmm-mesh/discovery'
-import { createLocalMesh, maarPlan, signallingFor } from '@dmm-mesh/maar'
-import type { LocalMaar, LocalMesh, MessageCapture } from '@dmm-mesh/maar'
-import { encodeMobilityMessage } from '@dmm-mesh/wire'
 import { summarize, writeResults } from './stats.js'
 import type { Summary } from './stats.js'
-
-const MODES = ['dht', 'relay', 'locator', 'proxy', 'hybrid'] as const
-type Mode = typeof MODES[number]
-const DOMAIN = 'dmm.example'
-const STRIDE = 7
+import { DOMAIN, MODES, STRIDE, attach, maarAt, measureLoad, settleAll, startDomain, stopDomain, trimSession, warmUp } from './domain.js'
+import type { Domain, Load, Mode } from './domain.js'
 
 const { values } = parseArgs({
   options: {
@@ -60,91 +48,6 @@ if (!Number.isInteger(maarCount) || maarCount < 3 || !Number.isInteger(moves) ||
 
 function progress (line: string): void { process.stderr.write(`${line}\n`) }
 
-/** One PBU or PBA as one peer's capture saw it. */
-interface Frame { at: string, from: string, kind: 'PBU' | 'PBA', octets: number, t: number }
-
-/** Every frame of every peer of the domain, in order; a message counts once, at its sender. */
-class FrameCounter {
-  readonly frames: Frame[] = []
-
-  capture (at: string): MessageCapture {
-    return {
-      record: (message, from) => {
-        this.frames.push({ at, from, kind: message.kind === 'binding-update' ? 'PBU' : 'PBA', octets: encodeMobilityMessage(message).length, t: performance.now() })
-      },
-      close: () => {}
-    }
-  }
-
-  mark (): number { return this.frames.length }
-
-  /** Messages sent since `mark` (each once) and the frames the CMD sent or received. */
-  since (mark: number): { sent: Frame[], atCmd: Frame[] } {
-    const window = this.frames.slice(mark)
-    return { sent: window.filter(f => f.at === f.from), atCmd: window.filter(f => f.at === LOCAL_CMD_ADDRESS) }
-  }
-}
-
-interface Domain { mode: Mode, mesh: LocalMesh, cmd?: LocalCmd, counter: FrameCounter, dir: string }
-
-async function startDomain (mode: Mode): Promise<Domain> {
-  const dir = await mkdtemp(join(tmpdir(), `dmm-bench-${mode}-`))
-  const counter = new FrameCounter()
-  const operatorKey = await generateKey()
-  const trust = TrustStore.fromOperatorKeys([{ domain: DOMAIN, publicKey: operatorKey.publicKey }])
-  // Hybrid asks a relay CMD first, as `dmm quickstart --discovery hybrid` does.
-  const cmd = mode === 'dht'
-    ? undefined
-    : await startLocalCmd({ operatorKey, trust, domain: DOMAIN, mode: mode === 'hybrid' ? 'relay' : mode, dataDir: join(dir, 'cmd'), capture: counter.capture(LOCAL_CMD_ADDRESS) })
-  const signalling = cmd === undefined
-    ? undefined
-    : signallingFor(mode === 'hybrid' ? { mode: 'hybrid', cmd: cmd.address } : { mode: 'cmd', cmd: cmd.address })
-  const mesh = await createLocalMesh({
-    count: maarCount,
-    dataDir: join(dir, 'maars'),
-    operatorKey,
-    domain: DOMAIN,
-    ...(signalling !== undefined ? { signalling } : {}),
-    observe: name => ({ capture: counter.capture(maarPlan(Number(name.replace('maar', ''))).address) })
-  })
-  return { mode, mesh, ...(cmd !== undefined ? { cmd } : {}), counter, dir }
-}
-
-async function stopDomain (d: Domain): Promise<void> {
-  await d.mesh.stop().catch(() => {})
-  await d.cmd?.stop().catch(() => {})
-  await rm(d.dir, { recursive: true, force: true })
-}
-
-/** Until every MAAR and the CMD has finished what it started (late PBAs, forwards, publications). */
-async function settleAll (d: Domain): Promise<void> {
-  await Promise.all(d.mesh.maars.map(async m => { await m.maar.settled() }))
-  await d.cmd?.running.cmd.settled()
-}
-
-function maarAt (d: Domain, position: number): LocalMaar {
-  const m = d.mesh.maars[position % d.mesh.maars.length]
-  if (m === undefined) throw new Error('empty mesh')
-  return m
-}
-
-async function attach (d: Domain, mnId: string, m: LocalMaar): Promise<Awaited<ReturnType<LocalMaar['maar']['attach']>>> {
-  d.mesh.network.attachMn(mnId, m.address)
-  return await m.maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' })
-}
-
-/**
- * Keeps a session small, as a real MN drops old prefixes when its flows end: de-registered and
- * attached afresh where it is once it has 4 anchors. Not part of any measured window.
- */
-async function trimSession (d: Domain, mnId: string, m: LocalMaar, anchors: number): Promise<void> {
-  if (anchors < 4) return
-  await m.maar.deregister(mnId, 'bench')
-  await settleAll(d)
-  await attach(d, mnId, m)
-  await settleAll(d)
-}
-
 interface Trace {
   handoverMs: Summary
   lookupMs: Summary
@@ -157,18 +60,6 @@ interface Trace {
   octetsPerHandover: number
   cmdFramesPerHandover: number
   incomplete: number
-}
-
-/** An untimed MN visits every MAAR once, so no mode pays for opening streams in its figures. */
-async function warmUp (d: Domain): Promise<void> {
-  const mnId = `warm-up@${DOMAIN}`
-  for (const m of d.mesh.maars) {
-    const r = await attach(d, mnId, m)
-    await settleAll(d)
-    await trimSession(d, mnId, m, r.anchors.length)
-  }
-  await d.mesh.maars[0]?.maar.deregister(mnId, 'bench')
-  await settleAll(d)
 }
 
 /** Phase 1: one MN, `moves` handovers by a fixed stride, each measured alone. */
@@ -186,11 +77,13 @@ async function measureTrace (d: Domain): Promise<Trace> {
     // The MN dwells at a MAAR: what the previous handover left running in the background (libp2p
     // and kad-dht work after the session record's publication) is not charged to this one.
     await new Promise(resolve => setTimeout(resolve, dwellMs))
-    const mark = d.counter.mark()
+    const counter = d.counter
+    if (counter === undefined) throw new Error('the trace needs the frame counter')
+    const mark = counter.mark()
     const t0 = performance.now()
     const r = await attach(d, mnId, target)
     await settleAll(d)
-    const w = d.counter.since(mark)
+    const w = counter.since(mark)
     total.push(r.totalMs); lookup.push(r.lookupMs); signalling.push(r.signallingMs)
     sources[r.lookupSource] = (sources[r.lookupSource] ?? 0) + 1
     last.push(Math.max(r.totalMs, ...w.sent.map(f => f.t - t0)))
@@ -218,64 +111,17 @@ async function measureTrace (d: Domain): Promise<Trace> {
   }
 }
 
-/** Handovers completed and failed (the attach threw; `errors` counts each reason, the MN-ID masked). */
-interface Load { inflight: number, handovers: number, failed: number, errors?: Record<string, number>, handoversPerSecond: number, handoverMs: Summary, cmdFramesPerSecond: number, cpuMsPerHandover: number }
-
-/** Phase 2: `k` MNs move at once, `rounds` times; the rate the domain (and its CMD) sustains. */
-async function measureLoad (d: Domain, k: number): Promise<Load> {
-  const mns = Array.from({ length: k }, (_, j) => ({ mnId: `load${k}-${j}@${DOMAIN}`, position: j % maarCount }))
-  for (const mn of mns) await attach(d, mn.mnId, maarAt(d, mn.position))
-  await settleAll(d)
-  const latency: number[] = []
-  let wallMs = 0; let cmdFrames = 0; let cpuUs = 0; let failed = 0
-  const errors: Record<string, number> = {}
-  for (let round = 0; round < rounds; round++) {
-    for (const mn of mns) mn.position = (mn.position + STRIDE) % maarCount
-    const mark = d.counter.mark()
-    const cpu = process.cpuUsage()
-    const t0 = performance.now()
-    const outcomes = await Promise.allSettled(mns.map(async mn => await attach(d, mn.mnId, maarAt(d, mn.position))))
-    await settleAll(d)
-    wallMs += performance.now() - t0
-    const used = process.cpuUsage(cpu)
-    cpuUs += used.user + used.system
-    cmdFrames += d.counter.since(mark).atCmd.length
-    for (const [j, o] of outcomes.entries()) {
-      const mn = mns[j]
-      if (o.status === 'rejected') {
-        failed++
-        const reason = String(o.reason instanceof Error ? o.reason.message : o.reason).replace(/\S+@\S+/g, '<mn>')
-        errors[reason] = (errors[reason] ?? 0) + 1
-        continue
-      }
-      latency.push(o.value.totalMs)
-      if (mn !== undefined) await trimSession(d, mn.mnId, maarAt(d, mn.position), o.value.anchors.length)
-    }
-  }
-  const handovers = latency.length
-  return {
-    inflight: k,
-    handovers,
-    failed,
-    ...(failed > 0 ? { errors } : {}),
-    handoversPerSecond: Math.round(handovers / (wallMs / 1000) * 10) / 10,
-    handoverMs: summarize(latency),
-    cmdFramesPerSecond: Math.round(cmdFrames / (wallMs / 1000) * 10) / 10,
-    cpuMsPerHandover: Math.round(cpuUs / 1000 / handovers * 100) / 100
-  }
-}
-
 const results: Array<Record<string, unknown>> = []
 for (const mode of modes) {
   progress(`${mode}: starting ${maarCount} MAARs${mode === 'dht' ? '' : ' and a CMD'} ...`)
   let d: Domain | undefined
   try {
-    d = await startDomain(mode)
+    d = await startDomain(mode, maarCount)
     await warmUp(d)
     const trace = await measureTrace(d)
     const load: Load[] = []
     for (const k of inflight) {
-      load.push(await measureLoad(d, k))
+      load.push(await measureLoad(d, k, rounds))
       progress(`  ${mode}: ${k} in flight done`)
     }
     results.push({ mode, maars: maarCount, moves, dwellMs, rounds, ...trace, load })

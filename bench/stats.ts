@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus, totalmem } from 'node:os'
 
-export interface Summary { n: number, median: number, p95: number, min: number, max: number, mean: number }
+export interface Summary { n: number, median: number, p95: number, p99: number, min: number, max: number, mean: number }
 
 export function summarize (samples: number[]): Summary {
-  if (samples.length === 0) return { n: 0, median: NaN, p95: NaN, min: NaN, max: NaN, mean: NaN }
+  if (samples.length === 0) return { n: 0, median: NaN, p95: NaN, p99: NaN, min: NaN, max: NaN, mean: NaN }
   const s = [...samples].sort((a, b) => a - b)
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))] ?? NaN
   const round = (v: number): number => Math.round(v * 1000) / 1000
@@ -15,6 +15,7 @@ export function summarize (samples: number[]): Summary {
     n: s.length,
     median: round(at(0.5)),
     p95: round(at(0.95)),
+    p99: round(at(0.99)),
     min: round(s[0] ?? NaN),
     max: round(s[s.length - 1] ?? NaN),
     mean: round(s.reduce((a, b) => a + b, 0) / s.length)

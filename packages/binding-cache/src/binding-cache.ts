@@ -3,6 +3,7 @@
  * buckets of ./buckets.ts. Every change goes through `commit`, one synchronous LevelDB batch:
  * it resolves only once the batch is on disk (fsync), so a crash after a PBA or a prefix
  * delegation never forgets it, and a BCE and its prefix allocation are never half written.
+ * Commits that arrive while a batch is being written share the next one (group commit).
  *
  * Opening is also a check (./audit.ts): LevelDB drops a damaged write-ahead log record without
  * an error (paranoid checks are off and classic-level cannot turn them on), so the open reads
@@ -50,6 +51,8 @@ export interface BindingCacheOptions {
 export class BindingCache {
   /** Serialises commits, so the allocation check and the write are one step. */
   private queue: Promise<unknown> = Promise.resolve()
+  /** Commits waiting for the next group (commitGroup). */
+  private readonly pending: PendingCommit[] = []
   /** prefix -> MN, for every prefix with a certain owner (what the database says, healed). */
   private owners = new Map<string, string>()
   /** prefix -> why its owner is in doubt; only grows until a repair. */
@@ -247,7 +250,14 @@ export class BindingCache {
    * its record but leaves it quarantined. Ledger: releases before the batch, allocations after.
    */
   async commit (tx: Transaction): Promise<void> {
-    await this.enqueue(async () => { await this.commitNow(tx) })
+    const done = new Promise<void>((resolve, reject) => { this.pending.push({ tx, resolve, reject }) })
+    // The first of a group schedules it; those arriving while it waits for the queue join it.
+    if (this.pending.length === 1) this.scheduleGroup()
+    await done
+  }
+
+  private scheduleGroup (): void {
+    this.enqueue(async () => { await this.commitGroup() }).catch(() => {})
   }
 
   private async enqueue<T> (f: () => Promise<T>): Promise<T> {
@@ -256,21 +266,62 @@ export class BindingCache {
     return await run
   }
 
-  private async commitNow (tx: Transaction): Promise<void> {
-    const ops = planBatch(tx)
-    for (const { prefix, mnId } of ops.allocations) {
+  /**
+   * Group commit: the transactions waiting when the previous batch ended go to LevelDB as one
+   * synced batch (one fsync for all of them). Each is checked on its own, in order, and refused
+   * alone; one that allocates or releases a prefix an earlier one of the group touched waits for
+   * the next batch, so that ownership and the ledger change in the same order as one by one.
+   * Every commit resolves only once its batch is on disk, as before.
+   */
+  private async commitGroup (): Promise<void> {
+    const waiting = this.pending.splice(0)
+    const group: Array<{ commit: PendingCommit, ops: ReturnType<typeof planBatch>, fresh: Array<{ prefix: string, mnId: string }> }> = []
+    const deferred: PendingCommit[] = []
+    const touched = new Set<string>()
+    for (const commit of waiting) {
+      let ops: ReturnType<typeof planBatch>
+      try {
+        ops = planBatch(commit.tx)
+        const prefixes = [...ops.allocations.map(a => a.prefix), ...ops.released]
+        if (deferred.length > 0 || prefixes.some(p => touched.has(p))) { deferred.push(commit); continue }
+        this.checkAllocations(ops.allocations)
+        for (const p of prefixes) touched.add(p)
+      } catch (err) {
+        commit.reject(err)
+        continue
+      }
+      group.push({ commit, ops, fresh: ops.allocations.filter(({ prefix, mnId }) => this.owners.get(prefix) !== mnId) })
+    }
+    if (deferred.length > 0) {
+      this.pending.unshift(...deferred)
+      this.scheduleGroup()
+    }
+    try {
+      const batch = group.flatMap(g => g.ops.batch)
+      if (batch.length > 0) {
+        await this.ledger?.release(group.flatMap(g => g.ops.released).filter(p => !this.quarantined.has(p)))
+        await this.db.batch(batch, DURABLE)
+        for (const { ops } of group) {
+          for (const prefix of ops.released) this.owners.delete(prefix)
+          for (const { prefix, mnId } of ops.allocations) this.owners.set(prefix, mnId)
+        }
+        await this.ledger?.delegate(group.flatMap(g => g.fresh))
+      }
+    } catch (err) {
+      for (const { commit } of group) commit.reject(err)
+      return
+    }
+    for (const { commit } of group) commit.resolve()
+  }
+
+  /** Refuses a prefix quarantined or allocated to another MN (nothing written). */
+  private checkAllocations (allocations: Array<{ prefix: string, mnId: string }>): void {
+    for (const { prefix, mnId } of allocations) {
       const reason = this.quarantined.get(prefix)
       if (reason !== undefined) throw new QuarantinedPrefixError(prefix, reason, mnId)
       const holder = this.owners.get(prefix)
       if (holder !== undefined && holder !== mnId) throw new AllocationConflictError(prefix, holder, mnId)
     }
-    if (ops.batch.length === 0) return
-    const fresh = ops.allocations.filter(({ prefix, mnId }) => this.owners.get(prefix) !== mnId)
-    await this.ledger?.release(ops.released.filter(p => !this.quarantined.has(p)))
-    await this.db.batch(ops.batch, DURABLE)
-    for (const prefix of ops.released) this.owners.delete(prefix)
-    for (const { prefix, mnId } of ops.allocations) this.owners.set(prefix, mnId)
-    await this.ledger?.delegate(fresh)
   }
 
   async close (): Promise<void> {
@@ -280,6 +331,8 @@ export class BindingCache {
     if (this.dir !== undefined && this.db.status !== 'closed') await this.db.close()
   }
 }
+
+interface PendingCommit { tx: Transaction, resolve: () => void, reject: (err: unknown) => void }
 
 /** What the ledger should hold: every certain owner and every quarantined prefix (last owner known). */
 export function ledgerState (audit: AuditResult, load: LedgerLoad | undefined): Map<string, string> {

@@ -40,6 +40,12 @@ function count (v: unknown, path: string): number {
   return v
 }
 
+/** A non-negative time in ms that may hold a fraction (an RFC 5213 §8.8 timestamp steps by 1/65536 s). */
+function instant (v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new SchemaError(path, `expected a non-negative time in ms, got ${JSON.stringify(v)}`)
+  return v
+}
+
 function array<T> (v: unknown, path: string, item: (x: unknown, p: string) => T): T[] {
   if (!Array.isArray(v)) throw new SchemaError(path, 'expected an array')
   return v.map((x, i) => item(x, `${path}[${i}]`))
@@ -103,7 +109,7 @@ export function checkEntry (v: unknown, path = 'entry'): BindingCacheEntry {
     localPrefixes: array(o.localPrefixes, `${path}.localPrefixes`, prefix),
     attached: boolean(o.attached, `${path}.attached`),
     remoteAnchors: array(o.remoteAnchors, `${path}.remoteAnchors`, remoteAnchor),
-    lastUpdate: { sequence: count(last.sequence, `${path}.lastUpdate.sequence`), timestampMs: count(last.timestampMs, `${path}.lastUpdate.timestampMs`) },
+    lastUpdate: { sequence: count(last.sequence, `${path}.lastUpdate.sequence`), timestampMs: instant(last.timestampMs, `${path}.lastUpdate.timestampMs`) },
     sessionSequence: count(o.sessionSequence, `${path}.sessionSequence`),
     createdAt: count(o.createdAt, `${path}.createdAt`),
     updatedAt: count(o.updatedAt, `${path}.updatedAt`)

@@ -96,6 +96,8 @@ export function decodeSession (text: string): CmdSession {
   if (!isRef(s.serving)) throw new Error('serving: not a MAAR reference')
   if (!Array.isArray(s.anchors) || !s.anchors.every(a => typeof a === 'object' && a !== null && isRef((a as SessionAnchor).ref) &&
       Array.isArray((a as SessionAnchor).prefixes) && (a as SessionAnchor).prefixes.every(p => typeof p === 'string'))) throw new Error('anchors: not a list of { ref, prefixes }')
-  for (const f of ['timestampMs', 'sequence', 'sessionSequence', 'lifetime', 'updatedAt'] as const) if (!int(s[f])) throw new Error(`${f}: not a non-negative integer`)
+  for (const f of ['sequence', 'sessionSequence', 'lifetime', 'updatedAt'] as const) if (!int(s[f])) throw new Error(`${f}: not a non-negative integer`)
+  // An RFC 5213 §8.8 timestamp steps by 1/65536 s: a time in ms that may hold a fraction.
+  if (typeof s.timestampMs !== 'number' || !Number.isFinite(s.timestampMs) || s.timestampMs < 0) throw new Error('timestampMs: not a non-negative time in ms')
   return s as unknown as CmdSession
 }

@@ -101,9 +101,20 @@ export class SliceTracker<T> {
   private readonly known = new Map<string, { given: DataPlaneState, value: T }>()
 
   /** `everything`: report every MN of `s` as changed (to re-plan all of them). */
-  changes (s: DataPlaneState, opts: { everything?: boolean } = {}): SliceChanges {
+  changes (s: DataPlaneState, opts: { everything?: boolean, only?: Iterable<string> } = {}): SliceChanges {
     const changed = new Map<string, MnSlice>()
     const slices = splitByMn(s)
+    if (opts.only !== undefined) {
+      // `s` holds these MNs' parts alone (DataPlane.apply's `only`): nobody else is compared.
+      const removed: string[] = []
+      for (const mnId of new Set([...opts.only, ...slices.keys()])) {
+        const slice = slices.get(mnId)
+        const known = this.known.get(mnId)
+        if (slice === undefined) { if (known !== undefined) removed.push(mnId); continue }
+        if (opts.everything === true || known === undefined || !sameData(known.given, slice.state)) changed.set(mnId, slice)
+      }
+      return { changed, removed }
+    }
     let fresh = 0
     for (const [mnId, slice] of slices) {
       const known = this.known.get(mnId)

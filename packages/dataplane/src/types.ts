@@ -65,12 +65,31 @@ export interface ApplyResult {
   elapsedMs: number
 }
 
+export interface ApplyOptions {
+  /** The MNs whose parts `desired` holds; the others are left as they are. */
+  only?: Iterable<string>
+}
+
+/** A partial apply (`only`) was asked of a driver that must first see the whole state. */
+export class FullApplyNeeded extends Error {
+  constructor (driver: string) {
+    super(`data plane ${driver} needs the whole state before a partial apply`)
+    this.name = 'FullApplyNeeded'
+  }
+}
+
 export interface DataPlane {
   readonly name: string
   /** Prepares the driver; a driver that finds state it does not know removes it on first apply. */
   start (): Promise<void>
-  /** Makes the programmed state equal `desired`: adds before it deletes, returns what changed. */
-  apply (desired: DataPlaneState): Promise<ApplyResult>
+  /**
+   * Makes the programmed state equal `desired`: adds before it deletes, returns what changed.
+   * With `only`, `desired` holds the parts of those MNs alone (an MN of `only` absent from it is
+   * removed) and every other MN keeps its part: the MAAR passes the MNs it changed, so an apply
+   * costs O(them), not O(every MN). Throws FullApplyNeeded when the driver does not know what is
+   * programmed yet (before its first apply, after a failed one).
+   */
+  apply (desired: DataPlaneState, opts?: ApplyOptions): Promise<ApplyResult>
   /** The state as the driver believes it is programmed. */
   current (): DataPlaneState
   /** Stops the driver; `flush` removes everything it programmed (else it stays for a restart). */

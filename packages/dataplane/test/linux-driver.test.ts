@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { CommandError, ExecRunner, LinuxDataPlane, PMIP_ROUTER, checkLinuxSupport, dlifDevice, dlifMac, eui64LinkLocal, radvdConfig, routerDevice, tunnelDevice } from '../src/linux/index.js'
 import type { LinuxDataPlaneOptions } from '../src/linux/index.js'
-import { emptyState } from '../src/types.js'
+import { FullApplyNeeded, emptyState } from '../src/types.js'
 import { joinSlices } from '../src/mn-slices.js'
 import type { DataPlaneState } from '../src/types.js'
 import { FakeIp, UnexpectedCommand } from './linux-fake-ip.js'
@@ -257,6 +257,22 @@ describe('LinuxDataPlane with many MNs (fake ip)', () => {
     assert.equal(fake.log.filter(l => l.startsWith('ip -j')).length, reads)
     assert.equal(dp.current().local.length, 199)
     assert.equal(dp.current().downlinks[0]?.mnId, 'mn57@example.net')
+  })
+
+  it('a partial apply naming the moved MN alone issues the same commands as the whole state; before the first apply, or after a failed one, it asks for the whole state', async () => {
+    const { dp, fake } = await started('seg6', SID1)
+    await assert.rejects(dp.apply(many(200), { only: ['mn57@example.net'] }), FullApplyNeeded)
+    await dp.apply(many(200))
+    const moved = many(200, 57)
+    const only = { ...emptyState(), downlinks: moved.downlinks }
+    const before = fake.batches.length
+    await dp.apply(only, { only: ['mn57@example.net'] })
+    assert.deepEqual(fake.batches.slice(before).flat(), ['route replace 2001:db8:1:39::/64 encap seg6 mode encap.red segs 2001:db8:ff::2 dev bb0 table main proto 213'])
+    assert.equal(dp.current().local.length, 199, 'the MNs not named keep their routes')
+    fake.failOn = { pattern: /^route/, stderr: 'RTNETLINK answers: No buffer space available' }
+    await assert.rejects(dp.apply(many(200), { only: ['mn57@example.net'] }))
+    fake.failOn = undefined
+    await assert.rejects(dp.apply(only, { only: ['mn57@example.net'] }), FullApplyNeeded)
   })
 
   it('refuses two MNs wanting one prefix, naming both, and changes nothing', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { DataPlaneStateError, MemoryNetwork, emptyState } from '../src/index.js'
+import { DataPlaneStateError, FullApplyNeeded, MemoryNetwork, emptyState } from '../src/index.js'
 import type { DataPlaneState } from '../src/index.js'
 
 const M1 = { name: 'maar1', address: '2001:db8:ffff::1', pools: ['2001:db8:1::/48'] }
@@ -37,6 +37,26 @@ describe('MemoryDataPlane apply', () => {
       downlinks: [{ mnId: 'alice', prefix: '2001:db8:1::/64', remote: M2.address }],
       advertisements: [{ mnId: 'bob', accessLink: 'access0', linkLayerId: LL, prefixes: [{ prefix: '2001:db8:1:2::/64', preferred: true, anchor: M1.address }] }]
     })
+  })
+
+  it('a partial apply (`only`) changes those MNs alone, removes one of them absent from the state, and needs a whole apply first', async () => {
+    const dp = await started()
+    const carol = { mnId: 'carol', prefix: '2001:db8:1:3::/64', remote: M2.address }
+    await assert.rejects(dp.apply({ ...emptyState(), downlinks: [carol] }, { only: ['carol'] }), FullApplyNeeded)
+    await dp.apply(anchorState(M2.address))
+    // Only alice's part is given, moved to another MAAR; bob is not named and keeps his.
+    const moved = await dp.apply({ ...emptyState(), downlinks: [{ mnId: 'alice', prefix: '2001:db8:1::/64', remote: '2001:db8:ffff::3' }] }, { only: ['alice'] })
+    assert.deepEqual(moved.changes, ['~ downlink 2001:db8:1::/64 -> 2001:db8:ffff::3 mn alice (was: downlink 2001:db8:1::/64 -> 2001:db8:ffff::2 mn alice)'])
+    assert.equal(dp.current().local[0]?.mnId, 'bob')
+    // alice named but absent: her part goes; carol added; bob still untouched.
+    const next = await dp.apply({ ...emptyState(), downlinks: [carol] }, { only: ['alice', 'carol'] })
+    assert.equal(next.changes.length, 2, next.changes.join('; '))
+    assert.deepEqual(dp.current().downlinks, [carol])
+    assert.deepEqual(dp.current().local.map(l => l.mnId), ['bob'])
+    // The same as a whole apply of the state the partial ones reached: nothing to change.
+    assert.deepEqual((await dp.apply({ ...anchorState(M2.address), downlinks: [carol] })).changes, [])
+    // A part that clashes with an MN not named is still refused (one route per prefix).
+    await assert.rejects(dp.apply({ ...emptyState(), downlinks: [{ mnId: 'dave', prefix: '2001:db8:1:3::/64', remote: M2.address }] }, { only: ['dave'] }), DataPlaneStateError)
   })
 
   it('diffs: replacements and additions come before deletions', async () => {

@@ -5,6 +5,7 @@
  * delegate and anchor, and a validity window. Every record and every peer request in the
  * discovery layer is checked against a TrustStore of operator keys.
  */
+import { createHash } from 'node:crypto'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf, publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { RecordEnvelope } from '@libp2p/peer-record'
@@ -178,6 +179,8 @@ export class TrustStore {
   private readonly foreign = new Map<string, Set<string>>()
   /** Signature checks are the costly part; remember good envelopes by their bytes. */
   private readonly verified = new Map<string, MaarCertificate>()
+  /** Digests of signed envelopes (session records) whose signature verified here. */
+  private readonly goodSignatures = new Set<string>()
 
   constructor (domains: Array<{ domain: string, operatorPublicKey: string }>) {
     addKeys(this.operators, domains)
@@ -226,6 +229,22 @@ export class TrustStore {
     if (opts.peerId !== undefined && opts.peerId !== cert.peerId) throw new CertificateError('peer-mismatch', `issued to ${cert.peerId}, presented by ${opts.peerId}`)
     if (opts.federated !== true && !this.operators.has(cert.domain)) throw new CertificateError('unknown-domain', `domain ${JSON.stringify(cert.domain)} is federated, not a member domain here`)
     return { ...cert, pools: [...cert.pools], addresses: [...cert.addresses] }
+  }
+
+  /**
+   * Whether the envelope in `bytes` carries a valid signature for `domain`, checked once per
+   * distinct bytes: a session record reaches a MAAR many times (direct PUT, the kad-dht put, each
+   * answer of a lookup), and the Ed25519 check with its key parsing dominates opening it. Only the
+   * signature is remembered; what it proves (certificates, their validity now) is checked by the
+   * caller every time. Bounded like the certificate cache.
+   */
+  async signatureVerifies (bytes: Uint8Array, envelope: RecordEnvelope, domain: string): Promise<boolean> {
+    const digest = createHash('sha256').update(domain).update('\u0000').update(bytes).digest('base64')
+    if (this.goodSignatures.has(digest)) return true
+    if (!(await signatureVerifies(envelope, domain))) return false
+    if (this.goodSignatures.size >= 4096) this.goodSignatures.clear()
+    this.goodSignatures.add(digest)
+    return true
   }
 
   /** True when the certificate names `address` (any IPv6 text) as one of the MAAR's tunnel addresses. */

@@ -12,7 +12,7 @@ import type { MaarRef } from '@dmm-mesh/wire'
 import type { PrivateKey, Record as EnvelopeRecord } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { MaarCertificate, TrustStore } from './domain.js'
-import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, signatureVerifies, strictObject, toBase64 } from './util.js'
+import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, strictObject, toBase64 } from './util.js'
 
 /** An anchor of the session: the MAAR (wire's MaarRef), the prefix it anchors and for how long (s). */
 export interface AnchorRecord extends MaarRef { prefix: string, lifetime: number }
@@ -122,7 +122,7 @@ export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, o
   if (opts.key !== undefined && !bytesEqual(opts.key, sessionKey(record.mnId))) {
     throw new RecordError('wrong-key', `record of ${JSON.stringify(record.mnId).slice(0, 60)} stored under another MN's key`)
   }
-  if (!(await signatureVerifies(envelope, RECORD_DOMAIN))) throw new RecordError('bad-signature', 'envelope signature does not verify')
+  if (!(await trust.signatureVerifies(bytes, envelope, RECORD_DOMAIN))) throw new RecordError('bad-signature', 'envelope signature does not verify')
   const signer = peerIdFromPublicKey(envelope.publicKey).toString()
 
   const certs: MaarCertificate[] = []

@@ -66,6 +66,15 @@ describe('domain: keys, certificates and the trust store', () => {
     await rejects(trust.verify(await issue({ domain: 'other.example' })), 'unknown-domain')
   })
 
+  it('a certificate verified once (cached by its bytes) is refused once it expired, and for another peer', async () => {
+    const now = Date.now()
+    const cert = await issue({ notBefore: now - DAY, notAfter: now + DAY })
+    assert.equal((await trust.verify(cert, { peerId })).peerId, peerId)
+    assert.equal((await trust.verify(cert, { peerId })).peerId, peerId, 'the cached certificate again')
+    await rejects(trust.verify(cert, { now: now + 2 * DAY }), 'expired')
+    await rejects(trust.verify(cert, { peerId: peerIdFromPrivateKey(await generateKey()).toString() }), 'peer-mismatch')
+  })
+
   it('rejects expired and not-yet-valid certificates', async () => {
     const now = Date.now()
     await rejects(trust.verify(await issue({ notBefore: now - 2 * DAY, notAfter: now - DAY })), 'expired')

@@ -66,6 +66,21 @@ describe('session records', () => {
     await rejectsWith(openSessionRecord(new RecordEnvelope({ ...env, payload: altered }).marshal(), d.trust), 'bad-signature')
   })
 
+  it('a record opened before (its signature checked once) is still refused when tampered, or once its signer\'s certificate expired', async () => {
+    const record = sessionAt(MN, 3, m(1), [m(2)])
+    const bytes = await sealSessionRecord(record, m(1).key, [m(1).certificate, m(2).certificate])
+    assert.equal((await openSessionRecord(bytes, d.trust)).signer, m(1).peerId)
+    assert.equal((await openSessionRecord(bytes, d.trust)).signer, m(1).peerId, 'the same bytes open again')
+    const env = RecordEnvelope.createFromProtobuf(bytes)
+    const altered = new TextEncoder().encode(new TextDecoder().decode(env.payload).replace('"sequence":3', '"sequence":98'))
+    await rejectsWith(openSessionRecord(new RecordEnvelope({ ...env, payload: altered }).marshal(), d.trust), 'bad-signature', 'a cached record altered')
+    const sig = Uint8Array.from(env.signature)
+    sig[5] = (sig[5] ?? 0) ^ 0x01
+    await rejectsWith(openSessionRecord(new RecordEnvelope({ ...env, signature: sig }).marshal(), d.trust), 'bad-signature', 'a cached record with its signature flipped')
+    // Two days on, the certificates (valid one day) have expired: the cached signature proves nothing.
+    await rejectsWith(openSessionRecord(bytes, d.trust, { now: Date.now() + 2 * 86400_000 }), 'signer-not-in-domain', 'expired after caching')
+  })
+
   it('rejects a signer without a certificate, or with one of another domain', async () => {
     const record = sessionAt(MN, 1, m(1))
     await rejectsWith(openSessionRecord(await sealSessionRecord(record, m(1).key, []), d.trust), 'signer-not-in-domain')

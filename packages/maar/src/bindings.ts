@@ -6,7 +6,8 @@
  * cache's only writer, so reads (every apply, every PBU decision) never go back to disk.
  */
 import type { BindingCache, BindingCacheEntry, Transaction } from '@dmm-mesh/binding-cache'
-import type { DataPlane } from '@dmm-mesh/dataplane'
+import { FullApplyNeeded } from '@dmm-mesh/dataplane'
+import type { ApplyResult, DataPlane } from '@dmm-mesh/dataplane'
 import { desiredState } from './desired-state.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import type { Logger } from './logger.js'
@@ -18,6 +19,10 @@ const DATAPLANE_LOCK = '\u0000dataplane'
 
 export class Bindings {
   private readonly entries = new Map<string, BindingCacheEntry>()
+  /** MNs committed since the data plane last took their parts. */
+  private readonly dirty = new Set<string>()
+  /** Whether the data plane was given the whole state since start (then only changed MNs). */
+  private applied = false
   /** Serialises work per MN: an attach and a PBU for the same MN never interleave. */
   readonly locks = new KeyedMutex()
 
@@ -54,19 +59,44 @@ export class Bindings {
     const t0 = performance.now()
     await this.cache.commit(tx)
     this.metrics.cacheCommit(secondsSince(t0))
-    for (const mnId of tx.delete ?? []) this.entries.delete(mnId)
-    for (const e of tx.put ?? []) this.entries.set(e.mnId, e)
+    for (const mnId of tx.delete ?? []) { this.entries.delete(mnId); this.dirty.add(mnId) }
+    for (const e of tx.put ?? []) { this.entries.set(e.mnId, e); this.dirty.add(e.mnId) }
   }
 
-  /** Applies the data plane derived from every entry; returns the changes made. */
+  /**
+   * Applies the data plane derived from the entries; returns the changes made. The first time
+   * (and after a failure) from every entry; then from the entries committed since, as only they
+   * can have changed (every change of state is a commit).
+   */
   async program (): Promise<string[]> {
     return await this.locks.run(DATAPLANE_LOCK, async () => {
       const t0 = performance.now()
-      const result = await this.dataplane.apply(desiredState(this.all(), this.self))
+      const result = await this.applyChanged()
       this.metrics.dataplaneApply(secondsSince(t0))
       for (const change of result.changes) this.log.debug('dataplane', { change })
       return result.changes
     })
+  }
+
+  private async applyChanged (): Promise<ApplyResult> {
+    const only = [...this.dirty]
+    this.dirty.clear()
+    try {
+      if (this.applied) {
+        try {
+          return await this.dataplane.apply(desiredState(only.flatMap(id => this.entries.get(id) ?? []), this.self), { only })
+        } catch (err) {
+          if (!(err instanceof FullApplyNeeded)) throw err
+        }
+      }
+      const result = await this.dataplane.apply(desiredState(this.all(), this.self))
+      this.applied = true
+      return result
+    } catch (err) {
+      // What the data plane holds is in doubt: the whole state next time.
+      this.applied = false
+      throw err
+    }
   }
 
   /** program(), returning how long it took (ms): the reports and the netns benchmark show it. */

@@ -105,7 +105,8 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       },
       privateKey: key,
       certificate,
-      trust,
+      // Its own TrustStore, as a MAAR in its own process has: what it verified and cached is its own.
+      trust: new TrustStore([{ domain, operatorPublicKey }]),
       listen: [listen],
       bootstrap,
       cacheDir: dataDir,

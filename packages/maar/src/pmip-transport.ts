@@ -1,8 +1,8 @@
 /**
  * PBU/PBA between MAARs over a libp2p protocol stream (doc/ARCHITECTURE.md "Trust"): length-prefixed
  * frames; each side first sends a hello (its domain certificate, then its tunnel address and
- * multiaddrs), then the client sends Mobility Header bytes (a PBU) and the server answers each with
- * one (a PBA), in order. The Mobility Header checksum covers the two MAARs' tunnel addresses as
+ * multiaddrs), then the client sends Mobility Header bytes (PBUs, several at once) and the server
+ * answers each with one (a PBA), in order (pmip-pipeline.ts). The Mobility Header checksum covers the two MAARs' tunnel addresses as
  * if the message had travelled in IPv6 (RFC 6275 §6.1.1).
  *
  * A stream whose peer holds no valid certificate of the domain, or gives a tunnel address its
@@ -12,18 +12,22 @@
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { decodeMobilityMessage, encodeMobilityMessage, WireError } from '@dmm-mesh/wire'
+import { decodeMobilityMessage, encodeMobilityMessage, findOption, WireError } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
 import type { TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, Stream, Connection } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
+import { KeyedMutex } from './keyed-mutex.js'
 import type { Logger } from './logger.js'
+import { OrderedAnswers, PipelinedClient } from './pmip-pipeline.js'
 import type { KnownMaar, PeerTable } from './peer-table.js'
 import type { PbaHandler, PbuHandler, SignallingTransport } from './transport.js'
 
 export const PMIP_PROTOCOL = '/dmm/pmip/1.0.0'
 const MAX_FRAME = 64 * 1024
 const HELLO_TIMEOUT_MS = 5000
+/** PBUs of one stream handled at once, at most; the stream is not read further meanwhile. */
+const MAX_PIPELINE = 64
 
 export interface LocalIdentity {
   address: string
@@ -179,6 +183,13 @@ export class PmipTransport implements SignallingTransport {
   }
 
   private async serveFrames (lp: LengthPrefixedStream, stream: Stream, peerId: string, remote: KnownMaar, handler: PbuHandler, onPba?: PbaHandler): Promise<void> {
+    // PBUs are answered in their order on the stream but handled side by side (pmip-pipeline.ts);
+    // two for the same MN one after the other, as before.
+    const answers = new OrderedAnswers(lp, MAX_PIPELINE, err => {
+      this.log.warn('reset PMIP stream', { peer: peerId, reason: err instanceof Error ? err.message : String(err) })
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    })
+    const perMn = new KeyedMutex()
     while (true) {
       const frame = (await lp.read()).subarray()
       let message
@@ -194,7 +205,9 @@ export class PmipTransport implements SignallingTransport {
       }
       if (message.kind === 'binding-ack') {
         // Unsolicited (draft-bernardos-dmm-pmip §3.2–3.3): taken, never answered, so the
-        // sender's stream stays in step. A failure of the handler is its own, not the stream's.
+        // sender's stream stays in step; after the PBUs before it, as they came. A failure of the
+        // handler is its own, not the stream's.
+        await answers.drained()
         if (onPba === undefined) this.log.warn('dropped unsolicited PBA', { peer: peerId })
         else await onPba(message, remote).catch(err => { this.log.warn('unsolicited PBA not taken', { peer: peerId, error: String(err) }) })
         continue
@@ -203,8 +216,12 @@ export class PmipTransport implements SignallingTransport {
         this.log.warn('dropped unexpected mobility message', { peer: peerId, kind: message.kind })
         continue
       }
-      const ack = await handler(message, remote)
-      await lp.write(encodeMobilityMessage(ack, { source: this.identity.address, destination: remote.address }))
+      const pbu = message
+      const mn = findOption(pbu, 'mn-identifier')?.identifier ?? ''
+      await answers.push(perMn.run(mn, async () => {
+        const ack = await handler(pbu, remote)
+        return encodeMobilityMessage(ack, { source: this.identity.address, destination: remote.address })
+      }))
     }
   }
 }
@@ -216,41 +233,32 @@ export class RejectedPeerError extends Error {
   }
 }
 
-/** One open stream to a P-MAAR; requests are answered in order, so they are queued. */
+/** One open stream to a P-MAAR: PBUs pipelined, PBAs taken in order (pmip-pipeline.ts). */
 class ClientSession {
-  private tail: Promise<unknown> = Promise.resolve()
+  private readonly pipe: PipelinedClient
 
   constructor (
-    private readonly stream: Stream,
-    private readonly lp: LengthPrefixedStream,
+    stream: Stream,
+    lp: LengthPrefixedStream,
     readonly remote: KnownMaar,
     private readonly localAddress: string
-  ) {}
+  ) {
+    this.pipe = new PipelinedClient(stream, lp)
+  }
 
   async request (pbu: BindingUpdate, signal?: AbortSignal): Promise<BindingAck> {
-    const run = async (): Promise<BindingAck> => {
-      const opts = { signal: signal ?? AbortSignal.timeout(HELLO_TIMEOUT_MS) }
-      await this.lp.write(encodeMobilityMessage(pbu, { source: this.localAddress, destination: this.remote.address }), opts)
-      const answer = decodeMobilityMessage((await this.lp.read(opts)).subarray(), { pseudo: { source: this.remote.address, destination: this.localAddress } })
-      if (answer.kind !== 'binding-ack') throw new Error(`expected a PBA from ${this.remote.peerId}, got ${answer.kind}`)
-      return answer
-    }
-    const result = this.tail.catch(() => {}).then(run)
-    this.tail = result.catch(() => {})
-    return await result
+    const bytes = await this.pipe.request(encodeMobilityMessage(pbu, { source: this.localAddress, destination: this.remote.address }), signal ?? AbortSignal.timeout(HELLO_TIMEOUT_MS))
+    const answer = decodeMobilityMessage(bytes, { pseudo: { source: this.remote.address, destination: this.localAddress } })
+    if (answer.kind !== 'binding-ack') throw new Error(`expected a PBA from ${this.remote.peerId}, got ${answer.kind}`)
+    return answer
   }
 
   /** Writes one message that gets no answer (an unsolicited PBA), in order with requests. */
   async send (message: BindingAck): Promise<void> {
-    const run = async (): Promise<void> => {
-      await this.lp.write(encodeMobilityMessage(message, { source: this.localAddress, destination: this.remote.address }), { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) })
-    }
-    const result = this.tail.catch(() => {}).then(run)
-    this.tail = result.catch(() => {})
-    await result
+    await this.pipe.send(encodeMobilityMessage(message, { source: this.localAddress, destination: this.remote.address }), AbortSignal.timeout(HELLO_TIMEOUT_MS))
   }
 
   close (): void {
-    this.stream.close().catch(() => { this.stream.abort(new Error('close failed')) })
+    this.pipe.close()
   }
 }

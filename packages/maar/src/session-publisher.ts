@@ -45,7 +45,8 @@ export class SessionPublisher {
     return {
       mnId: entry.mnId,
       sequence: entry.sessionSequence,
-      issuedAt: Math.max(this.init.clock(), entry.lastUpdate.timestampMs), // never before the registration it describes
+      // Never before the registration it describes; whole ms (a stamp may hold a fraction of one).
+      issuedAt: Math.ceil(Math.max(this.init.clock(), entry.lastUpdate.timestampMs)),
       serving: self,
       anchors: [
         ...entry.localPrefixes.map(prefix => ({ ...self, prefix, lifetime })),

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import {
   BINDING_ACK_STATUS, LINKTYPE_IPV6, WireError, decodeMobilityMessage, findOption, findOptions, macFromBytes,
-  macToBytes, statusName, timestampFromMillis, timestampToMillis, writePcap
+  macToBytes, statusName, timestampAfter, timestampFromMillis, timestampToMillis, writePcap
 } from '../src/index.js'
+import fc from 'fast-check'
 import { MAAR1, MAAR2, pbu } from './fixtures.js'
 
 describe('wire: helpers', () => {
@@ -21,6 +22,24 @@ describe('wire: helpers', () => {
         assert.ok(f > last && f <= 0xffff)
         last = f
       }
+    })
+    it('every timestamp until 2514 survives millis and back, so a stamp sent is the stamp compared', () => {
+      fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 34 }), fc.integer({ min: 0, max: 0xffff }), (seconds, fraction) => {
+        const t = { type: 'timestamp' as const, seconds, fraction }
+        assert.deepEqual(timestampFromMillis(timestampToMillis(t)), t)
+      }))
+    })
+    it('steps by 1/65536 s: 65 stamps in one millisecond stay in order and below the next', () => {
+      let ms = 1_763_800_000_123
+      const stamps = [ms]
+      for (let i = 0; i < 64; i++) stamps.push(ms = timestampAfter(ms))
+      for (let i = 1; i < stamps.length; i++) assert.ok((stamps[i] as number) > (stamps[i - 1] as number), `stamp ${i} not after the one before`)
+      assert.ok(ms < 1_763_800_000_124 + 0.02, `65 steps ran ahead to ${ms}`)
+      assert.equal(new Set(stamps.map(s => JSON.stringify(timestampFromMillis(s)))).size, stamps.length, 'two stamps share a wire timestamp')
+    })
+    it('orders a stamp after the end of a second into the next second', () => {
+      const last = timestampToMillis({ type: 'timestamp', seconds: 7, fraction: 0xffff })
+      assert.deepEqual(timestampFromMillis(timestampAfter(last)), { type: 'timestamp', seconds: 8, fraction: 0 })
     })
     it('refuses negative, non-finite and too-large times', () => {
       for (const bad of [-1, NaN, Infinity, 2 ** 48 * 1000]) assert.throws(() => timestampFromMillis(bad), WireError)

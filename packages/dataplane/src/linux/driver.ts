@@ -16,8 +16,8 @@ import type { DlifSettings } from '../dlif.js'
 import type { KernelState } from './model.js'
 import type { PlanOptions } from './plan.js'
 import type { CommandRunner } from './runner.js'
-import type { ApplyResult, DataPlane, DataPlaneState } from '../types.js'
-import { emptyState } from '../types.js'
+import type { ApplyOptions, ApplyResult, DataPlane, DataPlaneState } from '../types.js'
+import { FullApplyNeeded, emptyState } from '../types.js'
 import { SliceTracker, joinSlices } from '../mn-slices.js'
 import type { MnSlice } from '../mn-slices.js'
 
@@ -114,9 +114,10 @@ export class LinuxDataPlane implements DataPlane {
     return k
   }
 
-  async apply (desired: DataPlaneState): Promise<ApplyResult> {
+  async apply (desired: DataPlaneState, opts: ApplyOptions = {}): Promise<ApplyResult> {
     const t0 = performance.now()
-    const changes = await this.program(desired, this.running)
+    if (opts.only !== undefined && (this.kernel === undefined || this.kernelPlan === undefined)) throw new FullApplyNeeded(this.name)
+    const changes = await this.program(desired, this.running, opts.only)
     return { changes, elapsedMs: performance.now() - t0 }
   }
 
@@ -125,10 +126,10 @@ export class LinuxDataPlane implements DataPlane {
    * after start or a failed batch, diffed against what the kernel really holds), so a handover
    * costs O(its own objects) however many MNs the MAAR serves.
    */
-  private async program (desired: DataPlaneState, running: boolean): Promise<string[]> {
+  private async program (desired: DataPlaneState, running: boolean, only?: Iterable<string>): Promise<string[]> {
     const kernel = this.kernel ?? await this.sync()
     const fresh = this.kernelPlan === undefined
-    const { changed, removed } = this.mns.changes(running ? desired : emptyState(), { everything: fresh })
+    const { changed, removed } = this.mns.changes(running ? desired : emptyState(), { everything: fresh, ...(running && only !== undefined ? { only } : {}) })
     // Everything is validated before anything changes.
     const wanted = new Map([...changed].map(([mnId, slice]) => [mnId, normalizeState(slice.state, slice.at)]))
 

@@ -3,7 +3,8 @@
  * outlives the driver: stop() without flush leaves the routes in place, and the next driver for
  * the same MAAR finds them and reconciles them on its first apply, as the Linux driver does.
  */
-import type { ApplyResult, DataPlane, DataPlaneState } from '../types.js'
+import { FullApplyNeeded } from '../types.js'
+import type { ApplyOptions, ApplyResult, DataPlane, DataPlaneState } from '../types.js'
 import { formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 import { SliceTracker, firstClash } from '../mn-slices.js'
 import type { MnSlice } from '../mn-slices.js'
@@ -41,12 +42,13 @@ export class MemoryDataPlane implements DataPlane {
    * Only the MNs whose slice changed since the last apply are validated and reprogrammed (all of
    * them on the first apply, against what the router holds), so a handover costs O(that MN).
    */
-  async apply (desired: DataPlaneState): Promise<ApplyResult> {
+  async apply (desired: DataPlaneState, opts: ApplyOptions = {}): Promise<ApplyResult> {
     if (this.state !== 'started') throw new Error(`data plane ${this.name} is ${this.state}, not started`)
     const t0 = performance.now()
     checkShape(desired)
     const fresh = !this.synced
-    const { changed, removed } = this.mns.changes(desired, { everything: fresh })
+    if (fresh && opts.only !== undefined) throw new FullApplyNeeded(this.name)
+    const { changed, removed } = this.mns.changes(desired, { everything: fresh, ...(opts.only !== undefined ? { only: opts.only } : {}) })
     const parts = new Map([...changed].map(([mnId, slice]) => [mnId, normalize(slice.state, slice.at)]))
     this.refuseSharedPrefixes(parts, changed, new Set([...changed.keys(), ...removed]), fresh)
 

@@ -1,0 +1,184 @@
+/**
+ * The performance goals of issue 13, each beside its measured value and ratio. The two latency
+ * ratios are measured here, numerator and denominator in the same run (DHT mode, `--maars` MAARs
+ * in one process on loopback); the others are read from the results the other benchmarks of the
+ * same `npm run bench` wrote (throughput.json, anchor-rate.json, and scale.json from the scale
+ * engine's benchmark when it has been run). Writes bench/results/goals.json.
+ *
+ *   npx tsc -b bench && npx node bench/dist/goals.js [--maars 10] [--moves 40] [--rounds 200]
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { lpStream } from '@libp2p/utils'
+import { createLocalMesh } from '@dmm-mesh/maar'
+import type { LocalMaar } from '@dmm-mesh/maar'
+import { DOMAIN, STRIDE, attach, maarAt, settleAll, trimSession, warmUp } from './domain.js'
+import type { Domain, Load } from './domain.js'
+import { anchorMns, reRegister } from './reregister.js'
+import { RESULTS_DIR, summarize, writeResults } from './stats.js'
+import type { Summary } from './stats.js'
+
+const { values } = parseArgs({ options: { maars: { type: 'string', default: '10' }, moves: { type: 'string', default: '40' }, rounds: { type: 'string', default: '200' } } })
+const maarCount = Number(values.maars)
+const moves = Number(values.moves)
+const rounds = Number(values.rounds)
+if (!Number.isInteger(maarCount) || maarCount < 3 || !Number.isInteger(moves) || moves < 1 || !Number.isInteger(rounds) || rounds < 2) {
+  process.stderr.write('usage: goals.js [--maars 10 (≥3)] [--moves 40] [--rounds 200]\n')
+  process.exit(2)
+}
+
+function progress (line: string): void { process.stderr.write(`${line}\n`) }
+
+/** One MN hops by a fixed stride, dwelling 50 ms at each MAAR: handover and lookup latency. */
+async function trace (d: Domain): Promise<{ handover: Summary, lookup: Summary, sources: Record<string, number> }> {
+  const mnId = `goals@${DOMAIN}`
+  let position = 0
+  await attach(d, mnId, maarAt(d, 0))
+  await settleAll(d)
+  const handover: number[] = []; const lookup: number[] = []; const sources: Record<string, number> = {}
+  for (let i = 0; i < moves; i++) {
+    position = (position + STRIDE) % maarCount
+    await new Promise(resolve => setTimeout(resolve, 50))
+    const r = await attach(d, mnId, maarAt(d, position))
+    await settleAll(d)
+    handover.push(r.totalMs); lookup.push(r.lookupMs)
+    sources[r.lookupSource] = (sources[r.lookupSource] ?? 0) + 1
+    await trimSession(d, mnId, maarAt(d, position), r.anchors.length)
+  }
+  return { handover: summarize(handover), lookup: summarize(lookup), sources }
+}
+
+/** One request and its answer on an open libp2p stream between two MAARs' nodes (an echo): the floor of any lookup. */
+async function requestResponse (a: LocalMaar, b: LocalMaar): Promise<Summary> {
+  const protocol = '/dmm-bench/echo/1.0.0'
+  await b.node.handle(protocol, async stream => {
+    const lp = lpStream(stream)
+    try {
+      while (true) await lp.write(await lp.read())
+    } catch { stream.abort(new Error('echo ended')) }
+  })
+  const stream = await a.node.dialProtocol(b.node.peerId, protocol)
+  const lp = lpStream(stream)
+  const request = new Uint8Array(200)
+  const rtt: number[] = []
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now()
+    await lp.write(request)
+    await lp.read()
+    if (i > 0) rtt.push(performance.now() - t)
+  }
+  await stream.close()
+  await b.node.unhandle(protocol)
+  return summarize(rtt)
+}
+
+/** A PBU and its PBA on the open PMIP stream, one at a time, accepted (LevelDB commit included). */
+async function pbuRoundTrip (d: Domain): Promise<Summary> {
+  const [anchor, serving] = d.mesh.maars as [LocalMaar, LocalMaar]
+  const [mn] = await anchorMns(d.mesh, anchor, [serving], 1)
+  if (mn === undefined) throw new Error('no MN anchored')
+  const rtt: number[] = []
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now()
+    if (!(await reRegister(mn))) throw new Error('PBU refused')
+    if (i > 0) rtt.push(performance.now() - t)
+  }
+  return summarize(rtt)
+}
+
+async function readResults (name: string): Promise<{ date: string, figures: unknown } | undefined> {
+  try {
+    return JSON.parse(await readFile(join(RESULTS_DIR, `${name}.json`), 'utf8')) as { date: string, figures: unknown }
+  } catch {
+    return undefined
+  }
+}
+
+/** The memory per MAAR the scale benchmark found at the largest N: the first number under a key naming memory per MAAR. */
+function memoryPerMaar (figures: unknown): { mib: number, at: string } | undefined {
+  let best: { mib: number, at: string, n: number } | undefined
+  const walk = (v: unknown, path: string, n: number): void => {
+    if (typeof v !== 'object' || v === null) return
+    const o = v as Record<string, unknown>
+    const size = typeof o.maars === 'number' ? o.maars : typeof o.n === 'number' ? o.n : n
+    for (const [k, x] of Object.entries(o)) {
+      if (typeof x === 'number' && /per.?maar/i.test(k) && /(mib|mb|memory|rss|heap)/i.test(k) && (best === undefined || size >= best.n)) best = { mib: x, at: `${path}${k} (N=${size})`, n: size }
+      else walk(x, `${path}${k}.`, size)
+    }
+  }
+  walk(figures, '', 0)
+  return best === undefined ? undefined : { mib: best.mib, at: best.at }
+}
+
+interface Goal { goal: string, target: string, measured: string, value: number | null, met: boolean | null, source: string }
+
+const dir = await mkdtemp(join(tmpdir(), 'dmm-bench-goals-'))
+const goals: Goal[] = []
+try {
+  progress(`goals: ${maarCount} MAARs (DHT mode) ...`)
+  const mesh = await createLocalMesh({ count: maarCount, dataDir: dir })
+  const d: Domain = { mode: 'dht', mesh, dir }
+  try {
+    await warmUp(d)
+    const { handover, lookup, sources } = await trace(d)
+    progress(`  handover ${handover.median} ms, lookup ${lookup.median} ms (answered by ${JSON.stringify(sources)})`)
+    const pbu = await pbuRoundTrip(d)
+    const echo = await requestResponse(maarAt(d, 2), maarAt(d, 1))
+    const handoverRatio = handover.median / pbu.median
+    const lookupRatio = lookup.median / echo.median
+    const same = `this run, ${maarCount} MAARs, ${moves} moves (lookups answered by ${JSON.stringify(sources)}), ${rounds} round trips`
+    goals.push({ goal: 'handover p50 ÷ bare PBU/PBA round trip on an open stream', target: '≤ 3', measured: `${handover.median.toFixed(2)} ms ÷ ${pbu.median.toFixed(2)} ms`, value: round(handoverRatio), met: handoverRatio <= 3, source: same })
+    goals.push({ goal: 'lookup p50 ÷ one request/response on an open stream', target: '≤ 2', measured: `${lookup.median.toFixed(2)} ms ÷ ${echo.median.toFixed(2)} ms`, value: round(lookupRatio), met: lookupRatio <= 2, source: same })
+  } finally {
+    await mesh.stop().catch(() => {})
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true })
+}
+
+function round (v: number): number { return Math.round(v * 100) / 100 }
+
+const throughput = await readResults('throughput')
+const modes = (throughput?.figures ?? []) as Array<{ mode: string, maars: number, load: Load[], p99DoublesAt?: { rate: number, reached: boolean } }>
+const dht = modes.find(m => m.mode === 'dht')
+const cpu = dht?.load.reduce<Load | undefined>((best, l) => l.handovers > 0 && (best === undefined || l.cpuMsPerHandover < best.cpuMsPerHandover) ? l : best, undefined)
+goals.push(cpu === undefined
+  ? { goal: 'CPU per handover (whole process, all MAARs)', target: '≤ 0.5 ms', measured: 'run the throughput bench', value: null, met: null, source: 'throughput.json' }
+  : { goal: 'CPU per handover (whole process, all MAARs)', target: '≤ 0.5 ms', measured: `${cpu.cpuMsPerHandover} ms (DHT, ${dht?.maars ?? '?'} MAARs, K=${cpu.inflight})`, value: cpu.cpuMsPerHandover, met: cpu.cpuMsPerHandover <= 0.5, source: `throughput.json ${throughput?.date ?? ''}` })
+
+const anchorRate = await readResults('anchor-rate')
+const rate = (anchorRate?.figures as { pbuPbaPerSecond?: number, clients?: number, window?: number } | undefined)
+goals.push(rate?.pbuPbaPerSecond === undefined
+  ? { goal: 'PBU/PBA per second by one anchor (certificates, LevelDB commit included)', target: '≥ 20,000', measured: 'run the anchor-rate bench', value: null, met: null, source: 'anchor-rate.json' }
+  : { goal: 'PBU/PBA per second by one anchor (certificates, LevelDB commit included)', target: '≥ 20,000', measured: `${rate.pbuPbaPerSecond}/s (${rate.clients ?? '?'} serving MAARs × ${rate.window ?? '?'} in flight)`, value: rate.pbuPbaPerSecond, met: rate.pbuPbaPerSecond >= 20_000, source: `anchor-rate.json ${anchorRate?.date ?? ''}` })
+
+const scale = await readResults('scale')
+const memory = scale === undefined ? undefined : memoryPerMaar(scale.figures)
+goals.push(memory === undefined
+  ? { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: scale === undefined ? 'run the scale bench' : 'scale.json names no memory per MAAR', value: null, met: null, source: 'scale.json' }
+  : { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: `${memory.mib} (${memory.at})`, value: memory.mib, met: memory.mib <= 5, source: `scale.json ${scale?.date ?? ''}` })
+
+const cmd = modes.filter(m => m.mode !== 'dht' && m.p99DoublesAt !== undefined)
+const bestCmd = cmd.reduce<typeof cmd[number] | undefined>((best, m) => best === undefined || (m.p99DoublesAt?.rate ?? 0) > (best.p99DoublesAt?.rate ?? 0) ? m : best, undefined)
+const show = (m: typeof cmd[number]): string => `${m.p99DoublesAt?.reached === false ? '> ' : ''}${m.p99DoublesAt?.rate ?? '?'}/s`
+goals.push(dht?.p99DoublesAt === undefined || bestCmd?.p99DoublesAt === undefined
+  ? { goal: 'handover rate at which p99 doubles, DHT ÷ CMD', target: '≥ 5', measured: 'run the throughput bench (DHT and a CMD mode)', value: null, met: null, source: 'throughput.json' }
+  : {
+      goal: 'handover rate at which p99 doubles, DHT ÷ CMD',
+      target: '≥ 5',
+      measured: `DHT ${show(dht)} ÷ ${bestCmd.mode} ${show(bestCmd)} (${cmd.map(m => `${m.mode} ${show(m)}`).join(', ')})`,
+      value: round(dht.p99DoublesAt.rate / bestCmd.p99DoublesAt.rate),
+      met: dht.p99DoublesAt.rate / bestCmd.p99DoublesAt.rate >= 5,
+      source: `throughput.json ${throughput?.date ?? ''}`
+    })
+
+const row = (cells: string[]): string => `| ${cells.join(' | ')} |\n`
+process.stdout.write('\nPerformance goals (issue 13):\n\n')
+process.stdout.write(row(['goal', 'target', 'measured', 'ratio / value', 'met']))
+process.stdout.write(row(['---', '---', '---', '---', '---']))
+for (const g of goals) process.stdout.write(row([g.goal, g.target, g.measured, g.value === null ? '-' : String(g.value), g.met === null ? '-' : g.met ? 'yes' : 'no']))
+const file = await writeResults('goals', goals)
+process.stdout.write(`\nresults written to ${file}\n`)
+process.exit(0)
