@@ -10,7 +10,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { StartupSteps } from '@dmm-mesh/maar'
 import type { Logger, MessageCapture } from '@dmm-mesh/maar'
 import { Cmd } from './cmd.js'
-import type { CmdInit } from './cmd.js'
+import type { CmdComponents, CmdInit } from './cmd.js'
 import { CmdSessionStore } from './session-store.js'
 
 export interface StartCmdOptions {
@@ -25,6 +25,7 @@ export interface StartCmdOptions {
   log: Logger
   nodeLog?: (line: string) => void
   capture?: MessageCapture
+  shapeTransport?: CmdComponents['shapeTransport']
   clock?: () => number
 }
 
@@ -65,6 +66,7 @@ export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
   const cmd = await step('CMD', async () => new Cmd({
     node, trust, certificate: opts.certificate, cert, store, log: opts.log,
     ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.shapeTransport !== undefined ? { shapeTransport: opts.shapeTransport } : {}),
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   }, opts.init))
   steps.onStop(async () => { await cmd.stop() })
