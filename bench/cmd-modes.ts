@@ -19,16 +19,12 @@
  *
  *   npx tsc -b bench && npx node bench/dist/cmd-modes.js [--maars 10] [--moves 30] [--dwell 100] [--inflight 1,5,20] [--rounds 5]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { LOCAL_CMD_ADDRESS, startLocalCmd } from '@dmm-mesh/cmd'
-import type { LocalCmd } from '@dmm-mesh/cmd'
-import { TrustStore, generateKey } from '@dmm-mesh/discovery'
-import { createLocalMesh, maarPlan, signallingFor } from '@dmm-mesh/maar'
-import type { LocalMaar, LocalMesh, MessageCapture } from '@dmm-mesh/maar'
-import { encodeMobilityMessage } from '@dmm-mesh/wire'
+import { LOCAL_CMD_ADDRESS } from '@dmm-mesh/cmd'
+import type { Maar } from '@dmm-mesh/maar'
+import { FrameCounter, localEngine } from '@dmm-mesh/scenario'
+import type { ScenarioDomain } from '@dmm-mesh/scenario'
 import { summarize, writeResults } from './stats.js'
 import type { Summary } from './stats.js'
 
@@ -60,76 +56,39 @@ if (!Number.isInteger(maarCount) || maarCount < 3 || !Number.isInteger(moves) ||
 
 function progress (line: string): void { process.stderr.write(`${line}\n`) }
 
-/** One PBU or PBA as one peer's capture saw it. */
-interface Frame { at: string, from: string, kind: 'PBU' | 'PBA', octets: number, t: number }
+interface Domain { mode: Mode, domain: ScenarioDomain, names: string[], counter: FrameCounter }
 
-/** Every frame of every peer of the domain, in order; a message counts once, at its sender. */
-class FrameCounter {
-  readonly frames: Frame[] = []
-
-  capture (at: string): MessageCapture {
-    return {
-      record: (message, from) => {
-        this.frames.push({ at, from, kind: message.kind === 'binding-update' ? 'PBU' : 'PBA', octets: encodeMobilityMessage(message).length, t: performance.now() })
-      },
-      close: () => {}
-    }
-  }
-
-  mark (): number { return this.frames.length }
-
-  /** Messages sent since `mark` (each once) and the frames the CMD sent or received. */
-  since (mark: number): { sent: Frame[], atCmd: Frame[] } {
-    const window = this.frames.slice(mark)
-    return { sent: window.filter(f => f.at === f.from), atCmd: window.filter(f => f.at === LOCAL_CMD_ADDRESS) }
-  }
-}
-
-interface Domain { mode: Mode, mesh: LocalMesh, cmd?: LocalCmd, counter: FrameCounter, dir: string }
-
+/** A fresh domain from the scenario package's local engine, without delay (everything on loopback). */
 async function startDomain (mode: Mode): Promise<Domain> {
-  const dir = await mkdtemp(join(tmpdir(), `dmm-bench-${mode}-`))
   const counter = new FrameCounter()
-  const operatorKey = await generateKey()
-  const trust = TrustStore.fromOperatorKeys([{ domain: DOMAIN, publicKey: operatorKey.publicKey }])
+  const names = Array.from({ length: maarCount }, (_, i) => `maar${i + 1}`)
   // Hybrid asks a relay CMD first, as `dmm quickstart --discovery hybrid` does.
-  const cmd = mode === 'dht'
-    ? undefined
-    : await startLocalCmd({ operatorKey, trust, domain: DOMAIN, mode: mode === 'hybrid' ? 'relay' : mode, dataDir: join(dir, 'cmd'), capture: counter.capture(LOCAL_CMD_ADDRESS) })
-  const signalling = cmd === undefined
-    ? undefined
-    : signallingFor(mode === 'hybrid' ? { mode: 'hybrid', cmd: cmd.address } : { mode: 'cmd', cmd: cmd.address })
-  const mesh = await createLocalMesh({
-    count: maarCount,
-    dataDir: join(dir, 'maars'),
-    operatorKey,
-    domain: DOMAIN,
-    ...(signalling !== undefined ? { signalling } : {}),
-    observe: name => ({ capture: counter.capture(maarPlan(Number(name.replace('maar', ''))).address) })
+  const domain = await localEngine.start({
+    contender: mode, maars: names, lifetimeS: 3600, relayTimeoutMs: 1000, workDir: tmpdir(), delay: () => 0, frames: counter, onRecordRequest: () => {}
   })
-  return { mode, mesh, ...(cmd !== undefined ? { cmd } : {}), counter, dir }
+  return { mode, domain, names, counter }
 }
 
 async function stopDomain (d: Domain): Promise<void> {
-  await d.mesh.stop().catch(() => {})
-  await d.cmd?.stop().catch(() => {})
-  await rm(d.dir, { recursive: true, force: true })
+  await d.domain.stop().catch(() => {})
 }
 
 /** Until every MAAR and the CMD has finished what it started (late PBAs, forwards, publications). */
 async function settleAll (d: Domain): Promise<void> {
-  await Promise.all(d.mesh.maars.map(async m => { await m.maar.settled() }))
-  await d.cmd?.running.cmd.settled()
+  await d.domain.settled()
 }
 
-function maarAt (d: Domain, position: number): LocalMaar {
-  const m = d.mesh.maars[position % d.mesh.maars.length]
-  if (m === undefined) throw new Error('empty mesh')
-  return m
+interface BenchMaar { name: string, maar: Maar }
+
+function maarAt (d: Domain, position: number): BenchMaar {
+  const name = d.names[position % d.names.length] ?? ''
+  const maar = d.domain.maar(name)
+  if (maar === undefined) throw new Error(`${name} is not running`)
+  return { name, maar }
 }
 
-async function attach (d: Domain, mnId: string, m: LocalMaar): Promise<Awaited<ReturnType<LocalMaar['maar']['attach']>>> {
-  d.mesh.network.attachMn(mnId, m.address)
+async function attach (d: Domain, mnId: string, m: BenchMaar): Promise<Awaited<ReturnType<Maar['attach']>>> {
+  d.domain.network.attachMn(mnId, d.domain.addressOf(m.name))
   return await m.maar.attach({ mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' })
 }
 
@@ -137,7 +96,7 @@ async function attach (d: Domain, mnId: string, m: LocalMaar): Promise<Awaited<R
  * Keeps a session small, as a real MN drops old prefixes when its flows end: de-registered and
  * attached afresh where it is once it has 4 anchors. Not part of any measured window.
  */
-async function trimSession (d: Domain, mnId: string, m: LocalMaar, anchors: number): Promise<void> {
+async function trimSession (d: Domain, mnId: string, m: BenchMaar, anchors: number): Promise<void> {
   if (anchors < 4) return
   await m.maar.deregister(mnId, 'bench')
   await settleAll(d)
@@ -162,12 +121,13 @@ interface Trace {
 /** An untimed MN visits every MAAR once, so no mode pays for opening streams in its figures. */
 async function warmUp (d: Domain): Promise<void> {
   const mnId = `warm-up@${DOMAIN}`
-  for (const m of d.mesh.maars) {
+  for (const name of d.names) {
+    const m = maarAt(d, d.names.indexOf(name))
     const r = await attach(d, mnId, m)
     await settleAll(d)
     await trimSession(d, mnId, m, r.anchors.length)
   }
-  await d.mesh.maars[0]?.maar.deregister(mnId, 'bench')
+  await maarAt(d, 0).maar.deregister(mnId, 'bench')
   await settleAll(d)
 }
 
@@ -198,7 +158,7 @@ async function measureTrace (d: Domain): Promise<Trace> {
     pbu += w.sent.filter(f => f.kind === 'PBU').length
     pba += w.sent.filter(f => f.kind === 'PBA').length
     octets += w.sent.reduce((s, f) => s + f.octets, 0)
-    atCmd += w.atCmd.length
+    atCmd += w.at(LOCAL_CMD_ADDRESS).length
     await trimSession(d, mnId, target, r.anchors.length)
     if ((i + 1) % 20 === 0) progress(`  ${d.mode}: ${i + 1}/${moves} moves`)
   }
@@ -239,7 +199,7 @@ async function measureLoad (d: Domain, k: number): Promise<Load> {
     wallMs += performance.now() - t0
     const used = process.cpuUsage(cpu)
     cpuUs += used.user + used.system
-    cmdFrames += d.counter.since(mark).atCmd.length
+    cmdFrames += d.counter.since(mark).at(LOCAL_CMD_ADDRESS).length
     for (const [j, o] of outcomes.entries()) {
       const mn = mns[j]
       if (o.status === 'rejected') {
