@@ -16,9 +16,9 @@ function hash32 (text: string): number {
   return h
 }
 
-/** Uniform numbers in [0, 1) from `seed` and a stream name. */
-export function seededRandom (seed: number, stream = ''): Random {
-  let a = (hash32(`${seed}:${stream}`) ^ seed) >>> 0
+/** mulberry32: uniform numbers in [0, 1) from a 32-bit state. */
+export function mulberry32 (seed: number): Random {
+  let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
     let t = a
@@ -26,6 +26,11 @@ export function seededRandom (seed: number, stream = ''): Random {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** Uniform numbers in [0, 1) from `seed` and a stream name. */
+export function seededRandom (seed: number, stream = ''): Random {
+  return mulberry32(hash32(`${seed}:${stream}`) ^ seed)
 }
 
 /** One item of a non-empty list, uniformly. */
