@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { buildTrace, parseScenario, runScenario } from '../src/index.js'
+import { buildTrace, localEngine, parseScenario, runScenario } from '../src/index.js'
+import type { DomainEngine } from '../src/index.js'
 
 /**
  * A MAAR down for a while, in a real run (local engine: libp2p, LevelDB, the memory data plane):
@@ -44,5 +45,18 @@ describe('a scenario run with a MAAR down', function () {
     // The move off maar1 while it is down: maar1 cannot confirm, its prefix is left pending.
     const away = c.handovers.find(h => h.from === 'maar1' && h.t >= 2500 && h.t < 6500)
     if (away !== undefined) assert.equal(away.outcome, 'partial', JSON.stringify(away))
+  })
+
+  it('records the error of a contender that cannot start, and runs the others', async () => {
+    const scenario = parseScenario(FILE.replace('durationS: 11', 'durationS: 2').replace('contenders: [dht]', 'cmd: { x: 0, y: 5 }\ncontenders: [relay, dht]'), 'two.yaml')
+    const engine: DomainEngine = {
+      start: async spec => {
+        if (spec.contender === 'relay') throw new Error('the CMD\'s port is taken')
+        return await localEngine.start(spec)
+      }
+    }
+    const report = await runScenario({ scenario, engine })
+    assert.deepEqual(report.contenders.map(c => [c.name, c.error]), [['relay', 'could not start: the CMD\'s port is taken'], ['dht', undefined]])
+    assert.ok((report.contenders[1]?.handovers.length ?? 0) > 0)
   })
 })
