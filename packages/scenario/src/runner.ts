@@ -257,7 +257,7 @@ class ContenderRun {
           figures.sent++
           if (tr.delivered && dead === undefined) { figures.delivered++; continue }
           figures.lost++
-          const why = dead !== undefined ? 'through a MAAR that is down' : (tr.reason ?? 'lost').replace(/[0-9a-f:]{6,}\S*/g, '<address>')
+          const why = dead !== undefined ? 'through a MAAR that is down' : lossReason(tr.reason)
           figures.reasons[why] = (figures.reasons[why] ?? 0) + 1
         }
       }
@@ -309,4 +309,9 @@ function linkLayerId (mnId: string): string {
   for (let i = 0; i < mnId.length; i++) h = (Math.imul(h, 31) + mnId.charCodeAt(i)) >>> 0
   const bytes = [0x02, 0x00, (h >>> 24) & 0xff, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff]
   return bytes.map(b => b.toString(16).padStart(2, '0')).join(':')
+}
+
+/** A trace's reason for a loss without the names in it, so that losses of the same kind add up. */
+function lossReason (why: string | undefined): string {
+  return (why ?? 'lost').replace(/mn:\S+/g, 'the MN').replace(/access link of \S+/, 'access link the packet reached').replace(/[0-9a-f]*:[0-9a-f:]{4,}\S*/g, '<address>')
 }
