@@ -22,6 +22,9 @@ export interface CheckInput {
   t: number
 }
 
+/** The checks' results, and how many bindings live MAARs still hold for MNs not in the domain. */
+export interface CheckRound { results: CheckResult[], lingering: number }
+
 /** Why each address of `mnId` is not reachable through its anchor (empty: all are). */
 export function unreachable (domain: ScenarioDomain, mnId: string, isDown: (node: string) => boolean): string[] {
   const lines: string[] = []
@@ -38,15 +41,18 @@ export function unreachable (domain: ScenarioDomain, mnId: string, isDown: (node
   return lines
 }
 
-export async function runChecks (input: CheckInput): Promise<CheckResult[]> {
+export async function runChecks (input: CheckInput): Promise<CheckRound> {
   const { domain } = input
   const snapshots: CacheSnapshot[] = []
   const down = new Set<string>()
+  let lingering = 0
   for (const name of input.maars) {
     const m = domain.maar(name)
     if (m === undefined) { down.add(name); continue }
     // MNs that left the domain are not checked: their anchors may hold them until their lifetime (§3.5 b).
-    const bindings = (await m.bindings()).filter(b => input.present.has(b.mnId))
+    const all = await m.bindings()
+    const bindings = all.filter(b => input.present.has(b.mnId))
+    lingering += all.length - bindings.length
     snapshots.push({ name, address: domain.addressOf(name), bindings })
   }
   const settled = new Set(input.serving.keys())
@@ -65,5 +71,5 @@ export async function runChecks (input: CheckInput): Promise<CheckResult[]> {
       : violations.filter(v => v.check === check).map(v => v.line)
     results.push({ t: input.t, check, passed: lines.length === 0, violations: lines })
   }
-  return results
+  return { results, lingering }
 }

@@ -51,6 +51,8 @@ export interface ContenderReport {
   totals?: { messages: number, octets: number, recordMessages: number }
   /** MNs that left the domain and the messages charged to their departure (draft-bernardos-dmm-pmip §3.5). */
   departures?: { count: number, messages: number, octets: number }
+  /** Bindings still held for MNs that had left the domain, each time the checks ran (§3.5 (b) keeps them until their lifetime). */
+  lingering?: Array<{ t: number, bindings: number }>
   /** CN packets traced to the MNs of each flow's group while it ran, and why the lost ones were lost. */
   flows?: Array<{ group: string, sent: number, delivered: number, lost: number, reasons: Record<string, number> }>
 }

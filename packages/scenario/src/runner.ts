@@ -96,6 +96,8 @@ class ContenderRun {
   private readonly pending = new Set<Promise<void>>()
   private readonly down = new Set<string>()
   private readonly keyToMn = new Map<string, string>()
+  /** Bindings held for MNs that had left, by check time. */
+  private readonly lingering = new Map<number, number>()
   private t0 = 0
 
   constructor (
@@ -266,9 +268,13 @@ class ContenderRun {
 
   /** The checks now; a violation is confirmed once background work has settled (else it was a transient). */
   private async check (domain: ScenarioDomain, t: number): Promise<CheckResult[]> {
-    const once = async (): Promise<CheckResult[]> => await runChecks({
-      domain, maars: this.map.names(), serving: new Map([...this.serving].filter(([mn]) => !this.inFlight.has(mn))), present: new Set(this.present), run: this.scenario.checks.run, t
-    })
+    const once = async (): Promise<CheckResult[]> => {
+      const round = await runChecks({
+        domain, maars: this.map.names(), serving: new Map([...this.serving].filter(([mn]) => !this.inFlight.has(mn))), present: new Set(this.present), run: this.scenario.checks.run, t
+      })
+      this.lingering.set(t, round.lingering)
+      return round.results
+    }
     const first = await once()
     if (first.every(c => c.passed)) return first
     await bounded(domain.settled(), SETTLE_GUARD_MS)
@@ -298,6 +304,7 @@ class ContenderRun {
       faults: this.faults,
       totals: { messages: messages.length, octets: messages.reduce((s, m) => s + m.octets, 0), recordMessages: messages.filter(m => m.record).length },
       departures: this.departures,
+      lingering: [...this.lingering].sort(([a], [b]) => a - b).map(([t, bindings]) => ({ t, bindings })),
       flows: this.flows
     }
   }
