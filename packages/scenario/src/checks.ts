@@ -25,6 +25,11 @@ export interface CheckInput {
 /** The checks' results, and how many bindings live MAARs still hold for MNs not in the domain. */
 export interface CheckRound { results: CheckResult[], lingering: number }
 
+/** A trace's hops, cut short when it loops (a loop repeats until the hop limit). */
+function path (hops: string[]): string {
+  return hops.length <= 10 ? hops.join(' > ') : `${hops.slice(0, 8).join(' > ')} > … (${hops.length} hops)`
+}
+
 /** Why each address of `mnId` is not reachable through its anchor (empty: all are). */
 export function unreachable (domain: ScenarioDomain, mnId: string, isDown: (node: string) => boolean): string[] {
   const lines: string[] = []
@@ -33,10 +38,10 @@ export function unreachable (domain: ScenarioDomain, mnId: string, isDown: (node
     const down = domain.network.traceFromCn(a.address)
     const up = domain.network.traceFromMn(mnId, a.address)
     const dead = [...down.hops, ...up.hops].find(h => isDown(h))
-    if (!down.delivered) lines.push(`${mnId}: CN -> ${a.address} lost (${down.reason ?? '?'}): ${down.hops.join(' > ')}`)
-    else if (!up.delivered) lines.push(`${mnId}: ${a.address} -> CN lost (${up.reason ?? '?'}): ${up.hops.join(' > ')}`)
-    else if (dead !== undefined) lines.push(`${mnId}: ${a.address} goes through ${dead}, which is down: ${down.hops.join(' > ')}`)
-    else if (!down.hops.includes(anchor)) lines.push(`${mnId}: CN -> ${a.address} does not pass its anchor ${anchor}: ${down.hops.join(' > ')}`)
+    if (!down.delivered) lines.push(`${mnId}: CN -> ${a.address} lost (${down.reason ?? '?'}): ${path(down.hops)}`)
+    else if (!up.delivered) lines.push(`${mnId}: ${a.address} -> CN lost (${up.reason ?? '?'}): ${path(up.hops)}`)
+    else if (dead !== undefined) lines.push(`${mnId}: ${a.address} goes through ${dead}, which is down: ${path(down.hops)}`)
+    else if (!down.hops.includes(anchor)) lines.push(`${mnId}: CN -> ${a.address} does not pass its anchor ${anchor}: ${path(down.hops)}`)
   }
   return lines
 }

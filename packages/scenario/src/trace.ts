@@ -57,7 +57,8 @@ function dwellOf (m: { dwellS: number, jitter: number }, random: Random): number
 function plan (movement: Movement, map: ScenarioMap, random: Random, index: number): Plan {
   switch (movement.model) {
     case 'random-walk':
-      return { start: pick(random, map.names()), t0: 0, step: cell => ({ dt: dwellOf(movement, random), cell: pick(random, map.neighbours(cell).length > 0 ? map.neighbours(cell) : [cell]) }) }
+      // Walkers appear over their first dwell, not all at once (an attach burst is a fault of its own).
+      return { start: pick(random, map.names()), t0: random() * movement.dwellS * 1000, step: cell => ({ dt: dwellOf(movement, random), cell: pick(random, map.neighbours(cell).length > 0 ? map.neighbours(cell) : [cell]) }) }
     case 'ping-pong': {
       const [a, b] = movement.between
       return { start: a, t0: random() * movement.dwellS * 1000, step: cell => ({ dt: dwellOf(movement, random), cell: cell === a ? b : a }) }
