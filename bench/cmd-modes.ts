@@ -20,6 +20,7 @@
  *   npx tsc -b bench && npx node bench/dist/cmd-modes.js [--maars 10] [--moves 30] [--dwell 100] [--inflight 1,5,20] [--rounds 5]
  */
 import { parseArgs } from 'node:util'
+import { LOCAL_CMD_ADDRESS } from '@dmm-mesh/cmd'
 import { summarize, writeResults } from './stats.js'
 import type { Summary } from './stats.js'
 import { DOMAIN, MODES, STRIDE, attach, maarAt, measureLoad, settleAll, startDomain, stopDomain, trimSession, warmUp } from './domain.js'
@@ -91,7 +92,7 @@ async function measureTrace (d: Domain): Promise<Trace> {
     pbu += w.sent.filter(f => f.kind === 'PBU').length
     pba += w.sent.filter(f => f.kind === 'PBA').length
     octets += w.sent.reduce((s, f) => s + f.octets, 0)
-    atCmd += w.atCmd.length
+    atCmd += w.at(LOCAL_CMD_ADDRESS).length
     await trimSession(d, mnId, target, r.anchors.length)
     if ((i + 1) % 20 === 0) progress(`  ${d.mode}: ${i + 1}/${moves} moves`)
   }

@@ -2,7 +2,8 @@
  * A whole domain in this process for the benchmarks that compare discovery/signalling modes
  * (cmd-modes.ts, throughput.ts): a local mesh of MAARs on loopback (real libp2p and LevelDB,
  * memory data plane), for the CMD modes of draft-bernardos-dmm-pmip §3 a CMD beside it, and a
- * counter of every PBU/PBA the capture decorator (packages/maar/src/capture.ts) saw.
+ * counter of every PBU/PBA the capture decorator (packages/maar/src/capture.ts) saw (the scenario
+ * package's FrameCounter, as the scenario runner counts them).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,8 +12,8 @@ import { LOCAL_CMD_ADDRESS, startLocalCmd } from '@dmm-mesh/cmd'
 import type { LocalCmd } from '@dmm-mesh/cmd'
 import { TrustStore, generateKey } from '@dmm-mesh/discovery'
 import { createLocalMesh, maarPlan, signallingFor } from '@dmm-mesh/maar'
-import type { LocalMaar, LocalMesh, MessageCapture } from '@dmm-mesh/maar'
-import { encodeMobilityMessage } from '@dmm-mesh/wire'
+import type { LocalMaar, LocalMesh } from '@dmm-mesh/maar'
+import { FrameCounter } from '@dmm-mesh/scenario'
 import { summarize } from './stats.js'
 import type { Summary } from './stats.js'
 
@@ -21,31 +22,6 @@ export type Mode = typeof MODES[number]
 export const DOMAIN = 'dmm.example'
 /** MNs hop over the MAARs by this fixed stride, so that every run is the same. */
 export const STRIDE = 7
-
-/** One PBU or PBA as one peer's capture saw it. */
-export interface Frame { at: string, from: string, kind: 'PBU' | 'PBA', octets: number, t: number }
-
-/** Every frame of every peer of the domain, in order; a message counts once, at its sender. */
-export class FrameCounter {
-  readonly frames: Frame[] = []
-
-  capture (at: string): MessageCapture {
-    return {
-      record: (message, from) => {
-        this.frames.push({ at, from, kind: message.kind === 'binding-update' ? 'PBU' : 'PBA', octets: encodeMobilityMessage(message).length, t: performance.now() })
-      },
-      close: () => {}
-    }
-  }
-
-  mark (): number { return this.frames.length }
-
-  /** Messages sent since `mark` (each once) and the frames the CMD sent or received. */
-  since (mark: number): { sent: Frame[], atCmd: Frame[] } {
-    const window = this.frames.slice(mark)
-    return { sent: window.filter(f => f.at === f.from), atCmd: window.filter(f => f.at === LOCAL_CMD_ADDRESS) }
-  }
-}
 
 export interface Domain { mode: Mode, mesh: LocalMesh, cmd?: LocalCmd, counter?: FrameCounter, dir: string }
 
@@ -155,7 +131,7 @@ export async function measureLoad (d: Domain, k: number, rounds: number): Promis
     wallMs += performance.now() - t0
     const used = process.cpuUsage(cpu)
     cpuUs += used.user + used.system
-    cmdFrames += d.counter?.since(mark).atCmd.length ?? 0
+    cmdFrames += d.counter?.since(mark).at(LOCAL_CMD_ADDRESS).length ?? 0
     for (const [j, o] of outcomes.entries()) {
       const mn = mns[j]
       if (o.status === 'rejected') {

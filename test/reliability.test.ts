@@ -13,6 +13,7 @@ import { ApiError, api, apiPort, dialable, killDaemon, makeDomain, maarAddress, 
 import type { Daemon, Domain } from './daemons.js'
 import { meshViolations } from './mesh-invariants.js'
 import type { CacheSnapshot } from './mesh-invariants.js'
+import { mulberry32 } from '@dmm-mesh/scenario'
 
 const MAARS = 4
 const SEED = 0x5eed
@@ -28,17 +29,8 @@ const CONVERGE_GUARD_MS = 90_000
 /** How long an MN dwells at most for its session to become visible before it moves on. */
 const DWELL_GUARD_MS = 5_000
 
-/** mulberry32: a small seeded generator, so that a failing storm can be replayed. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded generator (mulberry32), so that a failing storm can be replayed. */
+const seeded = mulberry32
 
 const mnIdOf = (n: number): string => `mn${n}@dmm.example`
 const macOf = (n: number): string => `02:00:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`

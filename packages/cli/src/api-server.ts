@@ -20,7 +20,7 @@ import { AttachDeferredError, AttachError } from '@dmm-mesh/maar'
 import type { AttachRequest, Maar } from '@dmm-mesh/maar'
 import { WrittenAnswer } from './live-view/http-answers.js'
 import { liveViewRoutes } from './live-view/routes.js'
-import { fieldName } from './schema-issues.js'
+import { fieldName } from '@dmm-mesh/scenario'
 import { metricsReply } from './observability/metrics-route.js'
 
 const MAX_BODY = 16 * 1024

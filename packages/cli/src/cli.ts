@@ -16,17 +16,18 @@ import { keygenCommand } from './commands/keygen.js'
 import { certCommand } from './commands/cert.js'
 import { cacheCommand } from './commands/cache.js'
 import { federationCommand } from './commands/federation.js'
+import { scenarioCommand } from './commands/scenario.js'
 import { attachCommand, bindingsCommand, deregisterCommand, detachCommand, sessionCommand, statusCommand } from './commands/api-commands.js'
 
 export const COMMANDS: DmmCommand[] = [
-  quickstartCommand, maarCommand, cmdCommand, configCommand, inspectCommand, keygenCommand, certCommand, cacheCommand, federationCommand,
+  quickstartCommand, maarCommand, cmdCommand, configCommand, inspectCommand, keygenCommand, certCommand, cacheCommand, federationCommand, scenarioCommand,
   attachCommand, detachCommand, deregisterCommand, bindingsCommand, sessionCommand, statusCommand
 ]
 
 export const EXIT_CODES = `Exit codes:
   0  done (cache check: consistent; quickstart: every prefix reachable; maar: stopped by SIGINT/SIGTERM)
   1  the command failed: a resource in use (port, dataDir), a MAAR that cannot start, an
-     inconsistent cache, a failed reachability check
+     inconsistent cache, a failed reachability check, a scenario contender that could not run
   2  usage or config error: unknown command or option, missing or bad argument, a config that
      does not check (FILE:LINE: field: why), a key or certificate that cannot be read, a
      management API that cannot be reached or refuses the request

@@ -51,6 +51,8 @@ export interface CmdComponents {
   cert: MaarCertificate
   store: CmdSessionStore
   transport?: SignallingTransport
+  /** Decorates the transport before the capture does (delay in scenario runs, as for a MAAR). */
+  shapeTransport?: (transport: SignallingTransport) => SignallingTransport
   capture?: MessageCapture
   log?: Logger
   clock?: () => number
@@ -90,9 +92,10 @@ export class Cmd {
     this.log = components.log ?? createLogger(init.name, silentSink)
     this.clock = components.clock ?? Date.now
     if (components.cert.role !== 'cmd') throw new TypeError(`certificate of ${components.cert.peerId} is for the role ${components.cert.role}, not for a CMD`)
-    const transport = components.transport ?? new PmipTransport(components.node, {
+    const wire = components.transport ?? new PmipTransport(components.node, {
       address: init.address, multiaddrs: () => this.multiaddrs(), certificate: components.certificate
     }, components.trust, new PeerTable(), this.log.child('pmip'))
+    const transport = components.shapeTransport?.(wire) ?? wire
     this.transport = components.capture === undefined ? transport : capturingTransport(transport, components.capture, init.address)
     this.sender = new PbuSender(this.transport, this.log.child('forward'))
   }

@@ -10,7 +10,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { StartupSteps } from '@dmm-mesh/maar'
 import type { Logger, MaarFederation, MessageCapture } from '@dmm-mesh/maar'
 import { Cmd } from './cmd.js'
-import type { CmdInit } from './cmd.js'
+import type { CmdComponents, CmdInit } from './cmd.js'
 import { CmdSessionStore } from './session-store.js'
 import { cmdBorder } from './federated-cmd.js'
 
@@ -26,6 +26,7 @@ export interface StartCmdOptions {
   log: Logger
   nodeLog?: (line: string) => void
   capture?: MessageCapture
+  shapeTransport?: CmdComponents['shapeTransport']
   clock?: () => number
   /** Agreements and the other domains' gateways: the CMD is this domain's gateway (federated-cmd.ts). */
   federation?: MaarFederation
@@ -79,6 +80,7 @@ export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
     node, trust, certificate: opts.certificate, cert, store, log: opts.log,
     ...(border !== undefined ? { foreignSession: border.foreignSession } : {}),
     ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.shapeTransport !== undefined ? { shapeTransport: opts.shapeTransport } : {}),
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   }, opts.init))
   steps.onStop(async () => { await cmd.stop() })

@@ -10,7 +10,7 @@ import { createLogger, silentSink } from '@dmm-mesh/maar'
 import type { LogSink, MaarFederation, MessageCapture } from '@dmm-mesh/maar'
 import type { PrivateKey } from '@libp2p/interface'
 import { startCmd } from './create-cmd.js'
-import type { RunningCmd } from './create-cmd.js'
+import type { RunningCmd, StartCmdOptions } from './create-cmd.js'
 import type { CmdInit, CmdMode } from './cmd.js'
 
 export const LOCAL_CMD_ADDRESS = '2001:db8:fffe::1'
@@ -32,6 +32,7 @@ export interface LocalCmdOptions {
   capture?: MessageCapture
   /** The domain's agreements and the other domains' gateways (federated-cmd.ts). */
   federation?: MaarFederation
+  shapeTransport?: StartCmdOptions['shapeTransport']
 }
 
 export interface LocalCmd {
@@ -55,7 +56,8 @@ export async function startLocalCmd (opts: LocalCmdOptions): Promise<LocalCmd> {
       init: { name: 'cmd', address: cmdAddress, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}), ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}) },
       privateKey: key, certificate, trust: opts.trust, listen: [listen], bootstrap: [], dataDir: opts.dataDir,
       log: createLogger('cmd', opts.log ?? silentSink), ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
-      ...(opts.federation !== undefined ? { federation: opts.federation } : {})
+      ...(opts.federation !== undefined ? { federation: opts.federation } : {}),
+      ...(opts.shapeTransport !== undefined ? { shapeTransport: opts.shapeTransport } : {})
     })
     // The same port after a restart, as a CMD with a configured listen address has.
     listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? listen

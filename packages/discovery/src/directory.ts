@@ -15,6 +15,8 @@ import type { SessionRecord } from './records.js'
 import { refuseStale } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
 import { MemberPeers } from './member-peers.js'
+import { shaped } from './request-shaper.js'
+import type { RequestShaper } from './request-shaper.js'
 import { SessionLookup, requestSignal } from './lookup.js'
 import type { LookupResult } from './lookup.js'
 import type { Discovery } from './discovery.js'
@@ -34,6 +36,8 @@ export interface SessionDirectoryInit {
   /** How long a peer that failed a request is skipped (default 10 s). */
   peerBackoffMs?: number
   log?: (line: string) => void
+  /** Around each record GET and PUT this MAAR sends (request-shaper.ts): scenario runs delay and count them. */
+  shaper?: RequestShaper
 }
 
 /** The DHT implementation of Discovery: fast direct lookups among domain members, kad-dht behind. */
@@ -60,7 +64,8 @@ export class SessionDirectory implements Discovery {
       fanout: this.fanout,
       requestTimeoutMs: init.requestTimeoutMs ?? 500,
       dhtTimeoutMs: init.dhtTimeoutMs ?? 10_000,
-      log: this.log
+      log: this.log,
+      ...(init.shaper !== undefined ? { shaper: init.shaper } : {})
     })
   }
 
@@ -133,7 +138,9 @@ export class SessionDirectory implements Discovery {
 
   private async putTo (peer: PeerId, key: Uint8Array, bytes: Uint8Array): Promise<boolean> {
     try {
-      const answer = await requestRecord(this.node, peer, requestFrames({ op: 'put', key: new TextDecoder().decode(key) }, this.init.certificate, bytes), requestSignal(this.publishTimeoutMs), this.init.trust)
+      const header = { op: 'put', key: new TextDecoder().decode(key) } as const
+      const signal = requestSignal(this.publishTimeoutMs)
+      const answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate, bytes), signal, this.init.trust))
       if (!answer.header.ok) this.log(`record put refused by ${peer.toString()}: ${answer.header.error ?? 'no reason given'}`)
       return answer.header.ok
     } catch (err) {

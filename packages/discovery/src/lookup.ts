@@ -22,6 +22,8 @@ import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates,
 import type { SessionRecord } from './records.js'
 import type { StoredRecord } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
+import { shaped } from './request-shaper.js'
+import type { RequestShaper } from './request-shaper.js'
 
 export interface LookupResult {
   record: SessionRecord
@@ -61,6 +63,8 @@ export interface SessionLookupInit {
   /** Bound of the kad-dht fallback get. */
   dhtTimeoutMs: number
   log: (line: string) => void
+  /** Around each GET (request-shaper.ts); none by default. */
+  shaper?: RequestShaper
 }
 
 /** A per-request timeout, tied to the caller's signal when there is one. */
@@ -146,7 +150,9 @@ export class SessionLookup {
   private async getFrom (peer: PeerId, key: Uint8Array, signal?: AbortSignal): Promise<MemberAnswer | undefined> {
     let answer
     try {
-      answer = await requestRecord(this.node, peer, requestFrames({ op: 'get', key: new TextDecoder().decode(key) }, this.init.certificate), requestSignal(this.init.requestTimeoutMs, signal), this.init.trust)
+      const header = { op: 'get', key: new TextDecoder().decode(key) } as const
+      const bounded = requestSignal(this.init.requestTimeoutMs, signal)
+      answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate), bounded, this.init.trust))
     } catch (err) {
       this.members.failed(peer, 'get', err)
       return undefined

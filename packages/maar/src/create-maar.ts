@@ -40,6 +40,7 @@ export interface StartMaarOptions {
   clock?: MaarComponents['clock']
   metrics?: MaarComponents['metrics']
   capture?: MaarComponents['capture']
+  shapeTransport?: MaarComponents['shapeTransport']
   /** How previous anchors are reached (signalling-mode.ts); default: the DHT mode. */
   signalling?: MaarComponents['signalling']
   /** Agreements with other domains, and their gateways asked across the border (doc/ARCHITECTURE.md "Federation"). */
@@ -135,6 +136,7 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
     ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.shapeTransport !== undefined ? { shapeTransport: opts.shapeTransport } : {}),
     ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {}),
     ...(federation !== undefined ? { federation: { agreements: federation.agreements } } : {})
   }, init))

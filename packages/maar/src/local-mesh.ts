@@ -10,7 +10,7 @@ import { MemoryNetwork } from '@dmm-mesh/dataplane'
 import { TrustStore, generateKey, issueCertificate } from '@dmm-mesh/discovery'
 import type { PrivateKey } from '@libp2p/interface'
 import { startMaar } from './create-maar.js'
-import type { MaarFederation, RunningMaar } from './create-maar.js'
+import type { MaarFederation, RunningMaar, StartMaarOptions } from './create-maar.js'
 import type { MaarComponents, MaarInit } from './maar.js'
 import { createLogger, silentSink } from './logger.js'
 import type { LogSink } from './logger.js'
@@ -30,8 +30,8 @@ export interface LocalMeshOptions {
   clock?: () => number
   /** More MAAR settings (e.g. `retransmission`, `timestampValidityWindowMs`), for every MAAR. */
   maarInit?: Partial<MaarInit>
-  /** Metrics and a capture per MAAR, by name (e.g. a capture file each). */
-  observe?: (name: string) => Pick<MaarComponents, 'metrics' | 'capture'>
+  /** Metrics, a capture, a transport decorator and directory settings per MAAR, by name (e.g. a capture file each). */
+  observe?: (name: string) => Pick<StartMaarOptions, 'metrics' | 'capture' | 'shapeTransport' | 'directory'>
   /** The domain's operator key (default: a new one), e.g. to certify a CMD for the same domain. */
   operatorKey?: PrivateKey
   /** Every MAAR's signalling (signalling-mode.ts); default: the DHT mode. */

@@ -104,6 +104,8 @@ export interface MaarComponents {
   cert: MaarCertificate
   /** Default: PBU/PBA over libp2p streams (PmipTransport). */
   transport?: SignallingTransport
+  /** Decorates the transport before the capture does (e.g. delay-transport.ts in scenario runs). */
+  shapeTransport?: (transport: SignallingTransport) => SignallingTransport
   /** How previous anchors are reached; default: a PBU to each (DirectSignaller). */
   signalling?: (parts: SignallingParts) => AnchorSignaller | ModeStrategy
   log?: Logger
@@ -153,11 +155,12 @@ export class Maar {
     const self = (): MaarRef => this.self()
 
     const metrics = this.metrics = components.metrics ?? noMetrics
-    const transport = components.transport ?? new PmipTransport(components.node, {
+    const wire = components.transport ?? new PmipTransport(components.node, {
       address: init.address,
       multiaddrs: () => this.multiaddrs(),
       certificate: components.certificate
     }, components.trust, new PeerTable(), log.child('pmip'))
+    const transport = components.shapeTransport?.(wire) ?? wire
     this.transport = components.capture === undefined ? transport : capturingTransport(transport, components.capture, init.address)
     const sender = new PbuSender(this.transport, log.child('pbu'), metrics)
     const retransmitter = new Retransmitter(sender, init.retransmission ?? RFC5213_TIMING, clock, {

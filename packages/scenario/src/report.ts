@@ -47,6 +47,14 @@ export interface ContenderReport {
   faults: Array<{ t: number, kind: string, target: string }>
   /** A contender that could not run at all says why (the others still run). */
   error?: string
+  /** Every message of the run: PBU + PBA (octets: their Mobility Headers) and record requests + answers (not in octets). */
+  totals?: { messages: number, octets: number, recordMessages: number }
+  /** MNs that left the domain and the messages charged to their departure (draft-bernardos-dmm-pmip §3.5). */
+  departures?: { count: number, messages: number, octets: number }
+  /** Bindings still held for MNs that had left the domain, each time the checks ran (§3.5 (b) keeps them until their lifetime). */
+  lingering?: Array<{ t: number, bindings: number }>
+  /** CN packets traced to the MNs of each flow's group while it ran, and why the lost ones were lost. */
+  flows?: Array<{ group: string, sent: number, delivered: number, lost: number, reasons: Record<string, number> }>
 }
 
 export interface HandoverSample {
@@ -61,6 +69,8 @@ export interface HandoverSample {
   /** PBU/PBA (and, where counted, lookup/record) messages and their octets caused by this handover. */
   messages: number
   octets: number
+  /** Of `messages`, the record protocol's (lookup GETs, publication PUTs, with their answers). */
+  recordMessages?: number
   /** Why a failed or partial handover was so. */
   reason?: string
 }

@@ -1,0 +1,152 @@
+/**
+ * The scenario file (`scenarios/*.yaml`, doc/ARCHITECTURE.md "Scenarios"): MAARs on a map (x/y in
+ * km), their neighbour graph, the CMD's position, the contenders (discovery modes) to compare,
+ * MNs and how they move, flows, faults, checks, seed and duration. One zod schema checks every
+ * field; a bad file is refused as `FILE:LINE: field: why` (yaml-schema.ts).
+ */
+import { readFile } from 'node:fs/promises'
+import { z } from 'zod'
+import { ConfigError, integer, list, mapping, numberIn, oneOf, parseYaml, text } from './yaml-schema.js'
+
+/**
+ * A contender: a MAAR discovery mode as the MAAR config names it, and for the CMD's modes the
+ * draft-bernardos-dmm-pmip §3.5 de-registration variant as `MODE/a` or `MODE/b` (plain MODE is a).
+ */
+export const CONTENDERS = ['dht', 'relay', 'locator', 'proxy', 'hybrid', 'legacy', 'relay/a', 'relay/b', 'locator/a', 'locator/b', 'proxy/a', 'proxy/b'] as const
+export type ContenderSpec = typeof CONTENDERS[number]
+
+const KM = 20_000
+const coordinate = numberIn(-KM, KM)
+const seconds = (max = 86_400): z.ZodNumber => numberIn(0, max)
+const positiveSeconds = numberIn(0.001, 86_400)
+
+const namedMaar = mapping({ name: text.regex(/^[a-z][a-z0-9-]*$/, { error: 'must be lower-case letters, digits and -, starting with a letter' }), x: coordinate, y: coordinate }, '{ name, x, y }')
+
+/** `count` MAARs laid out on a line or a grid `spacingKm` apart, or a list with positions. */
+const maars = z.union([
+  mapping({ count: integer(2, 500, 2), layout: oneOf(['line', 'grid'], 'line'), spacingKm: numberIn(0, KM).default(1) }, '{ count, layout, spacingKm }'),
+  list(namedMaar).min(2, { error: 'must list at least 2 MAARs' })
+], { error: 'must be { count, layout, spacingKm } or a list of { name, x, y }' })
+
+/** Explicit pairs of MAAR names, or derived from positions: the k nearest, or all within a distance. */
+const neighbours = z.union([
+  mapping({ nearest: integer(1, 100, 2) }, '{ nearest }'),
+  mapping({ withinKm: numberIn(0, KM) }, '{ withinKm }'),
+  list(z.tuple([text, text], { error: 'must be a pair [maarA, maarB]' }))
+], { error: 'must be { nearest: K }, { withinKm: D } or a list of pairs [maarA, maarB]' })
+
+const dwell = { dwellS: positiveSeconds, jitter: numberIn(0, 1).default(0.5) }
+
+const movement = z.discriminatedUnion('model', [
+  mapping({ model: z.literal('random-walk'), ...dwell }, '{ model, dwellS, jitter }'),
+  mapping({ model: z.literal('ping-pong'), between: z.tuple([text, text], { error: 'must be two MAAR names' }), ...dwell }, '{ model, between, dwellS, jitter }'),
+  mapping({ model: z.literal('commuter'), path: list(text).min(2, { error: 'must name at least 2 MAARs' }), ...dwell, stayS: seconds().default(10) }, '{ model, path, dwellS, jitter, stayS }'),
+  mapping({ model: z.literal('highway'), cells: list(text).min(2, { error: 'must name at least 2 MAARs' }), speedKmh: numberIn(1, 1000), entryEveryS: seconds().default(0) }, '{ model, cells, speedKmh, entryEveryS }')
+], {
+  error: iss => iss.code === 'invalid_union'
+    ? `model must be random-walk, ping-pong, commuter or highway, got ${JSON.stringify((iss.input as { model?: unknown } | undefined)?.model)}`
+    : 'must be a mapping with a model'
+})
+
+const groupName = text.regex(/^[a-z][a-z0-9-]*$/, { error: 'must be lower-case letters, digits and -, starting with a letter' })
+
+const mnGroup = mapping({
+  group: groupName,
+  count: integer(1, 10_000, 1),
+  movement,
+  /** The MN leaves the domain then (its serving MAAR de-registers it); default: stays to the end. */
+  leaveAtS: seconds().optional()
+}, '{ group, count, movement, leaveAtS }')
+
+const flow = mapping({
+  group: groupName,
+  startS: seconds(),
+  endS: seconds(),
+  everyMs: numberIn(10, 60_000).default(200)
+}, '{ group, startS, endS, everyMs }').refine(f => f.endS > f.startS, { error: 'endS must be after startS', path: ['endS'] })
+
+const fault = z.discriminatedUnion('kind', [
+  mapping({ kind: z.literal('maar-down'), maar: text, atS: seconds(), forS: positiveSeconds }, '{ kind, maar, atS, forS }'),
+  mapping({ kind: z.literal('cmd-down'), atS: seconds(), forS: positiveSeconds }, '{ kind, atS, forS }'),
+  mapping({ kind: z.literal('maars-leave'), share: numberIn(0, 0.9), atS: seconds() }, '{ kind, share, atS }'),
+  mapping({ kind: z.literal('attach-burst'), mns: integer(1, 10_000, 1), atS: seconds(), stayS: positiveSeconds.optional() }, '{ kind, mns, atS, stayS }')
+], {
+  error: iss => iss.code === 'invalid_union'
+    ? `kind must be maar-down, cmd-down, maars-leave or attach-burst, got ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}`
+    : 'must be a mapping with a kind'
+})
+
+export const CHECKS = ['reachable', 'no-prefix-held-twice', 'one-serving-maar'] as const
+export type CheckName = typeof CHECKS[number]
+
+const contender = z.enum(CONTENDERS, { error: iss => `must be one of ${CONTENDERS.join(', ')}, got ${JSON.stringify(iss.input)}` })
+
+export const scenarioSchema = mapping({
+  name: groupName,
+  description: text.optional(),
+  seed: integer(0, 0xffffffff, 1),
+  durationS: positiveSeconds,
+  /** Real time per scenario second (2: the trace plays at half speed). */
+  timeScale: numberIn(0.01, 100).default(1),
+  /** MAARs' registration lifetime (RFC 6275 §6.1.7: a multiple of 4 s). */
+  lifetimeS: integer(4, 0xffff * 4, 3600).refine(l => l % 4 === 0, { error: iss => `${String(iss.input)} s is not a multiple of 4 (RFC 6275 §6.1.7)` }),
+  maars,
+  neighbours: neighbours.default({ nearest: 2 }),
+  cmd: mapping({ x: coordinate, y: coordinate, relayTimeoutMs: integer(1, 60_000, 1000) }, '{ x, y, relayTimeoutMs }').optional(),
+  /** One-way delay between two nodes: perHopMs + distance / kmPerMs (200 km/ms: 2/3 c in fibre). */
+  delay: mapping({ perHopMs: numberIn(0, 10_000).default(0.1), kmPerMs: numberIn(0.001, 300).default(200) }, '{ perHopMs, kmPerMs }').prefault({}),
+  contenders: list(contender).min(1, { error: 'must name at least one contender' }),
+  mns: list(mnGroup).default([]),
+  flows: list(flow).default([]),
+  faults: list(fault).default([]),
+  checks: mapping({ everyS: positiveSeconds.default(10), run: list(z.enum(CHECKS, { error: iss => `must be ${CHECKS.join(', ')}, got ${JSON.stringify(iss.input)}` })).default([...CHECKS]) }, '{ everyS, run }').prefault({})
+}, '(the top level of the file)').superRefine((s, ctx) => {
+  const names = Array.isArray(s.maars) ? s.maars.map(m => m.name) : Array.from({ length: s.maars.count }, (_, i) => `maar${i + 1}`)
+  const known = new Set(names)
+  if (known.size !== names.length) ctx.addIssue({ code: 'custom', path: ['maars'], message: 'MAAR names must be unique' })
+  const maar = (path: PropertyKey[], name: string): void => {
+    if (!known.has(name)) ctx.addIssue({ code: 'custom', path, message: `no MAAR named ${JSON.stringify(name)} (MAARs: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''})` })
+  }
+  if (Array.isArray(s.neighbours)) s.neighbours.forEach((pair, i) => { pair.forEach((n, j) => { maar(['neighbours', i, j], n) }) })
+  const groups = new Set<string>()
+  s.mns.forEach((g, i) => {
+    if (groups.has(g.group)) ctx.addIssue({ code: 'custom', path: ['mns', i, 'group'], message: `group ${g.group} is named twice` })
+    groups.add(g.group)
+    const m = g.movement
+    const cells = m.model === 'ping-pong' ? m.between : m.model === 'commuter' ? m.path : m.model === 'highway' ? m.cells : []
+    const key = m.model === 'ping-pong' ? 'between' : m.model === 'commuter' ? 'path' : 'cells'
+    cells.forEach((n, j) => { maar(['mns', i, 'movement', key, j], n) })
+  })
+  s.flows.forEach((f, i) => { if (!groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['flows', i, 'group'], message: `no MN group named ${JSON.stringify(f.group)}` }) })
+  s.faults.forEach((f, i) => { if (f.kind === 'maar-down') maar(['faults', i, 'maar'], f.maar) })
+  const needsCmd = s.contenders.findIndex(c => c !== 'dht' && c !== 'legacy')
+  if (needsCmd >= 0 && s.cmd === undefined) ctx.addIssue({ code: 'custom', path: ['contenders', needsCmd], message: `${s.contenders[needsCmd] ?? ''} needs a CMD: add cmd: { x, y }` })
+  const cmdFault = s.faults.findIndex(f => f.kind === 'cmd-down')
+  if (cmdFault >= 0 && s.cmd === undefined) ctx.addIssue({ code: 'custom', path: ['faults', cmdFault, 'kind'], message: 'cmd-down needs a CMD: add cmd: { x, y }' })
+})
+
+export type ScenarioFile = z.output<typeof scenarioSchema>
+export type MnGroup = ScenarioFile['mns'][number]
+export type Movement = MnGroup['movement']
+export type Fault = ScenarioFile['faults'][number]
+
+/** A scenario as checked: the file's content, with its path. */
+export interface Scenario extends ScenarioFile { file: string }
+
+export const SCENARIO_CHECK_COMMAND = 'dmm scenario check'
+
+/** Parses a scenario's YAML text; a bad one throws ConfigError (FILE:LINE: field: why). */
+export function parseScenario (yamlText: string, file: string): Scenario {
+  return { ...parseYaml(scenarioSchema, yamlText, file, SCENARIO_CHECK_COMMAND), file }
+}
+
+/** Reads and parses a scenario file; an unreadable file is a ConfigError naming it. */
+export async function readScenario (file: string): Promise<Scenario> {
+  let yamlText: string
+  try {
+    yamlText = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError('(file)', `cannot be read: ${err instanceof Error ? err.message : String(err)}`, undefined, file)
+  }
+  return parseScenario(yamlText, file)
+}

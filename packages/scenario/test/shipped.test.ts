@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict'
+import { readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CONTENDERS, buildTrace, readScenario } from '../src/index.js'
+
+const SCENARIOS = resolve(fileURLToPath(import.meta.url), '../../../../../scenarios')
+
+describe('shipped scenarios', () => {
+  it('every scenarios/*.yaml parses and gives a trace with moves', async () => {
+    const files = (await readdir(SCENARIOS)).filter(f => f.endsWith('.yaml'))
+    for (const name of ['small-domain', 'campus', 'highway', 'downtown', 'deregistration-variants', 'cmd-outage-hybrid']) assert.ok(files.includes(`${name}.yaml`), `${name}.yaml is shipped`)
+    for (const f of files) {
+      const s = await readScenario(join(SCENARIOS, f))
+      assert.equal(`${s.name}.yaml`, f, 'a scenario is named after its file')
+      assert.ok(buildTrace(s).events.some(e => e.kind === 'attach'), `${f} moves MNs`)
+    }
+  })
+
+  it('small-domain compares every mode of the draft and the DHT; the variants file compares §3.5 (a) and (b)', async () => {
+    const small = await readScenario(join(SCENARIOS, 'small-domain.yaml'))
+    assert.deepEqual([...small.contenders].sort(), ['dht', 'hybrid', 'legacy', 'locator', 'proxy', 'relay'])
+    const variants = await readScenario(join(SCENARIOS, 'deregistration-variants.yaml'))
+    assert.ok(variants.contenders.some(c => c.endsWith('/a')) && variants.contenders.some(c => c.endsWith('/b')))
+    assert.ok(variants.contenders.every(c => (CONTENDERS as readonly string[]).includes(c)))
+    const outage = await readScenario(join(SCENARIOS, 'cmd-outage-hybrid.yaml'))
+    assert.deepEqual(outage.faults.filter(f => f.kind === 'cmd-down').map(f => f.kind === 'cmd-down' ? f.forS : 0), [10])
+    assert.ok(outage.contenders.includes('hybrid'))
+  })
+})

@@ -1,0 +1,73 @@
+/**
+ * `dmm scenario run` as a separate OS process on a small scenario: report.json holds every
+ * contender, each with as many handovers as the trace has attaches (the same for every contender),
+ * messages counted, and the checks passed; `dmm scenario check` names the line of a bad field.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildTrace, parseScenario } from '@dmm-mesh/scenario'
+import type { ScenarioReport } from '@dmm-mesh/scenario'
+import { dmm } from './daemons.js'
+
+const FILE = `name: cli-run
+seed: 21
+durationS: 8
+maars: { count: 4, layout: line, spacingKm: 100 }
+cmd: { x: 150, y: 0 }
+contenders: [dht, proxy, legacy]
+mns:
+  - { group: walker, count: 3, movement: { model: random-walk, dwellS: 2 } }
+flows:
+  - { group: walker, startS: 1, endS: 7, everyMs: 200 }
+checks: { everyS: 4 }
+`
+
+describe('dmm scenario as a process', function () {
+  this.timeout(240_000)
+  let dir: string
+
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'dmm-scenario-cli-')) })
+  after(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('runs every contender on the same trace and writes report.json', async () => {
+    const file = join(dir, 'cli-run.yaml')
+    await writeFile(file, FILE)
+    const out = join(dir, 'out')
+    const run = await dmm(['scenario', 'run', file, '--discovery', 'dht,proxy', '--out', out], 200_000)
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stderr, /dmm scenario: dht \(1\/2\) running/)
+    assert.match(run.stdout, /written: .*report\.json/)
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as ScenarioReport
+    assert.equal(report.version, 1)
+    assert.deepEqual(report.contenders.map(c => c.name), ['dht', 'proxy'])
+    const attaches = buildTrace(parseScenario(FILE, file)).events.filter(e => e.kind === 'attach')
+    for (const c of report.contenders) {
+      assert.equal(c.error, undefined)
+      assert.deepEqual(c.handovers.map(h => [h.mn, h.to]), attaches.map(e => e.kind === 'attach' ? [e.mn, e.maar] : []), `${c.name} replays the trace`)
+      assert.equal(c.summary.handovers, attaches.length)
+      assert.equal(c.summary.failed, 0, JSON.stringify(c.handovers.filter(h => h.outcome === 'failed')))
+      assert.ok(c.summary.messagesPerHandover > 0 && c.summary.octetsPerHandover > 0)
+      assert.ok(c.checks.length > 0 && c.checks.every(k => k.passed), JSON.stringify(c.checks.filter(k => !k.passed)))
+      assert.ok(c.load.series.some(s => s.counts.some(n => n > 0)))
+      assert.ok((c.flows?.[0]?.sent ?? 0) > 0)
+    }
+    // Through the CMD, its messages are in the load; the DHT mode has no CMD.
+    assert.ok(report.contenders[1]?.load.series.some(s => s.node === 'cmd' && s.counts.some(n => n > 0)))
+    assert.ok(!(report.contenders[0]?.load.series.some(s => s.node === 'cmd') ?? true))
+  })
+
+  it('check names the line and field of a bad file (exit 2), run refuses it too', async () => {
+    const file = join(dir, 'bad.yaml')
+    await writeFile(file, FILE.replace('random-walk', 'moonwalk'))
+    const check = await dmm(['scenario', 'check', file])
+    assert.equal(check.code, 2)
+    assert.equal(check.stderr.trim(), `${file}:8: mns[0].movement.model: model must be random-walk, ping-pong, commuter or highway, got "moonwalk"`)
+    const run = await dmm(['scenario', 'run', file, '--out', join(dir, 'never')])
+    assert.equal(run.code, 2)
+    const usage = await dmm(['scenario', 'run', join(dir, 'cli-run.yaml'), '--discovery', 'dht,carrier-pigeon'])
+    assert.equal(usage.code, 2)
+    assert.match(usage.stderr, /"carrier-pigeon" is not a contender/)
+  })
+})
