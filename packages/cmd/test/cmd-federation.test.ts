@@ -217,7 +217,7 @@ describe('federation: a CMD domain and a DHT domain (in one process)', function 
     it('a border lookup from C at A\'s CMD is refused with a reason naming C', async () => {
       await f.move('frank@cmd-federation.example', 'a1')
       const c1 = f.maar('c1')
-      const { answer, record } = await askGateway(c1.node, f.cmd().address, 'frank@cmd-federation.example', c1.certificate, f.fed.domain('c').mesh.trust, AbortSignal.timeout(5000))
+      const { answer, record } = await askGateway(c1.node, f.cmd().address, 'frank@cmd-federation.example', c1.certificate, c1.trust, AbortSignal.timeout(5000))
       assert.equal(answer.refused, true)
       assert.equal(record, undefined)
       assert.match(answer.error ?? '', /c\.example/)

@@ -61,6 +61,8 @@ export interface RunningMaar {
   directory: SessionDirectory
   cache: BindingCache
   cert: MaarCertificate
+  /** The operator keys it trusts: its domain's, and those its agreements federate. */
+  trust: TrustStore
   /** What it answers lookups with: the directory, or the directory and the border (federation). */
   discovery: Discovery
   /** Stops every part, in reverse order of start. */
@@ -146,5 +148,5 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   steps.onStop(async () => { await maar.stop() })
   await step('MAAR start', async () => { await maar.start() })
 
-  return { maar, node, directory, cache, cert, discovery, stop: steps.stopAll }
+  return { maar, node, directory, cache, cert, trust, discovery, stop: steps.stopAll }
 }
