@@ -126,7 +126,8 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       routingTable: summarize(after.tableSizes),
       connectionsPerMaar: summarize(after.connections),
       publishMsPerRecord: Math.round(publishMs * 10) / 10,
-      lookup: { ...describe(samples), walks: after.walks - before.walks }
+      lookup: { ...describe(samples), walks: after.walks - before.walks },
+      directoryLog: after.logged
     }
     progress(`N=${count}: ${JSON.stringify(figures.lookup)}`)
     progress(`N=${count}: memory ${JSON.stringify(memory)}, table ${JSON.stringify(figures.routingTable)}`)

@@ -124,10 +124,11 @@ export class SessionLookup {
     const cached = this.walker.cached(key)
     const order = cached === undefined ? ranked : uniquePeers([...cached, ...ranked])
     const answers = new Map<string, MemberAnswer | undefined>()
-    let required = known === 0 ? 0 : Math.max(1, Math.min(this.fanout, order.length))
+    const required = known === 0 ? 0 : Math.max(1, Math.min(this.fanout, order.length))
     const view = await this.askClosest(order, required, answers, key, opts.signal)
     if (view.best !== undefined) return this.answer(key, view.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: false })
-    let absent = view.absent
+    // What proves a miss: "not found" from `required` members of the set that counts.
+    let proof: { absent: number, required: number } | undefined = { absent: view.absent, required }
     // With a partial view the members asked may not be the key's closest set, where the record
     // was put; walk there (key-walk.ts) unless the set asked came from a recent walk.
     if (known > 0 && cached === undefined) {
@@ -136,18 +137,19 @@ export class SessionLookup {
         return undefined
       })
       const closest = this.members.reachable(walked?.closest ?? [])
+      // A failed walk leaves no proof: the members this MAAR happened to know prove nothing.
+      if (walked === undefined) proof = undefined
       if (walked !== undefined && closest.length > 0) {
-        // Only the key's closest members can prove a miss now: the view's answers do not count.
-        required = Math.min(this.fanout, closest.length)
-        const near = await this.askClosest(closest, required, answers, key, opts.signal)
+        // Only the key's closest members can prove a miss now.
+        const near = await this.askClosest(closest, Math.min(this.fanout, closest.length), answers, key, opts.signal)
         if (near.best !== undefined) return this.answer(key, near.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: walked.rounds + 2, walked: true })
-        absent = near.absent
+        proof = { absent: near.absent, required: Math.min(this.fanout, closest.length) }
       }
     }
     if (local !== undefined) return this.answer(key, undefined, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: cached === undefined && known > 0 })
-    if (absent >= required) return undefined // enough of the key's members hold no record of this MN
+    if (proof !== undefined && proof.absent >= proof.required) return undefined // enough of the key's members hold no record of this MN
     const viaDht = await this.dhtGet(key, opts.signal)
-    if (viaDht === undefined) throw new LookupIncompleteError(mnId, absent, required, answers.size)
+    if (viaDht === undefined) throw new LookupIncompleteError(mnId, proof?.absent ?? 0, proof?.required ?? required, answers.size)
     return { ...viaDht, elapsedMs: elapsed(), asked: answers.size + viaDht.asked, hops: 0, walked: false }
   }
 

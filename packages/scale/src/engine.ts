@@ -130,9 +130,12 @@ export class ScaleEngine {
     return await Promise.all(this.slices.map(async s => await s.memory()))
   }
 
-  async counters (): Promise<{ walks: number, republished: number, tableSizes: number[], connections: number[] }> {
+  async counters (): Promise<{ walks: number, republished: number, tableSizes: number[], connections: number[], logged: Record<string, number> }> {
     const all = await Promise.all(this.slices.map(async s => await s.counters()))
+    const logged: Record<string, number> = {}
+    for (const c of all) for (const [k, n] of Object.entries(c.logged)) logged[k] = (logged[k] ?? 0) + n
     return {
+      logged,
       walks: all.reduce((n, c) => n + c.walks, 0),
       republished: all.reduce((n, c) => n + c.republished, 0),
       tableSizes: all.flatMap(c => c.tableSizes),

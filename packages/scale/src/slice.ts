@@ -54,6 +54,8 @@ export class ScaleSlice {
   private readonly hosted = new Map<number, Hosted>()
   private readonly trust: TrustStore
   private readonly baselineRss = process.memoryUsage().rss
+  /** Directory log lines by kind (peer ids and MN-IDs cut off), for the benchmark's report. */
+  private readonly logged = new Map<string, number>()
 
   constructor (private readonly init: SliceInit) {
     this.trust = new TrustStore([{ domain: init.domain, operatorPublicKey: init.operatorPublicKey }])
@@ -73,7 +75,7 @@ export class ScaleSlice {
       ...(this.init.maintenance !== undefined ? { dhtMaintenance: this.init.maintenance } : {}),
       ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {})
     })
-    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000 })
+    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, log: line => { this.count(line) } })
     await directory.start()
     this.hosted.set(identity.index, { node, directory, identity })
     return node.getMultiaddrs().map(a => a.toString())
@@ -105,9 +107,10 @@ export class ScaleSlice {
   }
 
   /** Counters of the hosted MAARs: walks run, records put again after a holder left, routing table sizes. */
-  counters (): { walks: number, republished: number, tableSizes: number[], connections: number[] } {
+  counters (): { walks: number, republished: number, tableSizes: number[], connections: number[], logged: Record<string, number> } {
     const all = [...this.hosted.values()]
     return {
+      logged: Object.fromEntries(this.logged),
       walks: all.reduce((n, m) => n + m.directory.walker.walks, 0),
       republished: all.reduce((n, m) => n + m.directory.replicas.republished, 0),
       tableSizes: all.map(m => (m.node.services.dht as { routingTable?: { size: number } }).routingTable?.size ?? 0),
@@ -133,6 +136,11 @@ export class ScaleSlice {
 
   async stop (): Promise<void> {
     await this.kill([...this.hosted.keys()])
+  }
+
+  private count (line: string): void {
+    const kind = line.replace(/ (to|from|by|toward|of) \S+.*$/, '').slice(0, 60)
+    this.logged.set(kind, (this.logged.get(kind) ?? 0) + 1)
   }
 
   private get (index: number): Hosted {
