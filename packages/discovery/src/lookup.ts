@@ -140,8 +140,10 @@ export class SessionLookup {
       // A failed walk leaves no proof: the members this MAAR happened to know prove nothing.
       if (walked === undefined) proof = undefined
       if (walked !== undefined && closest.length > 0) {
-        // Only the key's closest members can prove a miss now.
-        const near = await this.askClosest(closest, Math.min(this.fanout, closest.length), answers, key, opts.signal)
+        // Only the key's closest members can prove a miss now. When the first `fanout` of them
+        // hold nothing, the rest of the walk's set (the kad-dht put's 20) is asked in one more
+        // round: a record put while tables were filling may sit a few places further out.
+        const near = await this.askClosest(closest, closest.length, answers, key, opts.signal)
         if (near.best !== undefined) return this.answer(key, near.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: walked.rounds + 2, walked: true })
         proof = { absent: near.absent, required: Math.min(this.fanout, closest.length) }
       }
