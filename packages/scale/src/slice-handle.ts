@@ -40,7 +40,7 @@ export function localSlice (init: SliceInit): SliceHandle {
 
 /** A slice in a child process of its own (worker.ts). */
 export function workerSlice (init: SliceInit): SliceHandle {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./worker.js', import.meta.url)), [JSON.stringify(init)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child: ChildProcess = fork(fileURLToPath(new URL('./worker.js', import.meta.url)), [JSON.stringify(init)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.execArgv })
   const pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   let next = 0
   child.on('message', (msg: { id: number, ok: boolean, value?: unknown, error?: string }) => {
