@@ -102,7 +102,9 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
   const startCpu = process.cpuUsage(cpu0)
   progress(`N=${count}: started in ${Math.round(engine.startupMs)} ms (${engine.workers} process(es)); warming up ${warmupS} s`)
   try {
+    const idle0 = process.cpuUsage()
     await sleep(warmupS * 1000)
+    const idle = process.cpuUsage(idle0)
     const memory = await memoryFigures(engine)
     const attachedAt = new Map<string, number>()
     const t0 = performance.now()
@@ -123,6 +125,8 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       startupMs: Math.round(engine.startupMs),
       startupCpuMsPerMaar: engine.workers === 1 ? Math.round((startCpu.user + startCpu.system) / 1000 / count * 10) / 10 : undefined,
       memory,
+      // kad-dht upkeep and connection set-up while nothing is asked (this process only).
+      warmupCpuShareOfCore: engine.workers === 1 && warmupS > 0 ? Math.round((idle.user + idle.system) / 1000 / (warmupS * 1000) * 100) / 100 : undefined,
       routingTable: summarize(after.tableSizes),
       connectionsPerMaar: summarize(after.connections),
       publishMsPerRecord: Math.round(publishMs * 10) / 10,

@@ -142,7 +142,7 @@ export class ScaleSlice {
       await m.directory.stop()
       // libp2p's stop can wait forever on a memory-transport peer stopping at the same moment
       // (seen at 100 MAARs stopped at once): give up on it after a while, the node is closed by then.
-      if (!await settlesWithin(m.node.stop(), STOP_BOUND_MS)) this.stopsAbandoned++
+      if (!await settlesWithin(Promise.resolve(m.node.stop()), STOP_BOUND_MS)) this.stopsAbandoned++
     }))
   }
 
