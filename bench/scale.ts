@@ -58,7 +58,8 @@ function describe (samples: Array<LookupSample & { expected: string }>): Record<
   return {
     lookups: samples.length,
     latencyMs: summarize(samples.map(s => s.elapsedMs)),
-    hops: summarize(answered.map(s => s.hops)),
+    // The kad-dht fallback does not say its depth (hops 0): left out.
+    hops: summarize(answered.filter(s => s.hops > 0).map(s => s.hops)),
     share,
     correct: samples.filter(s => s.signer === s.expected).length,
     errors: [...new Set(samples.map(s => s.error).filter(e => e !== undefined))].slice(0, 3)
@@ -107,11 +108,13 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     const idle = process.cpuUsage(idle0)
     const memory = await memoryFigures(engine)
     const attachedAt = new Map<string, number>()
+    const attachErrors: string[] = []
     const t0 = performance.now()
     for (let m = 0; m < mns; m++) {
       const mn = `mn${m}@scale.example`
       const at = Math.floor(random() * count)
-      await engine.attach(mn, at)
+      // A publish whose direct PUTs all failed still has its kad-dht put running: counted, kept.
+      await engine.attach(mn, at).catch((err: Error) => { attachErrors.push(err.message.slice(0, 160)) })
       attachedAt.set(mn, at)
     }
     const publishMs = (performance.now() - t0) / mns
@@ -130,6 +133,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       routingTable: summarize(after.tableSizes),
       connectionsPerMaar: summarize(after.connections),
       publishMsPerRecord: Math.round(publishMs * 10) / 10,
+      attachErrors: { count: attachErrors.length, first: attachErrors.slice(0, 2) },
       lookup: { ...describe(samples), walks: after.walks - before.walks },
       directoryLog: after.logged
     }
@@ -163,13 +167,16 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
 }
 
 const results: Array<Record<string, unknown>> = []
+/** Written after every size, so that a long run that is stopped keeps what it measured. */
+async function save (): Promise<string> {
+  const largest = results[results.length - 1]
+  return await writeResults(values.out ?? 'scale', {
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'tcp'), maintenance, warmupS, churn },
+    memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
+    sizes: results
+  })
+}
 for (const [i, count] of sizes.entries()) {
   results.push(await runSize(count, !values['no-churn'] && i === sizes.length - 1))
+  progress(`wrote ${await save()}`)
 }
-const largest = results[results.length - 1]
-const file = await writeResults(values.out ?? 'scale', {
-  settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'tcp'), maintenance, warmupS, churn },
-  memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
-  sizes: results
-})
-progress(`wrote ${file}`)
