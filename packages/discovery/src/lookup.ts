@@ -80,6 +80,7 @@ export function requestSignal (ms: number, outer?: AbortSignal): AbortSignal {
 
 export class SessionLookup {
   private readonly fanout: number
+  private sawMembers = false
   private readonly log: (line: string) => void
 
   constructor (
@@ -124,7 +125,9 @@ export class SessionLookup {
     const cached = this.walker.cached(key)
     const order = cached === undefined ? ranked : uniquePeers([...cached, ...ranked])
     const answers = new Map<string, MemberAnswer | undefined>()
-    const required = known === 0 ? 0 : Math.max(1, Math.min(this.fanout, order.length))
+    // A MAAR that knew members once and knows none now is cut off (they left), not alone.
+    if (known > 0) this.sawMembers = true
+    const required = known === 0 ? (this.sawMembers ? 1 : 0) : Math.max(1, Math.min(this.fanout, order.length))
     const view = await this.askClosest(order, required, answers, key, opts.signal)
     if (view.best !== undefined) return this.answer(key, view.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: false })
     // What proves a miss: "not found" from `required` members of the set that counts.

@@ -75,16 +75,17 @@ export class ScaleEngine {
     const batch = 4 * workers
     const t0 = performance.now()
     try {
-      for (let first = 0; first < count; first += batch) {
+      // MAAR 0 alone first, so that every later one has someone to dial.
+      for (let first = 0; first < count; first += first === 0 ? 1 : batch) {
         const started = addresses.length
-        const indices = identities.slice(first, first + batch)
+        const indices = identities.slice(first, first === 0 ? 1 : first + batch)
         const got = await Promise.all(indices.map(async id => {
           const bootstrap = new Set<string>()
           for (let k = 0; k < Math.min(links, started); k++) bootstrap.add(addresses[Math.floor(random() * started)]?.[0] ?? '')
           return await (slices[sliceOf(id.index)] as SliceHandle).start(id, [...bootstrap].filter(a => a !== ''))
         }))
         addresses.push(...got)
-        if ((first / batch) % 25 === 24) opts.log?.(`started ${addresses.length}/${count} MAARs in ${Math.round(performance.now() - t0)} ms`)
+        if (Math.floor(addresses.length / 100) > Math.floor(started / 100)) opts.log?.(`started ${addresses.length}/${count} MAARs in ${Math.round(performance.now() - t0)} ms`)
       }
     } catch (err) {
       await Promise.allSettled(slices.map(async s => { await s.stop() }))
