@@ -156,7 +156,7 @@ export class ScaleSlice {
   }
 
   private count (line: string): void {
-    const kind = line.replace(/ (to|from|by|toward|of) \S+.*$/, '').slice(0, 60)
+    const kind = line.replace(/12D3KooW\w+/g, '<peer>').replace(/ (to|from|by|toward|of) \S+.*$/, '').slice(0, 60)
     this.logged.set(kind, (this.logged.get(kind) ?? 0) + 1)
   }
 
