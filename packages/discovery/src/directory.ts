@@ -3,8 +3,11 @@
  * publication to them, and the kad-dht behind both.
  * - publish(): store locally, PUT over `/dmm/record/1.0.0` to the `fanout` known members
  *   closest to the key (the DHT's own XOR metric) and await those, then start a kad-dht put()
- *   in the background that no caller waits for (errors logged).
- * - lookup(): SessionLookup (lookup.ts).
+ *   in the background that no caller waits for (errors logged). The members that accepted the
+ *   record are remembered, and when one of them leaves the record is put again to the key's
+ *   current closest set (replicas.ts).
+ * - lookup(): SessionLookup (lookup.ts), walking toward the key (key-walk.ts) when the members it
+ *   knows hold nothing.
  */
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
@@ -18,6 +21,8 @@ import { MemberPeers } from './member-peers.js'
 import { shaped } from './request-shaper.js'
 import type { RequestShaper } from './request-shaper.js'
 import { SessionLookup, requestSignal } from './lookup.js'
+import { KeyWalker } from './key-walk.js'
+import { ReplicaKeeper } from './replicas.js'
 import type { LookupResult } from './lookup.js'
 import type { Discovery } from './discovery.js'
 
@@ -35,6 +40,10 @@ export interface SessionDirectoryInit {
   dhtTimeoutMs?: number
   /** How long a peer that failed a request is skipped (default 10 s). */
   peerBackoffMs?: number
+  /** How long a key's closest set found by a walk is reused (default 30 s, key-walk.ts). */
+  closestCacheMs?: number
+  /** How long a holder of a published record may stay away before the record is put again (default 1 s). */
+  republishGraceMs?: number
   log?: (line: string) => void
   /** Around each record GET and PUT this MAAR sends (request-shaper.ts): scenario runs delay and count them. */
   shaper?: RequestShaper
@@ -48,6 +57,8 @@ export class SessionDirectory implements Discovery {
   private readonly log: (line: string) => void
   private readonly members: MemberPeers
   private readonly lookups: SessionLookup
+  readonly walker: KeyWalker
+  readonly replicas: ReplicaKeeper
   private readonly background = new Set<Promise<void>>()
   private controller = new AbortController()
   private started = false
@@ -58,7 +69,9 @@ export class SessionDirectory implements Discovery {
     this.publishTimeoutMs = init.publishTimeoutMs ?? 5000
     this.log = init.log ?? (() => {})
     this.members = new MemberPeers(node, this.services, init.peerBackoffMs ?? 10_000, this.log)
-    this.lookups = new SessionLookup(node, this.services, this.members, {
+    this.walker = new KeyWalker(node, this.services, this.members, init.closestCacheMs !== undefined ? { cacheMs: init.closestCacheMs } : {})
+    this.replicas = new ReplicaKeeper(node, this.services.sessions, (key, bytes) => { this.putInDht(key, bytes) }, { graceMs: init.republishGraceMs ?? 1000, maxRecords: 100_000 })
+    this.lookups = new SessionLookup(node, this.services, this.members, this.walker, {
       certificate: init.certificate,
       trust: init.trust,
       fanout: this.fanout,
@@ -76,12 +89,14 @@ export class SessionDirectory implements Discovery {
     this.services.membership.log = this.log
     this.services.membership.present(this.init.certificate)
     this.controller = new AbortController()
+    this.replicas.start()
     this.started = true
   }
 
   /** Aborts background DHT puts and waits for them to end. */
   async stop (): Promise<void> {
     this.started = false
+    this.replicas.stop()
     this.controller.abort(new Error('session directory stopped'))
     await Promise.allSettled([...this.background])
     this.services.records.log = () => {}
@@ -107,9 +122,11 @@ export class SessionDirectory implements Discovery {
     const bytes = await sealSessionRecord(record, this.init.privateKey, [this.init.certificate, ...anchorCertificates])
     const key = sessionKey(record.mnId)
     refuseStale(await this.services.sessions.offer(key, bytes))
-    const peers = this.members.closest(key, this.fanout)
+    // The key's closest set from a recent walk when there is one, else the closest members known.
+    const peers = (this.walker.cached(key) ?? this.members.closest(key, this.fanout)).slice(0, this.fanout)
     const results = await Promise.all(peers.map(async peer => await this.putTo(peer, key, bytes)))
-    if (this.started) this.putInDht(key, bytes, record)
+    this.replicas.accepted(key, bytes, peers.filter((_, i) => results[i] === true).map(p => p.toString()))
+    if (this.started) this.putInDht(key, bytes)
     if (peers.length > 0 && !results.some(ok => ok)) {
       throw new Error(`no peer accepted the record of ${record.mnId} (asked ${peers.length}); the DHT put continues in the background`)
     }
@@ -149,13 +166,22 @@ export class SessionDirectory implements Discovery {
     }
   }
 
-  private putInDht (key: Uint8Array, bytes: Uint8Array, record: SessionRecord): void {
+  /** kad-dht put (a walk to the key's closest set, PUT_VALUE to each); the members that stored it are remembered. */
+  private putInDht (key: Uint8Array, bytes: Uint8Array): void {
+    if (!this.started) return
     const signal = this.controller.signal
     const run = async (): Promise<void> => {
-      for await (const event of this.services.dht.put(key, bytes, { signal })) void event
+      const holders: string[] = []
+      for await (const event of this.services.dht.put(key, bytes, { signal })) {
+        if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') holders.push(event.from.toString())
+      }
+      this.replicas.accepted(key, bytes, holders)
     }
     const p = run().catch(err => {
-      if (!signal.aborted) this.log(`dht put of ${record.mnId} seq ${record.sequence} failed: ${err instanceof Error ? err.message : String(err)}`)
+      if (!signal.aborted) {
+        const record = peekSessionRecord(bytes)
+        this.log(`dht put of ${record.mnId} seq ${record.sequence} failed: ${err instanceof Error ? err.message : String(err)}`)
+      }
     })
     this.background.add(p)
     void p.finally(() => this.background.delete(p))

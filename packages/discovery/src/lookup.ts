@@ -11,13 +11,16 @@
  * nobody holds one. Only members are asked and only their answers count (MemberPeers, and the
  * responder's certificate on every answer, record-protocol.ts); "not found" proves absence only
  * when enough members said so (lookup()). Every record received is validated; a forged one is
- * dropped with a log line naming the peer.
+ * dropped with a log line naming the peer. With hundreds of MAARs a MAAR knows a small share of
+ * the domain, and the members it knows closest to the key may hold nothing; then it walks toward
+ * the key (key-walk.ts) and asks the key's closest members, the set the record was put to.
  */
 import { performance } from 'node:perf_hooks'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
+import type { KeyWalker } from './key-walk.js'
 import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
 import type { StoredRecord } from './record-store.js'
@@ -35,6 +38,13 @@ export interface LookupResult {
   asked: number
   /** The certificates the record carries (validated with it), proving its signer and anchors. */
   certificates: Uint8Array[]
+  /**
+   * Sequential round trips to the answer: 1 when a member this MAAR knew answered, the walk's
+   * rounds + 2 when a walk toward the key (key-walk.ts) led to it; 0 for the kad-dht fallback.
+   */
+  hops?: number
+  /** True when this MAAR walked toward the key because the members it knew held no record. */
+  walked?: boolean
 }
 
 /**
@@ -75,12 +85,14 @@ export function requestSignal (ms: number, outer?: AbortSignal): AbortSignal {
 
 export class SessionLookup {
   private readonly fanout: number
+  private sawMembers = false
   private readonly log: (line: string) => void
 
   constructor (
     private readonly node: Libp2p,
     private readonly services: MeshServices,
     private readonly members: MemberPeers,
+    private readonly walker: KeyWalker,
     private readonly init: SessionLookupInit
   ) {
     this.fanout = init.fanout
@@ -99,44 +111,90 @@ export class SessionLookup {
    * MAAR is down; a record it held was also PUT to the other closest members. A MAAR that knows
    * no member (alone in its domain) has nothing to ask, so its miss is proven at once and its MN
    * is a first attach; a MAAR cut off from every member it knew is not. Members that do not
-   * answer are replaced by the next closest ones; when the proof still falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
+   * answer are replaced by the next closest ones. When the members known hold no record and were
+   * not the key's closest set from a recent walk, the MAAR walks toward the key: then only the
+   * members the walk ended on prove a miss (required = min(fanout, those reachable)), since the
+   * record was put to them and not to the members this MAAR happened to know. When the proof
+   * still falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
    * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
    * RecordError for an MN-ID no record may hold (checkMnId).
    */
   async lookup (mnId: string, opts: { signal?: AbortSignal } = {}): Promise<LookupResult | undefined> {
     checkMnId(mnId)
     const t0 = performance.now()
+    const elapsed = (): number => performance.now() - t0
     const key = sessionKey(mnId)
     const local = this.services.sessions.get(key)
     const { ranked, known } = this.members.candidates(key)
-    const required = known === 0 ? 0 : Math.max(1, Math.min(this.fanout, ranked.length))
-    let asked = 0
-    let absent = 0
-    let best: StoredRecord | undefined
-    // First the `fanout` closest; then, while the proof falls short, as many more as are missing.
-    for (let want = this.fanout; want > 0 && asked < ranked.length; want = required - absent) {
-      const batch = ranked.slice(asked, asked + want)
-      asked += batch.length
-      const answers = await Promise.all(batch.map(async peer => await this.getFrom(peer, key, opts.signal)))
-      for (const a of answers) {
-        if (a?.kind === 'absent') absent++
-        if (a?.kind === 'found' && (best === undefined || isNewer(a.entry.record, best.record))) best = a.entry
+    // The key's closest members from a recent walk first, then the closest this MAAR knows.
+    const cached = this.walker.cached(key)
+    const order = cached === undefined ? ranked : uniquePeers([...cached, ...ranked])
+    const answers = new Map<string, MemberAnswer | undefined>()
+    // A MAAR that knew members once and knows none now is cut off (they left), not alone.
+    if (known > 0) this.sawMembers = true
+    const required = known === 0 ? (this.sawMembers ? 1 : 0) : Math.max(1, Math.min(this.fanout, order.length))
+    const view = await this.askClosest(order, required, answers, key, opts.signal)
+    if (view.best !== undefined) return this.answer(key, view.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: false })
+    // What proves a miss: "not found" from `required` members of the set that counts.
+    let proof: { absent: number, required: number } | undefined = { absent: view.absent, required }
+    // With a partial view the members asked may not be the key's closest set, where the record
+    // was put; walk there (key-walk.ts) unless the set asked came from a recent walk.
+    if (known > 0 && cached === undefined) {
+      const walked = await this.walker.walk(key, opts.signal).catch(err => {
+        this.log(`walk toward ${mnId.slice(0, 80)} failed: ${err instanceof Error ? err.message : String(err)}`)
+        return undefined
+      })
+      const closest = this.members.reachable(walked?.closest ?? [])
+      // A failed walk leaves no proof: the members this MAAR happened to know prove nothing.
+      if (walked === undefined) proof = undefined
+      if (walked !== undefined && closest.length > 0) {
+        // Only the key's closest members can prove a miss now. When the first `fanout` of them
+        // hold nothing, the rest of the walk's set (the kad-dht put's 20) is asked in one more
+        // round: a record put while tables were filling may sit a few places further out.
+        const near = await this.askClosest(closest, closest.length, answers, key, opts.signal)
+        if (near.best !== undefined) return this.answer(key, near.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: walked.rounds + 2, walked: true })
+        proof = { absent: near.absent, required: Math.min(this.fanout, closest.length) }
       }
+    }
+    if (local !== undefined) return this.answer(key, undefined, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: cached === undefined && known > 0 })
+    if (proof !== undefined && proof.absent >= proof.required) return undefined // enough of the key's members hold no record of this MN
+    const viaDht = await this.dhtGet(key, opts.signal)
+    if (viaDht === undefined) throw new LookupIncompleteError(mnId, proof?.absent ?? 0, proof?.required ?? required, answers.size)
+    return { ...viaDht, elapsedMs: elapsed(), asked: answers.size + viaDht.asked, hops: 0, walked: false }
+  }
+
+  /**
+   * Asks the first `fanout` of `peers` (closest first), then, while fewer than `required` of those
+   * asked said "not found", as many more as are missing; a peer already in `answers` is not asked
+   * again. Stops at the first record.
+   */
+  private async askClosest (peers: PeerId[], required: number, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, signal?: AbortSignal): Promise<{ best?: StoredRecord, absent: number }> {
+    let next = 0
+    let best: StoredRecord | undefined
+    const absent = (): number => peers.slice(0, next).filter(p => answers.get(p.toString())?.kind === 'absent').length
+    for (let want = this.fanout; want > 0 && next < peers.length; want = required - absent()) {
+      const batch = peers.slice(next, next + want)
+      next += batch.length
+      const fresh = batch.filter(p => !answers.has(p.toString()))
+      const got = await Promise.all(fresh.map(async peer => await this.getFrom(peer, key, signal)))
+      fresh.forEach((p, i) => answers.set(p.toString(), got[i]))
+      for (const a of got) if (a?.kind === 'found' && (best === undefined || isNewer(a.entry.record, best.record))) best = a.entry
       if (best !== undefined) break
     }
-    const elapsed = (): number => performance.now() - t0
-    // The source names where the winning copy came from; a local copy that peers confirm is 'direct'.
+    return best === undefined ? { absent: absent() } : { best, absent: absent() }
+  }
+
+  /**
+   * The winning copy: the local one ('cache') when it is newer than the members' answer or none
+   * came, else the members' ('direct'; a local copy that peers confirm is 'direct' too).
+   */
+  private answer (key: Uint8Array, best: StoredRecord | undefined, local: StoredRecord | undefined, how: Pick<LookupResult, 'elapsedMs' | 'asked' | 'hops' | 'walked'>): LookupResult {
     if (local !== undefined && (best === undefined || isNewer(local.record, best.record))) {
-      return { record: local.record, signer: local.signer, source: 'cache', elapsedMs: elapsed(), asked, certificates: recordCertificates(local.bytes) }
+      return { record: local.record, signer: local.signer, source: 'cache', ...how, certificates: recordCertificates(local.bytes) }
     }
-    if (best !== undefined) {
-      this.services.sessions.keep(key, best)
-      return { record: best.record, signer: best.signer, source: 'direct', elapsedMs: elapsed(), asked, certificates: recordCertificates(best.bytes) }
-    }
-    if (absent >= required) return undefined // enough members hold no record of this MN
-    const viaDht = await this.dhtGet(key, opts.signal)
-    if (viaDht === undefined) throw new LookupIncompleteError(mnId, absent, required, asked)
-    return { ...viaDht, elapsedMs: elapsed(), asked: asked + viaDht.asked }
+    if (best === undefined) throw new Error('no copy to answer with')
+    this.services.sessions.keep(key, best)
+    return { record: best.record, signer: best.signer, source: 'direct', ...how, certificates: recordCertificates(best.bytes) }
   }
 
   /** Plain kad-dht get(), for the benchmark's comparison and as the fallback. */
@@ -200,4 +258,9 @@ export class SessionLookup {
       return undefined
     }
   }
+}
+
+function uniquePeers (peers: PeerId[]): PeerId[] {
+  const seen = new Set<string>()
+  return peers.filter(p => !seen.has(p.toString()) && seen.add(p.toString()) !== undefined)
 }

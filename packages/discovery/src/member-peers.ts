@@ -38,7 +38,18 @@ export class MemberPeers {
       if (until <= now) this.backoff.delete(id)
       else candidates.delete(id)
     }
-    return { ranked: this.kadIds.closest([...candidates.values()], key, candidates.size), known }
+    return { ranked: this.rank([...candidates.values()], key), known }
+  }
+
+  /** The peers, closest to the key first. */
+  rank (peers: PeerId[], key: Uint8Array): PeerId[] {
+    return this.kadIds.closest(peers, key, peers.length)
+  }
+
+  /** Those of `peers` that are verified members and not backing off, in the same order. */
+  reachable (peers: PeerId[]): PeerId[] {
+    const now = Date.now()
+    return peers.filter(p => this.services.membership.isMember(p) && (this.backoff.get(p.toString()) ?? 0) <= now)
   }
 
   /** The `count` reachable members closest to the key. */

@@ -9,6 +9,7 @@
  */
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
+import { memory } from '@libp2p/memory'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
@@ -17,7 +18,7 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { KadDHT, KadDHTComponents } from '@libp2p/kad-dht'
+import type { KadDHT, KadDHTComponents, KadDHTInit } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import { SessionStore } from './record-store.js'
@@ -32,8 +33,19 @@ const DATASTORE_PREFIX = '/dht'
 
 export interface MeshNodeInit {
   privateKey: PrivateKey
-  /** Multiaddrs to listen on, e.g. /ip4/127.0.0.1/tcp/0 */
+  /** Multiaddrs to listen on, e.g. /ip4/127.0.0.1/tcp/0 (or /memory/<name> with the memory transport) */
   listen: string[]
+  /**
+   * 'tcp' (default, what a deployment runs) or 'memory': libp2p's in-process transport, for the
+   * scale engine that hosts hundreds of MAARs in one process (noise, yamux and every protocol above
+   * stay the same; only the bytes skip the kernel). A memory node reaches nodes of its process only.
+   */
+  transport?: 'tcp' | 'memory'
+  /**
+   * kad-dht maintenance, for many nodes on few cores (packages/scale): how often a node re-walks
+   * toward its own id, and how many old/new contacts it pings at once. Defaults: kad-dht's.
+   */
+  dhtMaintenance?: Pick<KadDHTInit, 'querySelfInterval' | 'initialQuerySelfInterval' | 'pingOldContactConcurrency' | 'pingNewContactConcurrency' | 'disjointPaths'>
   /** Multiaddrs with /p2p/<id> of peers to dial once started. */
   bootstrap?: string[]
   trust: TrustStore
@@ -84,13 +96,14 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
     validators: { dmm: dmmValidator(datastore, DATASTORE_PREFIX, sessions) },
     selectors: { dmm: dmmSelector },
     ...(init.kBucketSize !== undefined ? { kBucketSize: init.kBucketSize } : {}),
-    ...(init.alpha !== undefined ? { alpha: init.alpha } : {})
+    ...(init.alpha !== undefined ? { alpha: init.alpha } : {}),
+    ...init.dhtMaintenance
   })
   const node = await createLibp2p({
     privateKey: init.privateKey,
     datastore,
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    transports: [init.transport === 'memory' ? memory() : tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // Default 5 inbound connections/s per host resets a local mesh of many nodes.

@@ -63,7 +63,7 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     }
   })
 
-  it('a MN nobody published is not found, without a DHT walk', async () => {
+  it('a MN nobody published is not found, without a DHT get', async () => {
     const found = await at(4).directory.lookup('nobody@dmm.example')
     assert.equal(found, undefined)
   })

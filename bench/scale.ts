@@ -1,0 +1,182 @@
+/**
+ * The DHT at scale (packages/scale): for each N, start N MAARs in the scale engine, attach MNs at
+ * random MAARs (each publishes its record), then look each up from random other MAARs, one at a
+ * time, and classify every answer: cache / direct (a member the looking MAAR knew) / walk (after a
+ * walk toward the key, key-walk.ts) / fallback (kad-dht get) / absent / failed. Then, at the
+ * largest N, 20 % of the MAARs leave at once and MNs attached at live MAARs are looked up again.
+ *
+ *   npx tsc -b bench && npx node bench/dist/scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200]
+ *     [--workers 1] [--transport memory|tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2]
+ *     [--no-churn] [--out scale]
+ *
+ * Writes bench/results/<out>.json (memoryPerMaarBytes at the largest N is read by the goals table).
+ */
+import { parseArgs } from 'node:util'
+import { performance } from 'node:perf_hooks'
+import { ScaleEngine, rng } from '@dmm-mesh/scale'
+import type { LookupSample } from '@dmm-mesh/scale'
+import { summarize, writeResults } from './stats.js'
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10,100,1000' },
+    mns: { type: 'string', default: '100' },
+    lookups: { type: 'string', default: '200' },
+    workers: { type: 'string', default: '1' },
+    transport: { type: 'string' },
+    maintenance: { type: 'string', default: 'quiet' },
+    warmup: { type: 'string', default: '10' },
+    churn: { type: 'string', default: '0.2' },
+    'no-churn': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'scale' }
+  }
+})
+const sizes = (values.sizes ?? '').split(',').map(Number).filter(n => Number.isInteger(n) && n >= 2)
+const mns = Number(values.mns)
+const lookups = Number(values.lookups)
+const workers = Number(values.workers)
+const warmupS = Number(values.warmup)
+const churn = Number(values.churn)
+const transport = values.transport
+const maintenance = values.maintenance
+if (sizes.length === 0 || ![mns, lookups, workers].every(n => Number.isInteger(n) && n >= 1) || !(warmupS >= 0) || !(churn > 0 && churn < 1) ||
+  (transport !== undefined && transport !== 'tcp' && transport !== 'memory') || (maintenance !== 'quiet' && maintenance !== 'default')) {
+  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale]\n')
+  process.exit(2)
+}
+
+function progress (line: string): void { process.stderr.write(`${line}\n`) }
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+const PATHS = ['cache', 'direct', 'walk', 'fallback', 'absent', 'failed'] as const
+
+/** Latency, hops and path shares of a set of lookups, and how many named the right MAAR. */
+function describe (samples: Array<LookupSample & { expected: string }>): Record<string, unknown> {
+  const share: Record<string, number> = {}
+  for (const p of PATHS) share[p] = Math.round(1000 * samples.filter(s => s.path === p).length / Math.max(1, samples.length)) / 1000
+  const answered = samples.filter(s => s.signer !== undefined)
+  return {
+    lookups: samples.length,
+    latencyMs: summarize(samples.map(s => s.elapsedMs)),
+    // The kad-dht fallback does not say its depth (hops 0): left out.
+    hops: summarize(answered.filter(s => s.hops > 0).map(s => s.hops)),
+    share,
+    correct: samples.filter(s => s.signer === s.expected).length,
+    errors: [...new Set(samples.map(s => s.error).filter(e => e !== undefined))].slice(0, 3)
+  }
+}
+
+async function lookupRound (engine: ScaleEngine, attachedAt: Map<string, number>, count: number, random: () => number): Promise<Array<LookupSample & { expected: string }>> {
+  const live = engine.running()
+  const names = [...attachedAt.keys()].filter(mn => live.includes(attachedAt.get(mn) ?? -1))
+  const samples: Array<LookupSample & { expected: string }> = []
+  for (let k = 0; k < count && names.length > 0; k++) {
+    const mn = names[Math.floor(random() * names.length)] as string
+    const at = attachedAt.get(mn) as number
+    let from = live[Math.floor(random() * live.length)] as number
+    if (from === at) from = live[(live.indexOf(from) + 1) % live.length] as number
+    const sample = await engine.lookup(mn, from)
+    samples.push({ ...sample, expected: engine.identities[at]?.peerId ?? '' })
+  }
+  return samples
+}
+
+async function memoryFigures (engine: ScaleEngine): Promise<Record<string, number>> {
+  const slices = await engine.memory()
+  const maars = slices.reduce((n, s) => n + s.maars, 0)
+  const rss = slices.reduce((n, s) => n + s.rss, 0)
+  const added = slices.reduce((n, s) => n + s.rss - s.baselineRss, 0)
+  const heap = slices.reduce((n, s) => n + s.heapUsed, 0)
+  return { maars, rssBytes: rss, memoryPerMaarBytes: Math.round(rss / maars), addedRssPerMaarBytes: Math.round(added / maars), heapPerMaarBytes: Math.round(heap / maars) }
+}
+
+async function runSize (count: number, withChurn: boolean): Promise<Record<string, unknown>> {
+  const random = rng(count * 7919)
+  const cpu0 = process.cpuUsage()
+  const engine = await ScaleEngine.start({
+    count,
+    workers,
+    ...(transport !== undefined ? { transport: transport as 'tcp' | 'memory' } : {}),
+    maintenance: maintenance as 'quiet' | 'default',
+    log: progress
+  })
+  const startCpu = process.cpuUsage(cpu0)
+  progress(`N=${count}: started in ${Math.round(engine.startupMs)} ms (${engine.workers} process(es)); warming up ${warmupS} s`)
+  try {
+    const idle0 = process.cpuUsage()
+    await sleep(warmupS * 1000)
+    const idle = process.cpuUsage(idle0)
+    const memory = await memoryFigures(engine)
+    const attachedAt = new Map<string, number>()
+    const attachErrors: string[] = []
+    const t0 = performance.now()
+    for (let m = 0; m < mns; m++) {
+      const mn = `mn${m}@scale.example`
+      const at = Math.floor(random() * count)
+      // A publish whose direct PUTs all failed still has its kad-dht put running: counted, kept.
+      await engine.attach(mn, at).catch((err: Error) => { attachErrors.push(err.message.slice(0, 160)) })
+      attachedAt.set(mn, at)
+    }
+    const publishMs = (performance.now() - t0) / mns
+    await engine.settled()
+    const before = await engine.counters()
+    const samples = await lookupRound(engine, attachedAt, lookups, random)
+    const after = await engine.counters()
+    const figures: Record<string, unknown> = {
+      maars: count,
+      workers: engine.workers,
+      startupMs: Math.round(engine.startupMs),
+      startupCpuMsPerMaar: engine.workers === 1 ? Math.round((startCpu.user + startCpu.system) / 1000 / count * 10) / 10 : undefined,
+      memory,
+      // kad-dht upkeep and connection set-up while nothing is asked (this process only).
+      warmupCpuShareOfCore: engine.workers === 1 && warmupS > 0 ? Math.round((idle.user + idle.system) / 1000 / (warmupS * 1000) * 100) / 100 : undefined,
+      routingTable: summarize(after.tableSizes),
+      connectionsPerMaar: summarize(after.connections),
+      publishMsPerRecord: Math.round(publishMs * 10) / 10,
+      attachErrors: { count: attachErrors.length, first: attachErrors.slice(0, 2) },
+      lookup: { ...describe(samples), walks: after.walks - before.walks },
+      directoryLog: after.logged
+    }
+    progress(`N=${count}: ${JSON.stringify(figures.lookup)}`)
+    progress(`N=${count}: memory ${JSON.stringify(memory)}, table ${JSON.stringify(figures.routingTable)}`)
+    if (withChurn) {
+      const live = engine.running()
+      const leaving = live.filter(() => random() < churn)
+      const tc = performance.now()
+      await engine.kill(leaving)
+      progress(`N=${count}: ${leaving.length} MAARs left at once`)
+      const immediately = await lookupRound(engine, attachedAt, Math.min(lookups, 50), random)
+      // The publishers notice the departures (1 s grace) and put their records again.
+      await sleep(3000)
+      await engine.settled()
+      const republished = (await engine.counters()).republished - after.republished
+      const later = await lookupRound(engine, attachedAt, lookups, random)
+      figures.churn = {
+        left: leaving.length,
+        republished,
+        settleMs: Math.round(performance.now() - tc),
+        immediately: describe(immediately),
+        afterRepublish: describe(later)
+      }
+      progress(`N=${count} churn: ${JSON.stringify(figures.churn)}`)
+    }
+    return figures
+  } finally {
+    await engine.stop()
+  }
+}
+
+const results: Array<Record<string, unknown>> = []
+/** Written after every size, so that a long run that is stopped keeps what it measured. */
+async function save (): Promise<string> {
+  const largest = results[results.length - 1]
+  return await writeResults(values.out ?? 'scale', {
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'tcp'), maintenance, warmupS, churn },
+    memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
+    sizes: results
+  })
+}
+for (const [i, count] of sizes.entries()) {
+  results.push(await runSize(count, !values['no-churn'] && i === sizes.length - 1))
+  progress(`wrote ${await save()}`)
+}

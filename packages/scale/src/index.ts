@@ -1,0 +1,3 @@
+export * from './engine.js'
+export * from './options.js'
+export type { LookupSample, ScaleIdentity, SliceMemory } from './slice.js'

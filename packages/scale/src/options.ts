@@ -1,0 +1,38 @@
+/**
+ * How the scale engine runs its MAARs (README "Benchmarks", scale): the transport between MAARs
+ * hosted in one process, the number of processes, and how much background work kad-dht does.
+ */
+import type { MeshNodeInit } from '@dmm-mesh/discovery'
+
+export type KadDHTMaintenance = NonNullable<MeshNodeInit['dhtMaintenance']>
+
+/**
+ * kad-dht's own maintenance, turned down for many nodes on few cores: a node walks toward its own
+ * id every 10 min instead of every 5 (after a first walk 5 s after start instead of 1 s, by which
+ * time its bootstrap peers answer), and pings one old or new contact at a time instead of many.
+ * Lookups and puts walk as before.
+ */
+export const QUIET_MAINTENANCE: KadDHTMaintenance = {
+  querySelfInterval: 600_000,
+  initialQuerySelfInterval: 5000,
+  pingOldContactConcurrency: 1,
+  pingNewContactConcurrency: 1
+}
+
+export interface ScaleOptions {
+  /** MAARs to run (maar1 … maarN). */
+  count: number
+  /** Processes hosting them (default 1). With more than one, MAARs talk over TCP on loopback. */
+  workers?: number
+  /** Between MAARs of one process: 'memory' (default with one worker) or 'tcp'. */
+  transport?: 'tcp' | 'memory'
+  /** kad-dht maintenance: 'quiet' (QUIET_MAINTENANCE, default) or 'default' (kad-dht's own). */
+  maintenance?: 'quiet' | 'default'
+  /** Earlier MAARs each new one dials at start (default 4); kad-dht's self walks find the rest. */
+  links?: number
+  /** kad-dht query concurrency (default: kad-dht's, 10). */
+  alpha?: number
+  domain?: string
+  /** Progress lines (start-up). */
+  log?: (line: string) => void
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict'
+import { ScaleEngine, rng } from '../src/index.js'
+
+const COUNT = 48
+
+/** Polls until `check` holds; the limit only stops a hung test, it asserts nothing about speed. */
+async function eventually (what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
+  const end = Date.now() + limitMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
+
+describe(`scale engine: ${COUNT} MAARs in one process over the memory transport`, function () {
+  this.timeout(300_000)
+  let engine: ScaleEngine
+  const attachedAt = new Map<string, number>()
+  const random = rng(42)
+
+  before(async () => {
+    engine = await ScaleEngine.start({ count: COUNT })
+    // Routing tables fill from the bootstrap links through kad-dht's walks toward each node's own id.
+    await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 4))
+    for (let m = 0; m < 30; m++) {
+      const at = Math.floor(random() * COUNT)
+      await engine.attach(`mn${m}@scale.example`, at)
+      attachedAt.set(`mn${m}@scale.example`, at)
+    }
+    await engine.settled()
+  })
+
+  after(async () => { await engine?.stop() })
+
+  it('every MAAR finds the MAAR an MN attached at, and says how (path, hops)', async () => {
+    for (const [mn, at] of attachedAt) {
+      const from = (at + 1 + Math.floor(random() * (COUNT - 1))) % COUNT
+      const found = await engine.lookup(mn, from)
+      assert.ok(['cache', 'direct', 'walk', 'fallback'].includes(found.path), `${mn} from MAAR ${from}: ${JSON.stringify(found)}`)
+      assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} from MAAR ${from}`)
+      assert.ok(found.hops >= 1 || found.path === 'fallback', JSON.stringify(found))
+    }
+  })
+
+  it('an MN nobody attached is proven absent by the key\'s closest members, after a walk toward the key', async () => {
+    const walks = (await engine.counters()).walks
+    const found = await engine.lookup('nobody@scale.example', 3)
+    assert.equal(found.path, 'absent', JSON.stringify(found))
+    assert.equal((await engine.counters()).walks, walks + 1)
+  })
+
+  it('after 20 % of the MAARs leave at once, MNs attached at live MAARs are still found, from every live MAAR asked', async () => {
+    const leaving = engine.running().filter(() => random() < 0.2)
+    assert.ok(leaving.length > 0)
+    await engine.kill(leaving)
+    const live = engine.running()
+    const kept = [...attachedAt].filter(([, at]) => live.includes(at))
+    // The publishers put their records again once they see a holder gone (replicas.ts).
+    await eventually('a publisher to put its records again', async () => (await engine.counters()).republished > 0)
+    await engine.settled()
+    for (const [mn, at] of kept) {
+      for (const from of [live[0], live[Math.floor(live.length / 2)], live[live.length - 1]]) {
+        if (from === undefined || from === at) continue
+        const found = await engine.lookup(mn, from)
+        assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} (at MAAR ${at}) from MAAR ${from}: ${JSON.stringify(found)}`)
+      }
+    }
+  })
+
+  it('refuses a MAAR that is not running, and a memory transport across processes', async () => {
+    const gone = [...Array(COUNT).keys()].find(i => !engine.running().includes(i)) as number
+    await assert.rejects(engine.lookup('x@scale.example', gone), /MAAR \d+ is not running/)
+    await assert.rejects(ScaleEngine.start({ count: 2, workers: 2, transport: 'memory' }), /memory transport needs workers: 1/)
+    await assert.rejects(ScaleEngine.start({ count: 0 }), /count must be 1\.\.65534/)
+  })
+})
