@@ -9,16 +9,20 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { federatedCmdAddress, localCmdCentral } from '@dmm-mesh/cmd'
 import { agreementId, createLocalFederation, federationPlan } from '@dmm-mesh/maar'
-import type { LocalFederation } from '@dmm-mesh/maar'
+import type { LocalCentralFactory, LocalFederation } from '@dmm-mesh/maar'
 import type { CrossBorderPolicy } from '@dmm-mesh/federation'
 import { PeerNames, shapingFor } from './delays.js'
 import type { DomainEngine, DomainSpec, ScenarioDomain } from './domain.js'
-import type { ContenderSpec } from './scenario-schema.js'
+import { domainCmdNode } from './scenario-map.js'
+import type { ContenderSpec, DOMAIN_DISCOVERY } from './scenario-schema.js'
+
+type DomainDiscovery = typeof DOMAIN_DISCOVERY[number]
 
 /** What a federation scenario adds to a domain's spec. */
 export interface FederationSpec {
-  domains: Array<{ name: string, maars: string[] }>
+  domains: Array<{ name: string, maars: string[], discovery: DomainDiscovery }>
   agreements: Array<{ from: string, to: string, boundedS: number }>
 }
 
@@ -53,13 +57,24 @@ export const federationEngine: DomainEngine = {
     }
     const scenarioOf = new Map([...localOf].map(([s, l]) => [l, s]))
     const byAddress = new Map([...addressOf].map(([s, a]) => [a, s]))
+    // A CMD domain's CMD (draft-bernardos-dmm-pmip §3; its gateway across the border), delayed and counted as a node of the map.
+    const central = (label: string, k: number, mode: Exclude<DomainDiscovery, 'dht'>): LocalCentralFactory => {
+      const node = domainCmdNode(label)
+      byAddress.set(federatedCmdAddress(k), node)
+      return localCmdCentral(mode, {
+        relayTimeoutMs: spec.relayTimeoutMs,
+        capture: spec.frames.capture(federatedCmdAddress(k)),
+        shapeTransport: shapingFor(node, peers, spec.delay).shapeTransport,
+        started: cmd => { peers.set(cmd.running.cmd.peerId, node) }
+      })
+    }
     const refusals = new Map<string, string[]>()
     let federation: LocalFederation
     try {
       federation = await createLocalFederation({
         dataDir: dir,
         lifetime: spec.lifetimeS,
-        domains: fed.domains.map(d => ({ label: d.name, count: d.maars.length })),
+        domains: fed.domains.map((d, k) => ({ label: d.name, count: d.maars.length, ...(d.discovery !== 'dht' ? { central: central(d.name, k + 1, d.discovery) } : {}) })),
         agreements: fed.agreements.map(a => ({ issuer: a.from, subject: a.to, policy: policyOf(spec.contender, a.boundedS) })),
         log: (_level, line) => {
           const m = BORDER_REFUSAL.exec(line)
@@ -109,7 +124,10 @@ export const federationEngine: DomainEngine = {
         refusals.delete(name)
         return lines
       },
-      settled: async () => { await Promise.all(live().map(async m => { await m.settled() })) },
+      settled: async () => {
+        await Promise.all(live().map(async m => { await m.settled() }))
+        for (const d of federation.domains) await d.central?.settled?.().catch(() => {})
+      },
       stop: async () => {
         await federation.stop().catch(() => {})
         await rm(dir, { recursive: true, force: true })

@@ -308,7 +308,7 @@ class ContenderRun {
     const messages = this.messages(domain)
     chargeMessages(messages, this.episodes)
     const withCmd = this.map.cmd !== undefined && this.scenario.domains === undefined && this.contender !== 'dht' && this.contender !== 'legacy'
-    const nodes = [...this.map.names(), ...(withCmd ? [CMD_NODE] : [])]
+    const nodes = [...this.map.names(), ...(withCmd ? [CMD_NODE] : []), ...this.map.domainCmds.map(c => c.name)]
     return {
       name: this.contender,
       handovers: this.samples,

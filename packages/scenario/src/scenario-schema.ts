@@ -96,12 +96,17 @@ export type CheckName = typeof CHECKS[number]
 /** A domain's label: its MAARs are `<label>1`, `<label>2`, … and it is `<label>.example`. */
 const domainLabel = text.regex(/^[a-z]{1,20}$/, { error: 'must be 1 to 20 lower-case letters' })
 
-/** A domain of a federation: its MAARs (by name, each in one domain) and its discovery. */
+/**
+ * A domain of a federation: its MAARs (by name, each in one domain) and its discovery: its own
+ * DHT, or a CMD in that mode (draft-bernardos-dmm-pmip §3) at `cmd`, which is then its gateway.
+ */
+export const DOMAIN_DISCOVERY = ['dht', 'relay', 'locator', 'proxy'] as const
 const domain = mapping({
   name: domainLabel,
   maars: list(text).min(1, { error: 'must name at least 1 MAAR' }),
-  discovery: oneOf(['dht'], 'dht')
-}, '{ name, maars, discovery }')
+  discovery: oneOf(DOMAIN_DISCOVERY, 'dht'),
+  cmd: mapping({ x: coordinate, y: coordinate }, '{ x, y }').optional()
+}, '{ name, maars, discovery, cmd }')
 
 /** Operator `from` accepts `to`'s MAARs (an MN moving from `from` into `to` may keep `from`'s prefixes). */
 const agreement = mapping({ from: domainLabel, to: domainLabel, boundedS: positiveSeconds.default(30) }, '{ from, to, boundedS }')
@@ -173,6 +178,8 @@ function checkFederation (s: Checked, ctx: z.RefinementCtx, maar: (path: Propert
   const domainOf = new Map<string, string>()
   s.domains?.forEach((d, i) => {
     if (labels.has(d.name)) issue(['domains', i, 'name'], `domain ${d.name} is named twice`)
+    if (d.discovery !== 'dht' && d.cmd === undefined) issue(['domains', i, 'discovery'], `a ${d.discovery} domain runs a CMD: add cmd: { x, y } to domain ${d.name}`)
+    if (d.discovery === 'dht' && d.cmd !== undefined) issue(['domains', i, 'cmd'], `domain ${d.name} discovers through its DHT: a CMD needs discovery relay, locator or proxy`)
     labels.add(d.name)
     d.maars.forEach((m, j) => {
       maar(['domains', i, 'maars', j], m)

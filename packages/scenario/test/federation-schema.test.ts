@@ -3,7 +3,7 @@
  * a good one parses, each bad domain, agreement or revocation is refused at its line and field.
  */
 import assert from 'node:assert/strict'
-import { ConfigError, buildTrace, parseScenario } from '../src/index.js'
+import { ConfigError, ScenarioMap, buildTrace, parseScenario } from '../src/index.js'
 
 const GOOD = `name: two-operators
 seed: 3
@@ -73,5 +73,20 @@ describe('federation scenario schema', () => {
     rejects(GOOD.replace('contenders: [tunnel, drop]', 'contenders: [tunnel, dht]'), 'contenders[1]', 14, /with domains, a contender is a cross-border policy \(tunnel, drop, bounded\), got "dht"/)
     const single = GOOD.replace(/domains:\n(  - .*\n){2}/, '').replace(/agreements:\n(  - .*\n){2}/, '').replace(/faults:\n.*\n/, '')
     rejects(single, 'contenders[0]', 8, /tunnel is a cross-border policy: it needs domains/)
+  })
+})
+
+describe('federation scenario schema: CMD domains', () => {
+  const CMD = GOOD.replace('{ name: a, maars: [a1, a2], discovery: dht }', '{ name: a, maars: [a1, a2], discovery: relay, cmd: { x: 5, y: 30 } }')
+
+  it('places a CMD domain\'s CMD on the map (cmd-<domain>)', () => {
+    const map = new ScenarioMap(parseScenario(CMD, 'scenarios/f.yaml'))
+    assert.deepEqual(map.domainCmds, [{ name: 'cmd-a', x: 5, y: 30 }])
+    assert.ok(map.oneWayMs('a1', 'cmd-a') > map.oneWayMs('a1', 'a2'))
+  })
+
+  it('refuses a CMD domain without a CMD, and a CMD in a DHT domain', () => {
+    rejects(CMD.replace(', cmd: { x: 5, y: 30 }', ''), 'domains[0].discovery', 9, /a relay domain runs a CMD: add cmd: \{ x, y \} to domain a/)
+    rejects(GOOD.replace('{ name: b, maars: [b1] }', '{ name: b, maars: [b1], cmd: { x: 1, y: 1 } }'), 'domains[1].cmd', 10, /domain b discovers through its DHT/)
   })
 })
