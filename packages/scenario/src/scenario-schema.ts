@@ -189,6 +189,7 @@ function checkFederation (s: Checked, ctx: z.RefinementCtx, maar: (path: Propert
     })
   })
   if (s.domains !== undefined) {
+    if (s.cmd !== undefined) issue(['cmd'], 'in a federation each CMD belongs to a domain: give it as domains[i].cmd with discovery relay, locator or proxy')
     const outside = names.filter(n => !domainOf.has(n))
     if (outside.length > 0) issue(['domains'], `every MAAR must be in a domain; not in one: ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''}`)
   }

@@ -85,6 +85,10 @@ describe('federation scenario schema: CMD domains', () => {
     assert.ok(map.oneWayMs('a1', 'cmd-a') > map.oneWayMs('a1', 'a2'))
   })
 
+  it('refuses a CMD outside the domains (its cmd-down would have nothing to stop)', () => {
+    rejects(GOOD.replace('domains:', 'cmd: { x: 1, y: 1 }\ndomains:'), 'cmd', 8, /each CMD belongs to a domain/)
+  })
+
   it('refuses a CMD domain without a CMD, and a CMD in a DHT domain', () => {
     rejects(CMD.replace(', cmd: { x: 5, y: 30 }', ''), 'domains[0].discovery', 9, /a relay domain runs a CMD: add cmd: \{ x, y \} to domain a/)
     rejects(GOOD.replace('{ name: b, maars: [b1] }', '{ name: b, maars: [b1], cmd: { x: 1, y: 1 } }'), 'domains[1].cmd', 10, /domain b discovers through its DHT/)
