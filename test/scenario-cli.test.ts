@@ -31,14 +31,16 @@ describe('dmm scenario as a process', function () {
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'dmm-scenario-cli-')) })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  it('runs every contender on the same trace and writes report.json', async () => {
+  it('runs every contender on the same trace and writes report.json and report.html', async () => {
     const file = join(dir, 'cli-run.yaml')
     await writeFile(file, FILE)
     const out = join(dir, 'out')
     const run = await dmm(['scenario', 'run', file, '--discovery', 'dht,proxy', '--out', out], 200_000)
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stderr, /dmm scenario: dht \(1\/2\) running/)
-    assert.match(run.stdout, /written: .*report\.json/)
+    assert.match(run.stdout, /written: .*report\.json, .*report\.html/)
+    const html = await readFile(join(out, 'report.html'), 'utf8')
+    assert.match(html, /<title>cli-run — dmm scenario report<\/title>/)
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as ScenarioReport
     assert.equal(report.version, 1)
     assert.deepEqual(report.contenders.map(c => c.name), ['dht', 'proxy'])

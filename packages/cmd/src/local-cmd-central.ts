@@ -8,11 +8,13 @@ import { signallingFor } from '@dmm-mesh/maar'
 import type { LocalCentralFactory, MessageCapture } from '@dmm-mesh/maar'
 import type { CmdMode } from './cmd.js'
 import { federatedCmdAddress, startLocalCmd } from './local-cmd.js'
-import type { LocalCmd } from './local-cmd.js'
+import type { LocalCmd, LocalCmdOptions } from './local-cmd.js'
 
 export interface LocalCmdCentralOptions {
   relayTimeoutMs?: number
   capture?: MessageCapture
+  /** Wraps the CMD's signalling transport (e.g. the scenario runner's delays, maar delay-transport.ts). */
+  shapeTransport?: LocalCmdOptions['shapeTransport']
   /** Receives the CMD once started (tests reach its session store and transport). */
   started?: (cmd: LocalCmd) => void
 }
@@ -25,7 +27,8 @@ export function localCmdCentral (mode: CmdMode, opts: LocalCmdCentralOptions = {
       federation: { agreements: ctx.agreements, gateways: ctx.gateways },
       ...(ctx.log !== undefined ? { log: ctx.log } : {}),
       ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}),
-      ...(opts.capture !== undefined ? { capture: opts.capture } : {})
+      ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+      ...(opts.shapeTransport !== undefined ? { shapeTransport: opts.shapeTransport } : {})
     })
     opts.started?.(cmd)
     return { address: cmd.address, signalling: signallingFor({ mode: 'cmd', cmd: cmd.address }), settled: async () => { await cmd.running.cmd.settled() }, stop: cmd.stop }

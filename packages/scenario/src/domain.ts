@@ -17,6 +17,7 @@ import { createLocalMesh, legacyLocalDomain, maarPlan, signallingFor } from '@dm
 import type { LocalMesh, Maar, MaarComponents } from '@dmm-mesh/maar'
 import { PeerNames, shapingFor } from './delays.js'
 import type { PairDelay } from './delays.js'
+import type { FederationSpec } from './federation-engine.js'
 import type { FrameCounter } from './frame-counter.js'
 import { CMD_NODE } from './scenario-map.js'
 import type { ContenderSpec } from './scenario-schema.js'
@@ -34,6 +35,8 @@ export interface DomainSpec {
   frames: FrameCounter
   /** Each record GET/PUT a MAAR sent (`from`, `to`: node names), once answered or failed. */
   onRecordRequest: (from: string, to: string, request: RecordRequest) => void
+  /** A federation scenario's domains and agreements (federation-engine.ts); `contender` is then the policy. */
+  federation?: FederationSpec
 }
 
 export interface ScenarioDomain {
@@ -47,6 +50,10 @@ export interface ScenarioDomain {
   startMaar: (name: string) => Promise<void>
   stopCmd: () => Promise<void>
   startCmd: () => Promise<void>
+  /** In a federation: the domain of a MAAR; the issuer revoking its agreement (answers its id); border lookups refused at a MAAR since last asked. */
+  domainOf?: (maar: string) => string | undefined
+  revokeAgreement?: (from: string, to: string) => Promise<string>
+  borderRefusals?: (maar: string) => string[]
   /** Until every live node has finished what it started (late PBAs, forwards, publications). */
   settled: () => Promise<void>
   stop: () => Promise<void>

@@ -3,7 +3,7 @@
  * messages (each PBU/PBA and record request goes to the latest handover or departure of its MN
  * before it), the summary, and the load per node per time bucket.
  */
-import type { ContenderReport, HandoverSample } from './report.js'
+import type { BorderSummary, ContenderReport, HandoverSample } from './report.js'
 
 /** A message as the runner saw it: scenario time, its sender and receiver, and its MN when known. */
 export interface Message { t: number, from: string, to: string, octets: number, mnId?: string, record: boolean }
@@ -32,10 +32,24 @@ function quantile (sorted: number[], q: number): number {
 
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits
 
-export function summarizeHandovers (samples: HandoverSample[]): ContenderReport['summary'] {
-  const latencies = samples.filter(s => s.outcome === 'accepted').map(s => s.latencyMs).sort((a, b) => a - b)
-  const per = (v: number): number => samples.length === 0 ? 0 : round(v / samples.length)
+const acceptedLatencies = (samples: HandoverSample[]): number[] => samples.filter(s => s.outcome === 'accepted').map(s => s.latencyMs).sort((a, b) => a - b)
+
+function borderSummary (samples: HandoverSample[]): BorderSummary {
+  const latencies = acceptedLatencies(samples)
   return {
+    handovers: samples.length,
+    accepted: latencies.length,
+    refused: samples.filter(s => (s.refusals?.length ?? 0) > 0).length,
+    latencyMs: { p50: round(quantile(latencies, 0.5)), p95: round(quantile(latencies, 0.95)), max: round(latencies.at(-1) ?? 0) }
+  }
+}
+
+export function summarizeHandovers (samples: HandoverSample[]): ContenderReport['summary'] {
+  const latencies = acceptedLatencies(samples)
+  const per = (v: number): number => samples.length === 0 ? 0 : round(v / samples.length)
+  const federated = samples.some(s => s.domains !== undefined)
+  return {
+    ...(federated ? { byBorder: { crossBorder: borderSummary(samples.filter(s => s.crossBorder === true)), intraDomain: borderSummary(samples.filter(s => s.crossBorder === false)) } } : {}),
     handovers: samples.length,
     accepted: samples.filter(s => s.outcome === 'accepted').length,
     failed: samples.filter(s => s.outcome === 'failed').length,

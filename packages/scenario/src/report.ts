@@ -38,6 +38,8 @@ export interface ContenderReport {
     latencyMs: { p50: number, p95: number, p99: number, max: number }
     messagesPerHandover: number
     octetsPerHandover: number
+    /** In a federation scenario: handovers that crossed a border beside those within a domain (first attaches in neither). */
+    byBorder?: { crossBorder: BorderSummary, intraDomain: BorderSummary }
   }
   /** Messages handled (sent + received) per node per time bucket: the busiest node's load over time. */
   load: { bucketMs: number, series: Array<{ node: string, counts: number[] }> }
@@ -57,6 +59,14 @@ export interface ContenderReport {
   flows?: Array<{ group: string, sent: number, delivered: number, lost: number, reasons: Record<string, number> }>
 }
 
+export interface BorderSummary {
+  handovers: number
+  accepted: number
+  /** Handovers with at least one refusal. */
+  refused: number
+  latencyMs: { p50: number, p95: number, max: number }
+}
+
 export interface HandoverSample {
   t: number
   mn: string
@@ -73,6 +83,14 @@ export interface HandoverSample {
   recordMessages?: number
   /** Why a failed or partial handover was so. */
   reason?: string
+  /**
+   * In a federation scenario: the domains of the previous and the new serving MAAR (`from` null on
+   * a first attach), and whether the handover crossed the border between them.
+   */
+  domains?: { from: string | null, to: string }
+  crossBorder?: boolean
+  /** Answers that refused part of it (a P-MAAR's status and reason, a refused border lookup), each naming the agreement or policy that refused. */
+  refusals?: string[]
 }
 
 export interface CheckResult {

@@ -10,6 +10,7 @@ import { sessionKey } from '@dmm-mesh/discovery'
 import type { HandoverReport } from '@dmm-mesh/maar'
 import { runChecks } from './checks.js'
 import { localEngine } from './domain.js'
+import { federationEngine } from './federation-engine.js'
 import type { DomainEngine, ScenarioDomain } from './domain.js'
 import { chargeMessages, loadSeries, summarizeHandovers } from './figures.js'
 import type { Episode, Message } from './figures.js'
@@ -65,7 +66,8 @@ export async function runScenario (opts: RunOptions): Promise<ScenarioReport> {
   const reports: ContenderReport[] = []
   for (const [i, contender] of contenders.entries()) {
     const progress = (phase: RunProgress['phase'], fraction: number): void => { opts.progress?.({ contender, index: i + 1, of: contenders.length, phase, fraction }) }
-    reports.push(await new ContenderRun(scenario, trace, contender, opts.timeScale ?? scenario.timeScale, progress).run(opts.engine ?? localEngine, opts.workDir ?? tmpdir()))
+    const engine = opts.engine ?? (scenario.domains !== undefined ? federationEngine : localEngine)
+    reports.push(await new ContenderRun(scenario, trace, contender, opts.timeScale ?? scenario.timeScale, progress).run(engine, opts.workDir ?? tmpdir()))
   }
   const mns = [...trace.groups.values()].reduce((n, ids) => n + ids.length, 0)
   return {
@@ -126,6 +128,7 @@ class ContenderRun {
         relayTimeoutMs: this.scenario.cmd?.relayTimeoutMs ?? 1000,
         workDir,
         delay: (a, b) => this.map.oneWayMs(a, b),
+        ...(this.scenario.domains !== undefined ? { federation: { domains: this.scenario.domains, agreements: this.scenario.agreements } } : {}),
         frames: this.frames,
         onRecordRequest: (from, to, r) => {
           const mnId = this.keyToMn.get(r.key)
@@ -186,6 +189,10 @@ class ContenderRun {
         return
       case 'cmd-down': this.fault(e.kind, CMD_NODE); await domain.stopCmd(); return
       case 'cmd-up': this.fault(e.kind, CMD_NODE); await domain.startCmd(); return
+      case 'agreement-revoked':
+        if (domain.revokeAgreement === undefined) throw new Error('this engine has no federation agreements to revoke')
+        this.fault(e.kind, await domain.revokeAgreement(e.from, e.to))
+        return
       case 'flow-start': this.startFlow(domain, e.flow); return
       case 'flow-end': clearInterval(this.flowTimers.get(e.flow)); this.flowTimers.delete(e.flow); return
       case 'check': this.background(async () => { this.checks.push(...await this.check(domain, e.t)) })
@@ -214,6 +221,8 @@ class ContenderRun {
     this.episodes.push({ t, mnId, charge: m => { sample.messages++; sample.octets += m.octets; if (m.record) sample.recordMessages = (sample.recordMessages ?? 0) + 1 } })
     this.inFlight.add(mnId)
     this.present.add(mnId)
+    markBorder(sample, domain)
+    domain.borderRefusals?.(to)
     const started = performance.now()
     try {
       const maar = domain.maar(to)
@@ -224,12 +233,16 @@ class ContenderRun {
       sample.outcome = r.complete ? 'accepted' : 'partial'
       sample.latencyMs = Math.round(r.totalMs * 100) / 100
       if (!r.complete) sample.reason = `pending: ${r.peers.filter(p => p.status !== 'ACCEPTED').map(p => `${domain.nodeAt(p.address) ?? p.address} ${p.status}`).join(', ')}`
+      const refused = r.peers.filter(p => p.status !== 'ACCEPTED' && p.status !== 'UNREACHABLE').map(p => `${domain.nodeAt(p.address) ?? p.address} ${p.status}${p.error !== undefined ? `: ${p.error}` : ''}`)
+      if (refused.length > 0) sample.refusals = refused
       this.serving.set(mnId, to)
     } catch (err) {
       sample.latencyMs = Math.round((performance.now() - started) * 100) / 100
       sample.reason = reason(err).slice(0, 300)
     } finally {
       this.inFlight.delete(mnId)
+      const border = domain.borderRefusals?.(to) ?? []
+      if (border.length > 0) sample.refusals = [...(sample.refusals ?? []), ...border]
     }
   }
 
@@ -294,7 +307,8 @@ class ContenderRun {
   private report (domain?: ScenarioDomain): ContenderReport {
     const messages = this.messages(domain)
     chargeMessages(messages, this.episodes)
-    const nodes = [...this.map.names(), ...(this.map.cmd !== undefined && this.contender !== 'dht' && this.contender !== 'legacy' ? [CMD_NODE] : [])]
+    const withCmd = this.map.cmd !== undefined && this.scenario.domains === undefined && this.contender !== 'dht' && this.contender !== 'legacy'
+    const nodes = [...this.map.names(), ...(withCmd ? [CMD_NODE] : []), ...this.map.domainCmds.map(c => c.name)]
     return {
       name: this.contender,
       handovers: this.samples,
@@ -308,6 +322,15 @@ class ContenderRun {
       flows: this.flows
     }
   }
+}
+
+/** In a federation: the domains the handover leaves and enters, and whether it crosses their border. */
+function markBorder (sample: HandoverSample, domain: ScenarioDomain): void {
+  const to = domain.domainOf?.(sample.to)
+  if (to === undefined) return
+  const from = sample.from === null ? null : domain.domainOf?.(sample.from) ?? null
+  sample.domains = { from, to }
+  if (from !== null) sample.crossBorder = from !== to
 }
 
 /** A stable locally administered MAC per MN (RFC 7042 §2.1: the U/L bit set), from its id. */

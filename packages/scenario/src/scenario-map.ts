@@ -10,17 +10,23 @@ export interface Place { name: string, x: number, y: number }
 /** The CMD's name on the map (and in reports). */
 export const CMD_NODE = 'cmd'
 
+/** The name of the CMD of a federation's domain `label` (a domain with discovery relay, locator or proxy). */
+export const domainCmdNode = (label: string): string => `cmd-${label}`
+
 export class ScenarioMap {
   /** MAARs in file order (the engine starts them in this order). */
   readonly maars: Place[]
   readonly cmd: Place | undefined
+  /** The CMDs of a federation's CMD domains. */
+  readonly domainCmds: Place[]
   private readonly places = new Map<string, Place>()
   private readonly adjacent = new Map<string, string[]>()
 
-  constructor (private readonly scenario: Pick<Scenario, 'maars' | 'neighbours' | 'cmd' | 'delay'>) {
+  constructor (private readonly scenario: Pick<Scenario, 'maars' | 'neighbours' | 'cmd' | 'delay' | 'domains'>) {
     this.maars = layout(scenario.maars)
     this.cmd = scenario.cmd === undefined ? undefined : { name: CMD_NODE, x: scenario.cmd.x, y: scenario.cmd.y }
-    for (const p of [...this.maars, ...(this.cmd !== undefined ? [this.cmd] : [])]) this.places.set(p.name, p)
+    this.domainCmds = (scenario.domains ?? []).flatMap(d => d.cmd === undefined ? [] : [{ name: domainCmdNode(d.name), x: d.cmd.x, y: d.cmd.y }])
+    for (const p of [...this.maars, ...(this.cmd !== undefined ? [this.cmd] : []), ...this.domainCmds]) this.places.set(p.name, p)
     for (const m of this.maars) this.adjacent.set(m.name, [])
     for (const [a, b] of this.edges()) {
       if (a === b) continue

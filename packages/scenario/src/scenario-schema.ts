@@ -12,8 +12,20 @@ import { ConfigError, integer, list, mapping, numberIn, oneOf, parseYaml, text }
  * A contender: a MAAR discovery mode as the MAAR config names it, and for the CMD's modes the
  * draft-bernardos-dmm-pmip §3.5 de-registration variant as `MODE/a` or `MODE/b` (plain MODE is a).
  */
-export const CONTENDERS = ['dht', 'relay', 'locator', 'proxy', 'hybrid', 'legacy', 'relay/a', 'relay/b', 'locator/a', 'locator/b', 'proxy/a', 'proxy/b'] as const
+export const DISCOVERY_CONTENDERS = ['dht', 'relay', 'locator', 'proxy', 'hybrid', 'legacy', 'relay/a', 'relay/b', 'locator/a', 'locator/b', 'proxy/a', 'proxy/b'] as const
+/**
+ * In a federation scenario (one with `domains`) a contender is the cross-border policy every
+ * agreement carries (doc/ARCHITECTURE.md "Federation"): the issuer's prefixes follow the MN
+ * through tunnels, are dropped, or are kept for the agreement's `boundedS`.
+ */
+export const POLICY_CONTENDERS = ['tunnel', 'drop', 'bounded'] as const
+export const CONTENDERS = [...DISCOVERY_CONTENDERS, ...POLICY_CONTENDERS] as const
 export type ContenderSpec = typeof CONTENDERS[number]
+export type PolicyContender = typeof POLICY_CONTENDERS[number]
+
+export function isPolicyContender (c: ContenderSpec): c is PolicyContender {
+  return (POLICY_CONTENDERS as readonly string[]).includes(c)
+}
 
 const KM = 20_000
 const coordinate = numberIn(-KM, KM)
@@ -69,19 +81,40 @@ const fault = z.discriminatedUnion('kind', [
   mapping({ kind: z.literal('maar-down'), maar: text, atS: seconds(), forS: positiveSeconds }, '{ kind, maar, atS, forS }'),
   mapping({ kind: z.literal('cmd-down'), atS: seconds(), forS: positiveSeconds }, '{ kind, atS, forS }'),
   mapping({ kind: z.literal('maars-leave'), share: numberIn(0, 0.9), atS: seconds() }, '{ kind, share, atS }'),
-  mapping({ kind: z.literal('attach-burst'), mns: integer(1, 10_000, 1), atS: seconds(), stayS: positiveSeconds.optional() }, '{ kind, mns, atS, stayS }')
+  mapping({ kind: z.literal('attach-burst'), mns: integer(1, 10_000, 1), atS: seconds(), stayS: positiveSeconds.optional() }, '{ kind, mns, atS, stayS }'),
+  /** The issuer `from` revokes its agreement accepting `to` (a signed revocation, as on SIGHUP). */
+  mapping({ kind: z.literal('agreement-revoked'), from: text, to: text, atS: seconds() }, '{ kind, from, to, atS }')
 ], {
   error: iss => iss.code === 'invalid_union'
-    ? `kind must be maar-down, cmd-down, maars-leave or attach-burst, got ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}`
+    ? `kind must be maar-down, cmd-down, maars-leave, attach-burst or agreement-revoked, got ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}`
     : 'must be a mapping with a kind'
 })
 
 export const CHECKS = ['reachable', 'no-prefix-held-twice', 'one-serving-maar'] as const
 export type CheckName = typeof CHECKS[number]
 
+/** A domain's label: its MAARs are `<label>1`, `<label>2`, … and it is `<label>.example`. */
+const domainLabel = text.regex(/^[a-z]{1,20}$/, { error: 'must be 1 to 20 lower-case letters' })
+
+/**
+ * A domain of a federation: its MAARs (by name, each in one domain) and its discovery: its own
+ * DHT, or a CMD in that mode (draft-bernardos-dmm-pmip §3) at `cmd`, which is then its gateway.
+ */
+export const DOMAIN_DISCOVERY = ['dht', 'relay', 'locator', 'proxy'] as const
+const domain = mapping({
+  name: domainLabel,
+  maars: list(text).min(1, { error: 'must name at least 1 MAAR' }),
+  discovery: oneOf(DOMAIN_DISCOVERY, 'dht'),
+  cmd: mapping({ x: coordinate, y: coordinate }, '{ x, y }').optional()
+}, '{ name, maars, discovery, cmd }')
+
+/** Operator `from` accepts `to`'s MAARs (an MN moving from `from` into `to` may keep `from`'s prefixes). */
+const agreement = mapping({ from: domainLabel, to: domainLabel, boundedS: positiveSeconds.default(30) }, '{ from, to, boundedS }')
+  .refine(a => a.from !== a.to, { error: 'from and to must be different domains', path: ['to'] })
+
 const contender = z.enum(CONTENDERS, { error: iss => `must be one of ${CONTENDERS.join(', ')}, got ${JSON.stringify(iss.input)}` })
 
-export const scenarioSchema = mapping({
+const scenarioBase = mapping({
   name: groupName,
   description: text.optional(),
   seed: integer(0, 0xffffffff, 1),
@@ -96,11 +129,16 @@ export const scenarioSchema = mapping({
   /** One-way delay between two nodes: perHopMs + distance / kmPerMs (200 km/ms: 2/3 c in fibre). */
   delay: mapping({ perHopMs: numberIn(0, 10_000).default(0.1), kmPerMs: numberIn(0.001, 300).default(200) }, '{ perHopMs, kmPerMs }').prefault({}),
   contenders: list(contender).min(1, { error: 'must name at least one contender' }),
+  /** Several operators' domains (RFC 7333 REQ5): then the contenders are cross-border policies. */
+  domains: list(domain).min(2, { error: 'must list at least 2 domains' }).max(9, { error: 'must list at most 9 domains' }).optional(),
+  agreements: list(agreement).default([]),
   mns: list(mnGroup).default([]),
   flows: list(flow).default([]),
   faults: list(fault).default([]),
   checks: mapping({ everyS: positiveSeconds.default(10), run: list(z.enum(CHECKS, { error: iss => `must be ${CHECKS.join(', ')}, got ${JSON.stringify(iss.input)}` })).default([...CHECKS]) }, '{ everyS, run }').prefault({})
-}, '(the top level of the file)').superRefine((s, ctx) => {
+}, '(the top level of the file)')
+
+export const scenarioSchema = scenarioBase.superRefine((s, ctx) => {
   const names = Array.isArray(s.maars) ? s.maars.map(m => m.name) : Array.from({ length: s.maars.count }, (_, i) => `maar${i + 1}`)
   const known = new Set(names)
   if (known.size !== names.length) ctx.addIssue({ code: 'custom', path: ['maars'], message: 'MAAR names must be unique' })
@@ -119,11 +157,58 @@ export const scenarioSchema = mapping({
   })
   s.flows.forEach((f, i) => { if (!groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['flows', i, 'group'], message: `no MN group named ${JSON.stringify(f.group)}` }) })
   s.faults.forEach((f, i) => { if (f.kind === 'maar-down') maar(['faults', i, 'maar'], f.maar) })
+  checkFederation(s, ctx, maar, names)
+  if (s.domains !== undefined) return
   const needsCmd = s.contenders.findIndex(c => c !== 'dht' && c !== 'legacy')
   if (needsCmd >= 0 && s.cmd === undefined) ctx.addIssue({ code: 'custom', path: ['contenders', needsCmd], message: `${s.contenders[needsCmd] ?? ''} needs a CMD: add cmd: { x, y }` })
   const cmdFault = s.faults.findIndex(f => f.kind === 'cmd-down')
   if (cmdFault >= 0 && s.cmd === undefined) ctx.addIssue({ code: 'custom', path: ['faults', cmdFault, 'kind'], message: 'cmd-down needs a CMD: add cmd: { x, y }' })
 })
+
+type Checked = z.output<typeof scenarioBase>
+
+/**
+ * Domains, agreements and their revocations agree with each other and with the MAARs: each MAAR
+ * in one domain, agreements between named domains, once each, revocations of agreements made,
+ * and the contenders policies exactly when there are domains.
+ */
+function checkFederation (s: Checked, ctx: z.RefinementCtx, maar: (path: PropertyKey[], name: string) => void, names: string[]): void {
+  const issue = (path: PropertyKey[], message: string): void => { ctx.addIssue({ code: 'custom', path, message }) }
+  const labels = new Set<string>()
+  const domainOf = new Map<string, string>()
+  s.domains?.forEach((d, i) => {
+    if (labels.has(d.name)) issue(['domains', i, 'name'], `domain ${d.name} is named twice`)
+    if (d.discovery !== 'dht' && d.cmd === undefined) issue(['domains', i, 'discovery'], `a ${d.discovery} domain runs a CMD: add cmd: { x, y } to domain ${d.name}`)
+    if (d.discovery === 'dht' && d.cmd !== undefined) issue(['domains', i, 'cmd'], `domain ${d.name} discovers through its DHT: a CMD needs discovery relay, locator or proxy`)
+    labels.add(d.name)
+    d.maars.forEach((m, j) => {
+      maar(['domains', i, 'maars', j], m)
+      const other = domainOf.get(m)
+      if (other !== undefined) issue(['domains', i, 'maars', j], `${m} is already in domain ${other}`)
+      domainOf.set(m, d.name)
+    })
+  })
+  if (s.domains !== undefined) {
+    if (s.cmd !== undefined) issue(['cmd'], 'in a federation each CMD belongs to a domain: give it as domains[i].cmd with discovery relay, locator or proxy')
+    const outside = names.filter(n => !domainOf.has(n))
+    if (outside.length > 0) issue(['domains'], `every MAAR must be in a domain; not in one: ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''}`)
+  }
+  const made = new Set<string>()
+  s.agreements.forEach((a, i) => {
+    if (s.domains === undefined) { issue(['agreements', i], 'agreements need domains: add domains: [{ name, maars }, ...]'); return }
+    for (const side of ['from', 'to'] as const) if (!labels.has(a[side])) issue(['agreements', i, side], `no domain named ${JSON.stringify(a[side])} (domains: ${[...labels].join(', ')})`)
+    if (made.has(`${a.from}>${a.to}`)) issue(['agreements', i], `${a.from} accepts ${a.to} twice`)
+    made.add(`${a.from}>${a.to}`)
+  })
+  s.faults.forEach((f, i) => {
+    if (f.kind !== 'agreement-revoked') return
+    if (!made.has(`${f.from}>${f.to}`)) issue(['faults', i], `no agreement from ${f.from} to ${f.to} to revoke`)
+  })
+  s.contenders.forEach((c, i) => {
+    if (s.domains !== undefined && !isPolicyContender(c)) issue(['contenders', i], `with domains, a contender is a cross-border policy (${POLICY_CONTENDERS.join(', ')}), got ${JSON.stringify(c)}`)
+    if (s.domains === undefined && isPolicyContender(c)) issue(['contenders', i], `${c} is a cross-border policy: it needs domains`)
+  })
+}
 
 export type ScenarioFile = z.output<typeof scenarioSchema>
 export type MnGroup = ScenarioFile['mns'][number]

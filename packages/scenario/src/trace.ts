@@ -14,6 +14,7 @@ export type TraceEvent =
   | { t: number, kind: 'leave', mn: string }
   | { t: number, kind: 'maar-down' | 'maar-up', maar: string }
   | { t: number, kind: 'cmd-down' | 'cmd-up' }
+  | { t: number, kind: 'agreement-revoked', from: string, to: string }
   | { t: number, kind: 'flow-start' | 'flow-end', flow: number }
   | { t: number, kind: 'check' }
 
@@ -162,6 +163,8 @@ export function buildTrace (scenario: Scenario, seed = scenario.seed): Trace {
       }
     } else if (f.kind === 'cmd-down') {
       events.push({ t: at, kind: 'cmd-down' }, { t: at + f.forS * 1000, kind: 'cmd-up' })
+    } else if (f.kind === 'agreement-revoked') {
+      events.push({ t: at, kind: 'agreement-revoked', from: f.from, to: f.to })
     }
   }
   for (const g of scenario.mns) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { renderReportHtml, writeReportHtml } from '../src/report-html.js'
+import { summarizeHandovers } from '../src/figures.js'
 import type { ContenderReport, ScenarioReport } from '../src/report.js'
 import { exampleReport, percentile, threeContenders } from './example-report.js'
 import { chromiumMissing, CHROMIUM, launchChromium, openReport, viewData } from './report-browser.js'
@@ -45,6 +46,27 @@ function hostileReport (): ScenarioReport {
   relay.load = [{ node: HOSTILE, perBucket: 100 }]
   proxy.error = HOSTILE
   return exampleReport(plan)
+}
+
+const AGREEMENT_REFUSAL = 'a1 ADMINISTRATIVELY_PROHIBITED: b.example refused: agreement a-accepts-b: revoked at 2026-11-25T20:00:20.000Z'
+
+/**
+ * The example report as a federation's (report.ts `domains`, `crossBorder`, `refusals`): every
+ * third handover (not a first attach) crosses from domain a into b, the others stay in a; every
+ * crossing after 20 s has a refusal naming the agreement. Summaries recomputed as the runner does.
+ */
+function federatedReport (): ScenarioReport {
+  const report = exampleReport(threeContenders())
+  for (const c of report.contenders.filter(c => c.error === undefined)) {
+    c.handovers.forEach((h, i) => {
+      if (h.from === null) { h.domains = { from: null, to: 'a' }; return }
+      h.crossBorder = i % 3 === 0
+      h.domains = { from: 'a', to: h.crossBorder ? 'b' : 'a' }
+      if (h.crossBorder && h.t > 20_000) h.refusals = [AGREEMENT_REFUSAL]
+    })
+    c.summary = summarizeHandovers(c.handovers)
+  }
+  return report
 }
 
 describe('report.html as text', () => {
@@ -196,6 +218,62 @@ describe('report.html in chromium', function () {
       assert.equal(await page.locator('.contender-error[data-contender="proxy"] pre').innerText(), error)
       assert.equal(await page.locator('#summary-table tr[data-contender="proxy"] [data-field="error"]').innerText(), `could not run: ${error}`)
       assert.equal(await page.locator('#summary-table tr[data-contender="proxy"] [data-field="p50"]').count(), 0)
+    })
+  })
+
+  it('has no cross-border figure or table when no handover is marked with domains', async function () {
+    if (browser === undefined) this.skip()
+    const { page } = await open('no-borders', exampleReport(threeContenders()))
+    assert.equal(await page.locator('[data-plot="border-latency-cdf"]').count(), 0)
+    assert.equal(await page.locator('#border-table').count(), 0)
+    assert.equal(await page.locator('#refusals').count(), 0)
+  })
+
+  describe('of a federation (handovers marked cross-border or intra-domain)', () => {
+    const report = federatedReport()
+    const ran = ['dht', 'relay']
+    let page: Page
+
+    before(async function () {
+      if (browser === undefined) this.skip()
+      page = (await open('federation', report)).page
+    })
+
+    it('plots cross-border latencies beside intra-domain ones, per contender, each from its handovers', async () => {
+      const rows = await viewData(page, 'border-latency-cdf', 'border')
+      for (const name of ran) {
+        for (const [border, crossBorder] of [['cross-border', true], ['intra-domain', false]] as const) {
+          const expected = contender(report, name).handovers.filter(h => h.crossBorder === crossBorder && h.outcome === 'accepted').map(h => h.latencyMs).sort((a, b) => a - b)
+          assert.ok(expected.length > 0)
+          const mine = rows.filter(r => r.contender === name && r.border === border)
+          assert.deepEqual(mine.map(r => r.latencyMs), expected, `${name} ${border}`)
+          assert.deepEqual(mine.map(r => r.p), expected.map((_, i) => (i + 1) / expected.length), `${name} ${border}: CDF steps`)
+        }
+      }
+      // One line per contender and side, one point per accepted handover that is not a first attach.
+      assert.equal(await page.locator('[data-plot="border-latency-cdf"] g.mark-line.role-mark path').count(), 2 * ran.length)
+      assert.equal(await page.locator('[data-plot="border-latency-cdf"] g.mark-symbol.role-mark path').count(), rows.length)
+      const legend = await texts(page, '[data-plot="border-latency-cdf"] g.role-legend-label text')
+      assert.deepEqual(legend, [...ran, 'cross-border', 'intra-domain'])
+      assert.match(await page.locator('[data-plot="border-latency-cdf"] figcaption').innerText(), /dht: \d+ cross-border \(p50 [\d.]+ ms\), \d+ intra-domain/)
+    })
+
+    it('shows the border summary of each contender in a table', async () => {
+      for (const name of ran) {
+        const b = contender(report, name).summary.byBorder
+        assert.ok(b !== undefined)
+        const row = page.locator(`#border-table tr[data-contender="${name}"]`)
+        assert.equal(await row.locator('[data-field="cross-handovers"]').innerText(), String(b.crossBorder.handovers))
+        assert.equal(await row.locator('[data-field="cross-refused"]').innerText(), String(b.crossBorder.refused))
+        assert.equal(await row.locator('[data-field="intra-p50"]').innerText(), b.intraDomain.latencyMs.p50.toFixed(1))
+      }
+    })
+
+    it('lists the refusals, naming the agreement, with how many handovers each', async () => {
+      const rows = await texts(page, '#refusals [data-field="refusal"]')
+      assert.deepEqual(rows, ran.map(() => AGREEMENT_REFUSAL))
+      const counts = await texts(page, '#refusals [data-field="count"]')
+      assert.deepEqual(counts, ran.map(name => String(contender(report, name).handovers.filter(h => h.refusals !== undefined).length)))
     })
   })
 

@@ -4,7 +4,7 @@
  * Progress goes to stderr: a bar redrawn in place on a terminal, else one line per contender and
  * phase; the summary goes to stdout.
  */
-import { ConfigError, buildTrace, contenderModes, formatProblem, readScenario, runScenario, writeReport } from '@dmm-mesh/scenario'
+import { ConfigError, POLICY_CONTENDERS, buildTrace, contenderModes, formatProblem, isPolicyContender, readScenario, runScenario, writeReport } from '@dmm-mesh/scenario'
 import type { ContenderSpec, RunProgress, Scenario, ScenarioReport } from '@dmm-mesh/scenario'
 
 export interface Output { out: (line: string) => void, err: (line: string) => void }
@@ -65,7 +65,13 @@ export function summaryLines (r: ScenarioReport): string[] {
 export async function runScenarioFile (a: RunArgs, o: Output, progress: (p: RunProgress) => void): Promise<number> {
   const s = await load(a.file, o)
   if (s === undefined) return 2
-  const needsCmd = a.contenders?.find(c => contenderModes(c).cmd !== undefined)
+  const federated = s.domains !== undefined
+  const misfit = a.contenders?.find(c => isPolicyContender(c) !== federated)
+  if (misfit !== undefined) {
+    o.err(`dmm: --discovery: ${misfit} ${federated ? `is not a cross-border policy (${POLICY_CONTENDERS.join(', ')}), and ${a.file} has domains` : `is a cross-border policy, and ${a.file} has no domains`}`)
+    return 2
+  }
+  const needsCmd = federated ? undefined : a.contenders?.find(c => contenderModes(c).cmd !== undefined)
   if (needsCmd !== undefined && s.cmd === undefined) {
     o.err(`dmm: --discovery: ${needsCmd} needs a CMD, and ${a.file} places none (add cmd: { x, y })`)
     return 2

@@ -3,7 +3,7 @@
  * functions, so what a plot shows is testable without a browser; contenders with an `error` ran
  * nothing and are left out of every figure (the page shows their error instead).
  */
-import type { ContenderReport, ScenarioReport } from '../report.js'
+import type { ContenderReport, HandoverSample, ScenarioReport } from '../report.js'
 
 /** One point of a contender's handover latency CDF: share `p` of its accepted handovers took ≤ `latencyMs`. */
 export interface CdfRow { contender: string, latencyMs: number, p: number }
@@ -18,17 +18,36 @@ export interface FaultRow { tS: number, label: string }
 /** The node that handled most messages over a contender's run, and how many. */
 export interface BusiestNode { contender: string, node: string, total: number }
 
+/** A point of a contender's latency CDF over the handovers on one side of the border. */
+export interface BorderCdfRow extends CdfRow { border: 'cross-border' | 'intra-domain' }
+
 /** Contenders that ran (no `error`), in report order: the ones the figures plot. */
 export function contendersThatRan (report: ScenarioReport): ContenderReport[] {
   return report.contenders.filter(c => c.error === undefined)
 }
 
+/** One contender's CDF steps over `handovers`: its accepted latencies sorted, p = rank / n. */
+function cdfOf (contender: string, handovers: HandoverSample[]): CdfRow[] {
+  const latencies = handovers.filter(h => h.outcome === 'accepted').map(h => h.latencyMs).sort((a, b) => a - b)
+  return latencies.map((latencyMs, i) => ({ contender, latencyMs, p: (i + 1) / latencies.length }))
+}
+
 /** The empirical CDF of accepted handovers' latencies, one step per handover (sorted, p = rank / n). */
 export function latencyCdfRows (contenders: ContenderReport[]): CdfRow[] {
-  return contenders.flatMap(c => {
-    const latencies = c.handovers.filter(h => h.outcome === 'accepted').map(h => h.latencyMs).sort((a, b) => a - b)
-    return latencies.map((latencyMs, i) => ({ contender: c.name, latencyMs, p: (i + 1) / latencies.length }))
-  })
+  return contenders.flatMap(c => cdfOf(c.name, c.handovers))
+}
+
+/** Whether any handover of the report was marked as crossing a border or not (a federation scenario). */
+export function hasBorders (contenders: ContenderReport[]): boolean {
+  return contenders.some(c => c.handovers.some(h => h.crossBorder !== undefined))
+}
+
+/** Per contender, the CDF of cross-border handovers beside the one of handovers within a domain (first attaches in neither). */
+export function borderCdfRows (contenders: ContenderReport[]): BorderCdfRow[] {
+  return contenders.flatMap(c => [
+    ...cdfOf(c.name, c.handovers.filter(h => h.crossBorder === true)).map(r => ({ ...r, border: 'cross-border' as const })),
+    ...cdfOf(c.name, c.handovers.filter(h => h.crossBorder === false)).map(r => ({ ...r, border: 'intra-domain' as const }))
+  ])
 }
 
 export function costRows (contenders: ContenderReport[]): CostRow[] {

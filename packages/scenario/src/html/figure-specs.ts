@@ -8,11 +8,11 @@
 import { compile } from 'vega-lite'
 import type { TopLevelSpec } from 'vega-lite'
 import type { ScenarioReport } from '../report.js'
-import { busiestNode, busiestNodeLoadRows, contendersThatRan, costRows, faultRows, latencyCdfRows, outcomeRows } from './figure-data.js'
+import { borderCdfRows, busiestNode, busiestNodeLoadRows, contendersThatRan, costRows, faultRows, hasBorders, latencyCdfRows, outcomeRows } from './figure-data.js'
 import type { CostRow } from './figure-data.js'
 
 /** What each plot element is called (`data-plot` in the page, and the key of its view for tests). */
-export type PlotName = 'latency-cdf' | 'messages-per-handover' | 'octets-per-handover' | 'busiest-node-load' | 'failed-handovers'
+export type PlotName = 'latency-cdf' | 'border-latency-cdf' | 'messages-per-handover' | 'octets-per-handover' | 'busiest-node-load' | 'failed-handovers'
 
 export interface Figure {
   plot: PlotName
@@ -55,17 +55,37 @@ function costBars (title: string, field: keyof CostRow, axisTitle: string, rows:
   }
 }
 
+/** The axes of a latency CDF (a fresh object each time: Vega-Lite's types want mutable arrays). */
+function cdfAxes () {
+  return {
+    x: { field: 'latencyMs', type: 'quantitative' as const, title: 'handover latency (ms)' },
+    y: { field: 'p', type: 'quantitative' as const, title: 'share of accepted handovers ≤ latency', axis: { format: '.0%' }, scale: { domain: [0, 1] } }
+  }
+}
+const CDF_TOOLTIP = [{ field: 'latencyMs', type: 'quantitative', format: ',.1f', title: 'latency (ms)' }, { field: 'p', type: 'quantitative', format: '.1%', title: 'share ≤ latency' }] as const
+// step-after: the share holds from one handover's latency to the next one's.
+const CDF_MARK = { type: 'line', interpolate: 'step-after', point: true } as const
+
 function latencyCdf (report: ScenarioReport, names: string[]): TopLevelSpec {
   return {
     ...frame('Handover latency CDF (accepted handovers)', { cdf: latencyCdfRows(contendersThatRan(report)) }),
     data: { name: 'cdf' },
-    // step-after: the share holds from one handover's latency to the next one's.
-    mark: { type: 'line', interpolate: 'step-after', point: true },
+    mark: CDF_MARK,
+    encoding: { ...cdfAxes(), color: contenderColour(names), tooltip: [{ field: 'contender' }, ...CDF_TOOLTIP] }
+  }
+}
+
+/** A federation's handovers: across a border (solid) beside within a domain (dashed), per contender. */
+function borderLatencyCdf (report: ScenarioReport, names: string[]): TopLevelSpec {
+  return {
+    ...frame('Handover latency CDF: cross-border beside intra-domain', { border: borderCdfRows(contendersThatRan(report)) }),
+    data: { name: 'border' },
+    mark: CDF_MARK,
     encoding: {
-      x: { field: 'latencyMs', type: 'quantitative', title: 'handover latency (ms)' },
-      y: { field: 'p', type: 'quantitative', title: 'share of accepted handovers ≤ latency', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+      ...cdfAxes(),
       color: contenderColour(names),
-      tooltip: [{ field: 'contender' }, { field: 'latencyMs', type: 'quantitative', format: ',.1f', title: 'latency (ms)' }, { field: 'p', type: 'quantitative', format: '.1%', title: 'share ≤ latency' }]
+      strokeDash: { field: 'border', type: 'nominal', title: 'handover', scale: { domain: ['cross-border', 'intra-domain'], range: [[1, 0], [5, 3]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
+      tooltip: [{ field: 'contender' }, { field: 'border', title: 'handover' }, ...CDF_TOOLTIP]
     }
   }
 }
@@ -113,6 +133,14 @@ function busiestCaption (report: ScenarioReport): string {
   return `Busiest node — ${parts.join('; ')}.`
 }
 
+function borderCaption (report: ScenarioReport): string {
+  const parts = contendersThatRan(report).flatMap(c => {
+    const b = c.summary.byBorder
+    return b === undefined ? [] : [`${c.name}: ${b.crossBorder.accepted} cross-border (p50 ${b.crossBorder.latencyMs.p50} ms), ${b.intraDomain.accepted} intra-domain (p50 ${b.intraDomain.latencyMs.p50} ms)`]
+  })
+  return `Accepted handovers — ${parts.join('; ')}. First attaches are in neither.`
+}
+
 /** Every figure of the report, in page order. */
 export function reportFigures (report: ScenarioReport): Figure[] {
   const ran = contendersThatRan(report)
@@ -120,6 +148,7 @@ export function reportFigures (report: ScenarioReport): Figure[] {
   const costs = costRows(ran)
   const specs: Array<{ plot: PlotName, spec: TopLevelSpec, caption?: string }> = [
     { plot: 'latency-cdf', spec: latencyCdf(report, names) },
+    ...(hasBorders(ran) ? [{ plot: 'border-latency-cdf' as const, spec: borderLatencyCdf(report, names), caption: borderCaption(report) }] : []),
     { plot: 'busiest-node-load', spec: busiestLoad(report, names), caption: busiestCaption(report) },
     { plot: 'messages-per-handover', spec: costBars('Messages per handover', 'messagesPerHandover', 'messages per handover', costs, names) },
     { plot: 'octets-per-handover', spec: costBars('Octets per handover', 'octetsPerHandover', 'octets per handover (bytes)', costs, names) },

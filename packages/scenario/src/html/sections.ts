@@ -3,7 +3,7 @@
  * header, the summary table, the contenders that could not run, and the tables of failures and
  * check violations. Every string from the report goes through `escapeHtml`.
  */
-import type { ContenderReport, ScenarioReport } from '../report.js'
+import type { BorderSummary, ContenderReport, ScenarioReport } from '../report.js'
 import { escapeHtml } from './escape.js'
 
 /** `value` with `digits` decimals, or a dash when it is not a number (NaN becomes null in report.json). */
@@ -82,10 +82,29 @@ function summaryRow (c: ContenderReport): string {
   ], attributes)
 }
 
+const BORDER_HEADINGS = ['contender', 'across the border: handovers', 'accepted', 'refused', 'p50 (ms)', 'p95 (ms)', 'within a domain: handovers', 'accepted', 'refused', 'p50 (ms)', 'p95 (ms)']
+
+/** A federation's handovers across a border beside those within a domain (report.ts `byBorder`). */
+function borderTable (report: ScenarioReport): string {
+  const rows = report.contenders.flatMap(c => {
+    const b = c.summary.byBorder
+    if (c.error !== undefined || b === undefined) return []
+    const side = (prefix: string, x: BorderSummary): string[] => [
+      cell(`${prefix}-handovers`, formatNumber(x.handovers, 0)), cell(`${prefix}-accepted`, formatNumber(x.accepted, 0)), cell(`${prefix}-refused`, formatNumber(x.refused, 0)),
+      cell(`${prefix}-p50`, formatNumber(x.latencyMs.p50, 1)), cell(`${prefix}-p95`, formatNumber(x.latencyMs.p95, 1))
+    ]
+    return [row([cell('contender', c.name), ...side('cross', b.crossBorder), ...side('intra', b.intraDomain)], ` data-contender="${escapeHtml(c.name)}"`)]
+  })
+  if (rows.length === 0) return ''
+  return `<p>Handovers between MAARs of different domains beside those within one (first attaches in neither); refused: a P-MAAR or a border lookup refused part of it.</p>
+${table('border-table', BORDER_HEADINGS, rows)}`
+}
+
 export function summarySection (report: ScenarioReport): string {
   return `<section id="summary"><h2>Summary</h2>
 <p>Latencies are of accepted handovers; messages and octets count the signalling each handover caused.</p>
-${table('summary-table', SUMMARY_HEADINGS, report.contenders.map(summaryRow))}</section>`
+${table('summary-table', SUMMARY_HEADINGS, report.contenders.map(summaryRow))}
+${borderTable(report)}</section>`
 }
 
 /** The contenders that could not run, each with its error, where their plots would be. */
@@ -121,10 +140,29 @@ function failureReasonsTable (ran: ContenderReport[]): string {
   return table('failure-reasons', ['contender', 'outcome', 'reason', 'handovers', 'first at (s)'], rows)
 }
 
+/** What refused parts of handovers (each naming its agreement or policy), grouped by contender and text. */
+function refusalsTable (ran: ContenderReport[]): string {
+  const rows = ran.flatMap(c => {
+    const groups = new Map<string, { count: number, firstT: number }>()
+    for (const h of c.handovers) {
+      for (const r of h.refusals ?? []) {
+        const g = groups.get(r)
+        if (g === undefined) groups.set(r, { count: 1, firstT: h.t })
+        else g.count++
+      }
+    }
+    return [...groups].map(([refusal, g]) => row([cell('contender', c.name), cell('refusal', refusal), cell('count', String(g.count)), cell('first', seconds(g.firstT))]))
+  })
+  if (rows.length === 0) return ''
+  return `<h3>Refusals</h3>
+${table('refusals', ['contender', 'refusal', 'handovers', 'first at (s)'], rows)}`
+}
+
 export function failuresSection (ran: ContenderReport[]): string {
   return `<section id="failures"><h2>Failures and check violations</h2>
 <h3>Check violations</h3>
 ${violationsTable(ran)}
 <h3>Failed and partial handovers</h3>
-${failureReasonsTable(ran)}</section>`
+${failureReasonsTable(ran)}
+${refusalsTable(ran)}</section>`
 }
