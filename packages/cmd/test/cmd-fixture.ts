@@ -14,7 +14,7 @@ import type { DeregistrationVariant, HandoverReport, LocalMaar, LocalMesh, Messa
 import { readPba, readPbu } from '@dmm-mesh/maar'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 import { LOCAL_CMD_ADDRESS, startLocalCmd } from '../src/index.js'
-import type { CmdMode, RunningCmd } from '../src/index.js'
+import type { CmdMode, LocalCmdOptions, RunningCmd } from '../src/index.js'
 
 export const CMD_ADDRESS = LOCAL_CMD_ADDRESS
 const DOMAIN = 'dmm.example'
@@ -74,6 +74,8 @@ export interface CmdDomainOptions {
   lifetime?: number
   lifetimeCheckIntervalMs?: number
   log?: (line: string) => void
+  /** Decorates the CMD's transport (a test holding back its forwards, say). */
+  shapeCmdTransport?: LocalCmdOptions['shapeTransport']
 }
 
 export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomain> {
@@ -85,7 +87,8 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
   const local = await startLocalCmd({
     operatorKey, trust, domain: DOMAIN, mode: opts.mode, dataDir: join(dir, 'cmd'), log: sink, capture: recorder.capture(CMD_ADDRESS),
     ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}),
-    ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {})
+    ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}),
+    ...(opts.shapeCmdTransport !== undefined ? { shapeTransport: opts.shapeCmdTransport } : {})
   })
   let cmd: RunningCmd | undefined = local.running
   const cmdAddress = local.address
