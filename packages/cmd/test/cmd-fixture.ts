@@ -76,6 +76,8 @@ export interface CmdDomainOptions {
   log?: (line: string) => void
   /** Decorates the CMD's transport (a test holding back its forwards, say). */
   shapeCmdTransport?: LocalCmdOptions['shapeTransport']
+  /** Decorates a MAAR's transport, by MAAR name (maar1, ...). */
+  shapeMaarTransport?: (name: string) => LocalCmdOptions['shapeTransport']
 }
 
 export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomain> {
@@ -99,7 +101,10 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
     count: opts.count, dataDir: join(dir, 'maars'), operatorKey, domain: DOMAIN, signalling: signallingFor(mode),
     ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
     ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {}),
-    log: sink, observe: name => ({ capture: recorder.capture(`2001:db8:ffff::${name.replace('maar', '')}`) })
+    log: sink, observe: name => {
+      const shapeTransport = opts.shapeMaarTransport?.(name)
+      return { capture: recorder.capture(`2001:db8:ffff::${name.replace('maar', '')}`), ...(shapeTransport !== undefined ? { shapeTransport } : {}) }
+    }
   })
   const domain: CmdDomain = {
     mesh,
