@@ -97,9 +97,10 @@ export class ServingSide {
     // serving MAAR before its forward arrives here, draft-bernardos-dmm-pmip §3.3–3.4). An attach
     // trigger (RFC 5213 §6.9.1.1) is therefore registered again, with a timestamp after any
     // registration made meanwhile (RFC 5213 §5.5), so that the domain's view follows the MN;
-    // lifetime refreshes of an MN that stays need none (checkLifetimes). After a restart too.
-    const again = existing?.attached === true
-    this.unconfirmed.delete(req.mnId)
+    // lifetime refreshes of an MN that stays need none (checkLifetimes). Attached here before a
+    // restart: the same, reported as a return.
+    const restarted = this.unconfirmed.delete(req.mnId)
+    const again = existing?.attached === true && !restarted
 
     // Who anchors this MN's other prefixes? Asked here only when the signaller needs it: a CMD
     // knows them itself (draft-bernardos-dmm-pmip §3).
