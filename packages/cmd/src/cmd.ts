@@ -223,6 +223,12 @@ export class Cmd {
       }
     }
     if (u.lifetime === 0 && this.init.deregistration === 'anchors' && old?.serving.peerId !== from.peerId) return { answer: this.renewal(u, from, old) }
+    // The registration this session holds, sent again (a PBA lost or late, the transport's retry,
+    // RFC 5213 §6.9.4): answered again, not refused as older, or its sender gives up a session
+    // the P-MAARs already tunnel to it.
+    if (old !== undefined && u.lifetime > 0 && old.serving.peerId === from.peerId && u.timestampMs === old.timestampMs && u.sequence === old.sequence) {
+      return { answer: this.repeatedAnswer(old, from) }
+    }
     // RFC 5213 §5.5: ordered by timestamp, never by arrival.
     if (old !== undefined && u.timestampMs <= old.timestampMs) {
       return { answer: { status: BINDING_ACK_STATUS.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, reason: `timestamp ${u.timestampMs} not after ${old.timestampMs}` } }
@@ -255,6 +261,20 @@ export class Cmd {
     this.log.info(old === undefined ? 'initial registration' : own === undefined ? 'registration across the border' : 'registration', { mn: u.mnId, serving: from.address, anchors: previous.map(a => a.ref.address).join(',') || 'none', mode: this.init.mode })
     if (previous.length === 0) return { answer: { status: BINDING_ACK_STATUS.ACCEPTED, sessionSequence: session.sessionSequence } }
     return { session, previous }
+  }
+
+  /** The answer to a repeated registration, from this cache: its P-MAARs as the session knows them now. */
+  private repeatedAnswer (session: CmdSession, from: KnownMaar): Answer {
+    this.log.info('registration repeated', { mn: session.mnId, serving: from.address })
+    return {
+      status: BINDING_ACK_STATUS.ACCEPTED,
+      sessionSequence: session.sessionSequence,
+      // Only in proxy mode (§3.4) does this cache answer for the P-MAARs (and retransmit to them);
+      // otherwise the serving MAAR confirms each one itself (pending, RFC 5213 §6.9.4).
+      referrals: session.anchors.filter(a => a.ref.peerId !== from.peerId).map(a => ({
+        ...maarRef(a.ref), prefixes: a.prefixes, ...(this.init.mode === 'proxy' ? {} : { pending: true as const })
+      }))
+    }
   }
 
   /**
