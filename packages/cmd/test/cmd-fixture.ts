@@ -49,6 +49,15 @@ export class Recorder {
   mark (): number { return this.seen.length }
 }
 
+/** Polls `cond` until it holds; gives up (and fails) after a minute. */
+export async function eventually (what: string, cond: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 60_000
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
 export interface CmdDomain {
   readonly mesh: LocalMesh
   readonly cmd: RunningCmd

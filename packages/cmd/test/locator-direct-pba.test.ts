@@ -6,8 +6,9 @@
  * retransmitted to maar1 (RFC 5213 §6.9.4 is for PBAs that did not come, not for ones dropped).
  */
 import assert from 'node:assert/strict'
+import { decorateTransport } from '@dmm-mesh/maar'
 import type { SignallingTransport } from '@dmm-mesh/maar'
-import { CMD_ADDRESS, createCmdDomain } from './cmd-fixture.js'
+import { CMD_ADDRESS, createCmdDomain, eventually } from './cmd-fixture.js'
 import type { CmdDomain } from './cmd-fixture.js'
 
 /** maar2's transport: while armed, the CMD's PBA is handed over after the next unsolicited PBA. */
@@ -21,18 +22,13 @@ class CmdAnswerAfterDirectPba {
     this.direct = new Promise(resolve => { this.arrived = resolve })
   }
 
-  shape = (inner: SignallingTransport): SignallingTransport => ({
-    ...inner,
+  shape = (inner: SignallingTransport): SignallingTransport => decorateTransport(inner, {
     start: async (handler, onPba) => {
       await inner.start(handler, onPba === undefined ? undefined : async (pba, from) => {
         this.arrived?.()
         await onPba(pba, from)
       })
     },
-    stop: async () => { await inner.stop() },
-    knownPeer: peerId => inner.knownPeer(peerId),
-    meet: async peer => await inner.meet(peer),
-    notify: async (peer, pba) => await inner.notify(peer, pba),
     exchange: async (peer, pbu, opts) => {
       const answer = await inner.exchange(peer, pbu, opts)
       if (this.armed && answer.from.cert.role === 'cmd') {
@@ -42,14 +38,6 @@ class CmdAnswerAfterDirectPba {
       return answer
     }
   })
-}
-
-async function eventually (what: string, cond: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 60_000
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
 }
 
 describe('CMD in locator mode: the P-MAAR\'s own PBA before the CMD\'s', function () {

@@ -10,8 +10,9 @@
  */
 import assert from 'node:assert/strict'
 import { parsePrefix, prefixContains } from '@dmm-mesh/wire'
+import { decorateTransport } from '@dmm-mesh/maar'
 import type { LocalMaar, SignallingTransport } from '@dmm-mesh/maar'
-import { createCmdDomain } from './cmd-fixture.js'
+import { createCmdDomain, eventually } from './cmd-fixture.js'
 import type { CmdDomain } from './cmd-fixture.js'
 
 type BindingCacheEntry = Awaited<ReturnType<LocalMaar['maar']['bindings']>>[number]
@@ -28,26 +29,12 @@ class HeldForwards {
     for (const go of this.waiting.splice(0)) go()
   }
 
-  shape = (inner: SignallingTransport): SignallingTransport => ({
-    ...inner,
-    start: async (handler, onPba) => { await inner.start(handler, onPba) },
-    stop: async () => { await inner.stop() },
-    knownPeer: peerId => inner.knownPeer(peerId),
-    meet: async peer => await inner.meet(peer),
-    notify: async (peer, pba) => await inner.notify(peer, pba),
+  shape = (inner: SignallingTransport): SignallingTransport => decorateTransport(inner, {
     exchange: async (peer, pbu, opts) => {
       if (this.held.has(peer.peerId)) await new Promise<void>(resolve => { this.waiting.push(resolve) })
       return await inner.exchange(peer, pbu, opts)
     }
   })
-}
-
-async function eventually (what: string, cond: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 60_000
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
 }
 
 describe('CMD in locator mode: an MN back at a MAAR that was not yet told it had left', function () {

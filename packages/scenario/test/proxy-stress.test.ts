@@ -11,6 +11,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { decorateTransport } from '@dmm-mesh/maar'
 import type { SignallingTransport } from '@dmm-mesh/maar'
 import { FrameCounter, localEngine, pick, runChecks, seededRandom } from '../src/index.js'
 import type { ScenarioDomain } from '../src/index.js'
@@ -27,13 +28,7 @@ function losingForwards (n: number): { lost: () => number, shape: (t: Signalling
   let lost = 0
   return {
     lost: () => lost,
-    shape: inner => ({
-      ...inner,
-      start: async (handler, onPba) => { await inner.start(handler, onPba) },
-      stop: async () => { await inner.stop() },
-      knownPeer: peerId => inner.knownPeer(peerId),
-      meet: async peer => await inner.meet(peer),
-      notify: async (peer, pba) => await inner.notify(peer, pba),
+    shape: inner => decorateTransport(inner, {
       exchange: async (peer, pbu, opts) => {
         if (++sent % n === 0) {
           lost++
