@@ -23,10 +23,12 @@ import { BINDING_ACK_STATUS, maarRef, statusName } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
 import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
 import {
-  KeyedMutex, PbuSender, PeerTable, PmipTransport, ProxyUpdateError, buildPba, capturingTransport, createLogger, readPbu,
+  KeyedMutex, PbuSender, PeerTable, PmipTransport, ProxyUpdateError, RFC5213_TIMING, Retransmitter, buildPba, capturingTransport, createLogger, readPbu,
   silentSink, timestampOutsideWindow
 } from '@dmm-mesh/maar'
-import type { DeregistrationVariant, KnownMaar, Logger, MessageCapture, PbuResult, PreviousMaar, ProxyUpdate, SignallingTransport } from '@dmm-mesh/maar'
+import type {
+  DeregistrationVariant, KnownMaar, LateAnswer, Logger, MessageCapture, PbuResult, PreviousMaar, ProxyUpdate, RetransmissionTiming, SignallingTransport
+} from '@dmm-mesh/maar'
 import type { Libp2p } from '@libp2p/interface'
 import type { CmdSession, SessionAnchor, CmdSessionStore } from './session-store.js'
 
@@ -61,6 +63,8 @@ export interface CmdComponents {
    * doc/ARCHITECTURE.md "CMD domains"); it throws when the other domains cannot tell.
    */
   foreignSession?: (mnId: string) => Promise<CmdSession | undefined>
+  /** Proxy mode: how unanswered forwards are sent again (default RFC 5213's, RFC5213_TIMING). */
+  retransmission?: RetransmissionTiming
 }
 
 export const DEFAULT_RELAY_TIMEOUT_MS = 1000
@@ -86,6 +90,12 @@ export class Cmd {
   private readonly clock: () => number
   /** Forwards still running, so that stop() and tests can wait for them. */
   private readonly running = new Set<Promise<unknown>>()
+  /**
+   * Proxy mode (draft §3.4): the serving MAAR was answered from this cache and never hears from
+   * the P-MAARs, so a forward that got no PBA is this CMD's to send again (RFC 5213 §6.9.4), or
+   * that P-MAAR keeps tunnelling to a MAAR the MN has left.
+   */
+  private readonly retransmitter: Retransmitter
 
   constructor (private readonly components: CmdComponents, private readonly init: CmdInit) {
     this.name = init.name
@@ -98,6 +108,11 @@ export class Cmd {
     const transport = components.shapeTransport?.(wire) ?? wire
     this.transport = components.capture === undefined ? transport : capturingTransport(transport, components.capture, init.address)
     this.sender = new PbuSender(this.transport, this.log.child('forward'))
+    this.retransmitter = new Retransmitter(this.sender, components.retransmission ?? RFC5213_TIMING, this.clock, {
+      // Each job says which registration it is for (start's stillWanted); sequences alone may repeat.
+      isCurrent: (mnId, sequence) => this.components.store.get(mnId)?.sequence === sequence,
+      answered: async a => { await this.learnLate(a) }
+    }, this.log.child('retransmit'))
   }
 
   get peerId (): string { return this.components.node.peerId.toString() }
@@ -113,12 +128,21 @@ export class Cmd {
   }
 
   async stop (): Promise<void> {
+    this.retransmitter.stop()
     await this.transport.stop()
-    await this.settled()
+    await this.forwarded()
   }
 
-  /** Waits until every forward started so far has ended (tests). */
+  /** Waits until every forward started so far has ended, retransmissions included (tests, scenario checks). */
   async settled (): Promise<void> {
+    while (true) {
+      await this.forwarded()
+      if (this.retransmitter.active() === 0) return
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  }
+
+  private async forwarded (): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running])
   }
 
@@ -199,6 +223,12 @@ export class Cmd {
       }
     }
     if (u.lifetime === 0 && this.init.deregistration === 'anchors' && old?.serving.peerId !== from.peerId) return { answer: this.renewal(u, from, old) }
+    // The registration this session holds, sent again (a PBA lost or late, the transport's retry,
+    // RFC 5213 §6.9.4): answered again, not refused as older, or its sender gives up a session
+    // the P-MAARs already tunnel to it.
+    if (old !== undefined && u.lifetime > 0 && old.serving.peerId === from.peerId && u.timestampMs === old.timestampMs && u.sequence === old.sequence) {
+      return { answer: this.repeatedAnswer(old, from) }
+    }
     // RFC 5213 §5.5: ordered by timestamp, never by arrival.
     if (old !== undefined && u.timestampMs <= old.timestampMs) {
       return { answer: { status: BINDING_ACK_STATUS.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, reason: `timestamp ${u.timestampMs} not after ${old.timestampMs}` } }
@@ -233,6 +263,20 @@ export class Cmd {
     return { session, previous }
   }
 
+  /** The answer to a repeated registration, from this cache: its P-MAARs as the session knows them now. */
+  private repeatedAnswer (session: CmdSession, from: KnownMaar): Answer {
+    this.log.info('registration repeated', { mn: session.mnId, serving: from.address })
+    return {
+      status: BINDING_ACK_STATUS.ACCEPTED,
+      sessionSequence: session.sessionSequence,
+      // Only in proxy mode (§3.4) does this cache answer for the P-MAARs (and retransmit to them);
+      // otherwise the serving MAAR confirms each one itself (pending, RFC 5213 §6.9.4).
+      referrals: session.anchors.filter(a => a.ref.peerId !== from.peerId).map(a => ({
+        ...maarRef(a.ref), prefixes: a.prefixes, ...(this.init.mode === 'proxy' ? {} : { pending: true as const })
+      }))
+    }
+  }
+
   /**
    * Forwards the registration to every P-MAAR and answers the serving MAAR in this CMD's mode.
    * MAARs that a P-MAAR's PBA refers to (doc/ARCHITECTURE.md "When the record is stale": e.g. a
@@ -252,6 +296,11 @@ export class Cmd {
       const f: Forwarded = { anchor, done: Promise.resolve(undefined as unknown as PbuResult) }
       f.done = this.sender.send({ ...anchor.ref }, { ...relayed, anchoredPrefixes: anchor.prefixes }).then(async result => {
         f.result = result
+        if (result.ack === undefined && this.init.mode === 'proxy') {
+          // Until answered, or a newer registration's forward supersedes it (RFC 5213 §5.5).
+          const current = (): boolean => this.components.store.get(u.mnId)?.timestampMs === u.timestampMs
+          this.retransmitter.start(anchor.ref, { ...relayed, anchoredPrefixes: anchor.prefixes }, this.clock() + u.lifetime * 1000, undefined, current)
+        }
         await this.learn(session, anchor, result)
         for (const r of result.ack?.referrals ?? []) if (!asked.has(r.peerId)) ask({ ref: maarRef(r), prefixes: [] })
         if (replied && f.reported !== true && this.init.mode !== 'locator' && accepted(f)) await this.notifyLate(u, from, f)
@@ -333,6 +382,16 @@ export class Cmd {
       anchors = anchors.filter(a => a.prefixes.length > 0 || a.ref.peerId === current.serving.peerId || ack.referrals.some(r => r.peerId === a.ref.peerId))
       await this.components.store.put({ ...current, anchors, updatedAt: this.clock() })
     })
+  }
+
+  /** A retransmitted forward's answer, into the session it was sent for while that is current. */
+  private async learnLate (a: LateAnswer): Promise<void> {
+    const current = this.components.store.get(a.mnId)
+    // The PBA echoes the registration's timestamp (RFC 5213 §5.5), which names it.
+    if (a.result?.ack === undefined || current === undefined || a.result.ack.timestampMs !== current.timestampMs) return
+    const anchor = current.anchors.find(x => x.ref.peerId === a.peer.peerId) ?? { ref: maarRef(a.peer), prefixes: [] }
+    this.log.info('late PBA to a retransmitted forward', { mn: a.mnId, anchor: a.peer.address, outcome: a.kind })
+    await this.learn(current, anchor, a.result)
   }
 
   private track (p: Promise<unknown>): void {

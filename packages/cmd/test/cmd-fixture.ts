@@ -14,7 +14,7 @@ import type { DeregistrationVariant, HandoverReport, LocalMaar, LocalMesh, Messa
 import { readPba, readPbu } from '@dmm-mesh/maar'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 import { LOCAL_CMD_ADDRESS, startLocalCmd } from '../src/index.js'
-import type { CmdMode, RunningCmd } from '../src/index.js'
+import type { CmdMode, LocalCmdOptions, RunningCmd } from '../src/index.js'
 
 export const CMD_ADDRESS = LOCAL_CMD_ADDRESS
 const DOMAIN = 'dmm.example'
@@ -49,6 +49,15 @@ export class Recorder {
   mark (): number { return this.seen.length }
 }
 
+/** Polls `cond` until it holds; gives up (and fails) after a minute. */
+export async function eventually (what: string, cond: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 60_000
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
 export interface CmdDomain {
   readonly mesh: LocalMesh
   readonly cmd: RunningCmd
@@ -74,6 +83,10 @@ export interface CmdDomainOptions {
   lifetime?: number
   lifetimeCheckIntervalMs?: number
   log?: (line: string) => void
+  /** Decorates the CMD's transport (a test holding back its forwards, say). */
+  shapeCmdTransport?: LocalCmdOptions['shapeTransport']
+  /** Decorates a MAAR's transport, by MAAR name (maar1, ...). */
+  shapeMaarTransport?: (name: string) => LocalCmdOptions['shapeTransport']
 }
 
 export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomain> {
@@ -85,7 +98,8 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
   const local = await startLocalCmd({
     operatorKey, trust, domain: DOMAIN, mode: opts.mode, dataDir: join(dir, 'cmd'), log: sink, capture: recorder.capture(CMD_ADDRESS),
     ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}),
-    ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {})
+    ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}),
+    ...(opts.shapeCmdTransport !== undefined ? { shapeTransport: opts.shapeCmdTransport } : {})
   })
   let cmd: RunningCmd | undefined = local.running
   const cmdAddress = local.address
@@ -96,7 +110,10 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
     count: opts.count, dataDir: join(dir, 'maars'), operatorKey, domain: DOMAIN, signalling: signallingFor(mode),
     ...(opts.lifetime !== undefined ? { lifetime: opts.lifetime } : {}),
     ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {}),
-    log: sink, observe: name => ({ capture: recorder.capture(`2001:db8:ffff::${name.replace('maar', '')}`) })
+    log: sink, observe: name => {
+      const shapeTransport = opts.shapeMaarTransport?.(name)
+      return { capture: recorder.capture(`2001:db8:ffff::${name.replace('maar', '')}`), ...(shapeTransport !== undefined ? { shapeTransport } : {}) }
+    }
   })
   const domain: CmdDomain = {
     mesh,

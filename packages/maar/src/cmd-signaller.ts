@@ -68,13 +68,15 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
   async register (r: Registration, opts: { signal?: AbortSignal } = {}): Promise<RegistrationOutcome> {
     // No Anchored Prefix: the CMD knows which P-MAAR anchors what (draft §3.2).
     const update = updateFor(r, { ref: { ...this.cmd, address: '' }, prefixes: [] })
-    const result = await this.parts.sender.send({ ...this.cmd, address: '' }, update, opts)
-    const { ack, from } = result
-    if (ack === undefined || from === undefined) throw new CmdUnavailableError(`CMD ${this.cmd.peerId} did not answer: ${result.outcome.error ?? 'no PBA'}`)
-    // Only a peer certified as CMD may tell this MAAR where the MN's prefixes are anchored.
-    if (from.cert?.role !== 'cmd') throw new CmdUnavailableError(`peer ${from.peerId} answered as CMD but is certified as ${from.cert?.role ?? 'nothing'}`)
-    if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) throw new CmdUnavailableError(`CMD refused the registration of ${r.mnId}: ${statusName(ack.status)}`)
+    // Known before the PBU leaves: in locator mode (draft §3.3) a P-MAAR's own PBA may come in
+    // before the CMD's, and must still be matched to this registration.
+    const before = this.sent.get(r.mnId)
     this.sent.set(r.mnId, r)
+    const ack = await this.askCmd(r, update, opts).catch(err => {
+      if (before === undefined) this.sent.delete(r.mnId)
+      else this.sent.set(r.mnId, before)
+      throw err
+    })
     const anchors: RemoteAnchor[] = []
     const pending: PMaar[] = []
     const peers: PeerOutcome[] = []
@@ -84,6 +86,17 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
       peers.push({ peerId: p.peerId, address: p.address, status: p.pending === true ? 'PENDING' : 'ACCEPTED', prefixes: p.prefixes })
     }
     return { anchors, peers, referralsFollowed: 0, pending, ...(ack.sessionSequence !== undefined ? { sessionSequence: ack.sessionSequence } : {}) }
+  }
+
+  /** The CMD's PBA to the registration: accepted, from a peer certified as CMD, or CmdUnavailableError. */
+  private async askCmd (r: Registration, update: ReturnType<typeof updateFor>, opts: { signal?: AbortSignal }): Promise<ProxyAck> {
+    const result = await this.parts.sender.send({ ...this.cmd, address: '' }, update, opts)
+    const { ack, from } = result
+    if (ack === undefined || from === undefined) throw new CmdUnavailableError(`CMD ${this.cmd.peerId} did not answer: ${result.outcome.error ?? 'no PBA'}`)
+    // Only a peer certified as CMD may tell this MAAR where the MN's prefixes are anchored.
+    if (from.cert?.role !== 'cmd') throw new CmdUnavailableError(`peer ${from.peerId} answered as CMD but is certified as ${from.cert?.role ?? 'nothing'}`)
+    if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) throw new CmdUnavailableError(`CMD refused the registration of ${r.mnId}: ${statusName(ack.status)}`)
+    return ack
   }
 
   /**

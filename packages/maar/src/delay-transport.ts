@@ -6,21 +6,18 @@
  * The responder's side is not delayed: its PBA's delay is the requester's second wait.
  */
 import { delayedRoundTrip, wait } from '@dmm-mesh/discovery'
+import { decorateTransport } from './transport.js'
 import type { SignallingTransport } from './transport.js'
 
 /** One-way delay in ms from this peer to the peer with this peer id (0 for a peer it cannot place). */
 export type OneWayDelay = (peerId: string) => number
 
 export function delayingTransport (inner: SignallingTransport, delayTo: OneWayDelay): SignallingTransport {
-  return {
-    start: async (handler, onPba) => { await inner.start(handler, onPba) },
-    stop: async () => { await inner.stop() },
-    knownPeer: peerId => inner.knownPeer(peerId),
-    meet: async peer => await inner.meet(peer),
+  return decorateTransport(inner, {
     exchange: async (peer, pbu, opts) => await delayedRoundTrip(delayTo(peer.peerId), async () => await inner.exchange(peer, pbu, opts), opts?.signal),
     notify: async (peer, pba) => {
       await wait(delayTo(peer.peerId))
       return await inner.notify(peer, pba)
     }
-  }
+  })
 }

@@ -101,6 +101,11 @@ export class Retransmitter {
     this.cancelKey(`${mnId}\u0000${peerId}`)
   }
 
+  /** Jobs still running, over all MNs. */
+  active (): number {
+    return this.jobs.size
+  }
+
   pending (mnId: string): number {
     let n = 0
     for (const key of this.jobs.keys()) if (key.startsWith(`${mnId}\u0000`)) n++

@@ -92,15 +92,15 @@ export class ServingSide {
     const existing = bindings.get(req.mnId)
     presence.arrived(req.mnId)
 
-    if (existing?.attached === true && !this.unconfirmed.has(req.mnId)) {
-      // Same MAAR again: a refresh of the registration, nothing to signal.
-      const refreshed = { ...existing, access, expiresAt: this.expiry(now), updatedAt: now }
-      await bindings.commit({ put: [refreshed] })
-      const programMs = await bindings.timedProgram()
-      return this.report(refreshed, 'refresh', { lookupMs: 0, lookupSource: 'none', signallingMs: 0, programMs, totalMs: performance.now() - t0, peers: [], referralsFollowed: 0 })
-    }
-    // Attached here before a restart: the MN may have moved meanwhile, so register it again.
-    this.unconfirmed.delete(req.mnId)
+    // Held as attached here is no proof that the MN stayed: it may have moved to another MAAR
+    // and come back before this MAAR was told (in locator and proxy mode the CMD answers the new
+    // serving MAAR before its forward arrives here, draft-bernardos-dmm-pmip §3.3–3.4). An attach
+    // trigger (RFC 5213 §6.9.1.1) is therefore registered again, with a timestamp after any
+    // registration made meanwhile (RFC 5213 §5.5), so that the domain's view follows the MN;
+    // lifetime refreshes of an MN that stays need none (checkLifetimes). Attached here before a
+    // restart: the same, reported as a return.
+    const restarted = this.unconfirmed.delete(req.mnId)
+    const again = existing?.attached === true && !restarted
 
     // Who anchors this MN's other prefixes? Asked here only when the signaller needs it: a CMD
     // knows them itself (draft-bernardos-dmm-pmip §3).
@@ -184,7 +184,7 @@ export class ServingSide {
     // A handover whenever the domain knew a session: from the record, or from who answered.
     // The signaller may know better (an LMA that delegated the prefix just now, legacy-signaller.ts).
     const knownBefore = signalled.knownBefore ?? (record !== undefined || signalled.anchors.length > 0 || signalled.pending.length > 0)
-    const kind = existing === undefined ? (knownBefore ? 'handover' : 'first-attach') : 'return'
+    const kind = existing === undefined ? (knownBefore ? 'handover' : 'first-attach') : again ? 'refresh' : 'return'
     this.init.log.info(kind, {
       mn: req.mnId,
       prefix: entry.localPrefixes[0],

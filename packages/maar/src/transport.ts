@@ -27,3 +27,15 @@ export interface SignallingTransport {
   /** A domain MAAR met on this transport (its certificate proves the anchors of records). */
   knownPeer: (peerId: string) => KnownMaar | undefined
 }
+
+/** `inner` with some of its operations replaced, the others passed through (decorators: delay, faults in tests). */
+export function decorateTransport (inner: SignallingTransport, replaced: Partial<SignallingTransport>): SignallingTransport {
+  return {
+    start: replaced.start ?? (async (handler, onPba) => { await inner.start(handler, onPba) }),
+    stop: replaced.stop ?? (async () => { await inner.stop() }),
+    exchange: replaced.exchange ?? (async (peer, pbu, opts) => await inner.exchange(peer, pbu, opts)),
+    notify: replaced.notify ?? (async (peer, pba) => await inner.notify(peer, pba)),
+    meet: replaced.meet ?? (async peer => await inner.meet(peer)),
+    knownPeer: replaced.knownPeer ?? (peerId => inner.knownPeer(peerId))
+  }
+}

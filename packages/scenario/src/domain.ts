@@ -14,7 +14,7 @@ import type { MemoryNetwork } from '@dmm-mesh/dataplane'
 import { TrustStore, generateKey } from '@dmm-mesh/discovery'
 import type { RecordRequest } from '@dmm-mesh/discovery'
 import { createLocalMesh, legacyLocalDomain, maarPlan, signallingFor } from '@dmm-mesh/maar'
-import type { LocalMesh, Maar, MaarComponents } from '@dmm-mesh/maar'
+import type { LocalMesh, Maar, MaarComponents, SignallingTransport } from '@dmm-mesh/maar'
 import { PeerNames, shapingFor } from './delays.js'
 import type { PairDelay } from './delays.js'
 import type { FederationSpec } from './federation-engine.js'
@@ -37,6 +37,8 @@ export interface DomainSpec {
   onRecordRequest: (from: string, to: string, request: RecordRequest) => void
   /** A federation scenario's domains and agreements (federation-engine.ts); `contender` is then the policy. */
   federation?: FederationSpec
+  /** Decorates the CMD's transport after the delay (a test losing some of its forwards, say). */
+  shapeCmdTransport?: (transport: SignallingTransport) => SignallingTransport
 }
 
 export interface ScenarioDomain {
@@ -92,7 +94,10 @@ export const localEngine: DomainEngine = {
           relayTimeoutMs: spec.relayTimeoutMs,
           dataDir: join(dir, 'cmd'),
           capture: spec.frames.capture(LOCAL_CMD_ADDRESS),
-          shapeTransport: shaping(CMD_NODE).shapeTransport
+          shapeTransport: t => {
+            const delayed = shaping(CMD_NODE).shapeTransport(t)
+            return spec.shapeCmdTransport?.(delayed) ?? delayed
+          }
         })
         peers.set(cmd.running.cmd.peerId, CMD_NODE)
         byAddress.set(LOCAL_CMD_ADDRESS, CMD_NODE)
