@@ -221,7 +221,10 @@ export class Cmd {
       return { answer: { status: BINDING_ACK_STATUS.ACCEPTED } }
     }
     const self = maarRef(from)
-    const prefixes = [...new Set([...(old?.anchors.find(a => a.ref.peerId === from.peerId)?.prefixes ?? []), ...(u.localPrefix !== undefined ? [u.localPrefix] : [])])]
+    // The sender's Local Prefix (RFC 8885 §4.4) is what it delegates to the MN now: the session's
+    // older list may name one it released since (it let the MN go into a domain that does not
+    // tunnel, doc/ARCHITECTURE.md "Leaving a domain that does not tunnel").
+    const prefixes = u.localPrefix !== undefined ? [u.localPrefix] : old?.anchors.find(a => a.ref.peerId === from.peerId)?.prefixes ?? []
     const previous = (old?.anchors ?? []).filter(a => a.ref.peerId !== from.peerId)
     // The previous serving MAAR is asked even with no prefix known: it knows its own anchors.
     if (old !== undefined && old.serving.peerId !== from.peerId && !previous.some(a => a.ref.peerId === old.serving.peerId)) previous.push({ ref: old.serving, prefixes: [] })
