@@ -32,7 +32,9 @@ export function federatedAnchoring (inner: AnchorPolicy, parts: CrossBorderParts
       const own = parts.agreements.own.domain
       // Not tunnelling, this domain still takes the PBU as news that the MN left it (RFC 5213 §5.3:
       // the newer registration is checked as for a member), so its serving MAAR stops serving it.
+      // Nothing here to let go: the inner policy is not asked (a legacy LMA would delegate a prefix).
       const letGo = async (reason: string): Promise<AnchorDecision> => {
+        if (entry === undefined) return refuse(reason)
         const d = await inner.decide(entry, u, from, checks, now, opts)
         if (d.kind === 'anchor') return { kind: 'let-go', mnId: u.mnId, prefixes: d.prefixes, status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, reason, referrals: d.referrals }
         return d.kind === 'refuse' ? refuse(`${reason}; ${d.reason}`, d.referrals) : refuse(reason)
