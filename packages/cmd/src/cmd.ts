@@ -72,6 +72,9 @@ export const DEFAULT_RELAY_TIMEOUT_MS = 1000
 /** `lifetime`: granted instead of the PBU's (a P-MAAR's renewed de-registration, §3.5 b). */
 interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number, lifetime?: number }
 
+/** A registration to forward: the session it made, the P-MAARs to reach, the session it replaced. */
+interface Reach { session: CmdSession, previous: SessionAnchor[], old: CmdSession }
+
 /** One P-MAAR asked for one registration, and how it answered. */
 interface Forwarded {
   anchor: SessionAnchor
@@ -196,7 +199,7 @@ export class Cmd {
     }
     const decided = await this.lock.run(u.mnId, async () => await this.decide(u, from))
     if ('answer' in decided) return decided.answer
-    return await this.reachAnchors(u, from, decided.session, decided.previous)
+    return await this.reachAnchors(u, from, decided)
   }
 
   /**
@@ -211,7 +214,7 @@ export class Cmd {
   }
 
   /** Under the MN's lock: the new session committed, and the P-MAARs to reach. */
-  private async decide (u: ProxyUpdate, from: KnownMaar): Promise<{ answer: Answer } | { session: CmdSession, previous: SessionAnchor[] }> {
+  private async decide (u: ProxyUpdate, from: KnownMaar): Promise<{ answer: Answer } | Reach> {
     const { store } = this.components
     const own = store.get(u.mnId)
     let old = own
@@ -221,6 +224,11 @@ export class Cmd {
       } catch (err) {
         return { answer: { status: BINDING_ACK_STATUS.REASON_UNSPECIFIED, reason: `session across the border unknown: ${err instanceof Error ? err.message : String(err)}` } }
       }
+    } else if (own !== undefined && u.lifetime > 0 && own.serving.peerId === from.peerId) {
+      // The serving MAAR registers the MN again (it left and came back) while nobody in this
+      // domain registered it meanwhile: it may have been served across the border, where an
+      // anchor of this domain was signalled without this CMD knowing (doc/ARCHITECTURE.md "CMD domains").
+      old = await this.servedAcross(own)
     }
     if (u.lifetime === 0 && this.init.deregistration === 'anchors' && old?.serving.peerId !== from.peerId) return { answer: this.renewal(u, from, old) }
     // The registration this session holds, sent again (a PBA lost or late, the transport's retry,
@@ -243,7 +251,10 @@ export class Cmd {
       return { answer: { status: BINDING_ACK_STATUS.ACCEPTED } }
     }
     const self = maarRef(from)
-    const prefixes = [...new Set([...(old?.anchors.find(a => a.ref.peerId === from.peerId)?.prefixes ?? []), ...(u.localPrefix !== undefined ? [u.localPrefix] : [])])]
+    // The sender's Local Prefix (RFC 8885 §4.4) is what it delegates to the MN now: the session's
+    // older list may name one it released since (it let the MN go into a domain that does not
+    // tunnel, doc/ARCHITECTURE.md "Leaving a domain that does not tunnel").
+    const prefixes = u.localPrefix !== undefined ? [u.localPrefix] : old?.anchors.find(a => a.ref.peerId === from.peerId)?.prefixes ?? []
     const previous = (old?.anchors ?? []).filter(a => a.ref.peerId !== from.peerId)
     // The previous serving MAAR is asked even with no prefix known: it knows its own anchors.
     if (old !== undefined && old.serving.peerId !== from.peerId && !previous.some(a => a.ref.peerId === old.serving.peerId)) previous.push({ ref: old.serving, prefixes: [] })
@@ -259,8 +270,25 @@ export class Cmd {
     }
     await store.put(session)
     this.log.info(old === undefined ? 'initial registration' : own === undefined ? 'registration across the border' : 'registration', { mn: u.mnId, serving: from.address, anchors: previous.map(a => a.ref.address).join(',') || 'none', mode: this.init.mode })
-    if (previous.length === 0) return { answer: { status: BINDING_ACK_STATUS.ACCEPTED, sessionSequence: session.sessionSequence } }
-    return { session, previous }
+    if (previous.length === 0 || old === undefined) return { answer: { status: BINDING_ACK_STATUS.ACCEPTED, sessionSequence: session.sessionSequence } }
+    return { session, previous, old }
+  }
+
+  /**
+   * `own` with the newer session another domain holds of the MN, if any: that domain's serving
+   * MAAR and anchors join the P-MAARs. When the other domains cannot tell, `own` as it is: this
+   * domain's session is still a valid one to answer from (unlike a first registration).
+   */
+  private async servedAcross (own: CmdSession): Promise<CmdSession> {
+    let foreign: CmdSession | undefined
+    try {
+      foreign = await this.components.foreignSession?.(own.mnId)
+    } catch (err) {
+      this.log.warn('session across the border unknown; the own session answers', { mn: own.mnId, error: err instanceof Error ? err.message : String(err) })
+    }
+    if (foreign === undefined || foreign.sessionSequence <= own.sessionSequence) return own
+    const anchors = [...own.anchors.filter(a => !foreign.anchors.some(f => f.ref.peerId === a.ref.peerId)), ...foreign.anchors]
+    return { ...own, serving: foreign.serving, anchors, sessionSequence: foreign.sessionSequence }
   }
 
   /** The answer to a repeated registration, from this cache: its P-MAARs as the session knows them now. */
@@ -284,7 +312,7 @@ export class Cmd {
    * was not told in the first PBA follows in unsolicited PBAs — except in locator mode, where
    * every P-MAAR answers the serving MAAR itself.
    */
-  private async reachAnchors (u: ProxyUpdate, from: KnownMaar, session: CmdSession, previous: SessionAnchor[]): Promise<Answer> {
+  private async reachAnchors (u: ProxyUpdate, from: KnownMaar, { session, previous, old }: Reach): Promise<Answer> {
     const accepted = (f: Forwarded): boolean => f.result?.ack?.status === BINDING_ACK_STATUS.ACCEPTED
     const done = (f: Forwarded): boolean => f.result?.ack !== undefined
     let replied = false
@@ -302,6 +330,13 @@ export class Cmd {
           this.retransmitter.start(anchor.ref, { ...relayed, anchoredPrefixes: anchor.prefixes }, this.clock() + u.lifetime * 1000, undefined, current)
         }
         await this.learn(session, anchor, result)
+        if (anchor.ref.peerId === old.serving.peerId && result.ack?.status === BINDING_ACK_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE) {
+          // The MAAR the session names as serving holds nothing of the MN: it let the MN go into a
+          // domain that does not tunnel (doc/ARCHITECTURE.md "Leaving a domain that does not
+          // tunnel"), whose serving MAAR this CMD learns of across the border.
+          const across = await this.servedAcross(old)
+          for (const a of [{ ref: across.serving, prefixes: [] }, ...across.anchors]) if (!asked.has(a.ref.peerId)) ask(a)
+        }
         for (const r of result.ack?.referrals ?? []) if (!asked.has(r.peerId)) ask({ ref: maarRef(r), prefixes: [] })
         if (replied && f.reported !== true && this.init.mode !== 'locator' && accepted(f)) await this.notifyLate(u, from, f)
         return result

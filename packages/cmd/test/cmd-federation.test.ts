@@ -93,6 +93,21 @@ describe('federation: a CMD domain and a DHT domain (in one process)', function 
       assert.deepEqual(session?.anchors.map(a => a.ref.address).sort(), [f.maar('a1').address, f.maar('a2').address, f.maar('b1').address].sort())
     })
 
+    it('A(cmd) a2 → B(dht) b1 → a2: the CMD, whose session still names a2 serving, finds b1 across the border and signals it; one serving MAAR', async () => {
+      const mn = 'ivy@cmd-federation.example'
+      await f.move(mn, 'a2')
+      await f.move(mn, 'b1')
+      f.reachable(mn, ['a2', 'b1'])
+      assert.deepEqual(await f.fed.serving(mn), ['b1'])
+      assert.equal(f.cmd().running.cmd.session(mn)?.serving.address, f.maar('a2').address, 'A\'s CMD was not told the MN left')
+      const back = await f.move(mn, 'a2')
+      assert.equal(back.kind, 'return')
+      assert.deepEqual(back.peers.map(p => [p.address, p.status]), [[f.maar('b1').address, 'ACCEPTED']])
+      assert.deepEqual(await f.fed.serving(mn), ['a2'])
+      f.reachable(mn, ['a2', 'b1'])
+      assert.deepEqual(f.cmd().running.cmd.session(mn)?.anchors.map(a => a.ref.address).sort(), [f.maar('a2').address, f.maar('b1').address].sort())
+    })
+
     it('a MAAR of B cannot register at A\'s CMD nor claim A\'s pools there: refused naming its domain', async () => {
       const b1 = f.maar('b1')
       const cmd = f.cmd().running.cmd
@@ -149,6 +164,31 @@ describe('federation: a CMD domain and a DHT domain (in one process)', function 
       assert.deepEqual(cross.peers.map(p => p.status), ['ADMINISTRATIVELY_PROHIBITED'])
       assert.match(JSON.stringify(cross.peers), /agreement a-accepts-b: policy drop/)
       f.reachable(mn, ['b1'])
+      // a1 let the MN go (it serves it no more, its prefix released, here taken by another MN);
+      // back at a1 (a new prefix), b1 is signalled.
+      assert.deepEqual(await f.fed.serving(mn), ['b1'])
+      await f.move('henry@cmd-federation.example', 'a1')
+      const back = await f.move(mn, 'a1')
+      assert.deepEqual(back.peers.map(p => [p.address, p.status]), [[f.maar('b1').address, 'ACCEPTED']])
+      assert.deepEqual(await f.fed.serving(mn), ['a1'])
+      f.reachable(mn, ['a1', 'b1'])
+      // a1 delegated a new prefix on the return; the CMD's session names that one, so a1 anchors it for a2.
+      const inside = await f.move(mn, 'a2')
+      assert.deepEqual(inside.peers.map(p => p.status).sort(), ['ACCEPTED', 'ACCEPTED'], JSON.stringify(inside.peers))
+      assert.deepEqual(await f.fed.serving(mn), ['a2'])
+      f.reachable(mn, ['a1', 'a2', 'b1'])
+    })
+
+    it('a1 → b1 → a2: the CMD\'s session names a1, which let the MN go and refuses; the CMD finds b1 across the border and signals it', async () => {
+      const mn = 'jack@cmd-federation.example'
+      await f.move(mn, 'a1')
+      await f.move(mn, 'b1')
+      assert.deepEqual(await f.fed.serving(mn), ['b1'])
+      const back = await f.move(mn, 'a2')
+      assert.equal(back.kind, 'handover')
+      assert.deepEqual(await f.fed.serving(mn), ['a2'])
+      f.reachable(mn, ['a2', 'b1'])
+      assert.deepEqual(f.cmd().running.cmd.session(mn)?.anchors.map(a => a.ref.address).sort(), [f.maar('a2').address, f.maar('b1').address].sort())
     })
   })
 

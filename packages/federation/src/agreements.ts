@@ -14,8 +14,11 @@ import { verifyRevocation } from './revocation.js'
 import type { SignedRevocation } from './revocation.js'
 import { canonicalKey } from './fields.js'
 
-/** An agreement that lets a foreign MAAR act here, or why none does. */
-export type Authorization = { agreement: FederationAgreement } | { refused: string }
+/**
+ * An agreement that lets a foreign MAAR act here, or why none does; `lapsed` is an agreement that
+ * would let it, the MAAR and its claims in scope, were it in force (revoked, expired, not yet valid).
+ */
+export type Authorization = { agreement: FederationAgreement } | { refused: string, lapsed?: FederationAgreement }
 
 export class FederationAgreements {
   private agreements: FederationAgreement[] = []
@@ -93,12 +96,15 @@ export class FederationAgreements {
     const candidates = this.agreements.filter(a => a.issuer.domain === this.own.domain && a.subject.domain === cert.domain)
     if (candidates.length === 0) return { refused: `no federation agreement of ${this.own.domain} accepts domain ${cert.domain}` }
     const reasons: string[] = []
+    let lapsed: FederationAgreement | undefined
     for (const a of candidates) {
-      const why = this.inForce(a, now) ?? outOfScope(a, cert, prefixes, purpose === 'lookup' && cert.role === 'cmd')
+      const scope = outOfScope(a, cert, prefixes, purpose === 'lookup' && cert.role === 'cmd')
+      const why = this.inForce(a, now) ?? scope
       if (why === undefined) return { agreement: a }
+      if (scope === undefined) lapsed ??= a
       reasons.push(`agreement ${a.id}: ${why}`)
     }
-    return { refused: reasons.join('; ') }
+    return lapsed === undefined ? { refused: reasons.join('; ') } : { refused: reasons.join('; '), lapsed }
   }
 
   /** Why `a` is not in force at `now` (revoked, expired, not yet valid), or undefined. */

@@ -17,6 +17,13 @@ export type AnchorDecision =
   | { kind: 'anchor', entry: BindingCacheEntry, prefixes: string[], referrals: MaarRef[], sessionSequence?: number, /** Granted (s) when below the PBU's (a bounded cross-border policy). */ lifetime?: number }
   /** De-registration: forget the MN and free its prefixes. */
   | { kind: 'release', mnId: string, prefixes: string[] }
+  /**
+   * The MN is served now in another domain this one does not tunnel to (a `drop` agreement, or one
+   * no longer in force): forget it here and free its prefixes, refuse with `status` and `reason`
+   * (naming the agreement), and refer the sender to whoever else holds state of the MN, so that
+   * they let it go too (doc/ARCHITECTURE.md "Federation", "Leaving a domain that does not tunnel").
+   */
+  | { kind: 'let-go', mnId: string, prefixes: string[], status: number, reason: string, referrals: MaarRef[] }
   /** A retransmission of the registration already accepted (its PBA was lost): answer it again. */
   | { kind: 'repeat', prefixes: string[] }
 

@@ -126,6 +126,14 @@ export class AnchorSide {
         this.log.info('released prefixes', { mn: d.mnId, prefixes: d.prefixes.join(',') })
         return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes }
       }
+      case 'let-go': {
+        // The MN is at the sender now, and none of its prefixes here follow it there.
+        this.presence.left(u.mnId)
+        await this.bindings.commit({ delete: [d.mnId], release: d.prefixes })
+        await this.bindings.program()
+        this.log.info('MN left for a domain not tunnelled to; prefixes released', { mn: d.mnId, prefixes: d.prefixes.join(','), serving: from.address, reason: d.reason })
+        return { status: d.status, reason: d.reason, referrals: d.referrals }
+      }
       case 'anchor': {
         // The MN is at the sender now, not here.
         this.presence.left(u.mnId)

@@ -99,6 +99,11 @@ export interface LocalFederation {
    * background work waited for, so that the next step sees this one.
    */
   move: (mnId: string, name: string) => Promise<HandoverReport>
+  /**
+   * The MAARs, of every domain, whose binding cache holds the MN attached, by name: one while the
+   * MN is served, never two (a MAAR left serving next to the new one keeps its link's traffic).
+   */
+  serving: (mnId: string) => Promise<string[]>
   /** The issuer revokes an agreement (signed revocation, as a config reload would load it). */
   revoke: (id: string, at?: number) => Promise<void>
   stop: () => Promise<void>
@@ -219,6 +224,11 @@ export async function createLocalFederation (opts: LocalFederationOptions): Prom
         await maar(name).maar.settled()
       }
       return report
+    },
+    async serving (mnId: string): Promise<string[]> {
+      const all = domains.flatMap(d => d.mesh.maars)
+      const attached = await Promise.all(all.map(async m => (await m.maar.bindings()).some(e => e.mnId === mnId && e.attached)))
+      return all.filter((_, i) => attached[i] === true).map(m => m.name)
     },
     async revoke (id: string, at = Date.now()): Promise<void> {
       const s = signed.get(id)

@@ -5,7 +5,9 @@
  * traces every address of the MN on the shared memory data plane.
  */
 import assert from 'node:assert/strict'
+import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
 import type { CrossBorderPolicy } from '@dmm-mesh/federation'
+import { buildPbu, readPba } from '../src/index.js'
 import { startFederation } from './federation-fixture.js'
 import type { FederationFixture, Reach } from './federation-fixture.js'
 
@@ -20,6 +22,30 @@ function twoDomains (aAcceptsB: CrossBorderPolicy, extra: Parameters<typeof star
     agreements: [{ issuer: 'a', subject: 'b', policy: aAcceptsB }, { issuer: 'b', subject: 'a', policy: { prefixes: 'tunnel' } }],
     ...extra
   })
+}
+
+/*
+ * Leaving: an MN leaving a domain whose anchors will not tunnel its prefixes across the border
+ * (doc/ARCHITECTURE.md "Federation", "Leaving a domain that does not tunnel"): under `drop`, or
+ * once the agreement was revoked, A's MAARs still learn from B's PBU that the MN left (RFC 5213
+ * §5.3: the binding's owner is told of the new registration), so A's serving MAAR stops serving
+ * it and its prefixes are released, while the PBA refuses naming the agreement. One serving MAAR
+ * is checked by reading every MAAR's binding cache, reachability on the memory data plane.
+ */
+/** Only b1 serves the MN, reachable through b1 alone: a1 and a2 hold no binding of it any more. */
+async function onlyB1Serves (f: FederationFixture, mnId: string): Promise<void> {
+  assert.deepEqual(await f.fed.serving(mnId), ['b1'])
+  for (const name of ['a1', 'a2']) assert.equal((await f.maar(name).maar.bindings()).some(e => e.mnId === mnId), false, `${name} let ${mnId} go`)
+  assert.deepEqual(reachableAnchors(f.reach(mnId)), ['b1'])
+}
+
+/** The MN back at a2 (B accepts A with tunnel): a handover signalling b1, a2 alone serving, B's prefix kept. */
+async function backAtA2 (f: FederationFixture, mnId: string): Promise<void> {
+  const back = await f.move(mnId, 'a2')
+  assert.equal(back.kind, 'handover')
+  assert.deepEqual(back.peers.map(p => [p.address, p.status]), [[f.maar('b1').address, 'ACCEPTED']])
+  assert.deepEqual(await f.fed.serving(mnId), ['a2'])
+  assert.deepEqual(reachableAnchors(f.reach(mnId)), ['a2', 'b1'])
 }
 
 describe('federation policies (in one process)', function () {
@@ -78,6 +104,56 @@ describe('federation policies (in one process)', function () {
     const cross = await f.move('grace', 'b1')
     assert.equal(cross.kind, 'first-attach')
     assert.deepEqual(reachableAnchors(f.reach('grace')), ['b1'])
+  })
+
+  it('drop: a1 → a2 → b1: A\'s serving MAAR and anchor let the MN go (refusing, naming the agreement), b1 alone serves; back at a2 is a handover', async () => {
+    f = await twoDomains({ prefixes: 'drop' })
+    await f.move('pat', 'a1')
+    await f.move('pat', 'a2')
+    assert.deepEqual(reachableAnchors(f.reach('pat')), ['a1', 'a2'])
+    const cross = await f.move('pat', 'b1')
+    assert.equal(cross.lookupSource, 'border')
+    // a2 (serving) refers b1 to a1 (anchoring a1's prefix for a2): both refuse naming the agreement.
+    assert.deepEqual(cross.peers.map(p => p.address).sort(), [f.maar('a1').address, f.maar('a2').address].sort())
+    for (const p of cross.peers) {
+      assert.equal(p.status, 'ADMINISTRATIVELY_PROHIBITED')
+      assert.match(p.error ?? '', /agreement a-accepts-b: policy drop: a\.example's prefixes are not tunnelled into b\.example/)
+    }
+    await onlyB1Serves(f, 'pat')
+    await backAtA2(f, 'pat')
+  })
+
+  it('drop: a PBU older than A\'s binding is refused and changes nothing (the ordering of RFC 5213 §5.5 still holds)', async () => {
+    f = await twoDomains({ prefixes: 'drop' })
+    await f.move('quinn', 'a1')
+    const entry = (await f.maar('a1').maar.bindings()).find(e => e.mnId === 'quinn')
+    assert.ok(entry !== undefined)
+    // b1 (in scope of the agreement) sends a1 a registration stamped before a1's binding.
+    const b1 = f.maar('b1').maar
+    const a1 = f.maar('a1').maar
+    const { ack } = await b1.transport.exchange({ peerId: a1.peerId, multiaddrs: a1.multiaddrs() }, buildPbu({
+      mnId: 'quinn', sequence: 9, lifetime: 400, timestampMs: entry.lastUpdate.timestampMs - 1000, anchoredPrefixes: [], localPrefix: '2001:db8:201:1::/64', servingAddress: b1.address, accessTechnology: 3
+    }))
+    const pba = readPba(ack)
+    assert.equal(pba.status, BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED)
+    assert.match(pba.reason ?? '', /agreement a-accepts-b: policy drop: .*timestamp \d+ not after/)
+    assert.deepEqual(await f.fed.serving('quinn'), ['a1'])
+  })
+
+  it('revoked (one way): a1 → b1 → a2, A revokes, → b1: a2 lets the MN go refusing as revoked, b1 alone serves; back at a2 is a handover', async () => {
+    f = await twoDomains({ prefixes: 'tunnel' })
+    await f.move('rose', 'a1')
+    await f.move('rose', 'b1')
+    await f.move('rose', 'a2')
+    assert.deepEqual(await f.fed.serving('rose'), ['a2'])
+    await f.fed.revoke('a-accepts-b')
+    const cross = await f.move('rose', 'b1')
+    const fromA2 = cross.peers.find(p => p.address === f?.maar('a2').address)
+    assert.equal(fromA2?.status, 'ADMINISTRATIVELY_PROHIBITED')
+    assert.match(fromA2?.error ?? '', /agreement a-accepts-b: revoked at/)
+    await onlyB1Serves(f, 'rose')
+    // B still accepts A: B's prefix follows the MN back.
+    await backAtA2(f, 'rose')
   })
 })
 
