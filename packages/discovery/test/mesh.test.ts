@@ -166,6 +166,8 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
         await lp.writeV([new TextEncoder().encode(JSON.stringify({ ok: true, found: true })), hostileMaar.certificate, forged])
         await stream.close()
       }, { force: true })
+      // Record streams kept from before are served by the honest handler: the hostile one ends them.
+      for (const s of hostile.node.getConnections().flatMap(c => c.streams)) if (s.protocol === RECORD_PROTOCOL) s.abort(new Error('hostile now'))
       const found = await looker.directory.lookup(mn)
       assert.equal(found?.record.sequence, 4)
       assert.equal(found?.source, 'direct')
