@@ -26,7 +26,7 @@ export const STRIDE = 7
 export interface Domain { mode: Mode, mesh: LocalMesh, cmd?: LocalCmd, counter?: FrameCounter, dir: string }
 
 /** A fresh domain of `maars` MAARs in `mode`; `count` adds the frame counter (it costs CPU per message). */
-export async function startDomain (mode: Mode, maars: number, opts: { count?: boolean } = {}): Promise<Domain> {
+export async function startDomain (mode: Mode, maars: number, opts: { count?: boolean, dhtPutIntervalMs?: number } = {}): Promise<Domain> {
   const dir = await mkdtemp(join(tmpdir(), `dmm-bench-${mode}-`))
   const counter = opts.count === false ? undefined : new FrameCounter()
   const operatorKey = await generateKey()
@@ -44,7 +44,10 @@ export async function startDomain (mode: Mode, maars: number, opts: { count?: bo
     operatorKey,
     domain: DOMAIN,
     ...(signalling !== undefined ? { signalling } : {}),
-    ...(counter !== undefined ? { observe: (name: string) => ({ capture: counter.capture(maarPlan(Number(name.replace('maar', ''))).address) }) } : {})
+    observe: (name: string) => ({
+      ...(counter !== undefined ? { capture: counter.capture(maarPlan(Number(name.replace('maar', ''))).address) } : {}),
+      ...(opts.dhtPutIntervalMs !== undefined ? { directory: { dhtPutIntervalMs: opts.dhtPutIntervalMs } } : {})
+    })
   })
   return { mode, mesh, ...(cmd !== undefined ? { cmd } : {}), ...(counter !== undefined ? { counter } : {}), dir }
 }
@@ -55,9 +58,13 @@ export async function stopDomain (d: Domain): Promise<void> {
   await rm(d.dir, { recursive: true, force: true })
 }
 
-/** Until every MAAR and the CMD has finished what it started (late PBAs, forwards, publications). */
+/**
+ * Until every MAAR and the CMD has finished what it started (late PBAs, forwards, publications,
+ * the background kad-dht puts started so far): a round's CPU then includes the walks it caused,
+ * whatever K (records coalesced for a later walk are paid in the round that walks them).
+ */
 export async function settleAll (d: Domain): Promise<void> {
-  await Promise.all(d.mesh.maars.map(async m => { await m.maar.settled() }))
+  await Promise.all(d.mesh.maars.map(async m => { await m.maar.settled(); await m.directory.settled() }))
   await d.cmd?.running.cmd.settled()
 }
 

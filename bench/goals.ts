@@ -96,20 +96,28 @@ async function readResults (name: string): Promise<{ date: string, figures: unkn
   }
 }
 
-/** The memory per MAAR the scale benchmark found at the largest N: the first number under a key naming memory per MAAR. */
-function memoryPerMaar (figures: unknown): { mib: number, at: string } | undefined {
-  let best: { mib: number, at: string, n: number } | undefined
+/**
+ * The memory per MAAR the scale benchmark found at the largest N, in MB: a number under a key
+ * naming memory per MAAR (in bytes when the key says so), `memoryPerMaar…` (whole process RSS ÷
+ * N) before any other figure of the same N.
+ */
+function memoryPerMaar (figures: unknown): { mb: number, at: string, n: number } | undefined {
+  let best: { mb: number, at: string, n: number, whole: boolean } | undefined
   const walk = (v: unknown, path: string, n: number): void => {
     if (typeof v !== 'object' || v === null) return
     const o = v as Record<string, unknown>
     const size = typeof o.maars === 'number' ? o.maars : typeof o.n === 'number' ? o.n : n
     for (const [k, x] of Object.entries(o)) {
-      if (typeof x === 'number' && /per.?maar/i.test(k) && /(mib|mb|memory|rss|heap)/i.test(k) && (best === undefined || size >= best.n)) best = { mib: x, at: `${path}${k} (N=${size})`, n: size }
-      else walk(x, `${path}${k}.`, size)
+      if (typeof x === 'number' && /per.?maar/i.test(k) && /(mib|mb|memory|rss|heap)/i.test(k)) {
+        const whole = /^memoryPerMaar/i.test(k)
+        if (best === undefined || size > best.n || (size === best.n && whole && !best.whole)) {
+          best = { mb: Math.round((/bytes$/i.test(k) ? x / 1e6 : x) * 100) / 100, at: `${path}${k} (N=${size})`, n: size, whole }
+        }
+      } else walk(x, `${path}${k}.`, size)
     }
   }
   walk(figures, '', 0)
-  return best === undefined ? undefined : { mib: best.mib, at: best.at }
+  return best === undefined ? undefined : { mb: best.mb, at: best.at, n: best.n }
 }
 
 interface Goal { goal: string, target: string, measured: string, value: number | null, met: boolean | null, source: string }
@@ -158,7 +166,8 @@ const scale = await readResults('scale')
 const memory = scale === undefined ? undefined : memoryPerMaar(scale.figures)
 goals.push(memory === undefined
   ? { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: scale === undefined ? 'run the scale bench' : 'scale.json names no memory per MAAR', value: null, met: null, source: 'scale.json' }
-  : { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: `${memory.mib} (${memory.at})`, value: memory.mib, met: memory.mib <= 5, source: `scale.json ${scale?.date ?? ''}` })
+  // Met or not only when measured at 1,000 MAARs or more.
+  : { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: `${memory.mb} MB (${memory.at})`, value: memory.mb, met: memory.n >= 1000 ? memory.mb <= 5 : null, source: `scale.json ${scale?.date ?? ''}` })
 
 const cmd = modes.filter(m => m.mode !== 'dht' && m.p99DoublesAt !== undefined)
 const bestCmd = cmd.reduce<typeof cmd[number] | undefined>((best, m) => best === undefined || (m.p99DoublesAt?.rate ?? 0) > (best.p99DoublesAt?.rate ?? 0) ? m : best, undefined)

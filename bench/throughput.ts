@@ -7,7 +7,7 @@
  * and in the CMD modes of draft-bernardos-dmm-pmip §3 (relay §3.2, proxy §3.4), to find the
  * handover rate at which p99 doubles over the K = 1 p99 (interpolated between measured rates).
  *
- *   npx tsc -b bench && npx node bench/dist/throughput.js [--maars 4] [--inflight 1,5,20,50] [--handovers 100] [--modes dht,relay,proxy]
+ *   npx tsc -b bench && npx node bench/dist/throughput.js [--maars 4] [--inflight 1,5,20,50] [--handovers 100] [--modes dht,relay,proxy] [--dht-put-interval ms]
  *   npx node --cpu-prof --cpu-prof-dir=/tmp/prof bench/dist/throughput.js --modes dht --inflight 20   (then bench/dist/cpu-top.js)
  */
 import { parseArgs } from 'node:util'
@@ -20,15 +20,18 @@ const { values } = parseArgs({
     maars: { type: 'string', default: '4' },
     inflight: { type: 'string', default: '1,5,20,50' },
     handovers: { type: 'string', default: '100' },
-    modes: { type: 'string', default: 'dht,relay,proxy' }
+    modes: { type: 'string', default: 'dht,relay,proxy' },
+    // The directory's interval between two background kad-dht puts of one key (0: one per publication).
+    'dht-put-interval': { type: 'string' }
   }
 })
 const maarCount = Number(values.maars)
 const handoversPerK = Number(values.handovers)
 const inflight = (values.inflight ?? '').split(',').map(Number).filter(n => Number.isInteger(n) && n >= 1)
 const modes = (values.modes ?? '').split(',').filter((m): m is Mode => (MODES as readonly string[]).includes(m))
-if (!Number.isInteger(maarCount) || maarCount < 2 || !Number.isInteger(handoversPerK) || handoversPerK < 1 || inflight.length === 0 || modes.length === 0) {
-  process.stderr.write(`usage: throughput.js [--maars 4 (≥2)] [--inflight 1,5,20,50] [--handovers 100 (per K, at least)] [--modes ${MODES.join(',')}]\n`)
+const putInterval = values['dht-put-interval'] === undefined ? undefined : Number(values['dht-put-interval'])
+if ((putInterval !== undefined && !(putInterval >= 0)) || !Number.isInteger(maarCount) || maarCount < 2 || !Number.isInteger(handoversPerK) || handoversPerK < 1 || inflight.length === 0 || modes.length === 0) {
+  process.stderr.write(`usage: throughput.js [--maars 4 (≥2)] [--inflight 1,5,20,50] [--handovers 100 (per K, at least)] [--modes ${MODES.join(',')}] [--dht-put-interval ms (≥0; 0: a walk per publication)]\n`)
   process.exit(2)
 }
 
@@ -61,7 +64,7 @@ for (const mode of modes) {
   progress(`${mode}: starting ${maarCount} MAARs${mode === 'dht' ? '' : ' and a CMD'} ...`)
   let d: Domain | undefined
   try {
-    d = await startDomain(mode, maarCount, { count: false })
+    d = await startDomain(mode, maarCount, { count: false, ...(putInterval !== undefined ? { dhtPutIntervalMs: putInterval } : {}) })
     await warmUp(d)
     const load: Load[] = []
     for (const k of inflight) {

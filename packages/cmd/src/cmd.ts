@@ -246,7 +246,9 @@ export class Cmd {
       if (old !== undefined && old.serving.peerId !== from.peerId) {
         return { answer: { status: BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, reason: `de-registration from ${from.address}, not the serving MAAR ${old.serving.address}` } }
       }
-      if (own !== undefined) await store.delete(u.mnId)
+      // The serving MAAR withdraws the session record at the de-registration's sequence
+      // (serving-side.ts), the CMD's session sequence + 1.
+      if (own !== undefined) await store.end(u.mnId, Math.max(own.sessionSequence + 1, u.sequence))
       this.log.info('session ended', { mn: u.mnId, serving: from.address })
       return { answer: { status: BINDING_ACK_STATUS.ACCEPTED } }
     }
@@ -264,7 +266,8 @@ export class Cmd {
       anchors: [{ ref: self, prefixes }, ...previous],
       timestampMs: u.timestampMs,
       sequence: u.sequence,
-      sessionSequence: Math.max((old?.sessionSequence ?? 0) + 1, u.sequence),
+      // Above an ended session's withdrawn record too, or the new session's records would be stale.
+      sessionSequence: Math.max((old?.sessionSequence ?? 0) + 1, u.sequence, (store.endedSequence(u.mnId) ?? 0) + 1),
       lifetime: u.lifetime,
       updatedAt: this.clock()
     }

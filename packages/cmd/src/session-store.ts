@@ -30,10 +30,13 @@ export interface CmdSession {
 export interface StoreProblem { key: string, reason: string }
 
 const PREFIX = 'session!'
+/** The last sequence of each ended session: the next session of that MN must go above it. */
+const ENDED = 'ended!'
 const TEXT = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
 
 export class CmdSessionStore {
   private readonly sessions = new Map<string, CmdSession>()
+  private readonly ended = new Map<string, number>()
   readonly problems: StoreProblem[] = []
 
   private constructor (private readonly db: Level<string, string>) {}
@@ -51,6 +54,11 @@ export class CmdSessionStore {
       } catch (err) {
         store.problems.push({ key, reason: err instanceof Error ? err.message : String(err) })
       }
+    }
+    for await (const [key, value] of db.iterator({ gte: ENDED, lt: ENDED + '\uffff' })) {
+      const sequence = Number(value)
+      if (int(sequence) && value === String(sequence)) store.ended.set(key.slice(ENDED.length), sequence)
+      else store.problems.push({ key, reason: `ended sequence: ${JSON.stringify(value.slice(0, 40))} is not a non-negative integer` })
     }
     return store
   }
@@ -71,6 +79,21 @@ export class CmdSessionStore {
   async delete (mnId: string): Promise<void> {
     await this.db.del(PREFIX + mnId, { sync: true })
     this.sessions.delete(mnId)
+  }
+
+  /**
+   * Ends the MN's session, keeping `sequence`, that of its withdrawn session record: a later
+   * session starts above it, or its records would be refused as older than the withdrawal.
+   */
+  async end (mnId: string, sequence: number): Promise<void> {
+    await this.db.batch([{ type: 'del', key: PREFIX + mnId }, { type: 'put', key: ENDED + mnId, value: String(sequence) }], { sync: true })
+    this.sessions.delete(mnId)
+    this.ended.set(mnId, sequence)
+  }
+
+  /** The last sequence of the MN's ended session, if one ended. */
+  endedSequence (mnId: string): number | undefined {
+    return this.ended.get(mnId)
   }
 
   async close (): Promise<void> {

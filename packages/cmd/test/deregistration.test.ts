@@ -92,4 +92,22 @@ describe('de-registration variant (a), the default: only the serving MAAR de-reg
       [`${d.m(2).address} > ${CMD_ADDRESS}`, `${d.m(2).address} > ${d.m(1).address}`].sort())
     assert.equal(await anchored(d, 1, mn), undefined, 'maar1 released at once')
   })
+
+  it('a session started after a de-registration goes above the withdrawn record: its records are published and found, also after a CMD restart', async () => {
+    const withdrawn = await d.m(1).maar.lookupSession(mn)
+    assert.equal(withdrawn?.serving, null, 'the DHT holds the withdrawal')
+    for (const [round, i] of [1, 2, 3].entries()) {
+      if (round === 2) { await d.stopCmd(); await d.startCmd() }
+      const report = await d.move(mn, i)
+      assert.ok(report.sessionSequence > (withdrawn?.sequence ?? 0), `sequence ${report.sessionSequence} above the withdrawn ${withdrawn?.sequence ?? 0}`)
+      const found = await d.m(i === 1 ? 2 : 1).maar.lookupSession(mn)
+      assert.equal(found?.serving?.address, d.m(i).address, `the record names maar${i} as serving`)
+      assert.equal(found?.sequence, report.sessionSequence)
+      await d.m(i).maar.deregister(mn, 'left again')
+      await d.m(i).maar.settled()
+      const again = await d.m(1).maar.lookupSession(mn)
+      assert.equal(again?.serving, null, 'withdrawn again')
+      assert.ok((again?.sequence ?? 0) > report.sessionSequence)
+    }
+  })
 })

@@ -2,8 +2,9 @@
  * The DHT implementation of Discovery (discovery.ts): lookups among domain members (lookup.ts),
  * publication to them, and the kad-dht behind both.
  * - publish(): store locally, PUT over `/dmm/record/1.0.0` to the `fanout` known members
- *   closest to the key (the DHT's own XOR metric) and await those, then start a kad-dht put()
- *   in the background that no caller waits for (errors logged). The members that accepted the
+ *   closest to the key (the DHT's own XOR metric) and await those, then hand the record to the
+ *   background kad-dht put() that no caller waits for (errors logged), at most one walk per key
+ *   per interval (dht-publication.ts). The members that accepted the
  *   record are remembered, and when one of them leaves the record is put again to the key's
  *   current closest set (replicas.ts).
  * - lookup(): SessionLookup (lookup.ts), walking toward the key (key-walk.ts) when the members it
@@ -23,6 +24,7 @@ import type { RequestShaper } from './request-shaper.js'
 import { SessionLookup, requestSignal } from './lookup.js'
 import { KeyWalker } from './key-walk.js'
 import { ReplicaKeeper } from './replicas.js'
+import { CoalescedDhtPuts } from './dht-publication.js'
 import type { LookupResult } from './lookup.js'
 import type { Discovery } from './discovery.js'
 
@@ -42,6 +44,10 @@ export interface SessionDirectoryInit {
   peerBackoffMs?: number
   /** How long a key's closest set found by a walk is reused (default 30 s, key-walk.ts). */
   closestCacheMs?: number
+  /** A key's background kad-dht put (a walk) runs at most once per this many ms; records in between are coalesced into the newest (default 2 s, dht-publication.ts). */
+  dhtPutIntervalMs?: number
+  /** On stop, how long the coalesced records' walks may take before they are aborted (default 2 s). */
+  stopFlushMs?: number
   /** How long a holder of a published record may stay away before the record is put again (default 1 s). */
   republishGraceMs?: number
   log?: (line: string) => void
@@ -59,7 +65,7 @@ export class SessionDirectory implements Discovery {
   private readonly lookups: SessionLookup
   readonly walker: KeyWalker
   readonly replicas: ReplicaKeeper
-  private readonly background = new Set<Promise<void>>()
+  readonly dhtPuts: CoalescedDhtPuts
   private controller = new AbortController()
   private started = false
 
@@ -70,7 +76,8 @@ export class SessionDirectory implements Discovery {
     this.log = init.log ?? (() => {})
     this.members = new MemberPeers(node, this.services, init.peerBackoffMs ?? 10_000, this.log)
     this.walker = new KeyWalker(node, this.services, this.members, init.closestCacheMs !== undefined ? { cacheMs: init.closestCacheMs } : {})
-    this.replicas = new ReplicaKeeper(node, this.services.sessions, (key, bytes) => { this.putInDht(key, bytes) }, { graceMs: init.republishGraceMs ?? 1000, maxRecords: 100_000 })
+    this.dhtPuts = new CoalescedDhtPuts(async (key, bytes) => { await this.putInDht(key, bytes) }, init.dhtPutIntervalMs ?? 2000)
+    this.replicas = new ReplicaKeeper(node, this.services.sessions, (key, bytes) => { if (this.started) this.dhtPuts.offer(key, bytes) }, { graceMs: init.republishGraceMs ?? 1000, maxRecords: 100_000 })
     this.lookups = new SessionLookup(node, this.services, this.members, this.walker, {
       certificate: init.certificate,
       trust: init.trust,
@@ -93,12 +100,19 @@ export class SessionDirectory implements Discovery {
     this.started = true
   }
 
-  /** Aborts background DHT puts and waits for them to end. */
+  /**
+   * Walks the coalesced records now (their direct PUTs reached the closest members already; this
+   * keeps the DHT's copy current too), for at most `stopFlushMs`; then aborts what still runs.
+   */
   async stop (): Promise<void> {
     this.started = false
     this.replicas.stop()
+    let bound: NodeJS.Timeout | undefined
+    await Promise.race([this.dhtPuts.flush(), new Promise<void>(resolve => { bound = setTimeout(resolve, this.init.stopFlushMs ?? 2000) })])
+    clearTimeout(bound)
     this.controller.abort(new Error('session directory stopped'))
-    await Promise.allSettled([...this.background])
+    await this.dhtPuts.settled()
+    this.dhtPuts.clear()
     this.services.records.log = () => {}
     this.services.membership.log = () => {}
   }
@@ -126,7 +140,7 @@ export class SessionDirectory implements Discovery {
     const peers = (this.walker.cached(key) ?? this.members.closest(key, this.fanout)).slice(0, this.fanout)
     const results = await Promise.all(peers.map(async peer => await this.putTo(peer, key, bytes)))
     this.replicas.accepted(key, bytes, peers.filter((_, i) => results[i] === true).map(p => p.toString()))
-    if (this.started) this.putInDht(key, bytes)
+    if (this.started) this.dhtPuts.offer(key, bytes)
     if (peers.length > 0 && !results.some(ok => ok)) {
       throw new Error(`no peer accepted the record of ${record.mnId} (asked ${peers.length}); the DHT put continues in the background`)
     }
@@ -148,9 +162,14 @@ export class SessionDirectory implements Discovery {
     await this.services.sessions.offer(sessionKey(mnId), bytes)
   }
 
-  /** Resolves when the background DHT puts started so far have ended (tests, benchmarks). */
+  /** Resolves when the background DHT puts started so far have ended (tests, benchmarks); coalesced records still wait their turn. */
   async settled (): Promise<void> {
-    await Promise.allSettled([...this.background])
+    await this.dhtPuts.settled()
+  }
+
+  /** Walks every coalesced record now and resolves when all walks have ended. */
+  async flush (): Promise<void> {
+    await this.dhtPuts.flush()
   }
 
   private async putTo (peer: PeerId, key: Uint8Array, bytes: Uint8Array): Promise<boolean> {
@@ -166,24 +185,20 @@ export class SessionDirectory implements Discovery {
     }
   }
 
-  /** kad-dht put (a walk to the key's closest set, PUT_VALUE to each); the members that stored it are remembered. */
-  private putInDht (key: Uint8Array, bytes: Uint8Array): void {
-    if (!this.started) return
+  /** kad-dht put (a walk to the key's closest set, PUT_VALUE to each); the members that stored it are remembered. Never rejects. */
+  private async putInDht (key: Uint8Array, bytes: Uint8Array): Promise<void> {
     const signal = this.controller.signal
-    const run = async (): Promise<void> => {
+    try {
       const holders: string[] = []
       for await (const event of this.services.dht.put(key, bytes, { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') holders.push(event.from.toString())
       }
       this.replicas.accepted(key, bytes, holders)
-    }
-    const p = run().catch(err => {
+    } catch (err) {
       if (!signal.aborted) {
         const record = peekSessionRecord(bytes)
         this.log(`dht put of ${record.mnId} seq ${record.sequence} failed: ${err instanceof Error ? err.message : String(err)}`)
       }
-    })
-    this.background.add(p)
-    void p.finally(() => this.background.delete(p))
+    }
   }
 }

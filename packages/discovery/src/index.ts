@@ -9,3 +9,5 @@ export { RECORD_PROTOCOL, requestFrames, requestRecord } from './record-protocol
 export type { Discovery } from './discovery.js'
 export { MEMBERSHIP_PROTOCOL, MembershipGate } from './membership.js'
 export * from './request-shaper.js'
+export { BatchedWriter, OrderedAnswers, PipelinedClient } from './pipelined-stream.js'
+export type { AnswerReader, Message } from './pipelined-stream.js'

@@ -1,7 +1,10 @@
 /**
- * `/dmm/record/1.0.0`: a one-shot request/response between MAARs of a domain that reads or
- * writes a session record straight from/to a peer's SessionStore, so that the handover's lookup
- * costs one round trip instead of a Kademlia walk (doc/ARCHITECTURE.md "A handover", GET step).
+ * `/dmm/record/1.0.0`: request/response between MAARs of a domain that reads or writes a session
+ * record straight from/to a peer's SessionStore, so that the handover's lookup costs one round
+ * trip instead of a Kademlia walk (doc/ARCHITECTURE.md "A handover", GET step). One stream per
+ * peer is kept and carries many requests, pipelined and answered in order (pipelined-stream.ts):
+ * opening a libp2p stream (multistream-select, yamux frames) per request cost more CPU than the
+ * request itself.
  *
  * Frames are length-prefixed (lpStream). Request: a JSON header {op: "get"|"put", key}, then the
  * requester's domain certificate, then (put only) the sealed record. Response: a JSON header
@@ -10,7 +13,7 @@
  * id is refused before anything is read or answered, and a requester ignores every answer, "not
  * found" included, whose certificate does not prove the responder a member (requestRecord throws
  * CertificateError), since a "not found" from an outsider would turn a handover into a first
- * attach. Every frame is bounded and a frame announced over the bound resets the stream at once;
+ * attach. Every frame is bounded and a frame announced over the bound resets that stream at once;
  * every record received is validated (openSessionRecord) before it is kept.
  */
 import { lpStream } from '@libp2p/utils'
@@ -21,11 +24,17 @@ import type { MembershipGate } from './membership.js'
 import { LIMITS, RecordError, SESSION_PREFIX } from './records.js'
 import type { SessionStore } from './record-store.js'
 import { strictObject } from './util.js'
+import { OrderedAnswers, PipelinedClient } from './pipelined-stream.js'
+import type { AnswerReader } from './pipelined-stream.js'
 
 export const RECORD_PROTOCOL = '/dmm/record/1.0.0'
 const MAX_HEADER = 512
 export const MAX_FRAME = Math.max(LIMITS.recordBytes, MAX_CERTIFICATE_BYTES, MAX_HEADER)
 const SERVE_TIMEOUT_MS = 5000
+/** A kept record stream with no traffic this long is closed by either end (libp2p's inactivity timeout). */
+const IDLE_MS = 60_000
+/** Requests of one stream unanswered at once, at most (the server stops reading; the client opens another stream). */
+const MAX_UNANSWERED = 64
 const KEY_PATTERN = new RegExp(`^${SESSION_PREFIX}[0-9a-f]{64}$`)
 
 export type RequestHeader = { op: 'get', key: string } | { op: 'put', key: string }
@@ -72,7 +81,7 @@ export class RecordServer implements Startable {
 
   async start (): Promise<void> {
     await this.components.registrar.handle(RECORD_PROTOCOL, (stream, connection) => {
-      this.serve(stream, connection).catch(err => {
+      this.serve(stream, connection).catch((err: unknown) => {
         // Over-long frames, early ends and timeouts: nothing more is read from this stream.
         this.log(`reset record stream from ${connection.remotePeer.toString()}: ${err instanceof Error ? err.message : String(err)}`)
         stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -86,80 +95,163 @@ export class RecordServer implements Startable {
     this.started = false
   }
 
+  /**
+   * Requests on one stream, answered in their order (pipelined-stream.ts), at most
+   * MAX_UNANSWERED at a time: the stream is not read further meanwhile. A request that cannot be
+   * parsed or comes from an outsider is answered with the refusal and ends the stream (its
+   * framing, or its sender, is not to be trusted further); a frame over the bound resets it.
+   */
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const signal = AbortSignal.timeout(SERVE_TIMEOUT_MS)
+    stream.inactivityTimeout = IDLE_MS
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
-    const own = this.init.membership.certificate
-    const answer = async (h: ResponseHeader, record?: Uint8Array): Promise<void> => {
-      const frames = [encode(h)]
-      if (h.ok && own !== undefined) frames.push(own)
-      if (record !== undefined) frames.push(record)
-      await lp.writeV(frames, { signal })
-      await stream.close({ signal })
+    const answers = new OrderedAnswers(lp, MAX_UNANSWERED, err => { stream.abort(err instanceof Error ? err : new Error(String(err))) })
+    const refuse = async (error: string): Promise<void> => {
+      await answers.push(Promise.resolve([encode({ ok: false, error })]))
+      await answers.drained()
+      await stream.close()
     }
-    const headerFrame = (await lp.read({ signal })).subarray()
-    let header: RequestHeader
-    try {
-      header = decodeRequestHeader(headerFrame)
-    } catch (err) {
-      this.log(`refused record request from ${peer}: bad request: ${(err as Error).message}`)
-      await answer({ ok: false, error: 'bad request' })
-      return
-    }
-    const certificate = (await lp.read({ signal })).subarray()
-    try {
-      await this.init.trust.verify(certificate, { peerId: peer })
-    } catch (err) {
-      if (!(err instanceof CertificateError)) throw err
-      this.log(`refused record request from ${peer}: not a MAAR of the domain: ${err.message}`)
-      await answer({ ok: false, error: 'not a MAAR of the domain' })
-      return
-    }
-    if (own === undefined) {
-      await answer({ ok: false, error: 'this MAAR has no certificate yet' })
-      return
-    }
-    const key = new TextEncoder().encode(header.key)
-    if (header.op === 'get') {
-      const held = this.init.store.get(key)
-      await answer({ ok: true, found: held !== undefined }, held?.bytes)
-      return
-    }
-    const record = (await lp.read({ signal })).subarray()
-    try {
-      const result = await this.init.store.offer(key, record)
-      if (!result.stored && result.reason === 'stale') {
-        await answer({ ok: false, error: `stale: sequence ${result.entry.record.sequence} is held` })
+    while (true) {
+      let headerFrame: Uint8Array
+      try {
+        headerFrame = (await lp.read()).subarray()
+      } catch (err) {
+        // The requester closed its end between requests: a clean end, not a fault.
+        if (err instanceof Error && err.name === 'UnexpectedEOFError') {
+          await answers.drained()
+          await stream.close()
+          return
+        }
+        throw err
+      }
+      // The rest of a request follows its header at once.
+      const signal = AbortSignal.timeout(SERVE_TIMEOUT_MS)
+      let header: RequestHeader
+      try {
+        header = decodeRequestHeader(headerFrame)
+      } catch (err) {
+        this.log(`refused record request from ${peer}: bad request: ${(err as Error).message}`)
+        await refuse('bad request')
         return
       }
-      await answer({ ok: true })
+      const certificate = (await lp.read({ signal })).subarray()
+      try {
+        await this.init.trust.verify(certificate, { peerId: peer })
+      } catch (err) {
+        if (!(err instanceof CertificateError)) throw err
+        this.log(`refused record request from ${peer}: not a MAAR of the domain: ${err.message}`)
+        await refuse('not a MAAR of the domain')
+        return
+      }
+      const own = this.init.membership.certificate
+      if (own === undefined) {
+        await refuse('this MAAR has no certificate yet')
+        return
+      }
+      const key = new TextEncoder().encode(header.key)
+      if (header.op === 'get') {
+        const held = this.init.store.get(key)
+        await answers.push(Promise.resolve(held === undefined ? [encode({ ok: true, found: false }), own] : [encode({ ok: true, found: true }), own, held.bytes]))
+      } else {
+        const record = (await lp.read({ signal })).subarray()
+        await answers.push(this.offer(peer, key, record, own))
+      }
+    }
+  }
+
+  private async offer (peer: string, key: Uint8Array, record: Uint8Array, own: Uint8Array): Promise<Uint8Array[]> {
+    try {
+      const result = await this.init.store.offer(key, record)
+      if (!result.stored && result.reason === 'stale') return [encode({ ok: false, error: `stale: sequence ${result.entry.record.sequence} is held` })]
+      return [encode({ ok: true }), own]
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
       this.log(`dropped record from ${peer}: ${err.message}`)
-      await answer({ ok: false, error: err.message })
+      return [encode({ ok: false, error: err.message })]
     }
   }
 }
 
+export interface RecordAnswer { header: ResponseHeader, record?: Uint8Array }
+
 /**
- * One request to one peer: writes the frames, reads the answer (and the record when found). An
- * accepted answer (ok) counts only when the responder's certificate proves it a MAAR of a trusted
- * domain for `peer`; otherwise this throws the CertificateError, before any record is read.
+ * Reads one answer: its header, then (ok) the responder's certificate, checked before anything
+ * more is read (a CertificateError fails the stream), then the record when found.
  */
-export async function requestRecord (node: Libp2p, peer: PeerId, frames: Uint8Array[], signal: AbortSignal, trust: TrustStore): Promise<{ header: ResponseHeader, record?: Uint8Array }> {
-  const stream = await node.dialProtocol(peer, RECORD_PROTOCOL, { signal })
-  try {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
-    await lp.writeV(frames, { signal })
-    const header = decodeResponseHeader((await lp.read({ signal })).subarray())
-    if (header.ok) await trust.verify((await lp.read({ signal })).subarray(), { peerId: peer.toString() })
-    const record = header.ok && header.found === true ? (await lp.read({ signal })).subarray() : undefined
-    stream.close().catch(() => {})
+function answerReader (peer: PeerId, trust: TrustStore): AnswerReader<RecordAnswer> {
+  return async lp => {
+    const header = decodeResponseHeader((await lp.read()).subarray())
+    if (header.ok) await trust.verify((await lp.read()).subarray(), { peerId: peer.toString() })
+    const record = header.ok && header.found === true ? (await lp.read()).subarray() : undefined
     return record === undefined ? { header } : { header, record }
-  } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(String(err)))
-    throw err
+  }
+}
+
+/** One kept record stream per peer and node (doc/ARCHITECTURE.md "One stream per peer, pipelined"). */
+class RecordStreams {
+  private readonly open = new Map<string, Promise<PipelinedClient<RecordAnswer>>>()
+
+  constructor (private readonly node: Libp2p) {}
+
+  /** The kept stream to `peer`, or a new one (`fresh`). */
+  async get (peer: PeerId, signal: AbortSignal, trust: TrustStore): Promise<{ client: PipelinedClient<RecordAnswer>, fresh: boolean }> {
+    const id = peer.toString()
+    const kept = this.open.get(id)
+    if (kept !== undefined) {
+      const client = await kept.catch(() => undefined)
+      // A stream with MAX_UNANSWERED requests waiting has a peer that stopped answering: it goes.
+      if (client?.usable === true && client.unanswered < MAX_UNANSWERED) return { client, fresh: false }
+      client?.reset(new Error(`${MAX_UNANSWERED} record requests unanswered`))
+      if (this.open.get(id) === kept) this.open.delete(id)
+    }
+    const opening = this.dial(peer, signal, trust)
+    this.open.set(id, opening)
+    opening.catch(() => { if (this.open.get(id) === opening) this.open.delete(id) })
+    return { client: await opening, fresh: true }
+  }
+
+  drop (peer: PeerId, client: PipelinedClient<RecordAnswer>): void {
+    const id = peer.toString()
+    void this.open.get(id)?.then(c => { if (c === client) this.open.delete(id) }, () => {})
+  }
+
+  private async dial (peer: PeerId, signal: AbortSignal, trust: TrustStore): Promise<PipelinedClient<RecordAnswer>> {
+    const stream = await this.node.dialProtocol(peer, RECORD_PROTOCOL, { signal })
+    stream.inactivityTimeout = IDLE_MS
+    const client = new PipelinedClient(stream, lpStream(stream, { maxDataLength: MAX_FRAME }), answerReader(peer, trust))
+    // Closed by either end (idle, reset, a peer that answers once and closes): not reused.
+    stream.addEventListener('close', () => { client.close(); this.drop(peer, client) }, { once: true })
+    stream.addEventListener('remoteCloseWrite', () => { this.drop(peer, client) }, { once: true })
+    return client
+  }
+}
+
+const streamsOf = new WeakMap<Libp2p, RecordStreams>()
+
+/**
+ * One request to one peer on the kept stream to it (opened when there is none): writes the
+ * frames, takes the answer in its turn. An accepted answer (ok) counts only when the responder's
+ * certificate proves it a MAAR of a trusted domain for `peer`; otherwise this throws the
+ * CertificateError, before any record is read, and the stream is reset. A kept stream that failed
+ * since its last use is replaced once by a fresh one; a request that times out leaves the stream
+ * in place (its answer, when it comes, is read and dropped in its turn).
+ */
+export async function requestRecord (node: Libp2p, peer: PeerId, frames: Uint8Array[], signal: AbortSignal, trust: TrustStore): Promise<RecordAnswer> {
+  let streams = streamsOf.get(node)
+  if (streams === undefined) {
+    streams = new RecordStreams(node)
+    streamsOf.set(node, streams)
+  }
+  while (true) {
+    const { client, fresh } = await streams.get(peer, signal, trust)
+    try {
+      return await client.request(frames, signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      streams.drop(peer, client)
+      client.reset(err instanceof Error ? err : new Error(String(err)))
+      if (fresh || err instanceof CertificateError) throw err
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * PBU/PBA between MAARs over a libp2p protocol stream (doc/ARCHITECTURE.md "Trust"): length-prefixed
  * frames; each side first sends a hello (its domain certificate, then its tunnel address and
  * multiaddrs), then the client sends Mobility Header bytes (PBUs, several at once) and the server
- * answers each with one (a PBA), in order (pmip-pipeline.ts). The Mobility Header checksum covers the two MAARs' tunnel addresses as
+ * answers each with one (a PBA), in order (discovery's pipelined-stream.ts). The Mobility Header checksum covers the two MAARs' tunnel addresses as
  * if the message had travelled in IPv6 (RFC 6275 §6.1.1).
  *
  * A stream whose peer holds no valid certificate of the domain, or gives a tunnel address its
@@ -19,7 +19,7 @@ import type { Libp2p, Stream, Connection } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { KeyedMutex } from './keyed-mutex.js'
 import type { Logger } from './logger.js'
-import { OrderedAnswers, PipelinedClient } from './pmip-pipeline.js'
+import { OrderedAnswers, PipelinedClient } from '@dmm-mesh/discovery'
 import type { KnownMaar, PeerTable } from './peer-table.js'
 import type { PbaHandler, PbuHandler, SignallingTransport } from './transport.js'
 
@@ -183,7 +183,7 @@ export class PmipTransport implements SignallingTransport {
   }
 
   private async serveFrames (lp: LengthPrefixedStream, stream: Stream, peerId: string, remote: KnownMaar, handler: PbuHandler, onPba?: PbaHandler): Promise<void> {
-    // PBUs are answered in their order on the stream but handled side by side (pmip-pipeline.ts);
+    // PBUs are answered in their order on the stream but handled side by side (pipelined-stream.ts);
     // two for the same MN one after the other, as before.
     const answers = new OrderedAnswers(lp, MAX_PIPELINE, err => {
       this.log.warn('reset PMIP stream', { peer: peerId, reason: err instanceof Error ? err.message : String(err) })
@@ -233,7 +233,7 @@ export class RejectedPeerError extends Error {
   }
 }
 
-/** One open stream to a P-MAAR: PBUs pipelined, PBAs taken in order (pmip-pipeline.ts). */
+/** One open stream to a P-MAAR: PBUs pipelined, PBAs taken in order (discovery's pipelined-stream.ts). */
 class ClientSession {
   private readonly pipe: PipelinedClient
 

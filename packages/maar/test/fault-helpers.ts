@@ -45,6 +45,8 @@ export async function breakProtocols (node: Libp2p, which: (protocol: string) =>
   const registrar = (node as unknown as WithRegistrar).components.registrar
   const originals = protocols.map(p => ({ p, record: registrar.getHandler(p) }))
   for (const p of protocols) await node.handle(p, (stream) => { stream.abort(new Error('out of service')) }, { force: true })
+  // Streams kept open from before (record streams are kept per peer) are ended too.
+  for (const s of node.getConnections().flatMap(c => c.streams)) if (s.protocol !== undefined && protocols.includes(s.protocol)) s.abort(new Error('out of service'))
   return async () => {
     for (const { p, record } of originals) await node.handle(p, record.handler, { ...record.options, force: true })
   }

@@ -1,5 +1,5 @@
 /**
- * PBUs pipelined on one PMIP stream (pmip-pipeline.ts), on real MAARs (libp2p on loopback,
+ * PBUs pipelined on one PMIP stream (discovery's pipelined-stream.ts), on real MAARs (libp2p on loopback,
  * LevelDB): each PBA reaches the PBU it answers, PBUs of one MN are handled in their order, and
  * a PBU the anchor cannot answer fails its sender instead of leaving it waiting.
  */
