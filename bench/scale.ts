@@ -77,6 +77,7 @@ async function lookupRound (engine: ScaleEngine, attachedAt: Map<string, number>
     if (from === at) from = live[(live.indexOf(from) + 1) % live.length] as number
     const sample = await engine.lookup(mn, from)
     samples.push({ ...sample, expected: engine.identities[at]?.peerId ?? '' })
+    if ((k + 1) % 50 === 0) progress(`${k + 1}/${count} looked up`)
   }
   return samples
 }
@@ -116,6 +117,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       // A publish whose direct PUTs all failed still has its kad-dht put running: counted, kept.
       await engine.attach(mn, at).catch((err: Error) => { attachErrors.push(err.message.slice(0, 160)) })
       attachedAt.set(mn, at)
+      if ((m + 1) % 25 === 0) progress(`N=${count}: ${m + 1}/${mns} attached`)
     }
     const publishMs = (performance.now() - t0) / mns
     await engine.settled()

@@ -56,7 +56,8 @@ export class ScaleEngine {
       domain,
       operatorPublicKey: Buffer.from(publicKeyToProtobuf(operator.publicKey)).toString('base64'),
       transport,
-      ...(opts.maintenance !== 'default' ? { maintenance: QUIET_MAINTENANCE } : {}),
+      ...(opts.maintenance !== 'default' ? { maintenance: QUIET_MAINTENANCE, tableRefresh: false } : {}),
+      proofTimeoutMs: opts.proofTimeoutMs ?? 60_000,
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {})
     }
     const identities: ScaleIdentity[] = []

@@ -26,10 +26,19 @@ export interface ScaleOptions {
   workers?: number
   /** Between MAARs of one process: 'memory' (default with one worker) or 'tcp'. */
   transport?: 'tcp' | 'memory'
-  /** kad-dht maintenance: 'quiet' (QUIET_MAINTENANCE, default) or 'default' (kad-dht's own). */
+  /**
+   * kad-dht maintenance: 'quiet' (QUIET_MAINTENANCE and no routing-table refresh walks, default)
+   * or 'default' (kad-dht's own).
+   */
   maintenance?: 'quiet' | 'default'
   /** Earlier MAARs each new one dials at start (default 4); kad-dht's self walks find the rest. */
   links?: number
+  /**
+   * How long a new peer has to prove domain membership (default 60 s, MeshNodeInit's is 10 s):
+   * a core shared by hundreds of MAARs answers slowly, and an honest member refused for being
+   * slow is shut out for 30 s and dialled again, which loads the core further.
+   */
+  proofTimeoutMs?: number
   /** kad-dht query concurrency (default: kad-dht's, 10). */
   alpha?: number
   domain?: string

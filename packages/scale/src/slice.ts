@@ -29,7 +29,11 @@ export interface SliceInit {
   operatorPublicKey: string
   transport: 'tcp' | 'memory'
   maintenance?: KadDHTMaintenance
+  /** kad-dht's routing-table refresh walks (default on, as deployed; QUIET turns them off). */
+  tableRefresh?: boolean
   alpha?: number
+  /** How long a new peer has to prove membership (MeshNodeInit.proofTimeoutMs). */
+  proofTimeoutMs?: number
   /** Per-member bound of a lookup GET (default 2 s: a loaded 2-core machine dials slowly). */
   requestTimeoutMs?: number
 }
@@ -88,7 +92,9 @@ export class ScaleSlice {
       trust: this.trust,
       transport: this.init.transport,
       ...(this.init.maintenance !== undefined ? { dhtMaintenance: this.init.maintenance } : {}),
-      ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {})
+      ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {}),
+      ...(this.init.tableRefresh !== undefined ? { dhtTableRefresh: this.init.tableRefresh } : {}),
+      ...(this.init.proofTimeoutMs !== undefined ? { proofTimeoutMs: this.init.proofTimeoutMs } : {})
     })
     const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, log: line => { this.count(line) } })
     await directory.start()
@@ -156,7 +162,8 @@ export class ScaleSlice {
   }
 
   private count (line: string): void {
-    const kind = line.replace(/12D3KooW\w+/g, '<peer>').replace(/ (to|from|by|toward|of) \S+.*$/, '').slice(0, 60)
+    // Peer ids, addresses and numbers masked, so that lines of one kind (with their reason) add up.
+    const kind = line.replace(/12D3KooW\w+/g, '<peer>').replace(/\/(memory|ip4)\/\S+/g, '<addr>').replace(/\d+/g, '<n>').slice(0, 110)
     this.logged.set(kind, (this.logged.get(kind) ?? 0) + 1)
   }
 
