@@ -6,7 +6,7 @@
  * largest N, 20 % of the MAARs leave at once and MNs attached at live MAARs are looked up again.
  *
  *   npx tsc -b bench && npx node bench/dist/scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200]
- *     [--workers 1] [--transport memory|tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2]
+ *     [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2]
  *     [--no-churn] [--out scale]
  *
  * Writes bench/results/<out>.json (memoryPerMaarBytes at the largest N is read by the goals table).
@@ -40,8 +40,8 @@ const churn = Number(values.churn)
 const transport = values.transport
 const maintenance = values.maintenance
 if (sizes.length === 0 || ![mns, lookups, workers].every(n => Number.isInteger(n) && n >= 1) || !(warmupS >= 0) || !(churn > 0 && churn < 1) ||
-  (transport !== undefined && transport !== 'tcp' && transport !== 'memory') || (maintenance !== 'quiet' && maintenance !== 'default')) {
-  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale]\n')
+  (transport !== undefined && transport !== 'tcp' && transport !== 'memory' && transport !== 'memory+tcp') || (maintenance !== 'quiet' && maintenance !== 'default')) {
+  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale]\n')
   process.exit(2)
 }
 
@@ -97,7 +97,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
   const engine = await ScaleEngine.start({
     count,
     workers,
-    ...(transport !== undefined ? { transport: transport as 'tcp' | 'memory' } : {}),
+    ...(transport !== undefined ? { transport: transport as 'tcp' | 'memory' | 'memory+tcp' } : {}),
     maintenance: maintenance as 'quiet' | 'default',
     log: progress
   })
@@ -173,7 +173,7 @@ const results: Array<Record<string, unknown>> = []
 async function save (): Promise<string> {
   const largest = results[results.length - 1]
   return await writeResults(values.out ?? 'scale', {
-    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'tcp'), maintenance, warmupS, churn },
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
     sizes: results
   })

@@ -38,9 +38,10 @@ export interface MeshNodeInit {
   /**
    * 'tcp' (default, what a deployment runs) or 'memory': libp2p's in-process transport, for the
    * scale engine that hosts hundreds of MAARs in one process (noise, yamux and every protocol above
-   * stay the same; only the bytes skip the kernel). A memory node reaches nodes of its process only.
+   * stay the same; only the bytes skip the kernel). A memory node reaches nodes of its process only;
+   * 'memory+tcp' listens on both, for a scale engine spread over several processes.
    */
-  transport?: 'tcp' | 'memory'
+  transport?: 'tcp' | 'memory' | 'memory+tcp'
   /**
    * kad-dht maintenance, for many nodes on few cores (packages/scale): how often a node re-walks
    * toward its own id, and how many old/new contacts it pings at once. Defaults: kad-dht's.
@@ -52,6 +53,12 @@ export interface MeshNodeInit {
    * these walks dial most of the domain at start-up; the self walk and lookups fill tables instead.
    */
   dhtTableRefresh?: boolean
+  /**
+   * libp2p's connection monitor (a ping on every connection every 10 s, closing the dead ones;
+   * default true). The scale engine turns it off: at hundreds of nodes per core these pings are
+   * most of the idle CPU, and its MAARs leave by closing their connections.
+   */
+  connectionMonitor?: boolean
   /** Multiaddrs with /p2p/<id> of peers to dial once started. */
   bootstrap?: string[]
   trust: TrustStore
@@ -109,11 +116,12 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
     privateKey: init.privateKey,
     datastore,
     addresses: { listen: init.listen },
-    transports: [init.transport === 'memory' ? memory() : tcp()],
+    transports: init.transport === 'memory+tcp' ? [memory(), tcp()] : [init.transport === 'memory' ? memory() : tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // Default 5 inbound connections/s per host resets a local mesh of many nodes.
     connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 },
+    connectionMonitor: { enabled: init.connectionMonitor !== false },
     // Certificates cannot be seen before a connection exists (membership.ts); the gater keeps
     // out, for a while, the peers the membership check refused.
     connectionGater: {

@@ -24,11 +24,14 @@ export interface ScaleOptions {
   count: number
   /** Processes hosting them (default 1). With more than one, MAARs talk over TCP on loopback. */
   workers?: number
-  /** Between MAARs of one process: 'memory' (default with one worker) or 'tcp'. */
-  transport?: 'tcp' | 'memory'
   /**
-   * kad-dht maintenance: 'quiet' (QUIET_MAINTENANCE and no routing-table refresh walks, default)
-   * or 'default' (kad-dht's own).
+   * 'memory' (one worker only), 'tcp', or 'memory+tcp': the memory transport between MAARs of one
+   * process and TCP between processes (default: 'memory' with one worker, else 'memory+tcp').
+   */
+  transport?: 'tcp' | 'memory' | 'memory+tcp'
+  /**
+   * kad-dht maintenance: 'quiet' (QUIET_MAINTENANCE, no routing-table refresh walks, no libp2p
+   * connection monitor pings; default) or 'default' (kad-dht's and libp2p's own).
    */
   maintenance?: 'quiet' | 'default'
   /** Earlier MAARs each new one dials at start (default 4); kad-dht's self walks find the rest. */

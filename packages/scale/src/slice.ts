@@ -27,10 +27,11 @@ export interface SliceInit {
   domain: string
   /** Operator public key, base64 protobuf. */
   operatorPublicKey: string
-  transport: 'tcp' | 'memory'
+  transport: 'tcp' | 'memory' | 'memory+tcp'
   maintenance?: KadDHTMaintenance
-  /** kad-dht's routing-table refresh walks (default on, as deployed; QUIET turns them off). */
+  /** kad-dht's routing-table refresh walks and libp2p's connection monitor (default on, as deployed; quiet turns them off). */
   tableRefresh?: boolean
+  connectionMonitor?: boolean
   alpha?: number
   /** How long a new peer has to prove membership (MeshNodeInit.proofTimeoutMs). */
   proofTimeoutMs?: number
@@ -83,17 +84,19 @@ export class ScaleSlice {
   /** Starts MAAR `identity.index`, dialling `bootstrap`; resolves to the addresses others may dial. */
   async start (identity: ScaleIdentity, bootstrap: string[]): Promise<string[]> {
     const privateKey = privateKeyFromProtobuf(identity.key)
-    const listen = this.init.transport === 'memory' ? `/memory/maar${identity.index}-${process.pid}` : '/ip4/127.0.0.1/tcp/0'
+    const memoryAddr = `/memory/maar${identity.index}-${process.pid}`
+    const listen = this.init.transport === 'memory' ? [memoryAddr] : this.init.transport === 'tcp' ? ['/ip4/127.0.0.1/tcp/0'] : [memoryAddr, '/ip4/127.0.0.1/tcp/0']
     const node = await createMeshNode({
       privateKey,
       certificate: identity.certificate,
-      listen: [listen],
+      listen,
       bootstrap,
       trust: this.trust,
       transport: this.init.transport,
       ...(this.init.maintenance !== undefined ? { dhtMaintenance: this.init.maintenance } : {}),
       ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {}),
       ...(this.init.tableRefresh !== undefined ? { dhtTableRefresh: this.init.tableRefresh } : {}),
+      ...(this.init.connectionMonitor !== undefined ? { connectionMonitor: this.init.connectionMonitor } : {}),
       ...(this.init.proofTimeoutMs !== undefined ? { proofTimeoutMs: this.init.proofTimeoutMs } : {})
     })
     const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, log: line => { this.count(line) } })
