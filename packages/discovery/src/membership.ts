@@ -13,7 +13,8 @@
  *   runs for members: a stream from a peer still proving waits for the proof, a non-member's
  *   stream is aborted, so outsiders can neither read records through the DHT nor enter tables;
  * - `/dmm/record/1.0.0` checks a certificate in every request and answer (record-protocol.ts).
- * A peer whose certificate fails, or that sends none within `proofTimeoutMs`, is refused: a log
+ * A peer whose certificate fails, or that sends none within `proofTimeoutMs` (a proof stream that
+ * ends or is reset early is no verdict: the connection's timer judges), is refused: a log
  * line names it and the reason, its connections are closed, it leaves the routing table, and the
  * connection gater (`isRefused`) keeps it out for `refuseForMs`. A peer certified by a federated
  * operator (TrustStore.federate) is a guest: it stays connected for PBU/PBA and border lookups but

@@ -74,7 +74,8 @@ export class ScaleEngine {
       identities.push({ index: i, key: privateKeyToProtobuf(key), certificate, peerId, pool: plan.pool, address: plan.address })
     }
     const slices = Array.from({ length: workers }, () => workers === 1 ? localSlice(init) : workerSlice(init))
-    const sliceOf = (i: number): number => Math.floor(i * workers / count)
+    // Round robin: MAARs start in index order, so every process takes its share of each batch.
+    const sliceOf = (i: number): number => i % workers
     const addresses: string[][] = []
     const random = rng(count)
     const links = opts.links ?? 4

@@ -88,14 +88,14 @@ describe('scale engine: MAARs in two worker processes (memory transport inside e
   after(async () => { await engine?.stop() })
 
   it('a MAAR finds an MN attached at a MAAR of the other process, and the reverse', async () => {
-    // MAARs 0..5 run in the first worker, 6..11 in the second (engine.ts sliceOf).
-    await engine.attach('east@scale.example', 1)
-    await engine.attach('west@scale.example', 10)
+    // Even MAARs run in the first worker, odd ones in the second (engine.ts sliceOf).
+    await engine.attach('east@scale.example', 2)
+    await engine.attach('west@scale.example', 7)
     await engine.settled()
     const fromWest = await engine.lookup('east@scale.example', 9)
-    const fromEast = await engine.lookup('west@scale.example', 2)
-    assert.equal(fromWest.signer, engine.identities[1]?.peerId, JSON.stringify(fromWest))
-    assert.equal(fromEast.signer, engine.identities[10]?.peerId, JSON.stringify(fromEast))
+    const fromEast = await engine.lookup('west@scale.example', 4)
+    assert.equal(fromWest.signer, engine.identities[2]?.peerId, JSON.stringify(fromWest))
+    assert.equal(fromEast.signer, engine.identities[7]?.peerId, JSON.stringify(fromEast))
     const { connections } = await engine.counters()
     assert.ok(connections.every(n => n > 0), 'every MAAR is linked')
   })
