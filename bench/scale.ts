@@ -175,6 +175,7 @@ async function save (): Promise<string> {
   return await writeResults(values.out ?? 'scale', {
     settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
+    memoryPerMaarAtMaars: largest?.maars,
     sizes: results
   })
 }
