@@ -6,7 +6,7 @@
  * largest N, 20 % of the MAARs leave at once and MNs attached at live MAARs are looked up again.
  *
  *   npx tsc -b bench && npx node bench/dist/scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200]
- *     [--workers 1] [--transport memory|tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2]
+ *     [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2]
  *     [--no-churn] [--out scale]
  *
  * Writes bench/results/<out>.json (memoryPerMaarBytes at the largest N is read by the goals table).
@@ -40,8 +40,8 @@ const churn = Number(values.churn)
 const transport = values.transport
 const maintenance = values.maintenance
 if (sizes.length === 0 || ![mns, lookups, workers].every(n => Number.isInteger(n) && n >= 1) || !(warmupS >= 0) || !(churn > 0 && churn < 1) ||
-  (transport !== undefined && transport !== 'tcp' && transport !== 'memory') || (maintenance !== 'quiet' && maintenance !== 'default')) {
-  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale]\n')
+  (transport !== undefined && transport !== 'tcp' && transport !== 'memory' && transport !== 'memory+tcp') || (maintenance !== 'quiet' && maintenance !== 'default')) {
+  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale]\n')
   process.exit(2)
 }
 
@@ -77,6 +77,7 @@ async function lookupRound (engine: ScaleEngine, attachedAt: Map<string, number>
     if (from === at) from = live[(live.indexOf(from) + 1) % live.length] as number
     const sample = await engine.lookup(mn, from)
     samples.push({ ...sample, expected: engine.identities[at]?.peerId ?? '' })
+    if ((k + 1) % 50 === 0) progress(`${k + 1}/${count} looked up`)
   }
   return samples
 }
@@ -96,7 +97,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
   const engine = await ScaleEngine.start({
     count,
     workers,
-    ...(transport !== undefined ? { transport: transport as 'tcp' | 'memory' } : {}),
+    ...(transport !== undefined ? { transport: transport as 'tcp' | 'memory' | 'memory+tcp' } : {}),
     maintenance: maintenance as 'quiet' | 'default',
     log: progress
   })
@@ -116,6 +117,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       // A publish whose direct PUTs all failed still has its kad-dht put running: counted, kept.
       await engine.attach(mn, at).catch((err: Error) => { attachErrors.push(err.message.slice(0, 160)) })
       attachedAt.set(mn, at)
+      if ((m + 1) % 25 === 0) progress(`N=${count}: ${m + 1}/${mns} attached`)
     }
     const publishMs = (performance.now() - t0) / mns
     await engine.settled()
@@ -171,8 +173,9 @@ const results: Array<Record<string, unknown>> = []
 async function save (): Promise<string> {
   const largest = results[results.length - 1]
   return await writeResults(values.out ?? 'scale', {
-    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'tcp'), maintenance, warmupS, churn },
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
+    memoryPerMaarAtMaars: largest?.maars,
     sizes: results
   })
 }

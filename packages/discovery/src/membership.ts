@@ -13,7 +13,8 @@
  *   runs for members: a stream from a peer still proving waits for the proof, a non-member's
  *   stream is aborted, so outsiders can neither read records through the DHT nor enter tables;
  * - `/dmm/record/1.0.0` checks a certificate in every request and answer (record-protocol.ts).
- * A peer whose certificate fails, or that sends none within `proofTimeoutMs`, is refused: a log
+ * A peer whose certificate fails, or that sends none within `proofTimeoutMs` (a proof stream that
+ * ends or is reset early is no verdict: the connection's timer judges), is refused: a log
  * line names it and the reason, its connections are closed, it leaves the routing table, and the
  * connection gater (`isRefused`) keeps it out for `refuseForMs`. A peer certified by a federated
  * operator (TrustStore.federate) is a guest: it stays connected for PBU/PBA and border lookups but
@@ -61,6 +62,8 @@ export class MembershipGate {
   private readonly waiters = new Map<string, Waiter>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private readonly provenOn = new WeakSet<Connection>()
+  /** Peers whose proof stream is open and being read: the stream's own timeout judges them. */
+  private readonly receiving = new Map<string, number>()
   private readonly onOpen = (evt: Event): void => { this.connected((evt as CustomEvent<Connection>).detail) }
 
   constructor (private readonly init: MembershipInit) {
@@ -174,7 +177,9 @@ export class MembershipGate {
     this.proveOn(connection)
     if (!this.isMember(peer)) {
       this.after(this.proofTimeoutMs, () => {
-        if (!this.isMember(peer) && !this.isGuest(peer) && !this.isRefused(peer) && connection.status === 'open') this.refuse(peer, `no membership proof within ${this.proofTimeoutMs} ms`)
+        // A peer whose proof has begun to arrive is honest but slow (a loaded host): receiveProof's
+        // own timeout refuses it if the proof never completes; a silent peer is refused here.
+        if (!this.isMember(peer) && !this.isGuest(peer) && !this.isRefused(peer) && !this.receiving.has(peer.toString()) && connection.status === 'open') this.refuse(peer, `no membership proof within ${this.proofTimeoutMs} ms`)
       })
     }
   }
@@ -205,6 +210,18 @@ export class MembershipGate {
   }
 
   private async receiveProof (stream: Stream, connection: Connection): Promise<void> {
+    const id = connection.remotePeer.toString()
+    this.receiving.set(id, (this.receiving.get(id) ?? 0) + 1)
+    try {
+      await this.checkProof(stream, connection)
+    } finally {
+      const left = (this.receiving.get(id) ?? 1) - 1
+      if (left > 0) this.receiving.set(id, left)
+      else this.receiving.delete(id)
+    }
+  }
+
+  private async checkProof (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer
     const signal = AbortSignal.timeout(this.proofTimeoutMs)
     const lp = lpStream(stream, { maxDataLength: MAX_CERTIFICATE_BYTES })
@@ -212,6 +229,12 @@ export class MembershipGate {
     try {
       certificate = (await lp.read({ signal })).subarray()
     } catch (err) {
+      // A stream that ended or was reset early is no verdict: a connection closed under it (a
+      // duplicate dial, a pruned link) or a stream limit on the sender's side is how an honest
+      // member loses one. The connection's proof timer (connected()) still refuses a peer that
+      // never completes a proof on an open connection; a stream held silent past the timeout, or
+      // an oversized certificate, is refused here.
+      if (!signal.aborted && !(err instanceof Error && err.name.startsWith('InvalidDataLength'))) throw err
       this.refuse(peer, `unreadable certificate: ${err instanceof Error ? err.message : String(err)}`)
       throw err
     }

@@ -38,14 +38,27 @@ export interface MeshNodeInit {
   /**
    * 'tcp' (default, what a deployment runs) or 'memory': libp2p's in-process transport, for the
    * scale engine that hosts hundreds of MAARs in one process (noise, yamux and every protocol above
-   * stay the same; only the bytes skip the kernel). A memory node reaches nodes of its process only.
+   * stay the same; only the bytes skip the kernel). A memory node reaches nodes of its process only;
+   * 'memory+tcp' listens on both, for a scale engine spread over several processes.
    */
-  transport?: 'tcp' | 'memory'
+  transport?: 'tcp' | 'memory' | 'memory+tcp'
   /**
    * kad-dht maintenance, for many nodes on few cores (packages/scale): how often a node re-walks
    * toward its own id, and how many old/new contacts it pings at once. Defaults: kad-dht's.
    */
   dhtMaintenance?: Pick<KadDHTInit, 'querySelfInterval' | 'initialQuerySelfInterval' | 'pingOldContactConcurrency' | 'pingNewContactConcurrency' | 'disjointPaths'>
+  /**
+   * kad-dht's routing-table refresh (a walk toward a random key of every bucket at start, then
+   * every 5 min; default true). The scale engine turns it off: at hundreds of nodes on 2 cores
+   * these walks dial most of the domain at start-up; the self walk and lookups fill tables instead.
+   */
+  dhtTableRefresh?: boolean
+  /**
+   * libp2p's connection monitor (a ping on every connection every 10 s, closing the dead ones;
+   * default true). The scale engine turns it off: at hundreds of nodes per core these pings are
+   * most of the idle CPU, and its MAARs leave by closing their connections.
+   */
+  connectionMonitor?: boolean
   /** Multiaddrs with /p2p/<id> of peers to dial once started. */
   bootstrap?: string[]
   trust: TrustStore
@@ -103,11 +116,12 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
     privateKey: init.privateKey,
     datastore,
     addresses: { listen: init.listen },
-    transports: [init.transport === 'memory' ? memory() : tcp()],
+    transports: init.transport === 'memory+tcp' ? [memory(), tcp()] : [init.transport === 'memory' ? memory() : tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // Default 5 inbound connections/s per host resets a local mesh of many nodes.
     connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 },
+    connectionMonitor: { enabled: init.connectionMonitor !== false },
     // Certificates cannot be seen before a connection exists (membership.ts); the gater keeps
     // out, for a while, the peers the membership check refused.
     connectionGater: {
@@ -120,7 +134,7 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
       ping: ping(),
       membership: (components: MembershipComponents) => membership.attach(components),
       // kad-dht sees the network through a registrar that admits domain members only.
-      dht: (components: KadDHTComponents) => dht(withRegistrar(components, membership.gatedRegistrar(components.registrar))),
+      dht: (components: KadDHTComponents) => withoutTableRefresh(dht(withRegistrar(components, membership.gatedRegistrar(components.registrar))), init.dhtTableRefresh === false),
       sessions: () => sessions,
       records: (components: RecordServerComponents) => new RecordServer(components, { trust: init.trust, store: sessions, membership })
     }
@@ -165,6 +179,19 @@ export function routingTable (dht: KadDHT): DhtRoutingTable {
 /** The same components with another registrar (kad-dht reads them through this object). */
 function withRegistrar (components: KadDHTComponents, registrar: KadDHTComponents['registrar']): KadDHTComponents {
   return new Proxy(components, { get: (target, prop) => prop === 'registrar' ? registrar : Reflect.get(target, prop) })
+}
+
+/**
+ * kad-dht 16 has no setting for its table refresh: its RoutingTableRefresh calls its own
+ * `refreshTable` at start and on a timer, so that method is replaced by a no-op (checked: it throws
+ * when another kad-dht lacks it, rather than refresh silently).
+ */
+function withoutTableRefresh (dht: KadDHT, off: boolean): KadDHT {
+  if (!off) return dht
+  const refresh = (dht as unknown as { routingTableRefresh?: { refreshTable?: unknown } }).routingTableRefresh
+  if (typeof refresh?.refreshTable !== 'function') throw new TypeError('this kad-dht has no routingTableRefresh.refreshTable (kad-dht 16 expected)')
+  refresh.refreshTable = () => {}
+  return dht
 }
 
 /** Dials `addr` until it answers, the node stops, or the tries run out (MAARs start in any order). */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { lpStream } from '@libp2p/utils'
 import type { Libp2p } from '@libp2p/interface'
-import { LookupIncompleteError, RECORD_PROTOCOL, SessionDirectory, TrustStore, createMeshNode, generateKey, meshServices, sessionKey } from '../src/index.js'
+import { LookupIncompleteError, MEMBERSHIP_PROTOCOL, RECORD_PROTOCOL, SessionDirectory, TrustStore, createMeshNode, generateKey, meshServices, sessionKey } from '../src/index.js'
 import { requestFrames, requestRecord } from '../src/record-protocol.js'
 import { eventually, makeDomain, makeMaar, sessionAt } from './fixtures.js'
 import type { TestDomain, TestMaar } from './fixtures.js'
@@ -125,6 +125,22 @@ describe('membership: only MAARs of the domain take part', function () {
     await eventually('the member to refuse the silent rogue', () => at(2).lines.some(l => l.startsWith(`refused peer ${id}: not a MAAR of the domain: no membership proof within ${PROOF_MS} ms`)))
     await eventually('the rogue to be disconnected', () => !at(2).node.getPeers().some(p => p.toString() === id))
     assert.ok(!tablePeers(at(2).node).includes(id))
+  })
+
+  it('a member whose proof stream ends before its certificate is not shut out: its next proof on the same connection admits it', async () => {
+    // A loaded host loses a proof stream this way (the connection or the stream closed under it).
+    const slow = await makeMaar(d.operator, 0x55)
+    const node = await createMeshNode({ privateKey: slow.key, listen: ['/ip4/127.0.0.1/tcp/0'], trust: d.trust })
+    stopLater.push(node)
+    const id = node.peerId.toString()
+    const connection = await node.dial(at(3).node.getMultiaddrs())
+    const early = await connection.newStream(MEMBERSHIP_PROTOCOL)
+    await early.close().catch(() => {})
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.ok(!at(3).lines.some(l => l.startsWith(`refused peer ${id}`)), 'an early end of the proof stream is no refusal')
+    meshServices(node).membership.present(slow.certificate)
+    await eventually('the slow member to be admitted', () => meshServices(at(3).node).membership.isMember(id))
+    assert.equal(connection.status, 'open')
   })
 
   it('"not found" from a responder that does not prove membership is refused by the requester (its certificate is checked on the answer)', async () => {

@@ -26,6 +26,11 @@ export function rng (seed: number): () => number {
   return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 }
 }
 
+/** The address to dial a MAAR at: its memory address from its own process, else a TCP one. */
+function reachableAddress (addrs: string[], sameProcess: boolean): string {
+  return addrs.find(a => a.startsWith('/memory/') === sameProcess) ?? addrs[0] ?? ''
+}
+
 export class ScaleEngine {
   private readonly sequences = new Map<string, number>()
   private readonly alive = new Set<number>()
@@ -47,7 +52,7 @@ export class ScaleEngine {
     const workers = opts.workers ?? 1
     if (!Number.isInteger(count) || count < 1 || count > 0xfffe) throw new RangeError(`count must be 1..65534, got ${count}`)
     if (!Number.isInteger(workers) || workers < 1 || workers > count) throw new RangeError(`workers must be 1..count, got ${workers}`)
-    const transport = opts.transport ?? (workers === 1 ? 'memory' : 'tcp')
+    const transport = opts.transport ?? (workers === 1 ? 'memory' : 'memory+tcp')
     // libp2p's memory transport reaches nodes of the same process only.
     if (transport === 'memory' && workers > 1) throw new RangeError('the memory transport needs workers: 1 (MAARs in other processes cannot be reached over it)')
     const domain = opts.domain ?? 'scale.example'
@@ -56,7 +61,8 @@ export class ScaleEngine {
       domain,
       operatorPublicKey: Buffer.from(publicKeyToProtobuf(operator.publicKey)).toString('base64'),
       transport,
-      ...(opts.maintenance !== 'default' ? { maintenance: QUIET_MAINTENANCE } : {}),
+      ...(opts.maintenance !== 'default' ? { maintenance: QUIET_MAINTENANCE, tableRefresh: false, connectionMonitor: false } : {}),
+      proofTimeoutMs: opts.proofTimeoutMs ?? 60_000,
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {})
     }
     const identities: ScaleIdentity[] = []
@@ -68,7 +74,8 @@ export class ScaleEngine {
       identities.push({ index: i, key: privateKeyToProtobuf(key), certificate, peerId, pool: plan.pool, address: plan.address })
     }
     const slices = Array.from({ length: workers }, () => workers === 1 ? localSlice(init) : workerSlice(init))
-    const sliceOf = (i: number): number => Math.floor(i * workers / count)
+    // Round robin: MAARs start in index order, so every process takes its share of each batch.
+    const sliceOf = (i: number): number => i % workers
     const addresses: string[][] = []
     const random = rng(count)
     const links = opts.links ?? 4
@@ -81,7 +88,10 @@ export class ScaleEngine {
         const indices = identities.slice(first, first === 0 ? 1 : first + batch)
         const got = await Promise.all(indices.map(async id => {
           const bootstrap = new Set<string>()
-          for (let k = 0; k < Math.min(links, started); k++) bootstrap.add(addresses[Math.floor(random() * started)]?.[0] ?? '')
+          for (let k = 0; k < Math.min(links, started); k++) {
+            const peer = Math.floor(random() * started)
+            bootstrap.add(reachableAddress(addresses[peer] ?? [], sliceOf(peer) === sliceOf(id.index)))
+          }
           return await (slices[sliceOf(id.index)] as SliceHandle).start(id, [...bootstrap].filter(a => a !== ''))
         }))
         addresses.push(...got)

@@ -24,12 +24,24 @@ export interface ScaleOptions {
   count: number
   /** Processes hosting them (default 1). With more than one, MAARs talk over TCP on loopback. */
   workers?: number
-  /** Between MAARs of one process: 'memory' (default with one worker) or 'tcp'. */
-  transport?: 'tcp' | 'memory'
-  /** kad-dht maintenance: 'quiet' (QUIET_MAINTENANCE, default) or 'default' (kad-dht's own). */
+  /**
+   * 'memory' (one worker only), 'tcp', or 'memory+tcp': the memory transport between MAARs of one
+   * process and TCP between processes (default: 'memory' with one worker, else 'memory+tcp').
+   */
+  transport?: 'tcp' | 'memory' | 'memory+tcp'
+  /**
+   * kad-dht maintenance: 'quiet' (QUIET_MAINTENANCE, no routing-table refresh walks, no libp2p
+   * connection monitor pings; default) or 'default' (kad-dht's and libp2p's own).
+   */
   maintenance?: 'quiet' | 'default'
   /** Earlier MAARs each new one dials at start (default 4); kad-dht's self walks find the rest. */
   links?: number
+  /**
+   * How long a new peer has to prove domain membership (default 60 s, MeshNodeInit's is 10 s):
+   * a core shared by hundreds of MAARs answers slowly, and an honest member refused for being
+   * slow is shut out for 30 s and dialled again, which loads the core further.
+   */
+  proofTimeoutMs?: number
   /** kad-dht query concurrency (default: kad-dht's, 10). */
   alpha?: number
   domain?: string

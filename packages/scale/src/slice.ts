@@ -27,9 +27,14 @@ export interface SliceInit {
   domain: string
   /** Operator public key, base64 protobuf. */
   operatorPublicKey: string
-  transport: 'tcp' | 'memory'
+  transport: 'tcp' | 'memory' | 'memory+tcp'
   maintenance?: KadDHTMaintenance
+  /** kad-dht's routing-table refresh walks and libp2p's connection monitor (default on, as deployed; quiet turns them off). */
+  tableRefresh?: boolean
+  connectionMonitor?: boolean
   alpha?: number
+  /** How long a new peer has to prove membership (MeshNodeInit.proofTimeoutMs). */
+  proofTimeoutMs?: number
   /** Per-member bound of a lookup GET (default 2 s: a loaded 2-core machine dials slowly). */
   requestTimeoutMs?: number
 }
@@ -79,16 +84,20 @@ export class ScaleSlice {
   /** Starts MAAR `identity.index`, dialling `bootstrap`; resolves to the addresses others may dial. */
   async start (identity: ScaleIdentity, bootstrap: string[]): Promise<string[]> {
     const privateKey = privateKeyFromProtobuf(identity.key)
-    const listen = this.init.transport === 'memory' ? `/memory/maar${identity.index}-${process.pid}` : '/ip4/127.0.0.1/tcp/0'
+    const memoryAddr = `/memory/maar${identity.index}-${process.pid}`
+    const listen = this.init.transport === 'memory' ? [memoryAddr] : this.init.transport === 'tcp' ? ['/ip4/127.0.0.1/tcp/0'] : [memoryAddr, '/ip4/127.0.0.1/tcp/0']
     const node = await createMeshNode({
       privateKey,
       certificate: identity.certificate,
-      listen: [listen],
+      listen,
       bootstrap,
       trust: this.trust,
       transport: this.init.transport,
       ...(this.init.maintenance !== undefined ? { dhtMaintenance: this.init.maintenance } : {}),
-      ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {})
+      ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {}),
+      ...(this.init.tableRefresh !== undefined ? { dhtTableRefresh: this.init.tableRefresh } : {}),
+      ...(this.init.connectionMonitor !== undefined ? { connectionMonitor: this.init.connectionMonitor } : {}),
+      ...(this.init.proofTimeoutMs !== undefined ? { proofTimeoutMs: this.init.proofTimeoutMs } : {})
     })
     const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, log: line => { this.count(line) } })
     await directory.start()
@@ -156,7 +165,8 @@ export class ScaleSlice {
   }
 
   private count (line: string): void {
-    const kind = line.replace(/12D3KooW\w+/g, '<peer>').replace(/ (to|from|by|toward|of) \S+.*$/, '').slice(0, 60)
+    // Peer ids, addresses and numbers masked, so that lines of one kind (with their reason) add up.
+    const kind = line.replace(/12D3KooW\w+/g, '<peer>').replace(/\/(memory|ip4)\/\S+/g, '<addr>').replace(/\d+/g, '<n>').slice(0, 110)
     this.logged.set(kind, (this.logged.get(kind) ?? 0) + 1)
   }
 

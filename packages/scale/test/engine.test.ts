@@ -74,3 +74,29 @@ describe(`scale engine: ${COUNT} MAARs in one process over the memory transport`
     await assert.rejects(ScaleEngine.start({ count: 0 }), /count must be 1\.\.65534/)
   })
 })
+
+describe('scale engine: MAARs in two worker processes (memory transport inside each, TCP between)', function () {
+  this.timeout(300_000)
+  const COUNT2 = 12
+  let engine: ScaleEngine
+
+  before(async () => {
+    engine = await ScaleEngine.start({ count: COUNT2, workers: 2 })
+    await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 3))
+  })
+
+  after(async () => { await engine?.stop() })
+
+  it('a MAAR finds an MN attached at a MAAR of the other process, and the reverse', async () => {
+    // Even MAARs run in the first worker, odd ones in the second (engine.ts sliceOf).
+    await engine.attach('east@scale.example', 2)
+    await engine.attach('west@scale.example', 7)
+    await engine.settled()
+    const fromWest = await engine.lookup('east@scale.example', 9)
+    const fromEast = await engine.lookup('west@scale.example', 4)
+    assert.equal(fromWest.signer, engine.identities[2]?.peerId, JSON.stringify(fromWest))
+    assert.equal(fromEast.signer, engine.identities[7]?.peerId, JSON.stringify(fromEast))
+    const { connections } = await engine.counters()
+    assert.ok(connections.every(n => n > 0), 'every MAAR is linked')
+  })
+})
