@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import type { Libp2p } from '@libp2p/interface'
-import { RECORD_PROTOCOL, RecordError, SessionDirectory, TrustStore, createMeshNode, generateKey, issueCertificate, sealSessionRecord, sessionKey } from '../src/index.js'
+import { RECORD_PROTOCOL, RecordError, SessionDirectory, TrustStore, createMeshNode, generateKey, issueCertificate, meshServices, sealSessionRecord, sessionKey } from '../src/index.js'
 import type { SessionRecord } from '../src/index.js'
 import { requestFrames, requestRecord } from '../src/record-protocol.js'
 import { KadIds } from '../src/closest.js'
@@ -168,6 +168,9 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
       }, { force: true })
       // Record streams kept from before are served by the honest handler: the hostile one ends them.
       for (const s of hostile.node.getConnections().flatMap(c => c.streams)) if (s.protocol === RECORD_PROTOCOL) s.abort(new Error('hostile now'))
+      // A lookup asks only peers proven members (member-peers.ts): on a loaded machine the hostile
+      // MAAR's proof to MAAR 5 may still be under way.
+      await eventually('MAAR 5 to know the hostile MAAR as a member', () => meshServices(looker.node).membership.isMember(hostile.node.peerId))
       const found = await looker.directory.lookup(mn)
       assert.equal(found?.record.sequence, 4)
       assert.equal(found?.source, 'direct')
