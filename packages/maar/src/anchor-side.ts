@@ -12,7 +12,7 @@ import type { Bindings } from './bindings.js'
 import { roundMs } from './handover-report.js'
 import type { Logger } from './logger.js'
 import type { MaarMetrics } from './metrics.js'
-import { ProxyUpdateError, buildPba, readPbu } from './messages.js'
+import { buildPba, readPbuOrRefusal } from './messages.js'
 import type { ProxyUpdate } from './messages.js'
 import type { KnownMaar } from './peer-table.js'
 import type { Presence } from './presence.js'
@@ -45,15 +45,12 @@ export class AnchorSide {
   }
 
   private async answer (pbu: BindingUpdate, from: KnownMaar): Promise<BindingAck> {
-    let update
-    try {
-      update = readPbu(pbu)
-    } catch (err) {
-      const status = err instanceof ProxyUpdateError ? err.status : BINDING_ACK_STATUS.REASON_UNSPECIFIED
-      this.log.warn('rejected PBU', { peer: from.peerId, status: statusName(status), reason: err instanceof Error ? err.message : String(err) })
-      return buildPba({ status, sequence: pbu.sequence, lifetime: 0, mnId: '', anchoredPrefixes: [], referrals: [] })
+    const read = readPbuOrRefusal(pbu)
+    if ('refusal' in read) {
+      this.log.warn('rejected PBU', { peer: from.peerId, status: statusName(read.refusal.status), reason: read.reason })
+      return read.refusal
     }
-    const u = update
+    const u = read.update
     const serving = await this.servingMaarOf(u, from)
     if ('refused' in serving) {
       this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: 'ADMINISTRATIVELY_PROHIBITED', reason: serving.refused })

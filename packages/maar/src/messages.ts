@@ -101,6 +101,22 @@ export function buildPbu (u: ProxyUpdate): BindingUpdate {
   }
 }
 
+/** A PBU read, or the PBA refusing it with the status RFC 5213 §5.3.1 names, and why in words. */
+export type PbuReading = { update: ProxyUpdate } | { refusal: BindingAck, reason: string }
+
+/** `readPbu` for a peer that answers every PBU: an unreadable one becomes its refusal (MAAR and CMD alike). */
+export function readPbuOrRefusal (pbu: BindingUpdate): PbuReading {
+  try {
+    return { update: readPbu(pbu) }
+  } catch (err) {
+    const status = err instanceof ProxyUpdateError ? err.status : BINDING_ACK_STATUS.REASON_UNSPECIFIED
+    return {
+      refusal: buildPba({ status, sequence: pbu.sequence, lifetime: 0, mnId: '', anchoredPrefixes: [], referrals: [] }),
+      reason: err instanceof Error ? err.message : String(err)
+    }
+  }
+}
+
 /** Reads a PBU; a PBU this MAAR cannot act on throws ProxyUpdateError with the RFC status to answer. */
 export function readPbu (m: BindingUpdate): ProxyUpdate {
   if (!m.flags.P) throw new ProxyUpdateError(BINDING_ACK_STATUS.REASON_UNSPECIFIED, 'P flag not set: not a proxy binding update (RFC 5213 §8.1)')
