@@ -42,3 +42,22 @@ export async function writeResults (name: string, figures: unknown): Promise<str
   await writeFile(file, JSON.stringify(body, null, 2) + '\n')
   return file
 }
+
+/**
+ * The handover rate (/s) at which p99 reaches twice the first point's p99, the points in the
+ * order the load grew: linear between the last point below and the first at or above it; the
+ * highest rate measured when p99 never doubled (`reached: false`, a lower bound).
+ */
+export function rateAtDoubledP99 (points: Array<{ rate: number, p99: number }>): { rate: number, reached: boolean } | undefined {
+  const base = points[0]?.p99
+  if (base === undefined || !Number.isFinite(base)) return undefined
+  const limit = 2 * base
+  for (let i = 1; i < points.length; i++) {
+    const lo = points[i - 1] as { rate: number, p99: number }; const hi = points[i] as { rate: number, p99: number }
+    if (hi.p99 >= limit) {
+      const f = (limit - lo.p99) / (hi.p99 - lo.p99)
+      return { rate: Math.round((lo.rate + f * (hi.rate - lo.rate)) * 10) / 10, reached: true }
+    }
+  }
+  return { rate: Math.max(...points.map(p => p.rate)), reached: false }
+}

@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util'
 import { MODES, measureLoad, startDomain, stopDomain, warmUp } from './domain.js'
 import type { Domain, Load, Mode } from './domain.js'
-import { writeResults } from './stats.js'
+import { rateAtDoubledP99, writeResults } from './stats.js'
 
 const { values } = parseArgs({
   options: {
@@ -37,24 +37,11 @@ if ((putInterval !== undefined && !(putInterval >= 0)) || !Number.isInteger(maar
 
 function progress (line: string): void { process.stderr.write(`${line}\n`) }
 
-/**
- * The handover rate (/s) at which p99 reaches twice the p99 with one MN in flight: going up in
- * K, linear between the last load below and the first at or above it; the rate of the highest
- * K measured when p99 never doubled (`reached: false`, a lower bound).
- */
-function rateAtDoubledP99 (load: Load[]): { rate: number, reached: boolean } | undefined {
+/** The handover rate at which p99 reaches twice the p99 with one MN in flight (stats.ts rateAtDoubledP99, K = 1 as the base). */
+function p99DoublesAt (load: Load[]): { rate: number, reached: boolean } | undefined {
   const measured = load.filter(l => l.handovers > 0).sort((a, b) => a.inflight - b.inflight)
-  const base = measured.find(l => l.inflight === 1)?.handoverMs.p99
-  if (base === undefined || !Number.isFinite(base)) return undefined
-  const limit = 2 * base
-  for (let i = 1; i < measured.length; i++) {
-    const lo = measured[i - 1] as Load; const hi = measured[i] as Load
-    if (hi.handoverMs.p99 >= limit) {
-      const f = (limit - lo.handoverMs.p99) / (hi.handoverMs.p99 - lo.handoverMs.p99)
-      return { rate: Math.round((lo.handoversPerSecond + f * (hi.handoversPerSecond - lo.handoversPerSecond)) * 10) / 10, reached: true }
-    }
-  }
-  return { rate: (measured[measured.length - 1] as Load).handoversPerSecond, reached: false }
+  if (measured[0]?.inflight !== 1) return undefined
+  return rateAtDoubledP99(measured.map(l => ({ rate: l.handoversPerSecond, p99: l.handoverMs.p99 })))
 }
 
 interface ModeResult { mode: Mode, maars: number, load: Load[], p99DoublesAt?: { rate: number, reached: boolean }, error?: string }
@@ -73,7 +60,7 @@ for (const mode of modes) {
       const l = load[load.length - 1] as Load
       progress(`  ${mode} K=${k}: ${l.handoversPerSecond}/s, p50 ${l.handoverMs.median} ms, p99 ${l.handoverMs.p99} ms, CPU ${l.cpuMsPerHandover} ms/handover${l.failed > 0 ? `, ${l.failed} failed: ${JSON.stringify(l.errors)}` : ''}`)
     }
-    const doubled = rateAtDoubledP99(load)
+    const doubled = p99DoublesAt(load)
     results.push({ mode, maars: maarCount, load, ...(doubled !== undefined ? { p99DoublesAt: doubled } : {}) })
   } catch (err) {
     progress(`  ${mode}: not measured: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
