@@ -78,7 +78,25 @@ interface RatePoint {
   busiest: { node: string, cpuMs: number }
 }
 
-interface ModeResult { mode: Mode, points: RatePoint[], p99DoublesAt?: { rate: number, reached: boolean }, error?: string }
+interface ModeResult {
+  mode: Mode
+  /** Share of a core each node used with no handover offered (kad-dht upkeep, timers, GC), by node. */
+  idleCores?: Record<string, number>
+  points: RatePoint[]
+  p99DoublesAt?: { rate: number, reached: boolean }
+  error?: string
+}
+
+const IDLE_MS = 5000
+
+/** What each node uses while nothing is offered, as a share of one core. */
+async function idleCores (nodes: Node[]): Promise<Record<string, number>> {
+  const cpu = async (): Promise<number[]> => await Promise.all(nodes.map(async n => await processCpuSeconds(n.daemon.child.pid as number)))
+  const before = await cpu()
+  await sleep(IDLE_MS)
+  const after = await cpu()
+  return Object.fromEntries(nodes.map((n, i) => [n.daemon.name, Math.round(((after[i] ?? 0) - (before[i] ?? 0)) / (IDLE_MS / 1000) * 1000) / 1000]))
+}
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
@@ -172,6 +190,8 @@ async function runMode (dir: string, operatorPublicKey: string, mode: Mode): Pro
     for (let round = 0; round < 2; round++) await Promise.all(mns.map(async mn => { await move(maars, mn) }))
     await sleep(2000)
     await Promise.all(nodes.map(async n => { await n.group.limit(quota) }))
+    const idle = await idleCores(nodes)
+    progress(`${mode}: idle, each node uses ${Object.entries(idle).map(([n, c]) => `${n} ${c}`).join(', ')} of a core`)
     const points: RatePoint[] = []
     for (const offered of rates) {
       const p = await offer(nodes, maars, mns, offered)
@@ -183,7 +203,7 @@ async function runMode (dir: string, operatorPublicKey: string, mode: Mode): Pro
       await sleep(1000)
     }
     const doubled = rateAtDoubledP99(points.filter(p => p.handovers > 0).map(p => ({ rate: p.rate, p99: p.latencyMs.p99 })))
-    return { mode, points, ...(doubled !== undefined ? { p99DoublesAt: doubled } : {}) }
+    return { mode, idleCores: idle, points, ...(doubled !== undefined ? { p99DoublesAt: doubled } : {}) }
   } finally {
     await stopNodes(nodes)
   }
