@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
-import { createLocalMesh, maarPlan } from '@dmm-mesh/maar'
+import { createLocalMesh, maarPlan, stderrSink } from '@dmm-mesh/maar'
 import type { LocalMaar, LocalMesh } from '@dmm-mesh/maar'
 import { reRegister } from './reregister.js'
 import type { Mn } from './reregister.js'
@@ -67,16 +67,32 @@ async function load (mns: Mn[], clients: number, window: number, seconds: number
   return { window, accepted, refused, wallSeconds: (performance.now() - t0) / 1000, servingCpuMs: (used.user + used.system) / 1000 }
 }
 
+/**
+ * reRegister, tried again when the connection closed under it: while the domain's nodes meet
+ * (membership proofs, the anchor's node dialling back), libp2p may close one of two connections
+ * between the same pair with a PBU on it (ConnectionClosedError), once or twice per run.
+ */
+async function handOver (mn: Mn, attempts = 3): Promise<boolean> {
+  for (let i = 1; ; i++) {
+    try {
+      return await reRegister(mn)
+    } catch (err) {
+      if (i >= attempts) throw err
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+  }
+}
+
 const plan = await nextMessage<AnchorLoadPlan>()
 const dir = await mkdtemp(join(tmpdir(), 'dmm-bench-anchor-load-'))
 let mesh: LocalMesh | undefined
 try {
   // maar2 … maar(1+clients): maar1 is the anchor, in the other process.
-  mesh = await createLocalMesh({ count: plan.clients, dataDir: dir, operatorKey: privateKeyFromProtobuf(Buffer.from(plan.operatorKey, 'base64')), plan: i => maarPlan(i + 1) })
+  mesh = await createLocalMesh({ count: plan.clients, dataDir: dir, operatorKey: privateKeyFromProtobuf(Buffer.from(plan.operatorKey, 'base64')), plan: i => maarPlan(i + 1), ...(process.env.BENCH_LOG !== undefined ? { log: stderrSink } : {}) })
   const serving = mesh.maars
   const mns: Mn[] = plan.mns.map((m, j) => ({ ...m, client: serving[j % serving.length] as LocalMaar, anchor: plan.anchor, last: Date.now(), sequence: 1000 }))
   // The first PBU of each MN is its handover from the anchor to its serving MAAR (RFC 8885 §3.1).
-  for (const mn of mns) if (!(await reRegister(mn))) throw new Error(`handover PBU of ${mn.mnId} refused`)
+  for (const mn of mns) if (!(await handOver(mn))) throw new Error(`handover PBU of ${mn.mnId} refused`)
   send({ type: 'ready', floor: await floorOf(mns[0] as Mn, plan.rounds) })
   for (const window of plan.windows) {
     send({ type: 'begin', window })

@@ -17,7 +17,8 @@
  *   (BENCH_LOG=1: the anchor logs to stderr; DMM_DEBUG=1 adds its debug lines)
  */
 import { fork } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,7 +37,9 @@ const { values } = parseArgs({
     mns: { type: 'string', default: '300' },
     windows: { type: 'string', default: '1,4,16,64' },
     seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '300' }
+    rounds: { type: 'string', default: '300' },
+    /** A V8 CPU profile of the anchor's process during the windows only (set-up left out). */
+    profile: { type: 'string' }
   }
 })
 const clients = Number(values.clients)
@@ -67,6 +70,22 @@ async function attachAtAnchor (mesh: LocalMesh, anchor: LocalMaar, count: number
   return mns
 }
 
+/** Profiles this process between start() and stop() (`--profile`), for bench/cpu-top.ts. */
+function windowProfiler (file: string | undefined): { start: () => Promise<void>, stop: () => Promise<void> } {
+  if (file === undefined) return { start: async () => {}, stop: async () => {} }
+  const session = new Session()
+  session.connect()
+  return {
+    start: async () => { await session.post('Profiler.enable'); await session.post('Profiler.start') },
+    stop: async () => {
+      const { profile } = await session.post('Profiler.stop')
+      await writeFile(file, JSON.stringify(profile))
+      progress(`anchor's CPU profile of the windows written to ${file}`)
+    }
+  }
+}
+const profiler = windowProfiler(values.profile)
+
 /** Runs the serving side's plan; measures this process (the anchor) around each of its windows. */
 async function drive (plan: AnchorLoadPlan): Promise<{ floor: Summary, windows: WindowFigures[] }> {
   const child = fork(fileURLToPath(new URL('./anchor-load.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -81,8 +100,10 @@ async function drive (plan: AnchorLoadPlan): Promise<{ floor: Summary, windows: 
         floor = m.floor
         progress(`floor measured; rate at ${windows.join(', ')} in flight per serving MAAR, ${seconds} s each ...`)
       } else if (m.type === 'begin') {
-        mark = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() }
-        child.send('go')
+        void (figures.length === 0 ? profiler.start() : Promise.resolve()).then(() => {
+          mark = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() }
+          child.send('go')
+        })
       } else {
         const cpu = process.cpuUsage(mark.cpu)
         const elu = performance.eventLoopUtilization(mark.elu)
@@ -125,6 +146,7 @@ try {
     seconds,
     rounds
   })
+  await profiler.stop()
   const best = byWindow.reduce((a, b) => b.pbuPbaPerSecond > a.pbuPbaPerSecond ? b : a)
   // Top level: the best window's figures (bench/goals.ts reads pbuPbaPerSecond, clients, window).
   const figures = { clients, mns: mnCount, seconds, pbuPbaRoundTripOpenStreamMs: floor, ...best, anchorCapacityPerCpuSecond: Math.round(1000 / best.anchorCpuMsPerPbu), byWindow }
