@@ -58,7 +58,8 @@ async function load (mns: Mn[], clients: number, window: number, seconds: number
   const end = t0 + seconds * 1000
   const loop = async (): Promise<void> => {
     while (performance.now() < end) {
-      if (await reRegister(mns[next++ % mns.length] as Mn)) accepted++
+      // A PBU whose stream failed counts as refused (the transport opens a new stream).
+      if (await reRegister(mns[next++ % mns.length] as Mn).catch(() => false)) accepted++
       else refused++
     }
   }

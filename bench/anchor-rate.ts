@@ -13,7 +13,7 @@
  * The anchor's CPU per PBU is this process's (process.cpuUsage), its event-loop utilisation says
  * whether the anchor or the serving side was the bound.
  *
- *   npx tsc -b bench && npx node bench/dist/anchor-rate.js [--clients 3] [--mns 300] [--windows 1,4,16,64] [--seconds 4]
+ *   npx tsc -b bench && npx node bench/dist/anchor-rate.js [--clients 3] [--mns 1000] [--windows 1,16,64,256] [--seconds 4]
  *   (BENCH_LOG=1: the anchor logs to stderr; DMM_DEBUG=1 adds its debug lines)
  */
 import { fork } from 'node:child_process'
@@ -34,8 +34,8 @@ import { writeResults } from './stats.js'
 const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '3' },
-    mns: { type: 'string', default: '300' },
-    windows: { type: 'string', default: '1,4,16,64' },
+    mns: { type: 'string', default: '1000' },
+    windows: { type: 'string', default: '1,16,64,256' },
     seconds: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '300' },
     /** A V8 CPU profile of the anchor's process during the windows only (set-up left out). */
@@ -48,7 +48,7 @@ const windows = values.windows.split(',').map(Number)
 const seconds = Number(values.seconds)
 const rounds = Number(values.rounds)
 if (![clients, mnCount, rounds, ...windows].every(n => Number.isInteger(n) && n >= 1) || !(seconds > 0) || mnCount < clients) {
-  process.stderr.write('usage: anchor-rate.js [--clients 3] [--mns 300 (≥ clients)] [--windows 1,4,16,64] [--seconds 4] [--rounds 300]\n')
+  process.stderr.write('usage: anchor-rate.js [--clients 3] [--mns 1000 (≥ clients)] [--windows 1,16,64,256] [--seconds 4] [--rounds 300]\n')
   process.exit(2)
 }
 
