@@ -4,7 +4,7 @@
  * the caller) instead of flowing into the MAAR as a half-valid object. Prefixes and addresses are
  * stored in canonical RFC 5952 text, so string comparison is prefix comparison.
  */
-import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
+import { cachedByText, canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 import { SCHEMA_VERSION } from './buckets.js'
 import type { MaarRef } from '@dmm-mesh/wire'
 import type { BindingCacheEntry, RemoteAnchor } from './types.js'
@@ -51,23 +51,27 @@ function array<T> (v: unknown, path: string, item: (x: unknown, p: string) => T)
   return v.map((x, i) => item(x, `${path}[${i}]`))
 }
 
-export function prefix (v: unknown, path: string): string {
-  const text = string(v, path)
-  try {
-    return formatPrefix(parsePrefix(text))
-  } catch (err) {
-    throw new SchemaError(path, err instanceof Error ? err.message : String(err))
+/**
+ * A text checked by `canonical` (a SchemaError at `path` when it throws). The canonical forms are
+ * remembered (wire's cachedByText): an anchor writes the same few prefixes and addresses on every
+ * PBU (a re-registration rewrites the whole entry), and parsing them each time was a tenth of its
+ * CPU per PBU (bench/anchor-rate.ts).
+ */
+function canonicalText (canonical: (text: string) => string): (v: unknown, path: string) => string {
+  const cached = cachedByText(canonical)
+  return (v, path) => {
+    const text = string(v, path)
+    try {
+      return cached(text)
+    } catch (err) {
+      throw new SchemaError(path, err instanceof Error ? err.message : String(err))
+    }
   }
 }
 
-function address (v: unknown, path: string): string {
-  const text = string(v, path)
-  try {
-    return canonicalIpv6(text)
-  } catch (err) {
-    throw new SchemaError(path, err instanceof Error ? err.message : String(err))
-  }
-}
+export const prefix = canonicalText(text => formatPrefix(parsePrefix(text)))
+
+const address = canonicalText(canonicalIpv6)
 
 function optional<T> (o: Obj, key: string, path: string, read: (x: unknown, p: string) => T): T | undefined {
   return o[key] === undefined ? undefined : read(o[key], `${path}.${key}`)

@@ -111,7 +111,8 @@ export class AnchorSide {
   private async apply (u: ProxyUpdate, from: KnownMaar): Promise<Answer> {
     const outside = timestampOutsideWindow(u.timestampMs, this.clock(), this.timestampWindowMs)
     if (outside !== undefined) return { status: BINDING_ACK_STATUS.TIMESTAMP_MISMATCH, reason: outside }
-    const d = await this.policy.decide(this.bindings.get(u.mnId), u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock(), { anchorTimer: this.anchorTimer })
+    const before = this.bindings.get(u.mnId)
+    const d = await this.policy.decide(before, u, from, { covers: prefixes => this.trust.covers(from.cert, prefixes) }, this.clock(), { anchorTimer: this.anchorTimer })
     switch (d.kind) {
       case 'refuse':
         return d
@@ -137,7 +138,12 @@ export class AnchorSide {
         await this.bindings.commit({ put: [d.entry] })
         // The anchor's share of the handover's kernel programming, for the netns benchmark.
         const programMs = await this.bindings.timedProgram()
-        this.log.info('anchoring for new serving MAAR', { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: roundMs(programMs) })
+        // A refresh from the same serving MAAR (RFC 5213 §5.3.3 lifetime extension) is routine;
+        // only a new serving MAAR is worth a line at info.
+        const refresh = before?.attached === false && before.servingMaar?.peerId === from.peerId
+        const fields = { mn: u.mnId, prefixes: d.prefixes.join(','), serving: from.address, programMs: roundMs(programMs) }
+        if (refresh) this.log.debug('binding refreshed', fields)
+        else this.log.info('anchoring for new serving MAAR', fields)
         return { status: BINDING_ACK_STATUS.ACCEPTED, prefixes: d.prefixes, referrals: d.referrals, ...(d.sessionSequence !== undefined ? { sessionSequence: d.sessionSequence } : {}), ...(d.lifetime !== undefined ? { lifetime: d.lifetime } : {}) }
       }
     }

@@ -23,6 +23,8 @@ export class Bindings {
   private readonly dirty = new Set<string>()
   /** Whether the data plane was given the whole state since start (then only changed MNs). */
   private applied = false
+  /** The apply queued and not started yet, that a caller of program() joins. */
+  private nextProgram: Promise<string[]> | undefined
   /** Serialises work per MN: an attach and a PBU for the same MN never interleave. */
   readonly locks = new KeyedMutex()
 
@@ -69,13 +71,17 @@ export class Bindings {
    * can have changed (every change of state is a commit).
    */
   async program (): Promise<string[]> {
-    return await this.locks.run(DATAPLANE_LOCK, async () => {
+    // Callers that come while the next apply waits for the lock share it (it takes every MN
+    // committed until it starts): the PBUs of one group commit cost one apply, not one each.
+    this.nextProgram ??= this.locks.run(DATAPLANE_LOCK, async () => {
+      this.nextProgram = undefined
       const t0 = performance.now()
       const result = await this.applyChanged()
       this.metrics.dataplaneApply(secondsSince(t0))
       for (const change of result.changes) this.log.debug('dataplane', { change })
       return result.changes
     })
+    return await this.nextProgram
   }
 
   private async applyChanged (): Promise<ApplyResult> {

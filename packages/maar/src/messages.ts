@@ -5,7 +5,7 @@
 import {
   BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, SUBTYPE_ANSWER_SERVING_MAAR, SUBTYPE_PENDING, decodeMaarLocator, decodeVendorSpecific, DMM_MESH_VENDOR_ID, encodePending, decodeSessionSequence,
   encodeAnswerServingMaar, encodeMaarLocator, encodeSessionSequence, encodeReason, decodeReason, findDmmVendor, findOption, findOptions,
-  formatPrefix, parsePrefix, timestampFromMillis, timestampToMillis
+  cachedPrefix, formatPrefix, timestampFromMillis, timestampToMillis
 } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef, MobilityOption } from '@dmm-mesh/wire'
 
@@ -74,7 +74,7 @@ export class ProxyUpdateError extends Error {
 }
 
 function prefixOptions (type: 'anchored-prefix' | 'local-prefix', prefixes: string[]): MobilityOption[] {
-  return prefixes.map(p => ({ type, ...parsePrefix(p) }))
+  return prefixes.map(p => ({ type, ...cachedPrefix(p) }))
 }
 
 export function buildPbu (u: ProxyUpdate): BindingUpdate {

@@ -27,7 +27,7 @@ export const PMIP_PROTOCOL = '/dmm/pmip/1.0.0'
 const MAX_FRAME = 64 * 1024
 const HELLO_TIMEOUT_MS = 5000
 /** PBUs of one stream handled at once, at most; the stream is not read further meanwhile. */
-const MAX_PIPELINE = 64
+const MAX_PIPELINE = 256
 
 export interface LocalIdentity {
   address: string

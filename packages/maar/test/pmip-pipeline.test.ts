@@ -1,7 +1,8 @@
 /**
  * PBUs pipelined on one PMIP stream (discovery's pipelined-stream.ts), on real MAARs (libp2p on loopback,
  * LevelDB): each PBA reaches the PBU it answers, PBUs of one MN are handled in their order, and
- * a PBU the anchor cannot answer fails its sender instead of leaving it waiting.
+ * a PBU the anchor cannot answer fails its sender instead of leaving it waiting; in one batch of
+ * pipelined PBUs a refused one is refused alone (last: it restarts the anchor).
  */
 import assert from 'node:assert/strict'
 import { BINDING_ACK_STATUS, timestampAfter } from '@dmm-mesh/wire'
@@ -74,5 +75,40 @@ describe('maar: PBUs pipelined on one PMIP stream', function () {
     assert.equal(failures, 2)
     const again = buildPbu({ mnId, sequence: 1001, lifetime: 3600, timestampMs: Date.now() + 30, anchoredPrefixes: [prefix], servingAddress: serving.address })
     assert.equal((await serving.maar.transport.exchange(to(anchor), again)).ack.status, BINDING_ACK_STATUS.ACCEPTED)
+  })
+
+  it('one pipelined batch with refused PBUs in it: each refused alone with its status, the others accepted, durable and written in shared LevelDB batches', async () => {
+    const anchor = fx.m(1); const serving = fx.m(2)
+    // Count the anchor's LevelDB writes (group commit: one synced batch for many PBUs).
+    const db = (anchor.cache as unknown as { db: { batch: (...args: unknown[]) => Promise<void> } }).db
+    const batch = db.batch.bind(db)
+    let batches = 0
+    db.batch = async (...args) => { batches++; await batch(...args) }
+    const ts = Date.now() + 50
+    const entries = [...prefixes]
+    const pbus = entries.map(([mnId, prefix], j) => {
+      const u = { mnId, sequence: 2000 + j, lifetime: 3600, timestampMs: ts, anchoredPrefixes: [prefix], servingAddress: serving.address }
+      // RFC 5213 §5.3: a prefix not anchored here for the MN, a timestamp far ahead, an unknown MN.
+      if (j === 3) return buildPbu({ ...u, anchoredPrefixes: ['2001:db8:9999::/64'] })
+      if (j === 17) return buildPbu({ ...u, timestampMs: ts + 3_600_000 })
+      if (j === 29) return buildPbu({ ...u, mnId: 'stranger@dmm.example' })
+      return buildPbu(u)
+    })
+    let answers
+    try {
+      answers = await Promise.all(pbus.map(async pbu => (await serving.maar.transport.exchange(to(anchor), pbu)).ack))
+    } finally {
+      db.batch = batch
+    }
+    const refused = new Map([[3, BINDING_ACK_STATUS.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX], [17, BINDING_ACK_STATUS.TIMESTAMP_MISMATCH], [29, BINDING_ACK_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE]])
+    answers.forEach((ack, j) => { assert.equal(ack.status, refused.get(j) ?? BINDING_ACK_STATUS.ACCEPTED, `PBU ${j}`) })
+    assert.ok(batches < MNS - refused.size, `${MNS - refused.size} accepted PBUs in ${batches} LevelDB batches`)
+    // What was acknowledged is in LevelDB: the anchor restarted reads it back.
+    await fx.mesh.restartMaar(0)
+    for (const [j, [mnId]] of entries.entries()) {
+      const stored = await fx.binding(1, mnId)
+      if (refused.has(j)) assert.notEqual(stored?.lastUpdate.timestampMs, ts + (j === 17 ? 3_600_000 : 0), `refused PBU ${j} changed the binding`)
+      else assert.equal(stored?.lastUpdate.timestampMs, ts, `accepted PBU ${j} not in LevelDB`)
+    }
   })
 })

@@ -11,6 +11,7 @@ export type { OptionOfType } from './find.js'
 export { writePcap, pcapFileHeader, pcapRecord, LINKTYPE_IPV6 } from './pcap.js'
 export type { PcapFrame } from './pcap.js'
 export { macToBytes, macFromBytes } from './mac.js'
+export { cachedByText, cachedPrefix } from './address-cache.js'
 export { maarRef } from './maar-ref.js'
 export type { MaarRef } from './maar-ref.js'
 export {
