@@ -91,14 +91,14 @@ describe('connection stack: yamux window updates', function () {
     return received.get(stream.id) as Sink
   }
 
-  it('many small messages on one stream are answered by far fewer window updates than data frames', async () => {
+  it('many small messages on one stream: a few window updates for thousands of data frames', async () => {
     const messages = Array.from({ length: 5000 }, (_, i) => new Uint8Array(100).fill(i % 251))
     const stream = await sender.dialProtocol(receiver.peerId, SINK_PROTOCOL)
     const before = { ...frames.of(stream) }
     await writeAll(stream, messages)
     const sink = await sinkOf(stream)
     assert.equal(sink.bytes, 5000 * 100, 'every byte arrived')
-    assert.ok(sink.dataFrames >= 5000, `${sink.dataFrames} data frames received`)
+    assert.ok(sink.dataFrames >= 1000, `${sink.dataFrames} data frames received`)
     const sent = frames.of(stream)
     const windowUpdates = sent.windowUpdates - before.windowUpdates
     // 500 kB through a 256 KiB window: a window update each time half of it is used (about 4), not
