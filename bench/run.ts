@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const ALL = ['wire', 'storage', 'dataplane', 'lookup', 'handover', 'cmd-modes', 'netns-handover', 'throughput', 'anchor-rate', 'goals']
+const ALL = ['wire', 'stack', 'storage', 'dataplane', 'lookup', 'handover', 'cmd-modes', 'netns-handover', 'throughput', 'anchor-rate', 'goals']
 // Run only when named: minutes each, and capacity needs root for its CPU quotas.
 const ON_REQUEST = ['capacity', 'scale']
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ALL
