@@ -182,6 +182,34 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     }
   })
 
+  it('a member that joins after a lookup is asked by the next one (the member list follows connections)', async () => {
+    const looker = at(1)
+    assert.equal(await looker.directory.lookup('nobody-before-join@dmm.example'), undefined)
+    const lateMaar = await makeMaar(d.operator, 0x68)
+    const late = await join(lateMaar, d.trust, members.map(m => m.node))
+    try {
+      await eventually('MAAR 1 to know the new MAAR as a member', () => meshServices(looker.node).membership.isMember(late.node.peerId))
+      // An MN whose key the new MAAR is closest to, and a record only the new MAAR holds.
+      const ids = new KadIds()
+      const others = [...members.map(m => m.node.peerId), late.node.peerId].filter(p => !p.equals(looker.node.peerId))
+      let mn = ''
+      for (let i = 0; ; i++) {
+        mn = `frank${i}@dmm.example`
+        if (ids.closest(others, sessionKey(mn), 1)[0]?.equals(late.node.peerId) === true) break
+      }
+      const bytes = await sealSessionRecord(sessionAt(mn, 2, late.maar), lateMaar.key, [lateMaar.certificate])
+      await meshServices(late.node).sessions.offer(sessionKey(mn), bytes)
+      const found = await looker.directory.lookup(mn)
+      assert.equal(found?.record.sequence, 2)
+      assert.equal(found?.source, 'direct')
+      // Asked among the members MAAR 1 knows, not found by a walk toward the key.
+      assert.equal(found?.walked, false)
+    } finally {
+      await late.directory.stop()
+      await late.node.stop()
+    }
+  })
+
   it('peers that are not MAARs of the domain are refused, with a log line', async () => {
     const rogueOperator = await generateKey()
     const rogueKey = await generateKey()
