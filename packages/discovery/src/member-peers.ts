@@ -66,6 +66,11 @@ export class MemberPeers {
     return this.peers
   }
 
+  /** Every verified member this node knows (backing off or not). */
+  all (): string[] {
+    return this.knownPeers().map(p => p.toString()).filter(id => this.services.membership.isMember(id))
+  }
+
   /** The peers, closest to the key first. */
   rank (peers: PeerId[], key: Uint8Array): PeerId[] {
     return this.kadIds.closest(peers, key, peers.length)

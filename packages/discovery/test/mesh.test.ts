@@ -210,6 +210,23 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     }
   })
 
+  it('in a domain a walk showed complete a publication walks no more, and the kad-dht get still finds the newest record', async () => {
+    const mn = 'gina@dmm.example'
+    const publisher = at(3).directory
+    await publisher.publish(sessionAt(mn, 1, at(3).maar), [])
+    await publisher.settled()
+    const walks = publisher.dhtPuts.walks
+    const skipped = publisher.walksSkipped
+    await publisher.publish(sessionAt(mn, 2, at(3).maar, [], 1_700_000_000_001), [])
+    await publisher.settled()
+    assert.equal(publisher.walksSkipped, skipped + 1, `${COUNT} MAARs, fewer than k = 20, every one known: no walk`)
+    assert.equal(publisher.dhtPuts.walks, walks)
+    // The direct PUTs land where kad-dht's GET_VALUE reads (dht-records.ts keepForDht).
+    const stock = await at(7).directory.lookupStock(mn)
+    assert.equal(stock?.record.sequence, 2)
+    assert.equal(stock?.source, 'dht')
+  })
+
   it('peers that are not MAARs of the domain are refused, with a log line', async () => {
     const rogueOperator = await generateKey()
     const rogueKey = await generateKey()
