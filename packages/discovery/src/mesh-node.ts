@@ -23,6 +23,7 @@ import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import { SessionStore } from './record-store.js'
 import { dmmSelector, dmmValidator, keepForDht } from './dht-records.js'
+import { updateYamuxWindowsAtHalf } from './yamux-window.js'
 import { RecordServer } from './record-protocol.js'
 import { MembershipGate } from './membership.js'
 import type { MembershipComponents } from './membership.js'
@@ -92,6 +93,7 @@ export interface MeshServices {
 }
 
 export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
+  updateYamuxWindowsAtHalf()
   const datastore = new MemoryDatastore()
   const sessions = new SessionStore(init.trust)
   const membership = new MembershipGate({
