@@ -31,6 +31,18 @@ export function dmmValidator (datastore: Datastore, datastorePrefix: string, sto
   }
 }
 
+/**
+ * Stores a validated record where kad-dht's GET_VALUE handler reads it, unless a newer copy is
+ * there: a record PUT over `/dmm/record/1.0.0` is then found by the kad-dht get fallback too,
+ * whether or not a walk brought it (doc/ARCHITECTURE.md "Publication").
+ */
+export async function keepForDht (datastore: Datastore, datastorePrefix: string, key: Uint8Array, bytes: Uint8Array, record: SessionRecord): Promise<void> {
+  const dsKey = dhtRecordKey(datastorePrefix, key)
+  const held = await storedCopy(datastore, dsKey)
+  if (held !== undefined && !isNewer(record, held.record)) return
+  await datastore.put(dsKey, new Libp2pRecord(key, bytes, new Date()).serialize())
+}
+
 async function storedCopy (datastore: Datastore, dsKey: Key): Promise<{ bytes: Uint8Array, record: SessionRecord } | undefined> {
   let raw: Uint8Array
   try {

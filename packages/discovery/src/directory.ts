@@ -12,7 +12,7 @@
  */
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
-import { meshServices } from './mesh-node.js'
+import { meshServices, routingTable } from './mesh-node.js'
 import type { MeshServices } from './mesh-node.js'
 import { RecordError, peekSessionRecord, sealSessionRecord, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
@@ -25,6 +25,7 @@ import { SessionLookup, requestSignal } from './lookup.js'
 import { KeyWalker } from './key-walk.js'
 import { ReplicaKeeper } from './replicas.js'
 import { CoalescedDhtPuts } from './dht-publication.js'
+import { KnownDomain } from './known-domain.js'
 import type { LookupResult } from './lookup.js'
 import type { Discovery } from './discovery.js'
 
@@ -48,6 +49,11 @@ export interface SessionDirectoryInit {
   dhtPutIntervalMs?: number
   /** On stop, how long the coalesced records' walks may take before they are aborted (default 2 s). */
   stopFlushMs?: number
+  /**
+   * Skip a publication's kad-dht walk while a walk has shown that this MAAR knows every member of
+   * the domain, fewer than the DHT's k (known-domain.ts; default true).
+   */
+  skipWalksInKnownDomain?: boolean
   /** How long a holder of a published record may stay away before the record is put again (default 1 s). */
   republishGraceMs?: number
   log?: (line: string) => void
@@ -66,6 +72,9 @@ export class SessionDirectory implements Discovery {
   readonly walker: KeyWalker
   readonly replicas: ReplicaKeeper
   readonly dhtPuts: CoalescedDhtPuts
+  readonly knownDomain: KnownDomain
+  /** Publications whose walk was skipped because this MAAR knows the whole domain (tests, benchmarks). */
+  walksSkipped = 0
   private controller = new AbortController()
   private started = false
 
@@ -76,6 +85,7 @@ export class SessionDirectory implements Discovery {
     this.log = init.log ?? (() => {})
     this.members = new MemberPeers(node, this.services, init.peerBackoffMs ?? 10_000, this.log)
     this.walker = new KeyWalker(node, this.services, this.members, init.closestCacheMs !== undefined ? { cacheMs: init.closestCacheMs } : {})
+    this.knownDomain = new KnownDomain(routingTable(this.services.dht).kBucketSize ?? 20, init.closestCacheMs ?? 30_000)
     this.dhtPuts = new CoalescedDhtPuts(async (key, bytes) => { await this.putInDht(key, bytes) }, init.dhtPutIntervalMs ?? 2000)
     this.replicas = new ReplicaKeeper(node, this.services.sessions, (key, bytes) => { if (this.started) this.dhtPuts.offer(key, bytes) }, { graceMs: init.republishGraceMs ?? 1000, maxRecords: 100_000 })
     this.lookups = new SessionLookup(node, this.services, this.members, this.walker, {
@@ -140,7 +150,11 @@ export class SessionDirectory implements Discovery {
     const peers = (this.walker.cached(key) ?? this.members.closest(key, this.fanout)).slice(0, this.fanout)
     const results = await Promise.all(peers.map(async peer => await this.putTo(peer, key, bytes)))
     this.replicas.accepted(key, bytes, peers.filter((_, i) => results[i] === true).map(p => p.toString()))
-    if (this.started) this.dhtPuts.offer(key, bytes)
+    // The walk copies the record to the key's closest members this MAAR may not know; when it
+    // provably knows them all (known-domain.ts), the direct PUTs above reached them already.
+    const skipWalk = this.init.skipWalksInKnownDomain !== false && results.every(ok => ok) && this.knownDomain.covers(this.members.all())
+    if (skipWalk) this.walksSkipped++
+    else if (this.started) this.dhtPuts.offer(key, bytes)
     if (peers.length > 0 && !results.some(ok => ok)) {
       throw new Error(`no peer accepted the record of ${record.mnId} (asked ${peers.length}); the DHT put continues in the background`)
     }
@@ -190,10 +204,14 @@ export class SessionDirectory implements Discovery {
     const signal = this.controller.signal
     try {
       const holders: string[] = []
+      const found: string[] = []
+      const known = this.members.all()
       for await (const event of this.services.dht.put(key, bytes, { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') holders.push(event.from.toString())
+        if (event.name === 'FINAL_PEER') found.push(event.peer.id.toString())
       }
       this.replicas.accepted(key, bytes, holders)
+      this.knownDomain.walked(found, known)
     } catch (err) {
       if (!signal.aborted) {
         const record = peekSessionRecord(bytes)

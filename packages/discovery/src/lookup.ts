@@ -26,6 +26,7 @@ import type { SessionRecord } from './records.js'
 import type { StoredRecord } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
 import { shaped } from './request-shaper.js'
+import { bytesEqual } from './util.js'
 import type { RequestShaper } from './request-shaper.js'
 
 export interface LookupResult {
@@ -130,10 +131,13 @@ export class SessionLookup {
     const cached = this.walker.cached(key)
     const order = cached === undefined ? ranked : uniquePeers([...cached, ...ranked])
     const answers = new Map<string, MemberAnswer | undefined>()
+    // The holders usually answer with the same bytes (one publisher PUT them all), often the
+    // bytes this MAAR holds too: those are validated once per lookup, not once per answer.
+    const validated = new Validated(local)
     // A MAAR that knew members once and knows none now is cut off (they left), not alone.
     if (known > 0) this.sawMembers = true
     const required = known === 0 ? (this.sawMembers ? 1 : 0) : Math.max(1, Math.min(this.fanout, order.length))
-    const view = await this.askClosest(order, required, answers, key, opts.signal)
+    const view = await this.askClosest(order, required, answers, key, validated, opts.signal)
     if (view.best !== undefined) return this.answer(key, view.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: false })
     // What proves a miss: "not found" from `required` members of the set that counts.
     let proof: { absent: number, required: number } | undefined = { absent: view.absent, required }
@@ -151,7 +155,7 @@ export class SessionLookup {
         // Only the key's closest members can prove a miss now. When the first `fanout` of them
         // hold nothing, the rest of the walk's set (the kad-dht put's 20) is asked in one more
         // round: a record put while tables were filling may sit a few places further out.
-        const near = await this.askClosest(closest, closest.length, answers, key, opts.signal)
+        const near = await this.askClosest(closest, closest.length, answers, key, validated, opts.signal)
         if (near.best !== undefined) return this.answer(key, near.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: walked.rounds + 2, walked: true })
         proof = { absent: near.absent, required: Math.min(this.fanout, closest.length) }
       }
@@ -168,7 +172,7 @@ export class SessionLookup {
    * asked said "not found", as many more as are missing; a peer already in `answers` is not asked
    * again. Stops at the first record.
    */
-  private async askClosest (peers: PeerId[], required: number, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, signal?: AbortSignal): Promise<{ best?: StoredRecord, absent: number }> {
+  private async askClosest (peers: PeerId[], required: number, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, validated: Validated, signal?: AbortSignal): Promise<{ best?: StoredRecord, absent: number }> {
     let next = 0
     let best: StoredRecord | undefined
     const absent = (): number => peers.slice(0, next).filter(p => answers.get(p.toString())?.kind === 'absent').length
@@ -176,7 +180,7 @@ export class SessionLookup {
       const batch = peers.slice(next, next + want)
       next += batch.length
       const fresh = batch.filter(p => !answers.has(p.toString()))
-      const got = await Promise.all(fresh.map(async peer => await this.getFrom(peer, key, signal)))
+      const got = await Promise.all(fresh.map(async peer => await this.getFrom(peer, key, validated, signal)))
       fresh.forEach((p, i) => answers.set(p.toString(), got[i]))
       for (const a of got) if (a?.kind === 'found' && (best === undefined || isNewer(a.entry.record, best.record))) best = a.entry
       if (best !== undefined) break
@@ -205,7 +209,7 @@ export class SessionLookup {
   }
 
   /** undefined = no answer that counts: the peer failed, refused, is not a member or sent a forged record. */
-  private async getFrom (peer: PeerId, key: Uint8Array, signal?: AbortSignal): Promise<MemberAnswer | undefined> {
+  private async getFrom (peer: PeerId, key: Uint8Array, validated: Validated, signal?: AbortSignal): Promise<MemberAnswer | undefined> {
     let answer
     try {
       const header = { op: 'get', key: new TextDecoder().decode(key) } as const
@@ -220,9 +224,11 @@ export class SessionLookup {
       return undefined
     }
     if (answer.record === undefined) return { kind: 'absent' }
+    const same = validated.find(answer.record)
+    if (same !== undefined) return { kind: 'found', entry: same }
     try {
       const { record, signer } = await openSessionRecord(answer.record, this.init.trust, { key })
-      return { kind: 'found', entry: { bytes: answer.record, record, signer, storedAt: Date.now() } }
+      return { kind: 'found', entry: validated.add({ bytes: answer.record, record, signer, storedAt: Date.now() }) }
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
       this.log(`dropped record from ${peer.toString()}: ${err.message}`)
@@ -257,6 +263,27 @@ export class SessionLookup {
       this.log(`dropped record from the DHT: ${err.message}`)
       return undefined
     }
+  }
+}
+
+/**
+ * The copies one lookup has validated (and the local copy, validated when it was stored): an
+ * answer with the same bytes is the same signed record, so it needs no second check.
+ */
+class Validated {
+  private readonly entries: StoredRecord[] = []
+
+  constructor (local: StoredRecord | undefined) {
+    if (local !== undefined) this.entries.push(local)
+  }
+
+  find (bytes: Uint8Array): StoredRecord | undefined {
+    return this.entries.find(e => bytesEqual(e.bytes, bytes))
+  }
+
+  add (entry: StoredRecord): StoredRecord {
+    this.entries.push(entry)
+    return entry
   }
 }
 

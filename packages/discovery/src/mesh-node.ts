@@ -22,7 +22,7 @@ import type { KadDHT, KadDHTComponents, KadDHTInit } from '@libp2p/kad-dht'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import { SessionStore } from './record-store.js'
-import { dmmSelector, dmmValidator } from './dht-records.js'
+import { dmmSelector, dmmValidator, keepForDht } from './dht-records.js'
 import { RecordServer } from './record-protocol.js'
 import { MembershipGate } from './membership.js'
 import type { MembershipComponents } from './membership.js'
@@ -136,7 +136,12 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
       // kad-dht sees the network through a registrar that admits domain members only.
       dht: (components: KadDHTComponents) => withoutTableRefresh(dht(withRegistrar(components, membership.gatedRegistrar(components.registrar))), init.dhtTableRefresh === false),
       sessions: () => sessions,
-      records: (components: RecordServerComponents) => new RecordServer(components, { trust: init.trust, store: sessions, membership })
+      records: (components: RecordServerComponents) => new RecordServer(components, {
+        trust: init.trust,
+        store: sessions,
+        membership,
+        onStored: async (key, entry) => { await keepForDht(datastore, DATASTORE_PREFIX, key, entry.bytes, entry.record) }
+      })
     }
   })
   const table = routingTable(node.services.dht)
@@ -164,6 +169,7 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
  */
 export interface DhtRoutingTable extends EventTarget {
   size: number
+  kBucketSize?: number
   closestPeers: (kadId: Uint8Array, options?: { count?: number }) => PeerId[]
   remove: (peer: PeerId) => Promise<void>
 }

@@ -22,7 +22,7 @@ import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { TrustStore } from './domain.js'
 import type { MembershipGate } from './membership.js'
 import { LIMITS, RecordError, SESSION_PREFIX } from './records.js'
-import type { SessionStore } from './record-store.js'
+import type { SessionStore, StoredRecord } from './record-store.js'
 import { strictObject } from './util.js'
 import { OrderedAnswers, PipelinedClient } from './pipelined-stream.js'
 import type { AnswerReader } from './pipelined-stream.js'
@@ -75,7 +75,7 @@ export class RecordServer implements Startable {
   log: (line: string) => void = () => {}
   private started = false
 
-  constructor (private readonly components: RecordServerComponents, private readonly init: { trust: TrustStore, store: SessionStore, membership: Pick<MembershipGate, 'certificate'> }) {}
+  constructor (private readonly components: RecordServerComponents, private readonly init: { trust: TrustStore, store: SessionStore, membership: Pick<MembershipGate, 'certificate'>, onStored?: (key: Uint8Array, entry: StoredRecord) => Promise<void> }) {}
 
   isStarted (): boolean { return this.started }
 
@@ -163,6 +163,7 @@ export class RecordServer implements Startable {
     try {
       const result = await this.init.store.offer(key, record)
       if (!result.stored && result.reason === 'stale') return [encode({ ok: false, error: `stale: sequence ${result.entry.record.sequence} is held` })]
+      if (result.stored) await this.init.onStored?.(key, result.entry)
       return [encode({ ok: true }), own]
     } catch (err) {
       if (!(err instanceof RecordError)) throw err

@@ -182,6 +182,51 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     }
   })
 
+  it('a member that joins after a lookup is asked by the next one (the member list follows connections)', async () => {
+    const looker = at(1)
+    assert.equal(await looker.directory.lookup('nobody-before-join@dmm.example'), undefined)
+    const lateMaar = await makeMaar(d.operator, 0x68)
+    const late = await join(lateMaar, d.trust, members.map(m => m.node))
+    try {
+      await eventually('MAAR 1 to know the new MAAR as a member', () => meshServices(looker.node).membership.isMember(late.node.peerId))
+      // An MN whose key the new MAAR is closest to, and a record only the new MAAR holds.
+      const ids = new KadIds()
+      const others = [...members.map(m => m.node.peerId), late.node.peerId].filter(p => !p.equals(looker.node.peerId))
+      let mn = ''
+      for (let i = 0; ; i++) {
+        mn = `frank${i}@dmm.example`
+        if (ids.closest(others, sessionKey(mn), 1)[0]?.equals(late.node.peerId) === true) break
+      }
+      const bytes = await sealSessionRecord(sessionAt(mn, 2, late.maar), lateMaar.key, [lateMaar.certificate])
+      await meshServices(late.node).sessions.offer(sessionKey(mn), bytes)
+      const found = await looker.directory.lookup(mn)
+      assert.equal(found?.record.sequence, 2)
+      assert.equal(found?.source, 'direct')
+      // Asked among the members MAAR 1 knows, not found by a walk toward the key.
+      assert.equal(found?.walked, false)
+    } finally {
+      await late.directory.stop()
+      await late.node.stop()
+    }
+  })
+
+  it('in a domain a walk showed complete a publication walks no more, and the kad-dht get still finds the newest record', async () => {
+    const mn = 'gina@dmm.example'
+    const publisher = at(3).directory
+    await publisher.publish(sessionAt(mn, 1, at(3).maar), [])
+    await publisher.settled()
+    const walks = publisher.dhtPuts.walks
+    const skipped = publisher.walksSkipped
+    await publisher.publish(sessionAt(mn, 2, at(3).maar, [], 1_700_000_000_001), [])
+    await publisher.settled()
+    assert.equal(publisher.walksSkipped, skipped + 1, `${COUNT} MAARs, fewer than k = 20, every one known: no walk`)
+    assert.equal(publisher.dhtPuts.walks, walks)
+    // The direct PUTs land where kad-dht's GET_VALUE reads (dht-records.ts keepForDht).
+    const stock = await at(7).directory.lookupStock(mn)
+    assert.equal(stock?.record.sequence, 2)
+    assert.equal(stock?.source, 'dht')
+  })
+
   it('peers that are not MAARs of the domain are refused, with a log line', async () => {
     const rogueOperator = await generateKey()
     const rogueKey = await generateKey()
