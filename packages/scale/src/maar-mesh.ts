@@ -1,0 +1,94 @@
+/**
+ * Complete MAARs on the scale engine's settings, for scenario runs too large for the deployed
+ * settings (README "Scenarios", doc/ARCHITECTURE.md "Scenarios"). Each MAAR is what startMaar
+ * builds for `dmm maar` (createLocalMesh is the same code): libp2p node, membership gate, kad-dht,
+ * session directory, binding cache, PBU/PBA signalling (RFC 5213, RFC 8885), the in-memory data
+ * plane. What differs from createLocalMesh's defaults is only how it is hosted:
+ *
+ * - libp2p's memory transport (noise, yamux and every protocol above unchanged; the bytes skip
+ *   the kernel), so all MAARs live in this one process;
+ * - the scale engine's quiet upkeep (options.ts QUIET_MAINTENANCE, no routing-table refresh, no
+ *   connection monitor) and 60 s for a membership proof;
+ * - the binding cache on memory-level, an in-memory abstract-level store, instead of LevelDB on
+ *   disk (no fsync per commit; kept across a MAAR's restart as the folder would be);
+ * - each MAAR dials `links` earlier MAARs picked with the engine's fixed pseudo-random sequence
+ *   (the self walk finds the rest), instead of all of them;
+ * - it resolves once every MAAR's first kad-dht self walk has run: kad-dht holds every query of a
+ *   node until then (QUIET_MAINTENANCE starts it 5 s after the node), so a run that began earlier
+ *   would time its first handovers against that wait.
+ *
+ * The discovery-only ScaleEngine (engine.ts, for bench/scale.ts) is left as it is.
+ */
+import { MemoryLevel } from 'memory-level'
+import { createLocalMesh } from '@dmm-mesh/maar'
+import type { LocalMaar, LocalMesh, LocalMeshOptions, MaarHosting, MeshNodeTuning } from '@dmm-mesh/maar'
+import type { Libp2p } from '@libp2p/interface'
+import { rng } from './engine.js'
+import { QUIET_MAINTENANCE } from './options.js'
+
+/** Bound on waiting for the first self walks: a guard against a hang, not a speed figure. */
+const SELF_WALK_GUARD_MS = 120_000
+
+/** Resolves at the node's next kad-dht self walk (libp2p re-dispatches kad-dht's `kad-dht:query:self` on the node). */
+function nextSelfWalk (node: Libp2p): Promise<void> {
+  return new Promise(resolve => { node.addEventListener('kad-dht:query:self' as never, () => { resolve() }, { once: true }) })
+}
+
+export interface ScaleMeshOptions extends Omit<LocalMeshOptions, 'host' | 'dialPeers' | 'fullMesh' | 'started'> {
+  /** Earlier MAARs each new one dials (default 4, as ScaleEngine). */
+  links?: number
+  /** 'quiet' (default) or 'default' (kad-dht's and libp2p's own upkeep), as ScaleOptions. */
+  maintenance?: 'quiet' | 'default'
+  /** How long a new peer has to prove domain membership (default 60 s, as ScaleOptions). */
+  proofTimeoutMs?: number
+}
+
+/** The scale engine's libp2p settings for a MAAR hosted among hundreds in one process. */
+export function scaleNodeTuning (opts: Pick<ScaleMeshOptions, 'maintenance' | 'proofTimeoutMs'>): MeshNodeTuning {
+  return {
+    transport: 'memory',
+    proofTimeoutMs: opts.proofTimeoutMs ?? 60_000,
+    ...(opts.maintenance !== 'default' ? { dhtMaintenance: QUIET_MAINTENANCE, dhtTableRefresh: false, connectionMonitor: false } : {})
+  }
+}
+
+/** Starts `count` complete MAARs in this process on the scale engine's settings. */
+export async function startScaleMesh (opts: ScaleMeshOptions): Promise<LocalMesh> {
+  const { links = 4, maintenance, proofTimeoutMs, ...local } = opts
+  const node = scaleNodeTuning({ maintenance, proofTimeoutMs })
+  const caches = new Map<string, MemoryLevel<string, string>>()
+  // One memory address space per process: names carry the pid, as in slice.ts.
+  const tag = `${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`
+  const host = (plan: { name: string }): MaarHosting => {
+    let level = caches.get(plan.name)
+    if (level === undefined) {
+      level = new MemoryLevel<string, string>({ keyEncoding: 'utf8', valueEncoding: 'utf8' })
+      caches.set(plan.name, level)
+    }
+    // A lookup GET bounded at 2 s per member, as the discovery-only slice: a shared core dials slowly.
+    return { listen: `/memory/${plan.name}-${tag}`, node, cacheLevel: level, directory: { requestTimeoutMs: 2000 } }
+  }
+  const random = rng(opts.count)
+  const dialPeers = (_index: number, running: LocalMaar[]): LocalMaar[] => {
+    const chosen = new Set<LocalMaar>()
+    for (let k = 0; k < Math.min(links, running.length); k++) chosen.add(running[Math.floor(random() * running.length)] as LocalMaar)
+    return [...chosen]
+  }
+  const walked: Array<Promise<void>> = []
+  const mesh = await createLocalMesh({ ...local, host, dialPeers, started: m => { walked.push(nextSelfWalk(m.node)) } })
+  let guard: NodeJS.Timeout | undefined
+  await Promise.race([Promise.all(walked), new Promise(resolve => { guard = setTimeout(resolve, SELF_WALK_GUARD_MS) })])
+  clearTimeout(guard)
+  return {
+    get maars () { return mesh.maars },
+    network: mesh.network,
+    trust: mesh.trust,
+    operatorKey: mesh.operatorKey,
+    stopMaar: async index => { await mesh.stopMaar(index) },
+    restartMaar: async index => await mesh.restartMaar(index),
+    async stop () {
+      await mesh.stop()
+      await Promise.all([...caches.values()].map(async level => { await level.close() }))
+    }
+  }
+}
