@@ -13,9 +13,12 @@
  *   disk (no fsync per commit; kept across a MAAR's restart as the folder would be);
  * - each MAAR dials `links` earlier MAARs picked with the engine's fixed pseudo-random sequence
  *   (the self walk finds the rest), instead of all of them;
- * - it resolves once every MAAR's first kad-dht self walk has run: kad-dht holds every query of a
- *   node until then (QUIET_MAINTENANCE starts it 5 s after the node), so a run that began earlier
- *   would time its first handovers against that wait.
+ * - it resolves once every MAAR's first kad-dht self walk has run (kad-dht holds every query of a
+ *   node until then; QUIET_MAINTENANCE starts it 5 s after the node) and the connections those
+ *   walks open have stopped growing: at 100 MAARs that takes ~15 s after the last start, during
+ *   which the process is busy with handshakes (half a core, against 0.05 once settled), so a run
+ *   that began earlier would time its first handovers against start-up, not against a domain that
+ *   has been up for a while.
  *
  * The discovery-only ScaleEngine (engine.ts, for bench/scale.ts) is left as it is.
  */
@@ -26,8 +29,11 @@ import type { Libp2p } from '@libp2p/interface'
 import { rng } from './engine.js'
 import { QUIET_MAINTENANCE } from './options.js'
 
-/** Bound on waiting for the first self walks: a guard against a hang, not a speed figure. */
-const SELF_WALK_GUARD_MS = 120_000
+/** Bound on the warm-up (first self walks, connections settling): a guard against a hang, not a speed figure. */
+const WARM_UP_GUARD_MS = 180_000
+
+/** Connections are taken as settled when their count stayed the same this many times in a row, a second apart. */
+const STEADY_CHECKS = 3
 
 /** Resolves at the node's next kad-dht self walk (libp2p re-dispatches kad-dht's `kad-dht:query:self` on the node). */
 function nextSelfWalk (node: Libp2p): Promise<void> {
@@ -76,9 +82,17 @@ export async function startScaleMesh (opts: ScaleMeshOptions): Promise<LocalMesh
   }
   const walked: Array<Promise<void>> = []
   const mesh = await createLocalMesh({ ...local, host, dialPeers, started: m => { walked.push(nextSelfWalk(m.node)) } })
+  const deadline = Date.now() + WARM_UP_GUARD_MS
   let guard: NodeJS.Timeout | undefined
-  await Promise.race([Promise.all(walked), new Promise(resolve => { guard = setTimeout(resolve, SELF_WALK_GUARD_MS) })])
+  await Promise.race([Promise.all(walked), new Promise(resolve => { guard = setTimeout(resolve, WARM_UP_GUARD_MS) })])
   clearTimeout(guard)
+  const connections = (): number => mesh.maars.reduce((n, m) => n + m.node.getConnections().length, 0)
+  for (let last = -1, same = 0; same < STEADY_CHECKS && Date.now() < deadline;) {
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const now = connections()
+    same = now === last ? same + 1 : 0
+    last = now
+  }
   return {
     get maars () { return mesh.maars },
     network: mesh.network,
