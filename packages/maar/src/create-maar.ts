@@ -7,9 +7,10 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { BindingCache, formatReport } from '@dmm-mesh/binding-cache'
+import type { TextLevel } from '@dmm-mesh/binding-cache'
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import { SessionDirectory, createMeshNode, meshServices, routingTable } from '@dmm-mesh/discovery'
-import type { Discovery, MaarCertificate, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
+import type { Discovery, MaarCertificate, MeshNodeInit, SessionDirectoryInit, TrustStore } from '@dmm-mesh/discovery'
 import { BorderServer, FederatedDiscovery, localRecordBytes } from '@dmm-mesh/federation'
 import type { FederationAgreements } from '@dmm-mesh/federation'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -30,6 +31,17 @@ export interface StartMaarOptions {
   bootstrap: string[]
   /** LevelDB folder of the binding cache (created if missing). */
   cacheDir: string
+  /**
+   * Keep the binding cache in this abstract-level database instead of LevelDB in `cacheDir`
+   * (the caller owns it: it outlives a stop, as a folder would). Only the scale engine uses it:
+   * memory-level for hundreds of simulated MAARs (README "Scenarios"); a deployment never does.
+   */
+  cacheLevel?: TextLevel
+  /**
+   * libp2p settings beyond the deployed defaults, for many MAARs on few cores (packages/scale):
+   * the memory transport, quieter kad-dht and libp2p upkeep, a longer membership proof.
+   */
+  node?: MeshNodeTuning
   /** Made once the certificate is checked (a Linux data plane touches the kernel). */
   dataplane: () => DataPlane | Promise<DataPlane>
   log: Logger
@@ -46,6 +58,8 @@ export interface StartMaarOptions {
   /** Agreements with other domains, and their gateways asked across the border (doc/ARCHITECTURE.md "Federation"). */
   federation?: MaarFederation
 }
+
+export type MeshNodeTuning = Pick<MeshNodeInit, 'transport' | 'dhtMaintenance' | 'dhtTableRefresh' | 'connectionMonitor' | 'proofTimeoutMs' | 'alpha'>
 
 export interface MaarFederation {
   agreements: FederationAgreements
@@ -89,7 +103,7 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   opts.federation?.agreements.federate(trust)
 
   const node = await step('libp2p node', async () => await createMeshNode({
-    privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
+    ...opts.node, privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
   }))
   steps.onStop(async () => { await node.stop() })
   const peerId = node.peerId.toString()
@@ -103,7 +117,8 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
     return cert
   })
 
-  const cache = await step(`binding cache ${opts.cacheDir}`, async () => {
+  const cache = await step(`binding cache ${opts.cacheLevel !== undefined ? '(in memory)' : opts.cacheDir}`, async () => {
+    if (opts.cacheLevel !== undefined) return await BindingCache.open(opts.cacheDir, { level: opts.cacheLevel })
     await mkdir(opts.cacheDir, { recursive: true })
     return await BindingCache.open(opts.cacheDir)
   })

@@ -42,6 +42,23 @@ export interface LocalMeshOptions {
   network?: MemoryNetwork
   /** Every MAAR's agreements and gateways (doc/ARCHITECTURE.md "Federation"); default: none. */
   federation?: MaarFederation
+  /**
+   * How MAARs are hosted, for the scale engine (packages/scale): the listen address, libp2p
+   * tuning, an in-memory binding cache and directory settings per MAAR (default: TCP on
+   * loopback, deployed settings, LevelDB under `dataDir`).
+   */
+  host?: (plan: MaarPlan) => MaarHosting
+  /**
+   * The running MAARs MAAR `index` (0-based) dials when it starts or restarts (default: every
+   * earlier one up to 20 MAARs, else the last `links`; on a restart every running one).
+   */
+  dialPeers?: (index: number, running: LocalMaar[]) => LocalMaar[]
+  /** Told of each MAAR once it runs (at start and restart), e.g. to watch its node's events. */
+  started?: (m: LocalMaar) => void
+}
+
+export interface MaarHosting extends Pick<StartMaarOptions, 'cacheLevel' | 'node' | 'directory'> {
+  listen: string
 }
 
 export interface MaarPlan { name: string, pool: string, address: string }
@@ -91,9 +108,12 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
   const maars: Array<LocalMaar | undefined> = []
   const identities: Array<{ key: PrivateKey, certificate: Uint8Array, listen?: string }> = []
 
-  const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[], listen: string): Promise<LocalMaar> => {
+  const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[], listen?: string): Promise<LocalMaar> => {
     const plan = planOf(index + 1)
     const dataDir = join(opts.dataDir, plan.name)
+    // Called at each start: a host keeps a MAAR's cacheLevel across restarts, as LevelDB on disk would be.
+    const { listen: hostListen, directory: hostDirectory, ...hosting } = opts.host?.(plan) ?? { listen: '/ip4/127.0.0.1/tcp/0' }
+    const observed = opts.observe?.(plan.name)
     const running = await startMaar({
       init: {
         name: plan.name,
@@ -107,14 +127,16 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       certificate,
       // Its own TrustStore, as a MAAR in its own process has: what it verified and cached is its own.
       trust: new TrustStore([{ domain, operatorPublicKey }]),
-      listen: [listen],
+      listen: [listen ?? hostListen],
       bootstrap,
       cacheDir: dataDir,
       dataplane: () => network.createDataPlane({ name: plan.name, address: plan.address, pools: [plan.pool] }),
       log: createLogger(plan.name, sink),
       directoryLog: line => { sink('debug', `[${plan.name}:directory] ${line}`) },
       ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
-      ...opts.observe?.(plan.name),
+      ...hosting,
+      ...observed,
+      ...(hostDirectory !== undefined || observed?.directory !== undefined ? { directory: { ...hostDirectory, ...observed?.directory } } : {}),
       ...(opts.signalling !== undefined ? { signalling: opts.signalling } : {}),
       ...(opts.federation !== undefined ? { federation: opts.federation } : {})
     })
@@ -122,6 +144,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
     if (identity !== undefined) identity.listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString()
     const local: LocalMaar = { ...running, name: plan.name, address: plan.address, pool: plan.pool, key, certificate, dataDir }
     maars[index] = local
+    opts.started?.(local)
     return local
   }
 
@@ -134,8 +157,8 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
     const certificate = await issueCertificate(operatorKey, { domain, peerId, pools: [plan.pool], addresses: [plan.address], notAfter: Date.now() + 365 * 86400_000 })
     const earlier = maars.slice(0, i).filter((m): m is LocalMaar => m !== undefined)
     identities[i] = { key, certificate }
-    const chosen = fullMesh ? earlier : earlier.slice(-links)
-    await startOne(i, key, certificate, chosen.map(dialAddress), '/ip4/127.0.0.1/tcp/0')
+    const chosen = opts.dialPeers?.(i, earlier) ?? (fullMesh ? earlier : earlier.slice(-links))
+    await startOne(i, key, certificate, chosen.map(dialAddress))
   }
 
   const stopMaar = async (index: number): Promise<void> => {
@@ -156,8 +179,9 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       if (identity === undefined) throw new Error(`maar${index + 1} was never started`)
       await stopMaar(index)
       const others = maars.filter((m): m is LocalMaar => m !== undefined)
+      const chosen = opts.dialPeers?.(index, others) ?? others
       // Same port as before, as a MAAR with a configured listen address would have.
-      return await startOne(index, identity.key, identity.certificate, others.map(dialAddress), identity.listen ?? '/ip4/127.0.0.1/tcp/0')
+      return await startOne(index, identity.key, identity.certificate, chosen.map(dialAddress), identity.listen)
     },
     async stop (): Promise<void> {
       for (let i = maars.length - 1; i >= 0; i--) await stopMaar(i)

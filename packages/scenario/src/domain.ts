@@ -14,7 +14,7 @@ import type { MemoryNetwork } from '@dmm-mesh/dataplane'
 import { TrustStore, generateKey } from '@dmm-mesh/discovery'
 import type { RecordRequest } from '@dmm-mesh/discovery'
 import { createLocalMesh, legacyLocalDomain, maarPlan, signallingFor } from '@dmm-mesh/maar'
-import type { LocalMesh, Maar, MaarComponents, SignallingTransport } from '@dmm-mesh/maar'
+import type { LocalMesh, LocalMeshOptions, Maar, MaarComponents, SignallingTransport } from '@dmm-mesh/maar'
 import { PeerNames, shapingFor } from './delays.js'
 import type { PairDelay } from './delays.js'
 import type { FederationSpec } from './federation-engine.js'
@@ -71,85 +71,96 @@ export function contenderModes (c: ContenderSpec): { cmd?: { mode: 'relay' | 'lo
   return { maar: 'cmd', cmd: { mode, deregistration: variant === 'b' ? 'anchors' : 'serving' } }
 }
 
-export const localEngine: DomainEngine = {
-  async start (spec: DomainSpec): Promise<ScenarioDomain> {
-    const dir = await mkdtemp(join(spec.workDir, `${spec.contender.replace('/', '-')}-`))
-    const peers = new PeerNames()
-    const modes = contenderModes(spec.contender)
-    const byAddress = new Map<string, string>()
-    const localName = (name: string): string => maarPlan(spec.maars.indexOf(name) + 1).name
-    const shaping = (node: string): ReturnType<typeof shapingFor> => shapingFor(node, peers, spec.delay, (r, to) => { spec.onRecordRequest(node, to, r) })
-    const operatorKey = await generateKey()
-    let cmd: LocalCmd | undefined
-    let mesh: LocalMesh | undefined
-    try {
-      let signalling: MaarComponents['signalling']
-      if (modes.cmd !== undefined) {
-        cmd = await startLocalCmd({
-          operatorKey,
-          trust: TrustStore.fromOperatorKeys([{ domain: SCENARIO_DOMAIN, publicKey: operatorKey.publicKey }]),
-          domain: SCENARIO_DOMAIN,
-          mode: modes.cmd.mode,
-          deregistration: modes.cmd.deregistration,
-          relayTimeoutMs: spec.relayTimeoutMs,
-          dataDir: join(dir, 'cmd'),
-          capture: spec.frames.capture(LOCAL_CMD_ADDRESS),
-          shapeTransport: t => {
-            const delayed = shaping(CMD_NODE).shapeTransport(t)
-            return spec.shapeCmdTransport?.(delayed) ?? delayed
-          }
-        })
-        peers.set(cmd.running.cmd.peerId, CMD_NODE)
-        byAddress.set(LOCAL_CMD_ADDRESS, CMD_NODE)
-        signalling = signallingFor(modes.maar === 'hybrid' ? { mode: 'hybrid', cmd: cmd.address } : { mode: 'cmd', cmd: cmd.address, deregistration: modes.cmd.deregistration })
-      } else if (modes.maar === 'legacy') {
-        // Classic PMIPv6 (draft-bernardos-dmm-pmip Appendix A.5): the first MAAR is the LMA.
-        signalling = legacyLocalDomain()
-      }
-      const nameOfLocal = (local: string): string => spec.maars[Number(local.replace('maar', '')) - 1] ?? local
-      mesh = await createLocalMesh({
-        count: spec.maars.length,
-        dataDir: join(dir, 'maars'),
-        domain: SCENARIO_DOMAIN,
+/** What a DomainEngine over an in-process mesh asks of the mesh's builder. */
+export type MeshStart = (opts: Pick<LocalMeshOptions, 'count' | 'dataDir' | 'domain' | 'operatorKey' | 'lifetime' | 'signalling' | 'observe'>) => Promise<LocalMesh>
+
+/**
+ * A domain engine whose MAARs come from `startMesh` (createLocalMesh, or the scale engine's
+ * startScaleMesh: scale-domain.ts), every peer's signalling delayed and captured.
+ */
+export function meshEngine (startMesh: MeshStart): DomainEngine {
+  return { start: async spec => await startMeshDomain(spec, startMesh) }
+}
+
+export const localEngine: DomainEngine = meshEngine(createLocalMesh)
+
+async function startMeshDomain (spec: DomainSpec, startMesh: MeshStart): Promise<ScenarioDomain> {
+  const dir = await mkdtemp(join(spec.workDir, `${spec.contender.replace('/', '-')}-`))
+  const peers = new PeerNames()
+  const modes = contenderModes(spec.contender)
+  const byAddress = new Map<string, string>()
+  const localName = (name: string): string => maarPlan(spec.maars.indexOf(name) + 1).name
+  const shaping = (node: string): ReturnType<typeof shapingFor> => shapingFor(node, peers, spec.delay, (r, to) => { spec.onRecordRequest(node, to, r) })
+  const operatorKey = await generateKey()
+  let cmd: LocalCmd | undefined
+  let mesh: LocalMesh | undefined
+  try {
+    let signalling: MaarComponents['signalling']
+    if (modes.cmd !== undefined) {
+      cmd = await startLocalCmd({
         operatorKey,
-        lifetime: spec.lifetimeS,
-        ...(signalling !== undefined ? { signalling } : {}),
-        observe: local => {
-          const s = shaping(nameOfLocal(local))
-          return { capture: spec.frames.capture(maarPlan(Number(local.replace('maar', ''))).address), shapeTransport: s.shapeTransport, directory: { shaper: s.shaper } }
+        trust: TrustStore.fromOperatorKeys([{ domain: SCENARIO_DOMAIN, publicKey: operatorKey.publicKey }]),
+        domain: SCENARIO_DOMAIN,
+        mode: modes.cmd.mode,
+        deregistration: modes.cmd.deregistration,
+        relayTimeoutMs: spec.relayTimeoutMs,
+        dataDir: join(dir, 'cmd'),
+        capture: spec.frames.capture(LOCAL_CMD_ADDRESS),
+        shapeTransport: t => {
+          const delayed = shaping(CMD_NODE).shapeTransport(t)
+          return spec.shapeCmdTransport?.(delayed) ?? delayed
         }
       })
-      for (const m of mesh.maars) {
-        peers.set(m.maar.peerId, nameOfLocal(m.name))
-        byAddress.set(m.address, nameOfLocal(m.name))
+      peers.set(cmd.running.cmd.peerId, CMD_NODE)
+      byAddress.set(LOCAL_CMD_ADDRESS, CMD_NODE)
+      signalling = signallingFor(modes.maar === 'hybrid' ? { mode: 'hybrid', cmd: cmd.address } : { mode: 'cmd', cmd: cmd.address, deregistration: modes.cmd.deregistration })
+    } else if (modes.maar === 'legacy') {
+      // Classic PMIPv6 (draft-bernardos-dmm-pmip Appendix A.5): the first MAAR is the LMA.
+      signalling = legacyLocalDomain()
+    }
+    const nameOfLocal = (local: string): string => spec.maars[Number(local.replace('maar', '')) - 1] ?? local
+    mesh = await startMesh({
+      count: spec.maars.length,
+      dataDir: join(dir, 'maars'),
+      domain: SCENARIO_DOMAIN,
+      operatorKey,
+      lifetime: spec.lifetimeS,
+      ...(signalling !== undefined ? { signalling } : {}),
+      observe: local => {
+        const s = shaping(nameOfLocal(local))
+        return { capture: spec.frames.capture(maarPlan(Number(local.replace('maar', ''))).address), shapeTransport: s.shapeTransport, directory: { shaper: s.shaper } }
       }
-    } catch (err) {
-      await mesh?.stop().catch(() => {})
+    })
+    for (const m of mesh.maars) {
+      peers.set(m.maar.peerId, nameOfLocal(m.name))
+      byAddress.set(m.address, nameOfLocal(m.name))
+    }
+  } catch (err) {
+    await mesh?.stop().catch(() => {})
+    await cmd?.stop().catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+  const running = mesh
+  const index = (name: string): number => spec.maars.indexOf(name)
+  const live = (): Maar[] => running.maars.map(m => m.maar)
+  return {
+    network: running.network,
+    nodeAt: address => byAddress.get(address),
+    addressOf: node => node === CMD_NODE ? LOCAL_CMD_ADDRESS : maarPlan(index(node) + 1).address,
+    maar: name => running.maars.find(m => m.name === localName(name))?.maar,
+    stopMaar: async name => { await running.stopMaar(index(name)) },
+    startMaar: async name => { await running.restartMaar(index(name)) },
+    stopCmd: async () => { await cmd?.stop() },
+    startCmd: async () => { await cmd?.restart() },
+    settled: async () => {
+      await Promise.all(live().map(async m => { await m.settled() }))
+      await (async () => { await cmd?.running.cmd.settled() })().catch(() => {})
+    },
+    stop: async () => {
+      await running.stop().catch(() => {})
       await cmd?.stop().catch(() => {})
       await rm(dir, { recursive: true, force: true })
-      throw err
-    }
-    const running = mesh
-    const index = (name: string): number => spec.maars.indexOf(name)
-    const live = (): Maar[] => running.maars.map(m => m.maar)
-    return {
-      network: running.network,
-      nodeAt: address => byAddress.get(address),
-      addressOf: node => node === CMD_NODE ? LOCAL_CMD_ADDRESS : maarPlan(index(node) + 1).address,
-      maar: name => running.maars.find(m => m.name === localName(name))?.maar,
-      stopMaar: async name => { await running.stopMaar(index(name)) },
-      startMaar: async name => { await running.restartMaar(index(name)) },
-      stopCmd: async () => { await cmd?.stop() },
-      startCmd: async () => { await cmd?.restart() },
-      settled: async () => {
-        await Promise.all(live().map(async m => { await m.settled() }))
-        await (async () => { await cmd?.running.cmd.settled() })().catch(() => {})
-      },
-      stop: async () => {
-        await running.stop().catch(() => {})
-        await cmd?.stop().catch(() => {})
-        await rm(dir, { recursive: true, force: true })
-      }
     }
   }
 }

@@ -22,7 +22,8 @@ export interface ScenarioReport {
     durationMs: number
   }
   /** When and where the run was made. */
-  run: { startedAt: string, finishedAt: string, host: string, node: string }
+  /** `engine`: the engine the runner chose for the file (scenario-schema.ts engineOf), unless the caller gave one. */
+  run: { startedAt: string, finishedAt: string, host: string, node: string, engine?: 'local' | 'scale' }
   contenders: ContenderReport[]
 }
 

@@ -11,13 +11,15 @@ import type { HandoverReport } from '@dmm-mesh/maar'
 import { runChecks } from './checks.js'
 import { localEngine } from './domain.js'
 import { federationEngine } from './federation-engine.js'
+import { scaleEngine } from './scale-domain.js'
 import type { DomainEngine, ScenarioDomain } from './domain.js'
 import { chargeMessages, loadSeries, summarizeHandovers } from './figures.js'
 import type { Episode, Message } from './figures.js'
 import { FrameCounter } from './frame-counter.js'
 import type { CheckResult, ContenderReport, HandoverSample, ScenarioReport } from './report.js'
 import { CMD_NODE, ScenarioMap } from './scenario-map.js'
-import type { ContenderSpec, Scenario } from './scenario-schema.js'
+import { engineOf } from './scenario-schema.js'
+import type { ContenderSpec, EngineName, Scenario } from './scenario-schema.js'
 import { buildTrace } from './trace.js'
 import type { Trace, TraceEvent } from './trace.js'
 
@@ -45,6 +47,8 @@ export interface RunOptions {
   progress?: (p: RunProgress) => void
 }
 
+const ENGINES_BY_NAME: Record<EngineName, DomainEngine> = { local: localEngine, scale: scaleEngine }
+
 /** Bound on waiting for background work to end: a guard against hangs, not a speed figure. */
 const SETTLE_GUARD_MS = 15_000
 
@@ -66,14 +70,14 @@ export async function runScenario (opts: RunOptions): Promise<ScenarioReport> {
   const reports: ContenderReport[] = []
   for (const [i, contender] of contenders.entries()) {
     const progress = (phase: RunProgress['phase'], fraction: number): void => { opts.progress?.({ contender, index: i + 1, of: contenders.length, phase, fraction }) }
-    const engine = opts.engine ?? (scenario.domains !== undefined ? federationEngine : localEngine)
+    const engine = opts.engine ?? (scenario.domains !== undefined ? federationEngine : ENGINES_BY_NAME[engineOf(scenario)])
     reports.push(await new ContenderRun(scenario, trace, contender, opts.timeScale ?? scenario.timeScale, progress).run(engine, opts.workDir ?? tmpdir()))
   }
   const mns = [...trace.groups.values()].reduce((n, ids) => n + ids.length, 0)
   return {
     version: 1,
     scenario: { name: scenario.name, file: scenario.file, ...(scenario.description !== undefined ? { description: scenario.description } : {}), seed, maars: new ScenarioMap(scenario).maars.length, mns, durationMs: trace.durationMs },
-    run: { startedAt, finishedAt: new Date().toISOString(), host: hostname(), node: process.version },
+    run: { startedAt, finishedAt: new Date().toISOString(), host: hostname(), node: process.version, ...(opts.engine === undefined && scenario.domains === undefined ? { engine: engineOf(scenario) } : {}) },
     contenders: reports
   }
 }

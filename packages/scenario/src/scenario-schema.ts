@@ -27,6 +27,18 @@ export function isPolicyContender (c: ContenderSpec): c is PolicyContender {
   return (POLICY_CONTENDERS as readonly string[]).includes(c)
 }
 
+/**
+ * Where a scenario's domain runs (README "Scenarios"): `local` is createLocalMesh (TCP on
+ * loopback, LevelDB, deployed libp2p settings); `scale` is the scale engine's hosting of the same
+ * MAARs (packages/scale maar-mesh.ts: memory transport, quiet upkeep, in-memory binding caches).
+ */
+export const ENGINES = ['local', 'scale'] as const
+export type EngineName = typeof ENGINES[number]
+/** A file that names no engine runs on the scale engine above this many MAARs (one process saturates at 50–100 with the deployed settings). */
+export const SCALE_ENGINE_ABOVE = 100
+/** Contenders the scale engine runs: those without a CMD (the CMD listens on TCP, which memory-transport MAARs cannot dial). */
+export const SCALE_CONTENDERS = ['dht', 'legacy'] as const
+
 const KM = 20_000
 const coordinate = numberIn(-KM, KM)
 const seconds = (max = 86_400): z.ZodNumber => numberIn(0, max)
@@ -119,6 +131,8 @@ const scenarioBase = mapping({
   description: text.optional(),
   seed: integer(0, 0xffffffff, 1),
   durationS: positiveSeconds,
+  /** Default: `scale` above SCALE_ENGINE_ABOVE MAARs, else `local` (a federation always `local`). */
+  engine: z.enum(ENGINES, { error: iss => `must be ${ENGINES.join(' or ')}, got ${JSON.stringify(iss.input)}` }).optional(),
   /** Real time per scenario second (2: the trace plays at half speed). */
   timeScale: numberIn(0.01, 100).default(1),
   /** MAARs' registration lifetime (RFC 6275 §6.1.7: a multiple of 4 s). */
@@ -158,6 +172,7 @@ export const scenarioSchema = scenarioBase.superRefine((s, ctx) => {
   s.flows.forEach((f, i) => { if (!groups.has(f.group)) ctx.addIssue({ code: 'custom', path: ['flows', i, 'group'], message: `no MN group named ${JSON.stringify(f.group)}` }) })
   s.faults.forEach((f, i) => { if (f.kind === 'maar-down') maar(['faults', i, 'maar'], f.maar) })
   checkFederation(s, ctx, maar, names)
+  checkEngine(s, ctx)
   if (s.domains !== undefined) return
   const needsCmd = s.contenders.findIndex(c => c !== 'dht' && c !== 'legacy')
   if (needsCmd >= 0 && s.cmd === undefined) ctx.addIssue({ code: 'custom', path: ['contenders', needsCmd], message: `${s.contenders[needsCmd] ?? ''} needs a CMD: add cmd: { x, y }` })
@@ -166,6 +181,35 @@ export const scenarioSchema = scenarioBase.superRefine((s, ctx) => {
 })
 
 type Checked = z.output<typeof scenarioBase>
+
+/** The engine a scenario runs on: the file's `engine`, else by its number of MAARs. */
+export function engineOf (s: Pick<Checked, 'engine' | 'maars' | 'domains'>): EngineName {
+  if (s.engine !== undefined) return s.engine
+  const count = Array.isArray(s.maars) ? s.maars.length : s.maars.count
+  return s.domains === undefined && count > SCALE_ENGINE_ABOVE ? 'scale' : 'local'
+}
+
+/** Why the scale engine cannot run this contender, or undefined when it can. */
+export function scaleMisfit (contender: ContenderSpec): string | undefined {
+  if ((SCALE_CONTENDERS as readonly string[]).includes(contender)) return undefined
+  return isPolicyContender(contender)
+    ? `${contender}: federation scenarios run on the local engine (set engine: local)`
+    : `${contender}: the scale engine runs ${SCALE_CONTENDERS.join(' and ')} only (${contender} needs a CMD): set engine: local`
+}
+
+/** What the scale engine cannot run, named at the contender (or at `engine` for a federation). */
+function checkEngine (s: Checked, ctx: z.RefinementCtx): void {
+  if (engineOf(s) !== 'scale') return
+  const chosen = s.engine === undefined ? ` (chosen for more than ${SCALE_ENGINE_ABOVE} MAARs)` : ''
+  if (s.domains !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['engine'], message: 'federation scenarios run on the local engine: set engine: local' })
+    return
+  }
+  s.contenders.forEach((c, i) => {
+    const why = scaleMisfit(c)
+    if (why !== undefined) ctx.addIssue({ code: 'custom', path: ['contenders', i], message: `${why}${chosen}` })
+  })
+}
 
 /**
  * Domains, agreements and their revocations agree with each other and with the MAARs: each MAAR

@@ -3,12 +3,15 @@ import { buildTrace, localEngine, parseScenario, runScenario } from '../src/inde
 import type { DomainEngine } from '../src/index.js'
 
 /**
- * A MAAR down for a while, in a real run (local engine: libp2p, LevelDB, the memory data plane):
+ * A MAAR down for a while, in a real run on each engine (local: libp2p over TCP, LevelDB, the
+ * memory data plane; scale: the same MAARs over libp2p's memory transport, binding caches on
+ * memory-level, quiet kad-dht upkeep):
  * the MN's first prefix is anchored at maar1, so while maar1 is down the reachability check must
  * report it (the CN's packets go through maar1), and the handover away from it must say that
  * maar1 did not answer. Before the fault and after maar1 is back, the checks pass.
  */
-const FILE = `name: maar-down
+const FILE = (engine: string): string => `name: maar-down
+engine: ${engine}
 seed: 11
 durationS: 11
 maars: { count: 3, layout: line, spacingKm: 10 }
@@ -21,13 +24,14 @@ faults:
 checks: { everyS: 1 }
 `
 
-describe('a scenario run with a MAAR down', function () {
+for (const engine of ['local', 'scale']) describe(`a scenario run with a MAAR down (${engine} engine)`, function () {
   this.timeout(180_000)
 
   it('reports what really happened: the anchor down, its prefix unreachable while it is, all well at the end', async () => {
-    const scenario = parseScenario(FILE, 'maar-down.yaml')
+    const scenario = parseScenario(FILE(engine), 'maar-down.yaml')
     const trace = buildTrace(scenario)
     const report = await runScenario({ scenario })
+    assert.equal(report.run.engine, engine)
     const [c] = report.contenders
     assert.ok(c !== undefined && c.error === undefined, c?.error)
     assert.equal(c.handovers.length, trace.events.filter(e => e.kind === 'attach').length)
@@ -47,15 +51,15 @@ describe('a scenario run with a MAAR down', function () {
     if (away !== undefined) assert.equal(away.outcome, 'partial', JSON.stringify(away))
   })
 
-  it('records the error of a contender that cannot start, and runs the others', async () => {
-    const scenario = parseScenario(FILE.replace('durationS: 11', 'durationS: 2').replace('contenders: [dht]', 'cmd: { x: 0, y: 5 }\ncontenders: [relay, dht]'), 'two.yaml')
-    const engine: DomainEngine = {
+  if (engine === 'local') it('records the error of a contender that cannot start, and runs the others', async () => {
+    const scenario = parseScenario(FILE('local').replace('durationS: 11', 'durationS: 2').replace('contenders: [dht]', 'cmd: { x: 0, y: 5 }\ncontenders: [relay, dht]'), 'two.yaml')
+    const failing: DomainEngine = {
       start: async spec => {
         if (spec.contender === 'relay') throw new Error('the CMD\'s port is taken')
         return await localEngine.start(spec)
       }
     }
-    const report = await runScenario({ scenario, engine })
+    const report = await runScenario({ scenario, engine: failing })
     assert.deepEqual(report.contenders.map(c => [c.name, c.error]), [['relay', 'could not start: the CMD\'s port is taken'], ['dht', undefined]])
     assert.ok((report.contenders[1]?.handovers.length ?? 0) > 0)
   })

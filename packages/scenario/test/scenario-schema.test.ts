@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { ConfigError, parseScenario } from '../src/index.js'
+import { ConfigError, SCALE_ENGINE_ABOVE, engineOf, parseScenario } from '../src/index.js'
 
 const GOOD = `name: tiny
 seed: 7
@@ -80,5 +80,23 @@ describe('scenario file schema', () => {
       assert.deepEqual(err.problems.map(p => [p.line, p.field]), [[2, 'seed'], [16, 'mns[0].movement.dwellS']])
       assert.match(err.message, /and 1 more: dmm scenario check x\.yaml lists them all/)
     }
+  })
+
+  it('refuses an unknown engine at its line', () => {
+    rejects(GOOD.replace('contenders:', 'engine: fast\ncontenders:'), 'engine', 10, /must be local or scale, got "fast"/)
+  })
+
+  it('refuses a CMD contender on the scale engine, naming the contender and what to do', () => {
+    rejects(GOOD.replace('contenders:', 'engine: scale\ncontenders:'), 'contenders[1]', 11, /relay: the scale engine runs dht and legacy only \(relay needs a CMD\): set engine: local/)
+  })
+
+  it('picks the scale engine above SCALE_ENGINE_ABOVE MAARs unless the file names one, and says so when a contender does not fit', () => {
+    const dhtOnly = GOOD.replace('contenders: [dht, relay, relay/b]', 'contenders: [dht]')
+    assert.equal(engineOf(parseScenario(dhtOnly, 'x.yaml')), 'local')
+    const large = dhtOnly.replace('  count: 4', `  count: ${SCALE_ENGINE_ABOVE + 1}`)
+    assert.equal(engineOf(parseScenario(large, 'x.yaml')), 'scale')
+    assert.equal(engineOf(parseScenario(large.replace('contenders:', 'engine: local\ncontenders:'), 'x.yaml')), 'local')
+    assert.equal(engineOf(parseScenario(dhtOnly.replace('contenders:', 'engine: scale\ncontenders:'), 'x.yaml')), 'scale')
+    rejects(GOOD.replace('  count: 4', `  count: ${SCALE_ENGINE_ABOVE + 1}`), 'contenders[1]', 10, /set engine: local \(chosen for more than 100 MAARs\)/)
   })
 })

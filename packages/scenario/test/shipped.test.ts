@@ -2,14 +2,14 @@ import assert from 'node:assert/strict'
 import { readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CONTENDERS, buildTrace, isPolicyContender, readScenario } from '../src/index.js'
+import { CONTENDERS, buildTrace, engineOf, isPolicyContender, readScenario } from '../src/index.js'
 
 const SCENARIOS = resolve(fileURLToPath(import.meta.url), '../../../../../scenarios')
 
 describe('shipped scenarios', () => {
   it('every scenarios/*.yaml parses and gives a trace with moves', async () => {
     const files = (await readdir(SCENARIOS)).filter(f => f.endsWith('.yaml'))
-    for (const name of ['small-domain', 'campus', 'highway', 'downtown', 'deregistration-variants', 'cmd-outage-hybrid', 'federation-crossings', 'federation-revoked', 'federation-cmd-dht']) assert.ok(files.includes(`${name}.yaml`), `${name}.yaml is shipped`)
+    for (const name of ['small-domain', 'campus', 'highway', 'downtown', 'deregistration-variants', 'cmd-outage-hybrid', 'federation-crossings', 'federation-revoked', 'federation-cmd-dht', 'metro-scale']) assert.ok(files.includes(`${name}.yaml`), `${name}.yaml is shipped`)
     for (const f of files) {
       const s = await readScenario(join(SCENARIOS, f))
       assert.equal(`${s.name}.yaml`, f, 'a scenario is named after its file')
@@ -26,6 +26,13 @@ describe('shipped scenarios', () => {
     const outage = await readScenario(join(SCENARIOS, 'cmd-outage-hybrid.yaml'))
     assert.deepEqual(outage.faults.filter(f => f.kind === 'cmd-down').map(f => f.kind === 'cmd-down' ? f.forS : 0), [10])
     assert.ok(outage.contenders.includes('hybrid'))
+  })
+
+  it('metro-scale runs 200 MAARs on the scale engine, the DHT contender only', async () => {
+    const metro = await readScenario(join(SCENARIOS, 'metro-scale.yaml'))
+    assert.equal(engineOf(metro), 'scale')
+    assert.ok(!Array.isArray(metro.maars) && metro.maars.count >= 200)
+    assert.deepEqual(metro.contenders, ['dht'])
   })
 
   it('the federation files cross borders between two domains, one revokes an agreement, one pairs a CMD domain with a DHT domain', async () => {

@@ -4,8 +4,8 @@
  * Progress goes to stderr: a bar redrawn in place on a terminal, else one line per contender and
  * phase; the summary goes to stdout.
  */
-import { ConfigError, POLICY_CONTENDERS, buildTrace, contenderModes, formatProblem, isPolicyContender, readScenario, runScenario, writeReport } from '@dmm-mesh/scenario'
-import type { ContenderSpec, RunProgress, Scenario, ScenarioReport } from '@dmm-mesh/scenario'
+import { ConfigError, POLICY_CONTENDERS, buildTrace, contenderModes, engineOf, formatProblem, isPolicyContender, readScenario, runScenario, scaleMisfit, writeReport } from '@dmm-mesh/scenario'
+import type { ContenderSpec, EngineName, RunProgress, Scenario, ScenarioReport } from '@dmm-mesh/scenario'
 
 export interface Output { out: (line: string) => void, err: (line: string) => void }
 
@@ -30,7 +30,7 @@ export async function checkScenario (file: string, o: Output): Promise<number> {
   return 0
 }
 
-export interface RunArgs { file: string, contenders?: ContenderSpec[], seed?: number, out: string | undefined, timeScale?: number }
+export interface RunArgs { file: string, contenders?: ContenderSpec[], seed?: number, out: string | undefined, timeScale?: number, engine?: EngineName }
 
 /** A progress bar redrawn on a terminal; one line per change of contender or phase elsewhere. */
 export function progressPrinter (stream: { isTTY?: boolean, write: (s: string) => unknown }): (p: RunProgress) => void {
@@ -63,8 +63,16 @@ export function summaryLines (r: ScenarioReport): string[] {
 
 /** Exit 0: every contender ran; 1: one could not (its error is in the report); 2: a bad file. */
 export async function runScenarioFile (a: RunArgs, o: Output, progress: (p: RunProgress) => void): Promise<number> {
-  const s = await load(a.file, o)
-  if (s === undefined) return 2
+  const loaded = await load(a.file, o)
+  if (loaded === undefined) return 2
+  const s: Scenario = a.engine !== undefined ? { ...loaded, engine: a.engine } : loaded
+  if (engineOf(s) === 'scale') {
+    const why = s.domains !== undefined ? `${a.file} has domains: federation scenarios run on the local engine` : (a.contenders ?? s.contenders).map(scaleMisfit).find(w => w !== undefined)
+    if (why !== undefined) {
+      o.err(`dmm: --engine: ${why}`)
+      return 2
+    }
+  }
   const federated = s.domains !== undefined
   const misfit = a.contenders?.find(c => isPolicyContender(c) !== federated)
   if (misfit !== undefined) {

@@ -1,6 +1,6 @@
 /** `dmm scenario check|run FILE` (cmds/scenario.ts). */
-import { CONTENDERS } from '@dmm-mesh/scenario'
-import type { ContenderSpec } from '@dmm-mesh/scenario'
+import { CONTENDERS, ENGINES, SCALE_ENGINE_ABOVE } from '@dmm-mesh/scenario'
+import type { ContenderSpec, EngineName } from '@dmm-mesh/scenario'
 import { CliError } from '../errors.js'
 import { commaList } from './args.js'
 import { printLine } from './command.js'
@@ -27,7 +27,7 @@ const check: DmmCommand<{ file: string }> = {
   }
 }
 
-interface RunOptions { file: string, discovery?: string, seed?: number, out?: string, timeScale?: number }
+interface RunOptions { file: string, discovery?: string, seed?: number, out?: string, timeScale?: number, engine?: string }
 
 const run: DmmCommand<RunOptions> = {
   command: 'run <file>',
@@ -37,9 +37,10 @@ const run: DmmCommand<RunOptions> = {
     discovery: { type: 'string', requiresArg: true, describe: `the contenders to run, comma-separated (default: the file's): ${CONTENDERS.join(', ')}` },
     seed: { type: 'number', requiresArg: true, describe: 'the trace\'s seed (default: the file\'s)' },
     out: { type: 'string', requiresArg: true, describe: 'the folder for report.json (default: NAME-report)' },
-    'time-scale': { type: 'number', requiresArg: true, describe: 'real seconds per scenario second (default: the file\'s timeScale, else 1)' }
+    'time-scale': { type: 'number', requiresArg: true, describe: 'real seconds per scenario second (default: the file\'s timeScale, else 1)' },
+    engine: { type: 'string', requiresArg: true, choices: [...ENGINES], describe: `where the MAARs run: local (TCP, LevelDB) or scale (the scale engine: memory transport, quiet kad-dht upkeep, in-memory binding caches; dht and legacy only). Default: the file's engine, else scale above ${SCALE_ENGINE_ABOVE} MAARs` }
   },
-  examples: [['dmm scenario run scenarios/small-domain.yaml --discovery dht,relay --out out/small', 'the DHT against a relay CMD'], ['dmm scenario run scenarios/highway.yaml --seed 7 --time-scale 0.5', 'another trace, twice as fast']],
+  examples: [['dmm scenario run scenarios/small-domain.yaml --discovery dht,relay --out out/small', 'the DHT against a relay CMD'], ['dmm scenario run scenarios/highway.yaml --seed 7 --time-scale 0.5', 'another trace, twice as fast'], ['dmm scenario run scenarios/metro-scale.yaml', '200 MAARs on the scale engine (the file says engine: scale)']],
   handler: async a => {
     if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0 || a.seed > 0xffffffff)) throw new CliError(`--seed must be an integer from 0 to 4294967295, got ${String(a.seed)}`)
     if (a.timeScale !== undefined && !(a.timeScale >= 0.01 && a.timeScale <= 100)) throw new CliError(`--time-scale must be a number from 0.01 to 100, got ${String(a.timeScale)}`)
@@ -49,7 +50,8 @@ const run: DmmCommand<RunOptions> = {
       out: a.out,
       ...(a.discovery !== undefined ? { contenders: contenders(a.discovery) } : {}),
       ...(a.seed !== undefined ? { seed: a.seed } : {}),
-      ...(a.timeScale !== undefined ? { timeScale: a.timeScale } : {})
+      ...(a.timeScale !== undefined ? { timeScale: a.timeScale } : {}),
+      ...(a.engine !== undefined ? { engine: a.engine as EngineName } : {})
     }, { out: printLine, err }, progressPrinter(process.stderr))
   }
 }
