@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict'
+import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { plaintext } from '@libp2p/plaintext'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TrustStore, createMeshNode, issueCertificate, requestFrames, requestRecord, sessionKey } from '@dmm-mesh/discovery'
 import { ScaleEngine, rng } from '../src/index.js'
 
 const COUNT = 48
@@ -75,13 +80,13 @@ describe(`scale engine: ${COUNT} MAARs in one process over the memory transport`
   })
 })
 
-describe('scale engine: MAARs in two worker processes (memory transport inside each, TCP between)', function () {
+describe('scale engine: MAARs in two worker processes (memory transport inside each, TCP between), noise as deployed', function () {
   this.timeout(300_000)
   const COUNT2 = 12
   let engine: ScaleEngine
 
   before(async () => {
-    engine = await ScaleEngine.start({ count: COUNT2, workers: 2 })
+    engine = await ScaleEngine.start({ count: COUNT2, workers: 2, encryption: 'noise' })
     await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 3))
   })
 
@@ -98,5 +103,57 @@ describe('scale engine: MAARs in two worker processes (memory transport inside e
     assert.equal(fromEast.signer, engine.identities[7]?.peerId, JSON.stringify(fromEast))
     const { connections } = await engine.counters()
     assert.ok(connections.every(n => n > 0), 'every MAAR is linked')
+  })
+})
+
+describe('scale engine: plaintext connections and short walks (alpha 3, 2 disjoint paths)', function () {
+  this.timeout(300_000)
+  const COUNT3 = 16
+  let engine: ScaleEngine
+  const attachedAt = new Map<string, number>()
+  const random = rng(7)
+
+  before(async () => {
+    // TCP so that a node of this process, outside the engine, can dial its MAARs.
+    engine = await ScaleEngine.start({ count: COUNT3, transport: 'tcp', encryption: 'plaintext', alpha: 3, disjointPaths: 2 })
+    await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 3))
+    for (let m = 0; m < 10; m++) {
+      const at = Math.floor(random() * COUNT3)
+      await engine.attach(`pt${m}@scale.example`, at)
+      attachedAt.set(`pt${m}@scale.example`, at)
+    }
+    await engine.settled()
+  })
+
+  after(async () => { await engine?.stop() })
+
+  it('every MAAR still finds the MAAR an MN attached at', async () => {
+    for (const [mn, at] of attachedAt) {
+      const from = (at + 1 + Math.floor(random() * (COUNT3 - 1))) % COUNT3
+      const found = await engine.lookup(mn, from)
+      assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} from MAAR ${from}: ${JSON.stringify(found)}`)
+    }
+  })
+
+  it('still refuses a plaintext peer with a certificate of another operator: no record, and its connection closed', async () => {
+    const operator = await generateKeyPair('Ed25519')
+    const key = await generateKeyPair('Ed25519')
+    const peerId = peerIdFromPrivateKey(key).toString()
+    const certificate = await issueCertificate(operator, { domain: 'scale.example', peerId, pools: ['2001:db8:6666::/48'], addresses: ['2001:db8:ffff::6666'], notAfter: Date.now() + 86400_000 })
+    // It trusts its own operator and the engine's, so its side keeps the connection open.
+    const trust = new TrustStore([{ domain: 'scale.example', operatorPublicKey: Buffer.from(publicKeyToProtobuf(operator.publicKey)).toString('base64') }, { domain: 'scale.example', operatorPublicKey: engine.operatorPublicKey }])
+    const target = engine.addresses[0]?.find(a => a.includes('/tcp/')) as string
+    const rogue = await createMeshNode({ privateKey: key, certificate, listen: ['/ip4/127.0.0.1/tcp/0'], trust, connectionEncrypter: plaintext() })
+    try {
+      await rogue.dial(multiaddr(target))
+      const maar0 = peerIdFromString(engine.identities[0]?.peerId as string)
+      const answer = await requestRecord(rogue, maar0, requestFrames({ op: 'get', key: new TextDecoder().decode(sessionKey([...attachedAt.keys()][0] as string)) }, certificate), AbortSignal.timeout(30_000), trust)
+        .catch((err: Error) => ({ header: { ok: false, error: err.message } }))
+      assert.equal(answer.header.ok, false, JSON.stringify(answer.header))
+      await eventually('MAAR 0 to refuse the peer', async () => Object.keys((await engine.counters()).logged).some(k => k.startsWith('refused peer <peer>: not a MAAR of the domain')))
+      await eventually('the connection to close', async () => rogue.getConnections(maar0).length === 0)
+    } finally {
+      await rogue.stop()
+    }
   })
 })
