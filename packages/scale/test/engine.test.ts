@@ -5,8 +5,9 @@ import { plaintext } from '@libp2p/plaintext'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TrustStore, createMeshNode, issueCertificate, requestFrames, requestRecord, sessionKey } from '@dmm-mesh/discovery'
 import { ScaleEngine, rng } from '../src/index.js'
+import type { LookupSample } from '../src/index.js'
 
-const COUNT = 48
+const COUNT = 40
 
 /** Polls until `check` holds; the limit only stops a hung test, it asserts nothing about speed. */
 async function eventually (what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
@@ -17,34 +18,48 @@ async function eventually (what: string, check: () => Promise<boolean>, limitMs 
   }
 }
 
+/** Once routing tables hold `minTable` peers, attaches `n` MNs at random MAARs; resolves to where each attached. */
+async function attachMns (engine: ScaleEngine, prefix: string, n: number, minTable: number, random: () => number): Promise<Map<string, number>> {
+  // Routing tables fill from the bootstrap links through kad-dht's walks toward each node's own id.
+  await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(t => t >= minTable))
+  const attachedAt = new Map<string, number>()
+  for (let m = 0; m < n; m++) {
+    const at = Math.floor(random() * engine.count)
+    await engine.attach(`${prefix}${m}@scale.example`, at)
+    attachedAt.set(`${prefix}${m}@scale.example`, at)
+  }
+  await engine.settled()
+  return attachedAt
+}
+
+/** Looks each MN up from a random other MAAR; asserts the answer names the MAAR it attached at. */
+async function lookUpEach (engine: ScaleEngine, attachedAt: Map<string, number>, random: () => number, check: (found: LookupSample) => void = () => {}): Promise<void> {
+  for (const [mn, at] of attachedAt) {
+    const from = (at + 1 + Math.floor(random() * (engine.count - 1))) % engine.count
+    const found = await engine.lookup(mn, from)
+    assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} from MAAR ${from}: ${JSON.stringify(found)}`)
+    check(found)
+  }
+}
+
 describe(`scale engine: ${COUNT} MAARs in one process over the memory transport`, function () {
   this.timeout(300_000)
   let engine: ScaleEngine
-  const attachedAt = new Map<string, number>()
+  let attachedAt = new Map<string, number>()
   const random = rng(42)
 
   before(async () => {
     engine = await ScaleEngine.start({ count: COUNT })
-    // Routing tables fill from the bootstrap links through kad-dht's walks toward each node's own id.
-    await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 4))
-    for (let m = 0; m < 30; m++) {
-      const at = Math.floor(random() * COUNT)
-      await engine.attach(`mn${m}@scale.example`, at)
-      attachedAt.set(`mn${m}@scale.example`, at)
-    }
-    await engine.settled()
+    attachedAt = await attachMns(engine, 'mn', 30, 4, random)
   })
 
   after(async () => { await engine?.stop() })
 
   it('every MAAR finds the MAAR an MN attached at, and says how (path, hops)', async () => {
-    for (const [mn, at] of attachedAt) {
-      const from = (at + 1 + Math.floor(random() * (COUNT - 1))) % COUNT
-      const found = await engine.lookup(mn, from)
-      assert.ok(['cache', 'direct', 'walk', 'fallback'].includes(found.path), `${mn} from MAAR ${from}: ${JSON.stringify(found)}`)
-      assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} from MAAR ${from}`)
+    await lookUpEach(engine, attachedAt, random, found => {
+      assert.ok(['cache', 'direct', 'walk', 'fallback'].includes(found.path), JSON.stringify(found))
       assert.ok(found.hops >= 1 || found.path === 'fallback', JSON.stringify(found))
-    }
+    })
   })
 
   it('an MN nobody attached is proven absent by the key\'s closest members, after a walk toward the key', async () => {
@@ -110,29 +125,19 @@ describe('scale engine: plaintext connections and short walks (alpha 3, 2 disjoi
   this.timeout(300_000)
   const COUNT3 = 16
   let engine: ScaleEngine
-  const attachedAt = new Map<string, number>()
+  let attachedAt = new Map<string, number>()
   const random = rng(7)
 
   before(async () => {
     // TCP so that a node of this process, outside the engine, can dial its MAARs.
     engine = await ScaleEngine.start({ count: COUNT3, transport: 'tcp', encryption: 'plaintext', alpha: 3, disjointPaths: 2 })
-    await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 3))
-    for (let m = 0; m < 10; m++) {
-      const at = Math.floor(random() * COUNT3)
-      await engine.attach(`pt${m}@scale.example`, at)
-      attachedAt.set(`pt${m}@scale.example`, at)
-    }
-    await engine.settled()
+    attachedAt = await attachMns(engine, 'pt', 10, 3, random)
   })
 
   after(async () => { await engine?.stop() })
 
   it('every MAAR still finds the MAAR an MN attached at', async () => {
-    for (const [mn, at] of attachedAt) {
-      const from = (at + 1 + Math.floor(random() * (COUNT3 - 1))) % COUNT3
-      const found = await engine.lookup(mn, from)
-      assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} from MAAR ${from}: ${JSON.stringify(found)}`)
-    }
+    await lookUpEach(engine, attachedAt, random)
   })
 
   it('still refuses a plaintext peer with a certificate of another operator: no record, and its connection closed', async () => {
