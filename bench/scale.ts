@@ -31,7 +31,9 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'scale' },
     encryption: { type: 'string' },
     alpha: { type: 'string' },
-    'disjoint-paths': { type: 'string' }
+    'disjoint-paths': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'settle-timeout': { type: 'string', default: '120' }
   }
 })
 const sizes = (values.sizes ?? '').split(',').map(Number).filter(n => Number.isInteger(n) && n >= 2)
@@ -45,10 +47,12 @@ const maintenance = values.maintenance
 const encryption = values.encryption
 const alpha = values.alpha === undefined ? undefined : Number(values.alpha)
 const disjointPaths = values['disjoint-paths'] === undefined ? undefined : Number(values['disjoint-paths'])
+const maxConnections = values['max-connections'] === undefined ? undefined : Number(values['max-connections'])
+const settleS = Number(values['settle-timeout'])
 if (sizes.length === 0 || ![mns, lookups, workers].every(n => Number.isInteger(n) && n >= 1) || !(warmupS >= 0) || !(churn > 0 && churn < 1) ||
   (transport !== undefined && transport !== 'tcp' && transport !== 'memory' && transport !== 'memory+tcp') || (maintenance !== 'quiet' && maintenance !== 'default') ||
-  (encryption !== undefined && encryption !== 'noise' && encryption !== 'plaintext') || ![alpha, disjointPaths].every(n => n === undefined || (Number.isInteger(n) && n >= 1))) {
-  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale] [--encryption noise|plaintext] [--alpha 10] [--disjoint-paths 20]\n')
+  (encryption !== undefined && encryption !== 'noise' && encryption !== 'plaintext') || ![alpha, disjointPaths, maxConnections].every(n => n === undefined || (Number.isInteger(n) && n >= 1)) || !(settleS > 0)) {
+  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale] [--encryption noise|plaintext] [--alpha 10] [--disjoint-paths 20] [--max-connections 2000] [--settle-timeout 120]\n')
   process.exit(2)
 }
 
@@ -89,6 +93,17 @@ async function lookupRound (engine: ScaleEngine, attachedAt: Map<string, number>
   return samples
 }
 
+/** Whether every background kad-dht put ended within `seconds` (they go on either way). */
+async function settledWithin (engine: ScaleEngine, seconds: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<false>(resolve => { timer = setTimeout(() => { resolve(false) }, seconds * 1000) })
+  try {
+    return await Promise.race([engine.settled().then(() => true), bound])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Connections and re-publications so far, for the progress lines of a long run. */
 async function linkState (engine: ScaleEngine): Promise<string> {
   const c = await engine.counters()
@@ -116,6 +131,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     ...(encryption !== undefined ? { encryption: encryption as 'noise' | 'plaintext' } : {}),
     ...(alpha !== undefined ? { alpha } : {}),
     ...(disjointPaths !== undefined ? { disjointPaths } : {}),
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
     log: progress
   })
   const startCpu = process.cpuUsage(cpu0)
@@ -142,7 +158,8 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     }
     const publishMs = (performance.now() - t0) / mns
     progress(`N=${count}: waiting for the background kad-dht puts`)
-    await engine.settled()
+    const putsSettled = await settledWithin(engine, settleS)
+    if (!putsSettled) progress(`N=${count}: background puts still running after ${settleS} s (${await linkState(engine)}); looking up anyway`)
     const before = await engine.counters()
     // Connection ends opened by the publications (direct PUTs and their kad-dht puts), per record.
     const openedPerPublication = Math.round((before.opened - openedBefore) / mns * 10) / 10
@@ -161,6 +178,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       publishMsPerRecord: Math.round(publishMs * 10) / 10,
       connectionEndsOpenedPerPublication: openedPerPublication,
       connectionEndsOpenedPerIdleSecond: openedPerIdleSecond,
+      backgroundPutsSettled: putsSettled,
       attachErrors: { count: attachErrors.length, first: attachErrors.slice(0, 2) },
       lookup: { ...describe(samples), walks: after.walks - before.walks },
       directoryLog: after.logged
@@ -176,12 +194,13 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       const immediately = await lookupRound(engine, attachedAt, Math.min(lookups, 50), random)
       // The publishers notice the departures (1 s grace) and put their records again.
       await sleep(3000)
-      await engine.settled()
+      const republishSettled = await settledWithin(engine, settleS)
       const republished = (await engine.counters()).republished - after.republished
       const later = await lookupRound(engine, attachedAt, lookups, random)
       figures.churn = {
         left: leaving.length,
         republished,
+        republishSettled,
         settleMs: Math.round(performance.now() - tc),
         immediately: describe(immediately),
         afterRepublish: describe(later)
@@ -199,7 +218,7 @@ const results: Array<Record<string, unknown>> = []
 async function save (): Promise<string> {
   const largest = results[results.length - 1]
   return await writeResults(values.out ?? 'scale', {
-    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default' },
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default' },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
     memoryPerMaarAtMaars: largest?.maars,
     sizes: results

@@ -65,6 +65,12 @@ export interface MeshNodeInit {
    * cores spend a quarter of their CPU in noise. Membership proofs still run on every connection.
    */
   connectionEncrypter?: (components: { privateKey: PrivateKey, logger: ComponentLogger }) => ConnectionEncrypter
+  /**
+   * libp2p's connection cap (default libp2p's, 300), beyond which it closes connections. The scale
+   * engine raises it: at 1,000 MAARs the early-started ones, everyone's bootstrap peers, reached
+   * 300, and each pruned connection to a record holder is a departure that puts records again.
+   */
+  maxConnections?: number
   /** Multiaddrs with /p2p/<id> of peers to dial once started. */
   bootstrap?: string[]
   trust: TrustStore
@@ -126,7 +132,7 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
     connectionEncrypters: [init.connectionEncrypter ?? noise()],
     streamMuxers: [yamux()],
     // Default 5 inbound connections/s per host resets a local mesh of many nodes.
-    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 },
+    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000, ...(init.maxConnections !== undefined ? { maxConnections: init.maxConnections } : {}) },
     connectionMonitor: { enabled: init.connectionMonitor !== false },
     // Certificates cannot be seen before a connection exists (membership.ts); the gater keeps
     // out, for a while, the peers the membership check refused.

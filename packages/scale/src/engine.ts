@@ -69,7 +69,8 @@ export class ScaleEngine {
       proofTimeoutMs: opts.proofTimeoutMs ?? 60_000,
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
       ...(opts.disjointPaths !== undefined ? { disjointPaths: opts.disjointPaths } : {}),
-      encryption: opts.encryption ?? 'plaintext'
+      encryption: opts.encryption ?? 'plaintext',
+      maxConnections: opts.maxConnections ?? 2000
     }
     const identities: ScaleIdentity[] = []
     for (let i = 0; i < count; i++) {

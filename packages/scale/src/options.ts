@@ -51,6 +51,13 @@ export interface ScaleOptions {
    */
   disjointPaths?: number
   /**
+   * libp2p's connection cap per MAAR (default here 2,000; libp2p's is 300). At 1,000 MAARs the
+   * early MAARs, everyone's bootstrap peers, reach 300; each connection libp2p then closes to a
+   * record holder is a departure that puts the record again (replicas.ts), more walks, more
+   * connections.
+   */
+  maxConnections?: number
+  /**
    * 'noise' (what a deployment runs) or 'plaintext' (@libp2p/plaintext: no encryption, and the
    * remote's public key is taken on its word, not proven by a handshake signature). The
    * membership proof still runs on every connection. Default: 'plaintext', what measured best at

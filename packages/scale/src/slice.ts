@@ -35,6 +35,7 @@ export interface SliceInit {
   connectionMonitor?: boolean
   alpha?: number
   disjointPaths?: number
+  maxConnections?: number
   encryption?: 'noise' | 'plaintext'
   /** How long a new peer has to prove membership (MeshNodeInit.proofTimeoutMs). */
   proofTimeoutMs?: number
@@ -107,6 +108,7 @@ export class ScaleSlice {
       transport: this.init.transport,
       ...(this.init.maintenance !== undefined || this.init.disjointPaths !== undefined ? { dhtMaintenance: { ...this.init.maintenance, ...(this.init.disjointPaths !== undefined ? { disjointPaths: this.init.disjointPaths } : {}) } } : {}),
       ...(this.init.encryption === 'plaintext' ? { connectionEncrypter: plaintext() } : {}),
+      ...(this.init.maxConnections !== undefined ? { maxConnections: this.init.maxConnections } : {}),
       ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {}),
       ...(this.init.tableRefresh !== undefined ? { dhtTableRefresh: this.init.tableRefresh } : {}),
       ...(this.init.connectionMonitor !== undefined ? { connectionMonitor: this.init.connectionMonitor } : {}),
