@@ -52,9 +52,9 @@ export interface ScaleOptions {
   disjointPaths?: number
   /**
    * libp2p's connection cap per MAAR (default here 2,000; libp2p's is 300). At 1,000 MAARs the
-   * early MAARs, everyone's bootstrap peers, reach 300; each connection libp2p then closes to a
-   * record holder is a departure that puts the record again (replicas.ts), more walks, more
-   * connections.
+   * early MAARs, everyone's bootstrap peers, reach 300; a connection libp2p then closes to a
+   * record holder would be a departure that puts the record again (replicas.ts): more walks, more
+   * connections. A low cap does not keep views partial (README "Scale").
    */
   maxConnections?: number
   /**
