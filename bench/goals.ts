@@ -175,7 +175,7 @@ const memory = scale === undefined ? undefined : memoryPerMaar(scale.figures)
 goals.push(memory === undefined
   ? { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: scale === undefined ? 'run the scale bench' : 'scale.json names no memory per MAAR', value: null, met: null, source: 'scale.json' }
   // Met or not only when measured at 1,000 MAARs or more.
-  : { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: `${memory.mb} MB (${memory.at})`, value: memory.mb, met: memory.n >= 1000 ? memory.mb <= 5 : null, source: `scale.json ${scale?.date ?? ''}` })
+  : { goal: 'memory per MAAR in the scale engine at 1,000 MAARs', target: '≤ 5 MB', measured: `${memory.mb} MB at ${memory.n} MAARs${memory.n < 1000 ? ' (not yet at 1,000)' : ''} (${memory.at})`, value: memory.mb, met: memory.n >= 1000 ? memory.mb <= 5 : null, source: `scale.json ${scale?.date ?? ''}` })
 
 goals.push(await dhtOverCmd())
 

@@ -28,7 +28,12 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '10' },
     churn: { type: 'string', default: '0.2' },
     'no-churn': { type: 'boolean', default: false },
-    out: { type: 'string', default: 'scale' }
+    out: { type: 'string', default: 'scale' },
+    encryption: { type: 'string' },
+    alpha: { type: 'string' },
+    'disjoint-paths': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'settle-timeout': { type: 'string', default: '120' }
   }
 })
 const sizes = (values.sizes ?? '').split(',').map(Number).filter(n => Number.isInteger(n) && n >= 2)
@@ -39,9 +44,15 @@ const warmupS = Number(values.warmup)
 const churn = Number(values.churn)
 const transport = values.transport
 const maintenance = values.maintenance
+const encryption = values.encryption
+const alpha = values.alpha === undefined ? undefined : Number(values.alpha)
+const disjointPaths = values['disjoint-paths'] === undefined ? undefined : Number(values['disjoint-paths'])
+const maxConnections = values['max-connections'] === undefined ? undefined : Number(values['max-connections'])
+const settleS = Number(values['settle-timeout'])
 if (sizes.length === 0 || ![mns, lookups, workers].every(n => Number.isInteger(n) && n >= 1) || !(warmupS >= 0) || !(churn > 0 && churn < 1) ||
-  (transport !== undefined && transport !== 'tcp' && transport !== 'memory' && transport !== 'memory+tcp') || (maintenance !== 'quiet' && maintenance !== 'default')) {
-  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale]\n')
+  (transport !== undefined && transport !== 'tcp' && transport !== 'memory' && transport !== 'memory+tcp') || (maintenance !== 'quiet' && maintenance !== 'default') ||
+  (encryption !== undefined && encryption !== 'noise' && encryption !== 'plaintext') || ![alpha, disjointPaths, maxConnections].every(n => n === undefined || (Number.isInteger(n) && n >= 1)) || !(settleS > 0)) {
+  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale] [--encryption noise|plaintext] [--alpha 10] [--disjoint-paths 20] [--max-connections 2000] [--settle-timeout 120]\n')
   process.exit(2)
 }
 
@@ -77,9 +88,27 @@ async function lookupRound (engine: ScaleEngine, attachedAt: Map<string, number>
     if (from === at) from = live[(live.indexOf(from) + 1) % live.length] as number
     const sample = await engine.lookup(mn, from)
     samples.push({ ...sample, expected: engine.identities[at]?.peerId ?? '' })
-    if ((k + 1) % 50 === 0) progress(`${k + 1}/${count} looked up`)
+    if ((k + 1) % 20 === 0) progress(`${k + 1}/${count} looked up`)
   }
   return samples
+}
+
+/** Whether every background kad-dht put ended within `seconds` (they go on either way). */
+async function settledWithin (engine: ScaleEngine, seconds: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<false>(resolve => { timer = setTimeout(() => { resolve(false) }, seconds * 1000) })
+  try {
+    return await Promise.race([engine.settled().then(() => true), bound])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Connections and re-publications so far, for the progress lines of a long run. */
+async function linkState (engine: ScaleEngine): Promise<string> {
+  const c = await engine.counters()
+  const links = summarize(c.connections)
+  return `connections per MAAR median ${links.median} max ${links.max}, connection ends opened ${c.opened}, records put again ${c.republished}`
 }
 
 async function memoryFigures (engine: ScaleEngine): Promise<Record<string, number>> {
@@ -99,17 +128,25 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     workers,
     ...(transport !== undefined ? { transport: transport as 'tcp' | 'memory' | 'memory+tcp' } : {}),
     maintenance: maintenance as 'quiet' | 'default',
+    ...(encryption !== undefined ? { encryption: encryption as 'noise' | 'plaintext' } : {}),
+    ...(alpha !== undefined ? { alpha } : {}),
+    ...(disjointPaths !== undefined ? { disjointPaths } : {}),
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
     log: progress
   })
   const startCpu = process.cpuUsage(cpu0)
   progress(`N=${count}: started in ${Math.round(engine.startupMs)} ms (${engine.workers} process(es)); warming up ${warmupS} s`)
   try {
     const idle0 = process.cpuUsage()
+    const openedAtStart = (await engine.counters()).opened
     await sleep(warmupS * 1000)
     const idle = process.cpuUsage(idle0)
     const memory = await memoryFigures(engine)
     const attachedAt = new Map<string, number>()
     const attachErrors: string[] = []
+    const openedBefore = (await engine.counters()).opened
+    // Connection ends opened while nothing was asked (late self walks, kad-dht's contact pings), per second.
+    const openedPerIdleSecond = warmupS > 0 ? Math.round((openedBefore - openedAtStart) / warmupS * 10) / 10 : undefined
     const t0 = performance.now()
     for (let m = 0; m < mns; m++) {
       const mn = `mn${m}@scale.example`
@@ -117,11 +154,15 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       // A publish whose direct PUTs all failed still has its kad-dht put running: counted, kept.
       await engine.attach(mn, at).catch((err: Error) => { attachErrors.push(err.message.slice(0, 160)) })
       attachedAt.set(mn, at)
-      if ((m + 1) % 25 === 0) progress(`N=${count}: ${m + 1}/${mns} attached`)
+      if ((m + 1) % 10 === 0) progress(`N=${count}: ${m + 1}/${mns} attached (${Math.round((performance.now() - t0) / (m + 1))} ms each); ${await linkState(engine)}`)
     }
     const publishMs = (performance.now() - t0) / mns
-    await engine.settled()
+    progress(`N=${count}: waiting for the background kad-dht puts`)
+    const putsSettled = await settledWithin(engine, settleS)
+    if (!putsSettled) progress(`N=${count}: background puts still running after ${settleS} s (${await linkState(engine)}); looking up anyway`)
     const before = await engine.counters()
+    // Connection ends opened by the publications (direct PUTs and their kad-dht puts), per record.
+    const openedPerPublication = Math.round((before.opened - openedBefore) / mns * 10) / 10
     const samples = await lookupRound(engine, attachedAt, lookups, random)
     const after = await engine.counters()
     const figures: Record<string, unknown> = {
@@ -135,6 +176,9 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       routingTable: summarize(after.tableSizes),
       connectionsPerMaar: summarize(after.connections),
       publishMsPerRecord: Math.round(publishMs * 10) / 10,
+      connectionEndsOpenedPerPublication: openedPerPublication,
+      connectionEndsOpenedPerIdleSecond: openedPerIdleSecond,
+      backgroundPutsSettled: putsSettled,
       attachErrors: { count: attachErrors.length, first: attachErrors.slice(0, 2) },
       lookup: { ...describe(samples), walks: after.walks - before.walks },
       directoryLog: after.logged
@@ -150,12 +194,13 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
       const immediately = await lookupRound(engine, attachedAt, Math.min(lookups, 50), random)
       // The publishers notice the departures (1 s grace) and put their records again.
       await sleep(3000)
-      await engine.settled()
+      const republishSettled = await settledWithin(engine, settleS)
       const republished = (await engine.counters()).republished - after.republished
       const later = await lookupRound(engine, attachedAt, lookups, random)
       figures.churn = {
         left: leaving.length,
         republished,
+        republishSettled,
         settleMs: Math.round(performance.now() - tc),
         immediately: describe(immediately),
         afterRepublish: describe(later)
@@ -173,7 +218,7 @@ const results: Array<Record<string, unknown>> = []
 async function save (): Promise<string> {
   const largest = results[results.length - 1]
   return await writeResults(values.out ?? 'scale', {
-    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn },
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default' },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
     memoryPerMaarAtMaars: largest?.maars,
     sizes: results

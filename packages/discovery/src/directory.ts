@@ -47,6 +47,12 @@ export interface SessionDirectoryInit {
   closestCacheMs?: number
   /** A key's background kad-dht put (a walk) runs at most once per this many ms; records in between are coalesced into the newest (default 2 s, dht-publication.ts). */
   dhtPutIntervalMs?: number
+  /**
+   * Bound of one background kad-dht put, walk and PUT_VALUEs (default 30 s). kad-dht bounds a
+   * query only when the caller passes no signal (180 s); this put passes the stop signal, so it
+   * had no bound, and on a loaded domain a put could wait on a slow peer for minutes.
+   */
+  dhtPutTimeoutMs?: number
   /** On stop, how long the coalesced records' walks may take before they are aborted (default 2 s). */
   stopFlushMs?: number
   /**
@@ -201,22 +207,24 @@ export class SessionDirectory implements Discovery {
 
   /** kad-dht put (a walk to the key's closest set, PUT_VALUE to each); the members that stored it are remembered. Never rejects. */
   private async putInDht (key: Uint8Array, bytes: Uint8Array): Promise<void> {
-    const signal = this.controller.signal
+    const stopped = this.controller.signal
+    const signal = AbortSignal.any([stopped, AbortSignal.timeout(this.init.dhtPutTimeoutMs ?? 30_000)])
+    const holders: string[] = []
     try {
-      const holders: string[] = []
       const found: string[] = []
       const known = this.members.all()
       for await (const event of this.services.dht.put(key, bytes, { signal })) {
         if (event.name === 'PEER_RESPONSE' && event.messageName === 'PUT_VALUE') holders.push(event.from.toString())
         if (event.name === 'FINAL_PEER') found.push(event.peer.id.toString())
       }
-      this.replicas.accepted(key, bytes, holders)
+      // Only a walk that ran to its end shows which members are closest.
       this.knownDomain.walked(found, known)
     } catch (err) {
-      if (!signal.aborted) {
-        const record = peekSessionRecord(bytes)
-        this.log(`dht put of ${record.mnId} seq ${record.sequence} failed: ${err instanceof Error ? err.message : String(err)}`)
-      }
+      if (stopped.aborted) return
+      const record = peekSessionRecord(bytes)
+      this.log(`dht put of ${record.mnId} seq ${record.sequence} failed: ${err instanceof Error ? err.message : String(err)}`)
     }
+    // Those that stored it before a timeout hold it all the same.
+    this.replicas.accepted(key, bytes, holders)
   }
 }

@@ -19,7 +19,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { KadDHT, KadDHTComponents, KadDHTInit } from '@libp2p/kad-dht'
-import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionEncrypter, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import { SessionStore } from './record-store.js'
 import { dmmSelector, dmmValidator, keepForDht } from './dht-records.js'
@@ -59,6 +59,18 @@ export interface MeshNodeInit {
    * most of the idle CPU, and its MAARs leave by closing their connections.
    */
   connectionMonitor?: boolean
+  /**
+   * The connection encrypter (default noise, what a deployment runs). The scale engine may pass
+   * @libp2p/plaintext instead (packages/scale, README "Scale"): hundreds of MAARs sharing two
+   * cores spend a quarter of their CPU in noise. Membership proofs still run on every connection.
+   */
+  connectionEncrypter?: (components: { privateKey: PrivateKey, logger: ComponentLogger }) => ConnectionEncrypter
+  /**
+   * libp2p's connection cap (default libp2p's, 300), beyond which it closes connections. The scale
+   * engine raises it: at 1,000 MAARs the early-started ones, everyone's bootstrap peers, reached
+   * 300, and each pruned connection to a record holder is a departure that puts records again.
+   */
+  maxConnections?: number
   /** Multiaddrs with /p2p/<id> of peers to dial once started. */
   bootstrap?: string[]
   trust: TrustStore
@@ -117,10 +129,10 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
     datastore,
     addresses: { listen: init.listen },
     transports: init.transport === 'memory+tcp' ? [memory(), tcp()] : [init.transport === 'memory' ? memory() : tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [init.connectionEncrypter ?? noise()],
     streamMuxers: [yamux()],
     // Default 5 inbound connections/s per host resets a local mesh of many nodes.
-    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 },
+    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000, ...(init.maxConnections !== undefined ? { maxConnections: init.maxConnections } : {}) },
     connectionMonitor: { enabled: init.connectionMonitor !== false },
     // Certificates cannot be seen before a connection exists (membership.ts); the gater keeps
     // out, for a while, the peers the membership check refused.

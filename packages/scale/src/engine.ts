@@ -42,7 +42,11 @@ export class ScaleEngine {
     readonly workers: number,
     private readonly slices: SliceHandle[],
     private readonly sliceOf: (index: number) => number,
-    readonly identities: ScaleIdentity[]
+    readonly identities: ScaleIdentity[],
+    /** Each MAAR's listening multiaddrs (memory and/or TCP), by index. */
+    readonly addresses: string[][],
+    /** The domain operator's public key (base64 protobuf), which every MAAR's certificate is signed with. */
+    readonly operatorPublicKey: string
   ) {
     for (let i = 0; i < count; i++) this.alive.add(i)
   }
@@ -63,7 +67,10 @@ export class ScaleEngine {
       transport,
       ...(opts.maintenance !== 'default' ? { maintenance: QUIET_MAINTENANCE, tableRefresh: false, connectionMonitor: false } : {}),
       proofTimeoutMs: opts.proofTimeoutMs ?? 60_000,
-      ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {})
+      ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
+      ...(opts.disjointPaths !== undefined ? { disjointPaths: opts.disjointPaths } : {}),
+      encryption: opts.encryption ?? 'plaintext',
+      maxConnections: opts.maxConnections ?? 2000
     }
     const identities: ScaleIdentity[] = []
     for (let i = 0; i < count; i++) {
@@ -101,7 +108,7 @@ export class ScaleEngine {
       await Promise.allSettled(slices.map(async s => { await s.stop() }))
       throw err
     }
-    return new ScaleEngine(count, performance.now() - t0, workers, slices, sliceOf, identities)
+    return new ScaleEngine(count, performance.now() - t0, workers, slices, sliceOf, identities, addresses, init.operatorPublicKey)
   }
 
   /** The MN attaches at MAAR `index`: it publishes the MN's next session record. */
@@ -141,7 +148,7 @@ export class ScaleEngine {
     return await Promise.all(this.slices.map(async s => await s.memory()))
   }
 
-  async counters (): Promise<{ walks: number, republished: number, tableSizes: number[], connections: number[], logged: Record<string, number> }> {
+  async counters (): Promise<{ walks: number, republished: number, opened: number, tableSizes: number[], connections: number[], logged: Record<string, number> }> {
     const all = await Promise.all(this.slices.map(async s => await s.counters()))
     const logged: Record<string, number> = {}
     for (const c of all) for (const [k, n] of Object.entries(c.logged)) logged[k] = (logged[k] ?? 0) + n
@@ -149,6 +156,7 @@ export class ScaleEngine {
       logged,
       walks: all.reduce((n, c) => n + c.walks, 0),
       republished: all.reduce((n, c) => n + c.republished, 0),
+      opened: all.reduce((n, c) => n + c.opened, 0),
       tableSizes: all.flatMap(c => c.tableSizes),
       connections: all.flatMap(c => c.connections)
     }

@@ -42,8 +42,28 @@ export interface ScaleOptions {
    * slow is shut out for 30 s and dialled again, which loads the core further.
    */
   proofTimeoutMs?: number
-  /** kad-dht query concurrency (default: kad-dht's, 10). */
+  /** kad-dht query concurrency per path (default: kad-dht's, 10). */
   alpha?: number
+  /**
+   * Disjoint paths of every kad-dht walk (the put after a publication, the walk toward a key,
+   * the self walk; default: kad-dht's, 20). kad-dht runs `alpha` queries on each path, so its
+   * defaults keep up to 200 FIND_NODE in flight per walk, each to a peer it may have to dial.
+   */
+  disjointPaths?: number
+  /**
+   * libp2p's connection cap per MAAR (default here 2,000; libp2p's is 300). At 1,000 MAARs the
+   * early MAARs, everyone's bootstrap peers, reach 300; a connection libp2p then closes to a
+   * record holder would be a departure that puts the record again (replicas.ts): more walks, more
+   * connections. A low cap does not keep views partial (README "Scale").
+   */
+  maxConnections?: number
+  /**
+   * 'noise' (what a deployment runs) or 'plaintext' (@libp2p/plaintext: no encryption, and the
+   * remote's public key is taken on its word, not proven by a handshake signature). The
+   * membership proof still runs on every connection. Default: 'plaintext', what measured best at
+   * 300 MAARs (README "Scale"); a deployment runs noise.
+   */
+  encryption?: 'noise' | 'plaintext'
   domain?: string
   /** Progress lines (start-up). */
   log?: (line: string) => void

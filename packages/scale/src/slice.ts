@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { plaintext } from '@libp2p/plaintext'
 import { SessionDirectory, TrustStore, createMeshNode } from '@dmm-mesh/discovery'
 import type { KadDHTMaintenance } from './options.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -33,10 +34,20 @@ export interface SliceInit {
   tableRefresh?: boolean
   connectionMonitor?: boolean
   alpha?: number
+  disjointPaths?: number
+  maxConnections?: number
+  encryption?: 'noise' | 'plaintext'
   /** How long a new peer has to prove membership (MeshNodeInit.proofTimeoutMs). */
   proofTimeoutMs?: number
   /** Per-member bound of a lookup GET (default 2 s: a loaded 2-core machine dials slowly). */
   requestTimeoutMs?: number
+  /**
+   * Per-member bound of a publication's direct PUT, dial included (default 20 s; a deployment's
+   * is 5 s): under load a first PUT waits for a new connection's handshake, identify and
+   * membership proof, and when every PUT of a publication times out it fails ("no peer accepted
+   * the record"), which the engine test saw in its set-up on a loaded machine.
+   */
+  publishTimeoutMs?: number
 }
 
 /** What one lookup did (LookupResult, reduced to what a benchmark counts). */
@@ -74,6 +85,8 @@ export class ScaleSlice {
   private readonly baselineRss = process.memoryUsage().rss
   /** Nodes whose libp2p stop did not settle within STOP_BOUND_MS. */
   stopsAbandoned = 0
+  /** Connections the hosted MAARs opened or accepted (both ends count: one link between two hosted MAARs counts 2). */
+  private opened = 0
   /** Directory log lines by kind (peer ids and MN-IDs cut off), for the benchmark's report. */
   private readonly logged = new Map<string, number>()
 
@@ -93,13 +106,16 @@ export class ScaleSlice {
       bootstrap,
       trust: this.trust,
       transport: this.init.transport,
-      ...(this.init.maintenance !== undefined ? { dhtMaintenance: this.init.maintenance } : {}),
+      ...(this.init.maintenance !== undefined || this.init.disjointPaths !== undefined ? { dhtMaintenance: { ...this.init.maintenance, ...(this.init.disjointPaths !== undefined ? { disjointPaths: this.init.disjointPaths } : {}) } } : {}),
+      ...(this.init.encryption === 'plaintext' ? { connectionEncrypter: plaintext() } : {}),
+      ...(this.init.maxConnections !== undefined ? { maxConnections: this.init.maxConnections } : {}),
       ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {}),
       ...(this.init.tableRefresh !== undefined ? { dhtTableRefresh: this.init.tableRefresh } : {}),
       ...(this.init.connectionMonitor !== undefined ? { connectionMonitor: this.init.connectionMonitor } : {}),
       ...(this.init.proofTimeoutMs !== undefined ? { proofTimeoutMs: this.init.proofTimeoutMs } : {})
     })
-    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, log: line => { this.count(line) } })
+    node.addEventListener('connection:open', () => { this.opened++ })
+    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, publishTimeoutMs: this.init.publishTimeoutMs ?? 20_000, log: line => { this.count(line) } })
     await directory.start()
     this.hosted.set(identity.index, { node, directory, identity })
     return node.getMultiaddrs().map(a => a.toString())
@@ -131,9 +147,10 @@ export class ScaleSlice {
   }
 
   /** Counters of the hosted MAARs: walks run, records put again after a holder left, routing table sizes. */
-  counters (): { walks: number, republished: number, tableSizes: number[], connections: number[], logged: Record<string, number> } {
+  counters (): { walks: number, republished: number, opened: number, tableSizes: number[], connections: number[], logged: Record<string, number> } {
     const all = [...this.hosted.values()]
     return {
+      opened: this.opened,
       logged: { ...Object.fromEntries(this.logged), ...(this.stopsAbandoned > 0 ? { 'libp2p stop abandoned': this.stopsAbandoned } : {}) },
       walks: all.reduce((n, m) => n + m.directory.walker.walks, 0),
       republished: all.reduce((n, m) => n + m.directory.replicas.republished, 0),

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
+import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { plaintext } from '@libp2p/plaintext'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TrustStore, createMeshNode, issueCertificate, requestFrames, requestRecord, sessionKey } from '@dmm-mesh/discovery'
 import { ScaleEngine, rng } from '../src/index.js'
+import type { LookupSample } from '../src/index.js'
 
-const COUNT = 48
+const COUNT = 40
 
 /** Polls until `check` holds; the limit only stops a hung test, it asserts nothing about speed. */
 async function eventually (what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
@@ -12,34 +18,48 @@ async function eventually (what: string, check: () => Promise<boolean>, limitMs 
   }
 }
 
+/** Once routing tables hold `minTable` peers, attaches `n` MNs at random MAARs; resolves to where each attached. */
+async function attachMns (engine: ScaleEngine, prefix: string, n: number, minTable: number, random: () => number): Promise<Map<string, number>> {
+  // Routing tables fill from the bootstrap links through kad-dht's walks toward each node's own id.
+  await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(t => t >= minTable))
+  const attachedAt = new Map<string, number>()
+  for (let m = 0; m < n; m++) {
+    const at = Math.floor(random() * engine.count)
+    await engine.attach(`${prefix}${m}@scale.example`, at)
+    attachedAt.set(`${prefix}${m}@scale.example`, at)
+  }
+  await engine.settled()
+  return attachedAt
+}
+
+/** Looks each MN up from a random other MAAR; asserts the answer names the MAAR it attached at. */
+async function lookUpEach (engine: ScaleEngine, attachedAt: Map<string, number>, random: () => number, check: (found: LookupSample) => void = () => {}): Promise<void> {
+  for (const [mn, at] of attachedAt) {
+    const from = (at + 1 + Math.floor(random() * (engine.count - 1))) % engine.count
+    const found = await engine.lookup(mn, from)
+    assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} from MAAR ${from}: ${JSON.stringify(found)}`)
+    check(found)
+  }
+}
+
 describe(`scale engine: ${COUNT} MAARs in one process over the memory transport`, function () {
   this.timeout(300_000)
   let engine: ScaleEngine
-  const attachedAt = new Map<string, number>()
+  let attachedAt = new Map<string, number>()
   const random = rng(42)
 
   before(async () => {
     engine = await ScaleEngine.start({ count: COUNT })
-    // Routing tables fill from the bootstrap links through kad-dht's walks toward each node's own id.
-    await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 4))
-    for (let m = 0; m < 30; m++) {
-      const at = Math.floor(random() * COUNT)
-      await engine.attach(`mn${m}@scale.example`, at)
-      attachedAt.set(`mn${m}@scale.example`, at)
-    }
-    await engine.settled()
+    attachedAt = await attachMns(engine, 'mn', 30, 4, random)
   })
 
   after(async () => { await engine?.stop() })
 
   it('every MAAR finds the MAAR an MN attached at, and says how (path, hops)', async () => {
-    for (const [mn, at] of attachedAt) {
-      const from = (at + 1 + Math.floor(random() * (COUNT - 1))) % COUNT
-      const found = await engine.lookup(mn, from)
-      assert.ok(['cache', 'direct', 'walk', 'fallback'].includes(found.path), `${mn} from MAAR ${from}: ${JSON.stringify(found)}`)
-      assert.equal(found.signer, engine.identities[at]?.peerId, `${mn} from MAAR ${from}`)
+    await lookUpEach(engine, attachedAt, random, found => {
+      assert.ok(['cache', 'direct', 'walk', 'fallback'].includes(found.path), JSON.stringify(found))
       assert.ok(found.hops >= 1 || found.path === 'fallback', JSON.stringify(found))
-    }
+    })
   })
 
   it('an MN nobody attached is proven absent by the key\'s closest members, after a walk toward the key', async () => {
@@ -75,13 +95,13 @@ describe(`scale engine: ${COUNT} MAARs in one process over the memory transport`
   })
 })
 
-describe('scale engine: MAARs in two worker processes (memory transport inside each, TCP between)', function () {
+describe('scale engine: MAARs in two worker processes (memory transport inside each, TCP between), noise as deployed', function () {
   this.timeout(300_000)
   const COUNT2 = 12
   let engine: ScaleEngine
 
   before(async () => {
-    engine = await ScaleEngine.start({ count: COUNT2, workers: 2 })
+    engine = await ScaleEngine.start({ count: COUNT2, workers: 2, encryption: 'noise' })
     await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 3))
   })
 
@@ -98,5 +118,47 @@ describe('scale engine: MAARs in two worker processes (memory transport inside e
     assert.equal(fromEast.signer, engine.identities[7]?.peerId, JSON.stringify(fromEast))
     const { connections } = await engine.counters()
     assert.ok(connections.every(n => n > 0), 'every MAAR is linked')
+  })
+})
+
+describe('scale engine: plaintext connections and short walks (alpha 3, 2 disjoint paths)', function () {
+  this.timeout(300_000)
+  const COUNT3 = 16
+  let engine: ScaleEngine
+  let attachedAt = new Map<string, number>()
+  const random = rng(7)
+
+  before(async () => {
+    // TCP so that a node of this process, outside the engine, can dial its MAARs.
+    engine = await ScaleEngine.start({ count: COUNT3, transport: 'tcp', encryption: 'plaintext', alpha: 3, disjointPaths: 2 })
+    attachedAt = await attachMns(engine, 'pt', 10, 3, random)
+  })
+
+  after(async () => { await engine?.stop() })
+
+  it('every MAAR still finds the MAAR an MN attached at', async () => {
+    await lookUpEach(engine, attachedAt, random)
+  })
+
+  it('still refuses a plaintext peer with a certificate of another operator: no record, and its connection closed', async () => {
+    const operator = await generateKeyPair('Ed25519')
+    const key = await generateKeyPair('Ed25519')
+    const peerId = peerIdFromPrivateKey(key).toString()
+    const certificate = await issueCertificate(operator, { domain: 'scale.example', peerId, pools: ['2001:db8:6666::/48'], addresses: ['2001:db8:ffff::6666'], notAfter: Date.now() + 86400_000 })
+    // It trusts its own operator and the engine's, so its side keeps the connection open.
+    const trust = new TrustStore([{ domain: 'scale.example', operatorPublicKey: Buffer.from(publicKeyToProtobuf(operator.publicKey)).toString('base64') }, { domain: 'scale.example', operatorPublicKey: engine.operatorPublicKey }])
+    const target = engine.addresses[0]?.find(a => a.includes('/tcp/')) as string
+    const rogue = await createMeshNode({ privateKey: key, certificate, listen: ['/ip4/127.0.0.1/tcp/0'], trust, connectionEncrypter: plaintext() })
+    try {
+      await rogue.dial(multiaddr(target))
+      const maar0 = peerIdFromString(engine.identities[0]?.peerId as string)
+      const answer = await requestRecord(rogue, maar0, requestFrames({ op: 'get', key: new TextDecoder().decode(sessionKey([...attachedAt.keys()][0] as string)) }, certificate), AbortSignal.timeout(30_000), trust)
+        .catch((err: Error) => ({ header: { ok: false, error: err.message } }))
+      assert.equal(answer.header.ok, false, JSON.stringify(answer.header))
+      await eventually('MAAR 0 to refuse the peer', async () => Object.keys((await engine.counters()).logged).some(k => k.startsWith('refused peer <peer>: not a MAAR of the domain')))
+      await eventually('the connection to close', async () => rogue.getConnections(maar0).length === 0)
+    } finally {
+      await rogue.stop()
+    }
   })
 })
