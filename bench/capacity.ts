@@ -11,7 +11,7 @@
  * so the ratio grows with the number of MAARs; `--maars` sets it.
  *
  *   npx tsc -b bench && npx node bench/dist/capacity.js [--maars 10] [--quota 0.1] [--modes dht,relay,proxy]
- *       [--rates 5,10,20,40,80,160] [--seconds 10] [--mns 40]
+ *       [--rates 10,20,40,80,160] [--seconds 10] [--min-handovers 200] [--mns 4×maars]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -32,24 +32,27 @@ const { values } = parseArgs({
     maars: { type: 'string', default: '10' },
     quota: { type: 'string', default: '0.1' },
     modes: { type: 'string', default: 'dht,relay,proxy' },
-    rates: { type: 'string', default: '5,10,20,40,80,160' },
+    rates: { type: 'string', default: '10,20,40,80,160' },
     seconds: { type: 'string', default: '10' },
+    'min-handovers': { type: 'string', default: '200' },
     mns: { type: 'string', default: '' }
   }
 })
 function usage (why: string): never {
-  process.stderr.write(`capacity.js: ${why}\nusage: capacity.js [--maars 10 (2..200)] [--quota 0.1 (cores per node)] [--modes dht,relay,proxy] [--rates 5,10,20,...] [--seconds 10] [--mns 4×maars]\n`)
+  process.stderr.write(`capacity.js: ${why}\nusage: capacity.js [--maars 10 (2..200)] [--quota 0.1 (cores per node)] [--modes dht,relay,proxy] [--rates 5,10,20,...] [--seconds 10] [--min-handovers 200] [--mns 4×maars]\n`)
   process.exit(2)
 }
 const maarCount = Number(values.maars)
 const quota = Number(values.quota)
 const seconds = Number(values.seconds)
+const minHandovers = Number(values['min-handovers'])
 const modes = values.modes.split(',') as Mode[]
 const rates = values.rates.split(',').map(Number)
 const mnCount = values.mns === '' ? 4 * maarCount : Number(values.mns)
 if (!Number.isInteger(maarCount) || maarCount < 2 || maarCount > 200) usage(`--maars must be an integer 2..200, got ${values.maars}`)
 if (!(quota > 0 && quota <= 1)) usage(`--quota must be a share of one core in (0, 1], got ${values.quota}`)
 if (!(seconds > 0)) usage(`--seconds must be above 0, got ${values.seconds}`)
+if (!Number.isInteger(minHandovers) || minHandovers < 1) usage(`--min-handovers must be a positive integer, got ${values['min-handovers']}`)
 if (modes.some(m => !MODES.includes(m))) usage(`--modes takes ${MODES.join(', ')}, got ${values.modes}`)
 if (rates.some(r => !(r > 0))) usage(`--rates must be rates above 0, got ${values.rates}`)
 if (!Number.isInteger(mnCount) || mnCount < 1) usage(`--mns must be a positive integer, got ${values.mns}`)
@@ -84,6 +87,11 @@ interface ModeResult {
   idleCores?: Record<string, number>
   points: RatePoint[]
   p99DoublesAt?: { rate: number, reached: boolean }
+  /**
+   * The rate at which the busiest node's CPU would be all its quota, from its CPU per handover at
+   * the highest rate completed: where the domain must saturate, whatever the latency did.
+   */
+  saturatesAt?: { rate: number, node: string }
   error?: string
 }
 
@@ -106,6 +114,7 @@ async function startNodes (dir: string, operatorPublicKey: string, mode: Mode): 
   const place = async (daemon: Daemon): Promise<Node> => {
     const group = await CpuQuotaGroup.create(`dmm-capacity-${process.pid}-${daemon.name}`)
     await group.add(daemon.child.pid as number)
+    await group.prioritise()
     const node = { daemon, group }
     nodes.push(node)
     return node
@@ -142,13 +151,16 @@ async function move (maars: Daemon[], mn: Mn): Promise<number> {
   return report.body.totalMs
 }
 
-/** Offers handovers at `offered`/s for `seconds`, each to the next MN not in a handover. */
-async function offer (nodes: Node[], maars: Daemon[], mns: Mn[], offered: number): Promise<RatePoint> {
+/**
+ * Offers handovers at `offered`/s for `seconds` (longer if that would offer fewer than
+ * --min-handovers: a p99 needs samples), each to the next MN not in a handover.
+ */
+async function offer (nodes: Node[], maars: Daemon[], mns: Mn[], offered: number, forSeconds?: number): Promise<RatePoint> {
   const before = await Promise.all(nodes.map(async n => await processCpuSeconds(n.daemon.child.pid as number)))
   const latencies: number[] = []
   let failed = 0; let skipped = 0; let next = 0
   const running: Array<Promise<void>> = []
-  const total = Math.max(1, Math.round(offered * seconds))
+  const total = forSeconds !== undefined ? Math.round(offered * forSeconds) : Math.max(minHandovers, Math.round(offered * seconds))
   const t0 = performance.now()
   for (let k = 0; k < total; k++) {
     const due = t0 + (k * 1000) / offered
@@ -191,6 +203,9 @@ async function runMode (dir: string, operatorPublicKey: string, mode: Mode): Pro
     await sleep(2000)
     await Promise.all(nodes.map(async n => { await n.group.limit(quota) }))
     const idle = await idleCores(nodes)
+    // Under the quota, a few seconds at the lowest rate first: the first throttled seconds (JIT,
+    // buffers growing) are not the domain's steady state.
+    await offer(nodes, maars, mns, rates[0] as number, 3)
     progress(`${mode}: idle, each node uses ${Object.entries(idle).map(([n, c]) => `${n} ${c}`).join(', ')} of a core`)
     const points: RatePoint[] = []
     for (const offered of rates) {
@@ -203,7 +218,9 @@ async function runMode (dir: string, operatorPublicKey: string, mode: Mode): Pro
       await sleep(1000)
     }
     const doubled = rateAtDoubledP99(points.filter(p => p.handovers > 0).map(p => ({ rate: p.rate, p99: p.latencyMs.p99 })))
-    return { mode, idleCores: idle, points, ...(doubled !== undefined ? { p99DoublesAt: doubled } : {}) }
+    const top = points.filter(p => p.handovers > 0).reduce<RatePoint | undefined>((a, p) => a === undefined || p.rate > a.rate ? p : a, undefined)
+    const saturatesAt = top === undefined ? undefined : { rate: Math.round(quota * 1000 / top.busiest.cpuMs), node: top.busiest.node }
+    return { mode, idleCores: idle, points, ...(doubled !== undefined ? { p99DoublesAt: doubled } : {}), ...(saturatesAt !== undefined ? { saturatesAt } : {}) }
   } finally {
     await stopNodes(nodes)
   }
@@ -226,13 +243,14 @@ try {
 
 const show = (d: { rate: number, reached: boolean } | undefined): string => d === undefined ? '-' : `${d.reached ? '' : '> '}${d.rate}/s`
 process.stdout.write(`\nEach node its own process limited to ${quota} of a core; ${maarCount} MAARs, ${mnCount} MNs, ${seconds} s per offered rate.\n\n`)
-process.stdout.write(`| mode | ${rates.map(r => `${r}/s offered`).join(' | ')} | p99 doubles at |\n|---|${rates.map(() => '---').join('|')}|---|\n`)
+process.stdout.write(`| mode | ${rates.map(r => `${r}/s offered`).join(' | ')} | p99 doubles at | busiest node saturates at |\n|---|${rates.map(() => '---').join('|')}|---|---|\n`)
 for (const r of results) {
   const cells = rates.map(o => {
     const p = r.points.find(x => x.offered === o)
     return p === undefined ? '-' : `${p.rate}/s, ${p.latencyMs.median} / ${p.latencyMs.p99} ms, busiest ${p.busiest.node} ${p.busiest.cpuMs} ms`
   })
-  process.stdout.write(`| ${r.mode} | ${cells.join(' | ')} | ${r.error ?? show(r.p99DoublesAt)} |\n`)
+  const saturates = r.saturatesAt === undefined ? '-' : `${r.saturatesAt.rate}/s (${r.saturatesAt.node})`
+  process.stdout.write(`| ${r.mode} | ${cells.join(' | ')} | ${r.error ?? show(r.p99DoublesAt)} | ${saturates} |\n`)
 }
 const dht = results.find(r => r.mode === 'dht')?.p99DoublesAt
 const cmds = results.filter(r => r.mode !== 'dht' && r.p99DoublesAt !== undefined)
