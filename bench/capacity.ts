@@ -108,6 +108,15 @@ async function idleCores (nodes: Node[]): Promise<Record<string, number>> {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
+/** Nodes running now, stopped (and their groups removed) on Ctrl-C as at the end of a mode. */
+const running = new Set<Node>()
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping ${running.size} nodes`)
+    void stopNodes([...running]).finally(() => process.exit(130))
+  })
+}
+
 /** The domain of one mode: the CMD (in a CMD mode) and the MAARs, each in its own cgroup. */
 async function startNodes (dir: string, operatorPublicKey: string, mode: Mode): Promise<Node[]> {
   const nodes: Node[] = []
@@ -117,6 +126,7 @@ async function startNodes (dir: string, operatorPublicKey: string, mode: Mode): 
     await group.prioritise()
     const node = { daemon, group }
     nodes.push(node)
+    running.add(node)
     return node
   }
   try {
@@ -137,7 +147,7 @@ async function startNodes (dir: string, operatorPublicKey: string, mode: Mode): 
 
 async function stopNodes (nodes: Node[]): Promise<void> {
   await stopDaemons(nodes.map(n => n.daemon))
-  await Promise.all(nodes.map(async n => { await n.group.remove() }))
+  await Promise.all(nodes.map(async n => { await n.group.remove(); running.delete(n) }))
 }
 
 /** One handover of `mn` to the other MAAR of its path: detach at the old one, attach at the new one. */
@@ -198,8 +208,11 @@ async function runMode (dir: string, operatorPublicKey: string, mode: Mode): Pro
     // and every MAAR serves and anchors its share.
     const mns: Mn[] = Array.from({ length: mnCount }, (_, m) => ({ mnId: `mn${m}@dmm.example`, path: [m % maarCount, (m + 1) % maarCount] as [number, number], at: m % maarCount, busy: false }))
     for (const mn of mns) await api(maars[mn.at] as Daemon, 'POST', '/attach', { mnId: mn.mnId, accessLink: 'access0', linkLayerId: '02:00:00:00:00:01' })
-    // Unlimited warm-up: every MN moves twice, so that streams are open and records published.
-    for (let round = 0; round < 2; round++) await Promise.all(mns.map(async mn => { await move(maars, mn) }))
+    // Unlimited warm-up: every MN moves twice, so that streams are open and records published. A
+    // move that fails here is retried by the measured rounds; only say so.
+    let warmUpFailures = 0
+    for (let round = 0; round < 2; round++) await Promise.all(mns.map(async mn => { await move(maars, mn).catch(() => { warmUpFailures++ }) }))
+    if (warmUpFailures > 0) progress(`${mode}: ${warmUpFailures} warm-up moves failed`)
     await sleep(2000)
     await Promise.all(nodes.map(async n => { await n.group.limit(quota) }))
     const idle = await idleCores(nodes)
