@@ -6,27 +6,16 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BindingCache, LEDGER_FILE, PrefixPool } from '../src/index.js'
 import type { BindingCacheEntry } from '../src/index.js'
+import { attachedEntry, tempDirs } from './fixtures.js'
 
 const POOL = '2001:db8:7::/48'
 
-function entry (mnId: string, prefix: string): BindingCacheEntry {
-  return {
-    mnId,
-    localPrefixes: [prefix],
-    attached: true,
-    remoteAnchors: [],
-    lastUpdate: { sequence: 1, timestampMs: 1_700_000_000_000 },
-    sessionSequence: 1,
-    createdAt: 1_700_000_000_000,
-    updatedAt: 1_700_000_000_000
-  }
-}
+const entry = (mnId: string, prefix: string): BindingCacheEntry => attachedEntry(mnId, [prefix])
 
 /** Runs `body` in a child process holding `cache` (opened on `dir`), which then kills itself with SIGKILL. */
 function runAndKill (dir: string, body: string): void {
@@ -41,12 +30,7 @@ function runAndKill (dir: string, body: string): void {
 }
 
 describe('BindingCache commit stages (real LevelDB, SIGKILL)', function () {
-  let root: string
-  let n = 0
-  const freshDir = (): string => join(root, `db${n++}`)
-
-  before(async () => { root = await mkdtemp(join(tmpdir(), 'dmm-bc-stages-')) })
-  after(async () => { await rm(root, { recursive: true, force: true }) })
+  const freshDir = tempDirs('dmm-bc-stages')
 
   it('killed once the batch is on disk, before the ledger append: the prefix is still the MN\'s, not quarantined, never drawn again', async () => {
     const killed = freshDir()
