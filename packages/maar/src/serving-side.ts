@@ -175,7 +175,7 @@ export class ServingSide {
     entry = { ...entry, remoteAnchors: [...signalled.anchors, ...stillPending], sessionSequence: Math.max(entry.sessionSequence, signalled.sessionSequence ?? 0) }
     // Not synced: the intent on disk already names every P-MAAR (pending), so a crash before the
     // next synced write only leaves them pending, and restore() asks them again (same sequence and
-    // timestamp: an anchor answers a repeat with ACCEPTED, RFC 5213 §5.3.1 / doc/ARCHITECTURE.md).
+    // timestamp, RFC 5213 §6.9.4: an anchor answers a repeat with ACCEPTED, doc/ARCHITECTURE.md "Faults").
     await Promise.all([bindings.commit({ put: [entry] }, { sync: false }), delegated])
     const programMs = await bindings.timedProgram()
     const totalMs = performance.now() - t0
