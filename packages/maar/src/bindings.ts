@@ -58,7 +58,9 @@ export class Bindings {
 
   /** Writes to LevelDB (synced unless `opts` says otherwise), then mirrors the change in memory. */
   async commit (tx: Transaction, opts: CommitOptions = {}): Promise<void> {
-    await this.commitInStages(tx, opts).inLedger
+    const t0 = performance.now()
+    await this.cache.commit(tx, opts)
+    this.mirror(tx, t0)
   }
 
   /**
@@ -68,14 +70,16 @@ export class Bindings {
   commitInStages (tx: Transaction, opts: CommitOptions = {}): { onDisk: Promise<void>, inLedger: Promise<void> } {
     const t0 = performance.now()
     const stages = this.cache.commitInStages(tx, opts)
-    const onDisk = stages.onDisk.then(() => {
-      this.metrics.cacheCommit(secondsSince(t0))
-      for (const mnId of tx.delete ?? []) { this.entries.delete(mnId); this.dirty.add(mnId) }
-      for (const e of tx.put ?? []) { this.entries.set(e.mnId, e); this.dirty.add(e.mnId) }
-    })
+    const onDisk = stages.onDisk.then(() => { this.mirror(tx, t0) })
     const inLedger = onDisk.then(async () => await stages.inLedger)
     inLedger.catch(() => {})
     return { onDisk, inLedger }
+  }
+
+  private mirror (tx: Transaction, t0: number): void {
+    this.metrics.cacheCommit(secondsSince(t0))
+    for (const mnId of tx.delete ?? []) { this.entries.delete(mnId); this.dirty.add(mnId) }
+    for (const e of tx.put ?? []) { this.entries.set(e.mnId, e); this.dirty.add(e.mnId) }
   }
 
   /**
