@@ -4,6 +4,8 @@
  * it resolves only once the batch is on disk (fsync), so a crash after a PBA or a prefix
  * delegation never forgets it, and a BCE and its prefix allocation are never half written.
  * Commits that arrive while a batch is being written share the next one (group commit).
+ * A caller may wait for the batch alone and let the ledger append follow (`commitInStages`), or
+ * skip the fsync of a write an earlier synced one covers (`CommitOptions.sync`).
  *
  * Opening is also a check (./audit.ts): LevelDB drops a damaged write-ahead log record without
  * an error (paranoid checks are off and classic-level cannot turn them on), so the open reads
@@ -248,12 +250,29 @@ export class BindingCache {
    * to another MN (AllocationConflictError) or a quarantined one (QuarantinedPrefixError).
    * Allocating a prefix again to the same MN is a no-op. Releasing a quarantined prefix deletes
    * its record but leaves it quarantined. Ledger: releases before the batch, allocations after.
+   * Resolves once both are on disk (`commitInStages` tells the two apart).
    */
-  async commit (tx: Transaction): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => { this.pending.push({ tx, resolve, reject }) })
+  async commit (tx: Transaction, opts: CommitOptions = {}): Promise<void> {
+    await this.commitInStages(tx, opts).inLedger
+  }
+
+  /**
+   * `commit`, with its two durable steps apart: `onDisk` resolves when the batch is on disk,
+   * `inLedger` when the delegation ledger holds its new allocations as well (appended after the
+   * batch, as before; the next commit still waits for it). A caller may act on `onDisk` alone
+   * where a crash before the ledger append only costs the append: the next open appends what
+   * the database holds and the ledger lacks (./delegation-ledger.ts). Both reject when the
+   * commit is refused or the batch fails; a rejection nobody awaits is not an unhandled one.
+   */
+  commitInStages (tx: Transaction, opts: CommitOptions = {}): CommitStages {
+    const onDisk = settleable()
+    const inLedger = settleable()
+    this.pending.push({ tx, sync: opts.sync ?? true, onDisk, inLedger })
     // The first of a group schedules it; those arriving while it waits for the queue join it.
     if (this.pending.length === 1) this.scheduleGroup()
-    await done
+    onDisk.promise.catch(() => {})
+    inLedger.promise.catch(() => {})
+    return { onDisk: onDisk.promise, inLedger: inLedger.promise }
   }
 
   private scheduleGroup (): void {
@@ -271,7 +290,8 @@ export class BindingCache {
    * synced batch (one fsync for all of them). Each is checked on its own, in order, and refused
    * alone; one that allocates or releases a prefix an earlier one of the group touched waits for
    * the next batch, so that ownership and the ledger change in the same order as one by one.
-   * Every commit resolves only once its batch is on disk, as before.
+   * Every commit resolves only once its batch is on disk (synced unless all asked otherwise), and
+   * its ledger stage once the ledger holds the group's new allocations.
    */
   private async commitGroup (): Promise<void> {
     const waiting = this.pending.splice(0)
@@ -287,7 +307,7 @@ export class BindingCache {
         this.checkAllocations(ops.allocations)
         for (const p of prefixes) touched.add(p)
       } catch (err) {
-        commit.reject(err)
+        rejectCommit(commit, err)
         continue
       }
       group.push({ commit, ops, fresh: ops.allocations.filter(({ prefix, mnId }) => this.owners.get(prefix) !== mnId) })
@@ -296,22 +316,31 @@ export class BindingCache {
       this.pending.unshift(...deferred)
       this.scheduleGroup()
     }
+    const batch = group.flatMap(g => g.ops.batch)
     try {
-      const batch = group.flatMap(g => g.ops.batch)
       if (batch.length > 0) {
         await this.ledger?.release(group.flatMap(g => g.ops.released).filter(p => !this.quarantined.has(p)))
-        await this.db.batch(batch, DURABLE)
+        // Unsynced only when every commit of the group asked so and none moves a prefix: the
+        // ledger's order (release before the batch, allocation after) counts on the batch being on disk.
+        const sync = group.some(g => g.commit.sync || g.ops.allocations.length > 0 || g.ops.released.length > 0)
+        await this.db.batch(batch, sync ? DURABLE : TEXT)
         for (const { ops } of group) {
           for (const prefix of ops.released) this.owners.delete(prefix)
           for (const { prefix, mnId } of ops.allocations) this.owners.set(prefix, mnId)
         }
-        await this.ledger?.delegate(group.flatMap(g => g.fresh))
       }
     } catch (err) {
-      for (const { commit } of group) commit.reject(err)
+      for (const { commit } of group) rejectCommit(commit, err)
       return
     }
-    for (const { commit } of group) commit.resolve()
+    for (const { commit } of group) commit.onDisk.resolve()
+    try {
+      if (batch.length > 0) await this.ledger?.delegate(group.flatMap(g => g.fresh))
+    } catch (err) {
+      for (const { commit } of group) commit.inLedger.reject(err)
+      return
+    }
+    for (const { commit } of group) commit.inLedger.resolve()
   }
 
   /** Refuses a prefix quarantined or allocated to another MN (nothing written). */
@@ -332,7 +361,33 @@ export class BindingCache {
   }
 }
 
-interface PendingCommit { tx: Transaction, resolve: () => void, reject: (err: unknown) => void }
+export interface CommitOptions {
+  /**
+   * false: the batch goes to LevelDB's log without an fsync, for a write that an earlier synced
+   * one already covers (a crash loses it and leaves that earlier state); the next synced batch
+   * makes it durable too. A commit that allocates or releases a prefix is synced all the same.
+   */
+  sync?: boolean
+}
+
+/** The two durable steps of a commit (`BindingCache.commitInStages`). */
+export interface CommitStages { onDisk: Promise<void>, inLedger: Promise<void> }
+
+interface Deferred { promise: Promise<void>, resolve: () => void, reject: (err: unknown) => void }
+
+function settleable (): Deferred {
+  let resolve!: () => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+  return { promise, resolve, reject }
+}
+
+interface PendingCommit { tx: Transaction, sync: boolean, onDisk: Deferred, inLedger: Deferred }
+
+function rejectCommit (commit: PendingCommit, err: unknown): void {
+  commit.onDisk.reject(err)
+  commit.inLedger.reject(err)
+}
 
 /** What the ledger should hold: every certain owner and every quarantined prefix (last owner known). */
 export function ledgerState (audit: AuditResult, load: LedgerLoad | undefined): Map<string, string> {

@@ -13,7 +13,9 @@
  * Ordering with the LevelDB batch (binding-cache.ts): an allocation is appended AFTER its batch is
  * on disk, a release BEFORE. A crash in between then leaves the database holding a prefix the
  * ledger lacks (healed at the next open by appending it), never the ledger holding a prefix the
- * database released on purpose — that would quarantine it for nothing.
+ * database released on purpose — that would quarantine it for nothing. A serving MAAR therefore
+ * sends its PBUs once the batch is on disk and lets the append run meanwhile
+ * (`BindingCache.commitInStages`); the MN gets the prefix only after both.
  *
  * Format: one line per change, `<json>\t<crc32 hex>`, json `{"op":"+","prefix","mnId"}` or
  * `{"op":"-","prefix"}`. A line whose checksum fails is reported (ledger corruption) and skipped;

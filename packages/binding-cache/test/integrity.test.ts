@@ -5,19 +5,9 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { BindingCache, CacheLockedError, LEDGER_FILE, PoolExhaustedError, PrefixPool, QUARANTINED, QuarantinedPrefixError, repairCache } from '../src/index.js'
 import type { BindingCacheEntry, CacheProblemKind } from '../src/index.js'
+import { attachedEntry } from './fixtures.js'
 
-function entry (mnId: string, localPrefixes: string[]): BindingCacheEntry {
-  return {
-    mnId,
-    localPrefixes,
-    attached: true,
-    remoteAnchors: [],
-    lastUpdate: { sequence: 1, timestampMs: 1_700_000_000_000 },
-    sessionSequence: 1,
-    createdAt: 1_700_000_000_000,
-    updatedAt: 1_700_000_000_000
-  }
-}
+const entry = attachedEntry
 
 /** What the MAAR does on an attach: nextFree over allocations(), then one commit. */
 async function attach (cache: BindingCache, pool: PrefixPool, mnId: string): Promise<string> {

@@ -5,7 +5,7 @@
  * mirror them in memory, then apply the data plane derived from all of them. The MAAR is the
  * cache's only writer, so reads (every apply, every PBU decision) never go back to disk.
  */
-import type { BindingCache, BindingCacheEntry, Transaction } from '@dmm-mesh/binding-cache'
+import type { BindingCache, BindingCacheEntry, CommitOptions, Transaction } from '@dmm-mesh/binding-cache'
 import { FullApplyNeeded } from '@dmm-mesh/dataplane'
 import type { ApplyResult, DataPlane } from '@dmm-mesh/dataplane'
 import { desiredState } from './desired-state.js'
@@ -56,10 +56,27 @@ export class Bindings {
     return await this.locks.run(mnId, work)
   }
 
-  /** Writes to LevelDB (synced), then mirrors the change in memory. */
-  async commit (tx: Transaction): Promise<void> {
+  /** Writes to LevelDB (synced unless `opts` says otherwise), then mirrors the change in memory. */
+  async commit (tx: Transaction, opts: CommitOptions = {}): Promise<void> {
     const t0 = performance.now()
-    await this.cache.commit(tx)
+    await this.cache.commit(tx, opts)
+    this.mirror(tx, t0)
+  }
+
+  /**
+   * `commit`, resolving `onDisk` once the batch is on disk (the change is mirrored in memory
+   * then) and `inLedger` once the delegation ledger holds its allocations too.
+   */
+  commitInStages (tx: Transaction, opts: CommitOptions = {}): { onDisk: Promise<void>, inLedger: Promise<void> } {
+    const t0 = performance.now()
+    const stages = this.cache.commitInStages(tx, opts)
+    const onDisk = stages.onDisk.then(() => { this.mirror(tx, t0) })
+    const inLedger = onDisk.then(async () => await stages.inLedger)
+    inLedger.catch(() => {})
+    return { onDisk, inLedger }
+  }
+
+  private mirror (tx: Transaction, t0: number): void {
     this.metrics.cacheCommit(secondsSince(t0))
     for (const mnId of tx.delete ?? []) { this.entries.delete(mnId); this.dirty.add(mnId) }
     for (const e of tx.put ?? []) { this.entries.set(e.mnId, e); this.dirty.add(e.mnId) }

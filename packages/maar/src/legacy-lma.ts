@@ -18,7 +18,7 @@ import type { PrefixDelegation } from './prefix-reservation.js'
 
 /** A MAG's delegation: no prefix of its own for the MN (RFC 5213 §6.9.1.1: the LMA assigns it). */
 export const noLocalPrefix: PrefixDelegation = {
-  reserve: async (_mnId, entryFor) => entryFor([])
+  reserve: async (_mnId, entryFor) => ({ entry: entryFor([]), delegated: Promise.resolve() })
 }
 
 /**
@@ -47,7 +47,7 @@ async function delegate (pool: PrefixDelegation, u: ProxyUpdate, from: KnownMaar
   // RFC 5213 §5.3.2: a MAG asking for a prefix the LMA never delegated to this MN.
   if (u.anchoredPrefixes.length > 0) return refuse(BINDING_ACK_STATUS.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, `prefixes not anchored here for this MN: ${u.anchoredPrefixes.join(', ')}`)
   if (u.servingAddress !== from.address) return refuse(BINDING_ACK_STATUS.ADMINISTRATIVELY_PROHIBITED, `Serving MAAR ${u.servingAddress ?? 'none'} is not the sender (${from.address})`)
-  const entry = await pool.reserve(u.mnId, prefixes => ({
+  const { entry, delegated } = await pool.reserve(u.mnId, prefixes => ({
     mnId: u.mnId,
     localPrefixes: prefixes,
     attached: false,
@@ -58,6 +58,8 @@ async function delegate (pool: PrefixDelegation, u: ProxyUpdate, from: KnownMaar
     createdAt: now,
     updatedAt: now
   }))
+  // The PBA hands the prefix out: the ledger holds it first.
+  await delegated
   return { kind: 'anchor', entry, prefixes: entry.localPrefixes, referrals: [] }
 }
 

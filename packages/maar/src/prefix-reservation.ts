@@ -13,8 +13,16 @@ import type { Bindings } from './bindings.js'
  * whose MN's only prefix is the LMA's). `entryFor` builds the BCE holding them; it is committed.
  */
 export interface PrefixDelegation {
-  reserve: (mnId: string, entryFor: (prefixes: string[]) => BindingCacheEntry) => Promise<BindingCacheEntry>
+  reserve: (mnId: string, entryFor: (prefixes: string[]) => BindingCacheEntry) => Promise<Reservation>
 }
+
+/**
+ * A reservation on disk (`reserve` resolves once the BCE and its allocation are one synced
+ * batch) and `delegated`, once the delegation ledger holds the prefix too. PBUs may leave on
+ * the first; the MN is given the prefix (data plane, RA) only after the second
+ * (doc/ARCHITECTURE.md "A handover": a crash between them is healed from the database at open).
+ */
+export interface Reservation { entry: BindingCacheEntry, delegated: Promise<void> }
 
 /** One MAAR-wide lock, so two MNs never draw the same prefix. */
 const POOL_LOCK = '\u0000pool'
@@ -23,13 +31,14 @@ export class PrefixReservation implements PrefixDelegation {
   constructor (private readonly pool: PrefixPool, private readonly bindings: Bindings) {}
 
   /** Draws a free prefix and commits `entryFor([prefix])` with its allocation in one batch. */
-  async reserve (mnId: string, entryFor: (prefixes: string[]) => BindingCacheEntry): Promise<BindingCacheEntry> {
+  async reserve (mnId: string, entryFor: (prefixes: string[]) => BindingCacheEntry): Promise<Reservation> {
     return await this.bindings.locks.run(POOL_LOCK, async () => {
       const allocated = new Set((await this.bindings.cache.allocations()).keys())
       const prefix = this.pool.nextFree(allocated)
       const entry = entryFor([prefix])
-      await this.bindings.commit({ put: [entry], allocate: [{ prefix, mnId }] })
-      return entry
+      const { onDisk, inLedger } = this.bindings.commitInStages({ put: [entry], allocate: [{ prefix, mnId }] })
+      await onDisk
+      return { entry, delegated: inLedger }
     })
   }
 }

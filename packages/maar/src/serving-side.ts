@@ -139,8 +139,11 @@ export class ServingSide {
       updatedAt: now
     })
     let entry: BindingCacheEntry
+    // The delegation ledger's append of a new prefix runs while the PBUs are out; the MN is given
+    // the prefix (final commit, data plane) only once it is done (prefix-reservation.ts).
+    let delegated: Promise<void> = Promise.resolve()
     if (existing === undefined) {
-      entry = await this.parts.reservation.reserve(req.mnId, prefixes => intent(prefixes, now))
+      ({ entry, delegated } = await this.parts.reservation.reserve(req.mnId, prefixes => intent(prefixes, now)))
     } else {
       // An MN returning to a MAAR that anchors it keeps the prefix it had here.
       entry = intent(existing.localPrefixes, existing.createdAt)
@@ -170,7 +173,10 @@ export class ServingSide {
       }
     }
     entry = { ...entry, remoteAnchors: [...signalled.anchors, ...stillPending], sessionSequence: Math.max(entry.sessionSequence, signalled.sessionSequence ?? 0) }
-    await bindings.commit({ put: [entry] })
+    // Not synced: the intent on disk already names every P-MAAR (pending), so a crash before the
+    // next synced write only leaves them pending, and restore() asks them again (same sequence and
+    // timestamp, RFC 5213 §6.9.4: an anchor answers a repeat with ACCEPTED, doc/ARCHITECTURE.md "Faults").
+    await Promise.all([bindings.commit({ put: [entry] }, { sync: false }), delegated])
     const programMs = await bindings.timedProgram()
     const totalMs = performance.now() - t0
     if (signalled.pending.length > 0) {
