@@ -35,8 +35,10 @@ export interface SessionDirectoryInit {
   trust: TrustStore
   /** Peers asked/written in parallel (default 3). */
   fanout?: number
-  /** Per-peer bound of a direct GET on the lookup path, dial included (default 500 ms). */
+  /** Per-peer bound of a direct GET on the lookup path, on a connection (default 500 ms). */
   requestTimeoutMs?: number
+  /** Bound of the dial to a member not connected yet, before a GET on the lookup path (default 5 s). */
+  dialTimeoutMs?: number
   /** Per-peer bound of a direct PUT; publication is off the critical path (default 5 s). */
   publishTimeoutMs?: number
   /** Bound of the kad-dht fallback get (default 10 s). */
@@ -99,6 +101,7 @@ export class SessionDirectory implements Discovery {
       trust: init.trust,
       fanout: this.fanout,
       requestTimeoutMs: init.requestTimeoutMs ?? 500,
+      dialTimeoutMs: init.dialTimeoutMs ?? 5000,
       dhtTimeoutMs: init.dhtTimeoutMs ?? 10_000,
       log: this.log,
       ...(init.shaper !== undefined ? { shaper: init.shaper } : {})

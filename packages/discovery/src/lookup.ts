@@ -69,8 +69,10 @@ export interface SessionLookupInit {
   trust: TrustStore
   /** Members asked in parallel. */
   fanout: number
-  /** Per-member bound of a GET, dial included. */
+  /** Per-member bound of a GET on a connection (the dial, when there is none, has dialTimeoutMs). */
   requestTimeoutMs: number
+  /** Bound of the dial to a member this MAAR is not connected to, before its GET. */
+  dialTimeoutMs: number
   /** Bound of the kad-dht fallback get. */
   dhtTimeoutMs: number
   log: (line: string) => void
@@ -213,6 +215,10 @@ export class SessionLookup {
     let answer
     try {
       const header = { op: 'get', key: new TextDecoder().decode(key) } as const
+      // A member not connected yet is dialled under its own, longer bound (connection set-up is
+      // several round trips on a loaded host): a cold MAAR answers its first lookups slower,
+      // not "incomplete". The request and its answer keep the short bound.
+      if (this.node.getConnections(peer).length === 0) await this.node.dial(peer, { signal: requestSignal(this.init.dialTimeoutMs, signal) })
       const bounded = requestSignal(this.init.requestTimeoutMs, signal)
       answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate), bounded, this.init.trust))
     } catch (err) {
