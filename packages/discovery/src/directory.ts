@@ -5,8 +5,8 @@
  *   closest to the key (the DHT's own XOR metric) and await those, then hand the record to the
  *   background kad-dht put() that no caller waits for (errors logged), at most one walk per key
  *   per interval (dht-publication.ts). The members that accepted the
- *   record are remembered, and when one of them leaves the record is put again to the key's
- *   current closest set (replicas.ts).
+ *   record are remembered, and when one of them leaves, or the put placed it nowhere, the record
+ *   is put again to the key's current closest set (replicas.ts).
  * - lookup(): SessionLookup (lookup.ts), walking toward the key (key-walk.ts) when the members it
  *   knows hold nothing.
  */
