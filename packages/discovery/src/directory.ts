@@ -5,8 +5,8 @@
  *   closest to the key (the DHT's own XOR metric) and await those, then hand the record to the
  *   background kad-dht put() that no caller waits for (errors logged), at most one walk per key
  *   per interval (dht-publication.ts). The members that accepted the
- *   record are remembered, and when one of them leaves the record is put again to the key's
- *   current closest set (replicas.ts).
+ *   record are remembered, and when one of them leaves, or the put placed it nowhere, the record
+ *   is put again to the key's current closest set (replicas.ts).
  * - lookup(): SessionLookup (lookup.ts), walking toward the key (key-walk.ts) when the members it
  *   knows hold nothing.
  */
@@ -35,8 +35,10 @@ export interface SessionDirectoryInit {
   trust: TrustStore
   /** Peers asked/written in parallel (default 3). */
   fanout?: number
-  /** Per-peer bound of a direct GET on the lookup path, dial included (default 500 ms). */
+  /** Per-peer bound of a direct GET on the lookup path, on a connection (default 500 ms). */
   requestTimeoutMs?: number
+  /** Bound of the dial to a member not connected yet, before a GET on the lookup path (default 5 s). */
+  dialTimeoutMs?: number
   /** Per-peer bound of a direct PUT; publication is off the critical path (default 5 s). */
   publishTimeoutMs?: number
   /** Bound of the kad-dht fallback get (default 10 s). */
@@ -99,6 +101,7 @@ export class SessionDirectory implements Discovery {
       trust: init.trust,
       fanout: this.fanout,
       requestTimeoutMs: init.requestTimeoutMs ?? 500,
+      dialTimeoutMs: init.dialTimeoutMs ?? 5000,
       dhtTimeoutMs: init.dhtTimeoutMs ?? 10_000,
       log: this.log,
       ...(init.shaper !== undefined ? { shaper: init.shaper } : {})
@@ -219,10 +222,13 @@ export class SessionDirectory implements Discovery {
       }
       // Only a walk that ran to its end shows which members are closest.
       this.knownDomain.walked(found, known)
+      if (holders.length === 0) this.replicas.notPlaced(key, bytes)
     } catch (err) {
       if (stopped.aborted) return
       const record = peekSessionRecord(bytes)
       this.log(`dht put of ${record.mnId} seq ${record.sequence} failed: ${err instanceof Error ? err.message : String(err)}`)
+      // No PUT_VALUE answered: the record is on the members this MAAR knew, not on the key's closest set.
+      if (holders.length === 0) this.replicas.notPlaced(key, bytes)
     }
     // Those that stored it before a timeout hold it all the same.
     this.replicas.accepted(key, bytes, holders)

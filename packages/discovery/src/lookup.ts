@@ -69,8 +69,10 @@ export interface SessionLookupInit {
   trust: TrustStore
   /** Members asked in parallel. */
   fanout: number
-  /** Per-member bound of a GET, dial included. */
+  /** Per-member bound of a GET on a connection (the dial, when there is none, has dialTimeoutMs). */
   requestTimeoutMs: number
+  /** Bound of the dial to a member this MAAR is not connected to, before its GET. */
+  dialTimeoutMs: number
   /** Bound of the kad-dht fallback get. */
   dhtTimeoutMs: number
   log: (line: string) => void
@@ -113,9 +115,11 @@ export class SessionLookup {
    * no member (alone in its domain) has nothing to ask, so its miss is proven at once and its MN
    * is a first attach; a MAAR cut off from every member it knew is not. Members that do not
    * answer are replaced by the next closest ones. When the members known hold no record and were
-   * not the key's closest set from a recent walk, the MAAR walks toward the key: then only the
-   * members the walk ended on prove a miss (required = min(fanout, those reachable)), since the
-   * record was put to them and not to the members this MAAR happened to know. When the proof
+   * not the key's closest set from a recent walk that proved the miss, the MAAR walks toward the
+   * key: then only the members the walk ended on prove a miss, and only when each of its `fanout`
+   * closest said "not found" (they answered the walk a moment ago, so one backing off is asked
+   * again), since the record was put to them and not to the members this MAAR happened to know,
+   * and a closer member's silence leaves the miss open. When the proof
    * still falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
    * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
    * RecordError for an MN-ID no record may hold (checkMnId).
@@ -139,16 +143,22 @@ export class SessionLookup {
     const required = known === 0 ? (this.sawMembers ? 1 : 0) : Math.max(1, Math.min(this.fanout, order.length))
     const view = await this.askClosest(order, required, answers, key, validated, opts.signal)
     if (view.best !== undefined) return this.answer(key, view.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: false })
-    // What proves a miss: "not found" from `required` members of the set that counts.
-    let proof: { absent: number, required: number } | undefined = { absent: view.absent, required }
+    // What proves a miss: "not found" from `required` members of the set that counts; for a set
+    // from a walk, from each of its `fanout` closest (a closer member that did not answer may
+    // hold the record, and members further out answering instead prove nothing).
+    let proof: { absent: number, required: number } | undefined = cached === undefined ? { absent: view.absent, required } : closestAbsent(cached, answers, this.fanout)
     // With a partial view the members asked may not be the key's closest set, where the record
-    // was put; walk there (key-walk.ts) unless the set asked came from a recent walk.
-    if (known > 0 && cached === undefined) {
+    // was put; walk there (key-walk.ts) unless the set asked came from a recent walk and proved the miss.
+    const walk = known > 0 && (cached === undefined || proof.absent < proof.required)
+    if (walk) {
       const walked = await this.walker.walk(key, opts.signal).catch(err => {
         this.log(`walk toward ${mnId.slice(0, 80)} failed: ${err instanceof Error ? err.message : String(err)}`)
         return undefined
       })
-      const closest = this.members.reachable(walked?.closest ?? [])
+      // The walk's members answered it a moment ago: one backing off, or that failed a GET in the
+      // first round, is asked (again) rather than passed over.
+      const closest = (walked?.closest ?? []).filter(p => this.services.membership.isMember(p))
+      for (const p of closest) if (answers.has(p.toString()) && answers.get(p.toString()) === undefined) answers.delete(p.toString())
       // A failed walk leaves no proof: the members this MAAR happened to know prove nothing.
       if (walked === undefined) proof = undefined
       if (walked !== undefined && closest.length > 0) {
@@ -157,10 +167,10 @@ export class SessionLookup {
         // round: a record put while tables were filling may sit a few places further out.
         const near = await this.askClosest(closest, closest.length, answers, key, validated, opts.signal)
         if (near.best !== undefined) return this.answer(key, near.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: walked.rounds + 2, walked: true })
-        proof = { absent: near.absent, required: Math.min(this.fanout, closest.length) }
+        proof = closestAbsent(closest, answers, this.fanout)
       }
     }
-    if (local !== undefined) return this.answer(key, undefined, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: cached === undefined && known > 0 })
+    if (local !== undefined) return this.answer(key, undefined, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: walk })
     if (proof !== undefined && proof.absent >= proof.required) return undefined // enough of the key's members hold no record of this MN
     const viaDht = await this.dhtGet(key, opts.signal)
     if (viaDht === undefined) throw new LookupIncompleteError(mnId, proof?.absent ?? 0, proof?.required ?? required, answers.size)
@@ -213,6 +223,10 @@ export class SessionLookup {
     let answer
     try {
       const header = { op: 'get', key: new TextDecoder().decode(key) } as const
+      // A member not connected yet is dialled under its own, longer bound (connection set-up is
+      // several round trips on a loaded host): a cold MAAR answers its first lookups slower,
+      // not "incomplete". The request and its answer keep the short bound.
+      if (this.node.getConnections(peer).length === 0) await this.node.dial(peer, { signal: requestSignal(this.init.dialTimeoutMs, signal) })
       const bounded = requestSignal(this.init.requestTimeoutMs, signal)
       answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate), bounded, this.init.trust))
     } catch (err) {
@@ -285,6 +299,12 @@ class Validated {
     this.entries.push(entry)
     return entry
   }
+}
+
+/** "Not found" answers among the `fanout` closest of `set` (closest first), and how many are required: all of them, at least 1. */
+function closestAbsent (set: PeerId[], answers: Map<string, MemberAnswer | undefined>, fanout: number): { absent: number, required: number } {
+  const top = set.slice(0, fanout)
+  return { absent: top.filter(p => answers.get(p.toString())?.kind === 'absent').length, required: Math.max(1, top.length) }
 }
 
 function uniquePeers (peers: PeerId[]): PeerId[] {

@@ -7,6 +7,12 @@
  * record again (the caller's put walks to the key's current closest set). A record that a newer
  * one replaced in the local store (another MAAR serves the MN now) is forgotten: its publisher
  * keeps it now.
+ *
+ * A put that did not reach the key's closest set (the walk failed or ran out of time before any
+ * PUT_VALUE: a loaded domain, or a publisher that knew nobody yet) leaves the record unplaced:
+ * only the members the publisher happened to know hold it, and a lookup that walks to the key's
+ * closest set hears "not found" there. An unplaced record is put again when this MAAR connects
+ * to a member next (its view changed), `graceMs` later, until a put places it.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { SessionStore } from './record-store.js'
@@ -18,9 +24,14 @@ export class ReplicaKeeper {
   /** Records published again since start (benchmarks). */
   republished = 0
   private readonly placed = new Map<string, Placed>()
+  /** Records put again because their put had not placed them (benchmarks). */
+  replaced = 0
   private readonly departed = new Map<string, PeerId>()
+  private readonly unplaced = new Map<string, Placed>()
   private timer: NodeJS.Timeout | undefined
+  private retryTimer: NodeJS.Timeout | undefined
   private readonly onDisconnect = (evt: Event): void => { this.holderLeft((evt as CustomEvent<PeerId>).detail) }
+  private readonly onConnect = (): void => { this.viewChanged() }
 
   constructor (
     private readonly node: Libp2p,
@@ -31,13 +42,44 @@ export class ReplicaKeeper {
 
   start (): void {
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.node.addEventListener('peer:connect', this.onConnect)
   }
 
   stop (): void {
     this.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.node.removeEventListener('peer:connect', this.onConnect)
     clearTimeout(this.timer)
+    clearTimeout(this.retryTimer)
     this.timer = undefined
+    this.retryTimer = undefined
     this.departed.clear()
+  }
+
+  /** Records whose put has not placed them yet (tests, benchmarks). */
+  get waitingForPlacement (): number { return this.unplaced.size }
+
+  /** The put of `bytes` ended without placing it on the key's closest set: put it again when the view changes. */
+  notPlaced (key: Uint8Array, bytes: Uint8Array): void {
+    const k = new TextDecoder().decode(key)
+    if (this.unplaced.size >= this.init.maxRecords && !this.unplaced.has(k)) return
+    this.unplaced.set(k, { key, bytes, holders: new Set() })
+  }
+
+  /** A member connected: the unplaced records are put again, once per grace period for all connections of it. */
+  private viewChanged (): void {
+    if (this.unplaced.size === 0 || this.retryTimer !== undefined) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      const waiting = [...this.unplaced.values()]
+      this.unplaced.clear()
+      for (const entry of waiting) {
+        const held = this.store.get(entry.key)
+        if (held === undefined || !bytesEqual(held.bytes, entry.bytes)) continue // superseded
+        this.replaced++
+        this.republish(entry.key, entry.bytes)
+      }
+    }, this.init.graceMs)
+    this.retryTimer.unref()
   }
 
   /** `holders` accepted the record `bytes` of `key`; a new record of the key replaces the old entry. */
