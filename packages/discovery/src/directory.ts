@@ -47,7 +47,7 @@ export interface SessionDirectoryInit {
   peerBackoffMs?: number
   /** How long a key's closest set found by a walk is reused (default 30 s, key-walk.ts). */
   closestCacheMs?: number
-  /** A key's background kad-dht put (a walk) runs at most once per this many ms; records in between are coalesced into the newest (default 2 s, dht-publication.ts). */
+  /** A key's background kad-dht put (a walk) runs at most once per this many ms; records in between are coalesced into the newest (default 30 s, dht-publication.ts: the direct PUTs carry every change to the closest members, and each walk costs every member it reaches a stream and a record validation). */
   dhtPutIntervalMs?: number
   /**
    * Bound of one background kad-dht put, walk and PUT_VALUEs (default 30 s). kad-dht bounds a
@@ -94,7 +94,7 @@ export class SessionDirectory implements Discovery {
     this.members = new MemberPeers(node, this.services, init.peerBackoffMs ?? 10_000, this.log)
     this.walker = new KeyWalker(node, this.services, this.members, init.closestCacheMs !== undefined ? { cacheMs: init.closestCacheMs } : {})
     this.knownDomain = new KnownDomain(routingTable(this.services.dht).kBucketSize ?? 20, init.closestCacheMs ?? 30_000)
-    this.dhtPuts = new CoalescedDhtPuts(async (key, bytes) => { await this.putInDht(key, bytes) }, init.dhtPutIntervalMs ?? 2000)
+    this.dhtPuts = new CoalescedDhtPuts(async (key, bytes) => { await this.putInDht(key, bytes) }, init.dhtPutIntervalMs ?? 30_000)
     this.replicas = new ReplicaKeeper(node, this.services.sessions, (key, bytes) => { if (this.started) this.dhtPuts.offer(key, bytes) }, { graceMs: init.republishGraceMs ?? 1000, maxRecords: 100_000 })
     this.lookups = new SessionLookup(node, this.services, this.members, this.walker, {
       certificate: init.certificate,
