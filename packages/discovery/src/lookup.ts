@@ -55,8 +55,12 @@ export interface LookupResult {
  * not treat this as a first attach.
  */
 export class LookupIncompleteError extends Error {
-  constructor (readonly mnId: string, readonly absentAnswers: number, readonly required: number, readonly asked: number) {
-    super(`lookup of ${JSON.stringify(mnId).slice(0, 80)} is incomplete: ${absentAnswers} of the ${required} domain members required answered "not found" (${asked} asked), and the DHT found no record`)
+  /** `walkError`: why the walk toward the key's closest members failed, when it did (then no answer proves a miss). */
+  constructor (readonly mnId: string, readonly absentAnswers: number, readonly required: number, readonly asked: number, readonly walkError?: string) {
+    const why = walkError !== undefined
+      ? `the walk toward the key's closest members failed (${walkError}), so the ${asked} members asked prove no miss`
+      : `${absentAnswers} of the ${required} domain members required answered "not found" (${asked} asked)`
+    super(`lookup of ${JSON.stringify(mnId).slice(0, 80)} is incomplete: ${why}, and the DHT found no record`)
     this.name = 'LookupIncompleteError'
   }
 }
@@ -150,9 +154,11 @@ export class SessionLookup {
     // With a partial view the members asked may not be the key's closest set, where the record
     // was put; walk there (key-walk.ts) unless the set asked came from a recent walk and proved the miss.
     const walk = known > 0 && (cached === undefined || proof.absent < proof.required)
+    let walkError: string | undefined
     if (walk) {
       const walked = await this.walker.walk(key, opts.signal).catch(err => {
-        this.log(`walk toward ${mnId.slice(0, 80)} failed: ${err instanceof Error ? err.message : String(err)}`)
+        walkError = err instanceof Error ? err.message : String(err)
+        this.log(`walk toward ${mnId.slice(0, 80)} failed: ${walkError}`)
         return undefined
       })
       // The walk's members answered it a moment ago: one backing off, or that failed a GET in the
@@ -173,7 +179,7 @@ export class SessionLookup {
     if (local !== undefined) return this.answer(key, undefined, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: walk })
     if (proof !== undefined && proof.absent >= proof.required) return undefined // enough of the key's members hold no record of this MN
     const viaDht = await this.dhtGet(key, opts.signal)
-    if (viaDht === undefined) throw new LookupIncompleteError(mnId, proof?.absent ?? 0, proof?.required ?? required, answers.size)
+    if (viaDht === undefined) throw new LookupIncompleteError(mnId, proof?.absent ?? 0, proof?.required ?? required, answers.size, walkError)
     return { ...viaDht, elapsedMs: elapsed(), asked: answers.size + viaDht.asked, hops: 0, walked: false }
   }
 

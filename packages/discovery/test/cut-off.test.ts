@@ -31,4 +31,12 @@ describe('a MAAR whose members all left', function () {
       await nodeB.stop()
     }
   })
+
+  it('an incomplete lookup says whether the members answered too few "not found" or the walk toward the key failed', () => {
+    const short = new LookupIncompleteError('mn@cutoff.example', 1, 3, 4)
+    assert.match(short.message, /1 of the 3 domain members required answered "not found" \(4 asked\)/)
+    const walkFailed = new LookupIncompleteError('mn@cutoff.example', 0, 3, 3, 'The operation was aborted due to timeout')
+    assert.match(walkFailed.message, /the walk toward the key's closest members failed \(The operation was aborted due to timeout\), so the 3 members asked prove no miss/)
+    assert.doesNotMatch(walkFailed.message, /0 of the 3/)
+  })
 })
