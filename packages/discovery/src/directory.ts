@@ -222,14 +222,14 @@ export class SessionDirectory implements Discovery {
       }
       // Only a walk that ran to its end shows which members are closest.
       this.knownDomain.walked(found, known)
-      if (holders.length === 0) this.replicas.notPlaced(key, bytes)
     } catch (err) {
       if (stopped.aborted) return
       const record = peekSessionRecord(bytes)
       this.log(`dht put of ${record.mnId} seq ${record.sequence} failed: ${err instanceof Error ? err.message : String(err)}`)
-      // No PUT_VALUE answered: the record is on the members this MAAR knew, not on the key's closest set.
-      if (holders.length === 0) this.replicas.notPlaced(key, bytes)
     }
+    // No PUT_VALUE answered, whether the walk ended or failed: the record is on the members this
+    // MAAR knew, not on the key's closest set.
+    if (holders.length === 0) this.replicas.notPlaced(key, bytes)
     // Those that stored it before a timeout hold it all the same.
     this.replicas.accepted(key, bytes, holders)
   }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { cachedByText } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
 import type { PrivateKey, Record as EnvelopeRecord } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
@@ -209,31 +210,23 @@ export function checkRecord (value: unknown): asserts value is SessionRecord {
 
 /**
  * Peer ids and multiaddrs already parsed once (a pure check: the same text always parses the
- * same way). Every record names the same few MAARs, and parsing them was a tenth of the CPU of
- * opening a record. Bounded: cleared when full.
+ * same way; wire's bounded cache keeps only texts that parsed). Every record names the same few
+ * MAARs, and parsing them was a tenth of the CPU of opening a record.
  */
-const wellFormed = new Set<string>()
-function remember (text: string): void {
-  if (wellFormed.size >= 4096) wellFormed.clear()
-  wellFormed.add(text)
-}
+const parsesAsPeerId = cachedByText((text: string): true => { peerIdFromString(text); return true })
+const parsesAsMultiaddr = cachedByText((text: string): true => { multiaddr(text); return true })
 
 function checkMaarRef (value: unknown, what: string, fields: string[]): void {
   const bad = (detail: string): never => { throw new RecordError('malformed', `${what}: ${detail}`) }
   let p: Record<string, unknown> = {}
   try { p = strictObject(value, fields, what) } catch (err) { bad((err as Error).message) }
   if (typeof p.peerId !== 'string' || p.peerId.length > 128) bad('peerId must be a peer id')
-  if (!wellFormed.has(`p:${p.peerId as string}`)) {
-    try { peerIdFromString(p.peerId as string) } catch { bad('peerId must be a peer id') }
-    remember(`p:${p.peerId as string}`)
-  }
+  try { parsesAsPeerId(p.peerId as string) } catch { bad('peerId must be a peer id') }
   if (!isCanonicalAddress(p.address)) bad('address must be a canonical IPv6 address')
   if (!Array.isArray(p.multiaddrs) || p.multiaddrs.length > LIMITS.multiaddrs) bad(`multiaddrs must be a list of at most ${LIMITS.multiaddrs}`)
   for (const m of p.multiaddrs as unknown[]) {
     if (typeof m !== 'string' || m.length > LIMITS.multiaddrLength) bad('a multiaddr is not a short string')
-    if (wellFormed.has(`m:${m as string}`)) continue
-    try { multiaddr(m as string) } catch { bad(`${JSON.stringify(m).slice(0, 60)} is not a multiaddr`) }
-    remember(`m:${m as string}`)
+    try { parsesAsMultiaddr(m as string) } catch { bad(`${JSON.stringify(m).slice(0, 60)} is not a multiaddr`) }
   }
 }
 
