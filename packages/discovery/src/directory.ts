@@ -161,12 +161,17 @@ export class SessionDirectory implements Discovery {
     this.replicas.accepted(key, bytes, peers.filter((_, i) => results[i] === true).map(p => p.toString()))
     // The walk copies the record to the key's closest members this MAAR may not know; when it
     // provably knows them all (known-domain.ts), the direct PUTs above reached them already.
-    const skipWalk = this.init.skipWalksInKnownDomain !== false && results.every(ok => ok) && this.knownDomain.covers(this.members.all())
+    const skipWalk = this.init.skipWalksInKnownDomain !== false && results.every(ok => ok) && this.knowsWholeDomain()
     if (skipWalk) this.walksSkipped++
     else if (this.started) this.dhtPuts.offer(key, bytes)
     if (peers.length > 0 && !results.some(ok => ok)) {
       throw new Error(`no peer accepted the record of ${record.mnId} (asked ${peers.length}); the DHT put continues in the background`)
     }
+  }
+
+  /** Whether the last walk proved that this MAAR knows every member of the domain, and it still holds (known-domain.ts). */
+  knowsWholeDomain (): boolean {
+    return this.knownDomain.covers(this.members.all())
   }
 
   /** Publishes a withdrawn record (serving null) with that sequence. */
