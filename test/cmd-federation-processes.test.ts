@@ -4,7 +4,8 @@
  * and two `dmm maar` signalling through it, domain B two `dmm maar` on its DHT; each domain has
  * its own operator key, the agreements come from `dmm federation make` and every config (the
  * CMD's too) names them in its `federation` section. A's CMD is A's gateway. The MN crosses
- * A → B and back B → A; the daemons' APIs show who tunnels what to whom at each step.
+ * A → B and back B → A; the daemons' APIs show who tunnels what to whom at each step. Then A
+ * revokes its agreement and its CMD reloads it on SIGHUP.
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -21,15 +22,17 @@ describe('federation: a dmm cmd domain (relay) and a DHT domain, separate proces
   this.timeout(120_000)
   let dir: string
   const daemons: Daemon[] = []
+  let domainA: DomainSetup | undefined
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'dmm-cmd-federation-processes-')) })
   after(async () => {
     for (const d of daemons.splice(0).reverse()) await stopDaemon(d)
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('A(cmd) → B(dht): B asks A\'s CMD across the border, A\'s anchor tunnels to B; B → A: the CMD relays to B\'s anchor', async () => {
+  it('A(cmd) → B(dht): B asks A\'s CMD across the border, A\'s anchor tunnels to B; B → A: the CMD relays to B\'s anchor; after A revokes on SIGHUP its CMD refuses B', async () => {
     const [a, b] = await makeDomains(dir, ['a', 'b'])
     assert.ok(a !== undefined && b !== undefined)
+    domainA = a
     const agreements = [await makeAgreement(dir, a, b, 2), await makeAgreement(dir, b, a, 1)]
     await ok(['keygen', '--out', join(dir, 'cmd.key')])
     await ok(['cert', '--role', 'cmd', '--operator-key', join(dir, 'a-operator.key'), '--maar-key', join(dir, 'cmd.key'), '--domain', a.domain, '--address', CMD_ADDRESS, '--out', join(dir, 'cmd.cert')])
@@ -52,16 +55,18 @@ describe('federation: a dmm cmd domain (relay) and a DHT domain, separate proces
     await start(b, bLines([]))
     const bGateways = b.members.map(m => dialable(at(m.name)))
     const cmdConfig = join(dir, 'cmd.yaml')
-    await writeFile(cmdConfig, [
+    const writeCmdConfig = async (revocations: string[]): Promise<void> => await writeFile(cmdConfig, [
       'name: cmd', 'identity: cmd.key', 'certificate: cmd.cert',
       `domain: { name: ${a.domain}, operatorPublicKey: "${a.publicKey}" }`,
       'listen: [/ip4/127.0.0.1/tcp/0]', `address: ${CMD_ADDRESS}`, 'dataDir: data/cmd', 'mode: relay',
       'api: { host: 127.0.0.1, port: 0 }',
-      ...federationLines(agreements, bGateways), ''
+      ...federationLines(agreements, bGateways, revocations), ''
     ].join('\n'))
+    await writeCmdConfig([])
     const central = await startDaemon(cmdConfig, 'cmd')
     daemons.push(central)
-    await start(a, (m, bootstrap) => [...maarLines(a, m, bootstrap), `discovery: { mode: cmd, cmd: "${dialable(central)}" }`, ...federationLines(agreements, bGateways)])
+    const aLines = (revocations: string[]) => (m: Member, bootstrap: string[]): string[] => [...maarLines(a, m, bootstrap), `discovery: { mode: cmd, cmd: "${dialable(central)}" }`, ...federationLines(agreements, bGateways, revocations)]
+    await start(a, aLines([]))
     for (const m of b.members) await writeFile(m.config, [...bLines([dialable(central)])(m, bootstrapOf(b, m)), ''].join('\n'))
     await reloadFederation(b.members.map(m => at(m.name)), 1)
     const address = (name: string): string => { const m = [...a.members, ...b.members].find(x => x.name === name); assert.ok(m, name); return m.address }
@@ -102,6 +107,49 @@ describe('federation: a dmm cmd domain (relay) and a DHT domain, separate proces
     const session = await cmdSession()
     assert.equal(session?.serving.address, address('a2'))
     assert.deepEqual(session?.anchors.map((x: any) => x.ref.address).sort(), [address('a1'), address('a2'), address('b1')].sort())
+
+    // A revokes "A accepts B"; its CMD (the gateway) and its MAARs reload their configs on SIGHUP.
+    await ok(['federation', 'revoke', '--operator-key', join(dir, 'a-operator.key'), '--agreement', join(dir, 'a-accepts-b.json'), '--out', join(dir, 'a-accepts-b.revoked.json')])
+    await writeCmdConfig(['a-accepts-b.revoked.json'])
+    for (const m of a.members) await writeFile(m.config, [...aLines(['a-accepts-b.revoked.json'])(m, bootstrapOf(a, m)), ''].join('\n'))
+    await reloadFederation([central, ...a.members.map(m => at(m.name))], 1)
+    // The CMD refuses B's border lookup now, naming the revoked agreement: b2 goes on from B's own record.
+    const after = await move('a2', 'b2')
+    assert.notEqual(after.lookupSource, 'border', JSON.stringify(after))
+    assert.match(central.stderr(), /refused border lookup from [^"]*a-accepts-b[^"]*revoked/)
+  })
+
+  it('a `dmm cmd` whose config no longer checks on SIGHUP keeps its agreements and says why, and reloads once it checks again', async () => {
+    const a = domainA
+    assert.ok(a !== undefined, 'domain A made by the test before')
+    const config = join(dir, 'cmd-hup.yaml')
+    const lines = (federation: string[]): string => [
+      'name: cmd-hup', 'identity: cmd.key', 'certificate: cmd.cert',
+      `domain: { name: ${a.domain}, operatorPublicKey: "${a.publicKey}" }`,
+      'listen: [/ip4/127.0.0.1/tcp/0]', `address: ${CMD_ADDRESS}`, 'dataDir: data/cmd-hup', 'mode: relay',
+      ...federation, ''
+    ].join('\n')
+    await writeFile(config, lines(federationLines(['a-accepts-b.json', 'b-accepts-a.json'], [])))
+    const central = await startDaemon(config, 'cmd')
+    daemons.push(central)
+    /** A log line holding every one of `parts` (a JSON line's fields come in any order). */
+    const logged = async (...parts: string[]): Promise<boolean> =>
+      await pollUntil(async () => central.stderr().split('\n').some(l => parts.every(p => l.includes(p))) ? true : undefined, 10_000) ?? false
+
+    // Line 12 names a gateway without its peer id: the file does not check, nothing changes.
+    await writeFile(config, lines(federationLines(['a-accepts-b.json'], ['/ip4/127.0.0.1/tcp/4001'])))
+    central.child.kill('SIGHUP')
+    assert.ok(await logged('SIGHUP: config not reloaded, log level unchanged', 'cmd-hup.yaml:12: federation.gateways[0]: must end with /p2p/'), central.stderr())
+    // An agreement file that is gone: the agreements loaded at start stay in force.
+    await writeFile(config, lines(federationLines(['gone.json'], [])))
+    central.child.kill('SIGHUP')
+    assert.ok(await logged('SIGHUP: federation agreements not reloaded; those loaded before stay in force', 'gone.json'), central.stderr())
+    // A file that checks again is applied: one agreement of the two.
+    await writeFile(config, lines(federationLines(['b-accepts-a.json'], [])))
+    await reloadFederation([central], 1)
+    assert.ok(await logged('federation agreements reloaded on SIGHUP', '"agreements":"b-accepts-a"'), central.stderr())
+    daemons.splice(daemons.indexOf(central), 1)
+    assert.equal(await stopDaemon(central), 0, central.stderr())
   })
 
   it('a `dmm cmd` config with a bad federation section is refused at the line, naming the field', async () => {

@@ -1,6 +1,7 @@
 /**
  * `dmm cmd --config FILE`: runs one CMD as a process until SIGINT/SIGTERM, logging JSON lines on
- * stderr. With `api`, GET /status and GET /sessions answer on loopback.
+ * stderr, re-reading its log level and federation section from the config file on SIGHUP. With
+ * `api`, GET /status and GET /sessions answer on loopback.
  */
 import { createServer } from 'node:http'
 import { join } from 'node:path'
@@ -9,23 +10,33 @@ import { CmdStartError, startCmd } from '@dmm-mesh/cmd'
 import { FederationAgreements } from '@dmm-mesh/federation'
 import type { PcapFileCapture } from '@dmm-mesh/maar'
 import { createDaemonLog } from '../observability/log.js'
-import { deregistrationOf } from '../config.js'
+import { deregistrationOf, readCmdConfig } from '../config.js'
 import type { CmdConfig } from '../config.js'
 import { CliError } from '../errors.js'
 import { openCapture } from './maar.js'
 import { loadFederation } from './federation.js'
+import { reloadOnHup } from './reload-on-hup.js'
 
-export async function runCmd (config: CmdConfig): Promise<void> {
-  const { log } = createDaemonLog({ scope: config.name, level: config.log.level, format: config.log.format })
+export interface RunCmdOptions {
+  /** The config file, read again on SIGHUP (reload-on-hup.ts). */
+  configPath?: string
+}
+
+export async function runCmd (config: CmdConfig, options: RunCmdOptions = {}): Promise<void> {
+  const { log, setLevel } = createDaemonLog({ scope: config.name, level: config.log.level, format: config.log.format })
   const nodeLog = log.child('node')
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
   const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
   // doc/ARCHITECTURE.md "CMD domains": the CMD is its domain's border gateway, loading the
-  // agreements as a MAAR does (read at start).
+  // agreements as a MAAR does (read at start and again on SIGHUP).
   const agreements = config.federation === undefined ? undefined : new FederationAgreements({ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey })
   if (agreements !== undefined && config.federation !== undefined) await loadFederation(config.federation, agreements)
-  const gateways = config.federation?.gateways ?? []
+  let gateways = config.federation?.gateways ?? []
+  const stopReloading = reloadOnHup({
+    path: options.configPath, read: readCmdConfig, log, setLevel,
+    ...(agreements !== undefined ? { federation: { agreements, trust, setGateways: next => { gateways = next } } } : {})
+  })
   const capture: PcapFileCapture | undefined = config.capture === undefined ? undefined : openCapture(config.capture, log)
   let running
   try {
@@ -44,6 +55,7 @@ export async function runCmd (config: CmdConfig): Promise<void> {
     })
   } catch (err) {
     capture?.close()
+    stopReloading()
     if (!(err instanceof CmdStartError)) throw err
     if (err.resource === 'certificate') throw new CliError(`certificate ${config.certificate}: ${err.detail}`)
     if (err.resource === 'address') throw new CliError(err.message)
@@ -61,6 +73,7 @@ export async function runCmd (config: CmdConfig): Promise<void> {
   if (server !== undefined && config.api !== undefined) {
     const { host, port } = config.api
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) }).catch(async err => {
+      stopReloading()
       await running.stop()
       throw err
     })
@@ -76,4 +89,5 @@ export async function runCmd (config: CmdConfig): Promise<void> {
   server?.close()
   await running.stop()
   capture?.close()
+  stopReloading()
 }

@@ -13,9 +13,10 @@ import type { DataPlane } from '@dmm-mesh/dataplane'
 import { FederationAgreements } from '@dmm-mesh/federation'
 import { createDaemonLog } from '../observability/log.js'
 import { loadFederation } from './federation.js'
+import { reloadOnHup } from './reload-on-hup.js'
 import { PrometheusMetrics } from '../observability/metrics.js'
 import { readMaarConfig } from '../config.js'
-import type { LogLevel, MaarConfig } from '../config.js'
+import type { MaarConfig } from '../config.js'
 import { listenApi } from '../api-server.js'
 import { CliError } from '../errors.js'
 
@@ -42,53 +43,23 @@ export interface RunMaarOptions {
   configPath?: string
 }
 
-/**
- * SIGHUP (`systemctl reload`): the config file is read again and its log.level applied, over a
- * --log-level given at start; a file that no longer reads or checks changes nothing and says why.
- */
-function reloadLogLevelOnHup (path: string | undefined, log: Logger, setLevel: (level: LogLevel) => void, reload: (config: MaarConfig) => Promise<void> = async () => {}): () => void {
-  const onHup = (): void => {
-    if (path === undefined) {
-      log.warn('SIGHUP ignored: no config file to read again')
-      return
-    }
-    readMaarConfig(path).then(async config => {
-      setLevel(config.log.level)
-      log.info('log level set from config on SIGHUP', { logLevel: config.log.level, file: path })
-      await reload(config).catch(err => {
-        log.warn('SIGHUP: federation agreements not reloaded; those loaded before stay in force', { file: path, error: err instanceof Error ? err.message : String(err) })
-      })
-    }, err => {
-      log.warn('SIGHUP: config not reloaded, log level unchanged', { file: path, error: err instanceof Error ? err.message : String(err) })
-    })
-  }
-  process.on('SIGHUP', onHup)
-  return () => { process.off('SIGHUP', onHup) }
-}
-
 /** Runs the MAAR of a config (readMaarConfig, with the command line's overrides) until SIGINT/SIGTERM. */
 export async function runMaar (config: MaarConfig, options: RunMaarOptions = {}): Promise<void> {
   const daemonLog = createDaemonLog({ scope: config.name, level: config.log.level, format: config.log.format })
   const log = daemonLog.log
-  // doc/ARCHITECTURE.md "Federation": the agreements are read at start and again on SIGHUP (a
-  // dropped or revoked agreement stops new cross-border registrations at once).
+  // doc/ARCHITECTURE.md "Federation": the agreements are read at start and again on SIGHUP.
   const agreements = config.federation === undefined ? undefined : new FederationAgreements({ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey })
-  const stopReloading = reloadLogLevelOnHup(options.configPath, log, daemonLog.setLevel, async next => {
-    if (agreements === undefined) return
-    // A config that drops its federation section drops every agreement.
-    const federation = next.federation ?? { agreements: [], revocations: [], gateways: [] }
-    await loadFederation(federation, agreements)
-    agreements.federate(trust)
-    gateways = federation.gateways
-    log.info('federation agreements reloaded on SIGHUP', { agreements: agreements.list().map(a => a.id).join(',') })
+  const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
+  let gateways = config.federation?.gateways ?? []
+  const stopReloading = reloadOnHup({
+    path: options.configPath, read: readMaarConfig, log, setLevel: daemonLog.setLevel,
+    ...(agreements !== undefined ? { federation: { agreements, trust, setGateways: next => { gateways = next } } } : {})
   })
   const metrics = new PrometheusMetrics()
   const nodeLog = log.child('node')
   const directoryLog = log.child('directory')
   const key = await readKeyFile(config.identity).catch(err => { throw new CliError(`identity ${config.identity}: ${err instanceof Error ? err.message : String(err)}`) })
   const certificate = await readCertificateFile(config.certificate).catch(err => { throw new CliError(`certificate ${config.certificate}: ${err instanceof Error ? err.message : String(err)}`) })
-  const trust = new TrustStore([{ domain: config.domain.name, operatorPublicKey: config.domain.operatorPublicKey }])
-  let gateways = config.federation?.gateways ?? []
   if (agreements !== undefined && config.federation !== undefined) await loadFederation(config.federation, agreements).catch(err => { stopReloading(); throw err })
   // The API port first: a port in use stops the start before the node joins the mesh.
   const api = await listenApi(config.api.host, config.api.port)

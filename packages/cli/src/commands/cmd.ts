@@ -16,7 +16,7 @@ export const cmdCommand: DmmCommand<Args> = {
     const { runCmd } = await import('../cmds/cmd.js')
     const config = await readCmdConfig(a.config)
     try {
-      await runCmd(config)
+      await runCmd(config, { configPath: a.config })
     } catch (err) {
       if (err instanceof CliError) throw err
       throw new CommandFailure(describeFailure(err, { dataDir: config.dataDir, ...(config.api !== undefined ? { api: config.api } : {}) }), err)
