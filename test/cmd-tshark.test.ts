@@ -19,7 +19,7 @@ import type { LocalCmd } from '@dmm-mesh/cmd'
 import { PcapFileCapture, createLocalMesh, readPbu, signallingFor } from '@dmm-mesh/maar'
 import type { HandoverReport, LocalMesh } from '@dmm-mesh/maar'
 import type { BindingUpdate } from '@dmm-mesh/wire'
-import { readCapture, tsharkFields, tsharkMissing } from './pcap-frames.js'
+import { readCapture, tsharkFields, tsharkMissing, wiresharkTime } from './pcap-frames.js'
 
 const MN = 'mn-relay@dmm.example'
 const DOMAIN = 'dmm.example'
@@ -28,14 +28,6 @@ const FIELDS = ['ipv6.src', 'ipv6.dst', 'ipv6.nxt', 'mip6.mhtype', 'mip6.bu.p_fl
   'mip6.mnid.subtype', 'mip6.mnid.identifier', 'mip6.hi', 'mip6.timestamp_tmp', 'mip6.mobility_opt', '_ws.malformed'] as const
 type Row = Record<typeof FIELDS[number], string>
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-/** tshark's "Nov 14, 2023 22:13:20.500000000 UTC" -> epoch milliseconds. */
-function wiresharkTime (text: string): number {
-  const m = /^(\w{3}) +(\d+), (\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{9}) UTC$/.exec(text)
-  assert.ok(m !== null, `unexpected time format ${text}`)
-  const [, mon, day, year, h, min, s, ns] = m
-  return Date.UTC(Number(year), MONTHS.indexOf(mon!), Number(day), Number(h), Number(min), Number(s)) + Math.round(Number(ns) / 1e6)
-}
 
 describe('a relay-mode handover captured and read back by tshark (CMD + 2 MAARs, one process)', function () {
   this.timeout(60_000)

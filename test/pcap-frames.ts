@@ -34,18 +34,4 @@ export function flowOf (frames: CapturedFrame[]): string[] {
   return frames.map(f => `${f.message.kind === 'binding-update' ? 'PBU' : 'PBA'} ${f.source} > ${f.destination}`)
 }
 
-/** Why tshark cannot run here (the tests skip with it), or undefined. */
-export function tsharkMissing (): string | undefined {
-  const probe = spawnSync('tshark', ['-v'], { encoding: 'utf8' })
-  return probe.error !== undefined || probe.status !== 0 ? `tshark not runnable here: ${probe.error?.message ?? `exit ${String(probe.status)}`}; apt-get install tshark` : undefined
-}
-
-/** `tshark -r FILE -T fields`: one record per packet, each field by name; repeated values joined by "|". */
-export function tsharkFields<F extends string> (file: string, fields: readonly F[]): Array<Record<F, string>> {
-  const run = spawnSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=/t', '-E', 'aggregator=|', ...fields.flatMap(f => ['-e', f])], { encoding: 'utf8' })
-  assert.equal(run.status, 0, run.stderr)
-  return run.stdout.split('\n').filter(l => l !== '').map(l => {
-    const cells = l.split('\t')
-    return Object.fromEntries(fields.map((f, i) => [f, cells[i] ?? ''])) as Record<F, string>
-  })
-}
+export { tsharkFields, tsharkMissing, wiresharkTime } from '@dmm-mesh/wire/test/tshark-run'

@@ -11,22 +11,13 @@ import { join } from 'node:path'
 import { encodeMobilityMessage, macToBytes, writePcap } from '../src/index.js'
 import type { MobilityMessage, MobilityOption } from '../src/index.js'
 import { MAAR1, MAAR2, pba, pbu } from './fixtures.js'
+import { tsharkMissing, wiresharkTime } from './tshark-run.js'
 
 type Json = Record<string, unknown>
 
 /** tshark's --no-duplicate-keys turns repeated fields into arrays; this flattens both forms. */
 function all<T> (v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v]
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-
-/** "Nov 14, 2023 22:13:20.500000000 UTC" -> epoch milliseconds. */
-function wiresharkTime (text: string): number {
-  const m = /^(\w{3}) +(\d+), (\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{9}) UTC$/.exec(text)
-  assert.ok(m !== null, `unexpected time format ${text}`)
-  const [, mon, day, year, h, min, s, ns] = m
-  return Date.UTC(Number(year), MONTHS.indexOf(mon!), Number(day), Number(h), Number(min), Number(s)) + Math.round(Number(ns) / 1e6)
 }
 
 const RFC8885_FIRST: MobilityOption[] = [
@@ -86,10 +77,10 @@ describe('wire: tshark reads our frames', function () {
   let dir = ''
 
   before(function () {
-    const probe = spawnSync('tshark', ['-v'], { encoding: 'utf8' })
-    if (probe.error !== undefined || probe.status !== 0) {
+    const missing = tsharkMissing()
+    if (missing !== undefined) {
       // eslint-disable-next-line no-console
-      console.log(`      (skipped: tshark not runnable here: ${probe.error?.message ?? `exit ${String(probe.status)}`}; apt-get install tshark)`)
+      console.log(`      (skipped: ${missing})`)
       this.skip()
     }
     dir = mkdtempSync(join(tmpdir(), 'wire-tshark-'))
