@@ -3,21 +3,19 @@
  * in-memory data plane, made through the CLI as an operator would (`dmm keygen`, `dmm cert`,
  * config files): for benchmarks that need each node's own CPU figure.
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DMM_BIN, dialableAddress, spawnDaemon, stopDaemonProcess } from '@dmm-mesh/cli'
 
-const BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
 const DOMAIN = 'dmm.example'
 export const CMD_ADDRESS = '2001:db8:ffff::c'
 
 export interface Daemon { name: string, child: ChildProcess, api: string, multiaddr: string, stderr: () => string }
 
 function dmm (args: string[]): string {
-  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' })
+  const run = spawnSync(process.execPath, [DMM_BIN, ...args], { encoding: 'utf8' })
   if (run.status !== 0) throw new Error(`dmm ${args.join(' ')} exited with ${String(run.status)}: ${run.stderr}`)
   return run.stdout
 }
@@ -36,21 +34,8 @@ export function makeIdentities (dir: string, count: number): string {
 
 /** Starts `dmm maar|cmd --config FILE` and resolves on its ready line. */
 async function startDaemon (command: 'maar' | 'cmd', config: string, name: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, command, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20_000) })
-  const lines = createInterface({ input: child.stdout! })
-  const ready = await new Promise<{ api?: string, multiaddrs: string[], peerId: string }>((resolve, reject) => {
-    lines.on('line', line => {
-      try {
-        const msg = JSON.parse(line) as { ready?: boolean, api?: string, multiaddrs: string[], peerId: string }
-        if (msg.ready === true) resolve(msg)
-      } catch {}
-    })
-    child.once('exit', code => { reject(new Error(`dmm ${command} ${name} exited with ${String(code)} before ready: ${stderr}`)) })
-  })
-  const addr = ready.multiaddrs.find(a => a.includes('/127.0.0.1/')) ?? ready.multiaddrs[0] ?? ''
-  return { name, child, api: ready.api ?? '', multiaddr: addr.includes('/p2p/') ? addr : `${addr}/p2p/${ready.peerId}`, stderr: () => stderr }
+  const d = await spawnDaemon(command, config, { stderrLimit: 20_000 })
+  return { name, child: d.child, api: d.api, multiaddr: dialableAddress(d), stderr: d.stderr }
 }
 
 const common = (name: string, operatorPublicKey: string, dataDir: string): string[] => [
@@ -79,14 +64,7 @@ export async function startMaarDaemon (dir: string, operatorPublicKey: string, i
 }
 
 export async function stopDaemons (daemons: Daemon[]): Promise<void> {
-  await Promise.all(daemons.map(async d => {
-    if (d.child.exitCode !== null || d.child.signalCode !== null) return
-    const exited = new Promise<void>(resolve => d.child.once('exit', () => { resolve() }))
-    d.child.kill('SIGTERM')
-    const guard = setTimeout(() => { d.child.kill('SIGKILL') }, 10_000)
-    await exited
-    clearTimeout(guard)
-  }))
+  await Promise.all(daemons.map(async d => await stopDaemonProcess(d, 10_000)))
 }
 
 /** A call to a daemon's management API; refusals throw with the API's error text. */

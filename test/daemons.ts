@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import type { ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { DMM_BIN, dialableAddress, spawnDaemon, stopDaemonProcess } from '@dmm-mesh/cli'
+import type { DaemonProcess } from '@dmm-mesh/cli'
 
-export const BIN = resolve(fileURLToPath(import.meta.url), '../../../packages/cli/dist/src/bin.js')
+export const BIN = DMM_BIN
 
 export interface Run { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, timedOut: boolean }
 
@@ -42,42 +41,18 @@ export function isRunning (pid: number): boolean {
   }
 }
 
-export interface Daemon {
-  child: ChildProcess
+export interface Daemon extends DaemonProcess {
   config: string
-  name: string
-  api: string
-  multiaddrs: string[]
-  peerId: string
-  stderr: () => string
 }
-
-interface Ready { name: string, api: string, multiaddrs: string[], peerId: string }
 
 /** Starts `dmm maar --config FILE` (or `dmm cmd`) and resolves on its ready line. */
 export async function startDaemon (config: string, command: 'maar' | 'cmd' = 'maar'): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, command, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
-  const lines = createInterface({ input: child.stdout! })
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    lines.on('line', line => {
-      try {
-        const msg = JSON.parse(line) as Ready & { ready?: boolean }
-        if (msg.ready === true) resolve(msg)
-      } catch {}
-    })
-    child.once('exit', code => { reject(new Error(`dmm ${command} exited with ${String(code)} before ready: ${stderr}`)) })
-  })
-  return { child, config, ...ready, stderr: () => stderr }
+  return { ...(await spawnDaemon(command, config)), config }
 }
 
 /** SIGTERM, and the exit code once it is gone. */
 export async function stopDaemon (d: Daemon): Promise<number | null> {
-  if (d.child.exitCode !== null || d.child.signalCode !== null) return d.child.exitCode
-  const exited = new Promise<number | null>(resolve => d.child.once('exit', resolve))
-  d.child.kill('SIGTERM')
-  return await exited
+  return await stopDaemonProcess(d)
 }
 
 /** SIGKILL: the process gets no chance to flush or say goodbye (a crash, a power cut). */
@@ -100,10 +75,7 @@ export async function api (d: Daemon, method: string, path: string, body?: unkno
 }
 
 /** A loopback multiaddr of the daemon that names its peer id. */
-export function dialable (d: Daemon): string {
-  const addr = d.multiaddrs.find(a => a.includes('/127.0.0.1/')) ?? d.multiaddrs[0] ?? ''
-  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${d.peerId}`
-}
+export const dialable = (d: Daemon): string => dialableAddress(d)
 
 /** The TCP port of the daemon's libp2p listener. */
 export function p2pPort (d: Daemon): number {
