@@ -20,6 +20,7 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
+import { lookupStep } from './lookup-steps.js'
 import type { KeyWalker } from './key-walk.js'
 import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
@@ -130,6 +131,7 @@ export class SessionLookup {
    */
   async lookup (mnId: string, opts: { signal?: AbortSignal } = {}): Promise<LookupResult | undefined> {
     checkMnId(mnId)
+    lookupStep('lookup-start')
     const t0 = performance.now()
     const elapsed = (): number => performance.now() - t0
     const key = sessionKey(mnId)
@@ -209,6 +211,7 @@ export class SessionLookup {
    * came, else the members' ('direct'; a local copy that peers confirm is 'direct' too).
    */
   private answer (key: Uint8Array, best: StoredRecord | undefined, local: StoredRecord | undefined, how: Pick<LookupResult, 'elapsedMs' | 'asked' | 'hops' | 'walked'>): LookupResult {
+    lookupStep('lookup-decided')
     if (local !== undefined && (best === undefined || isNewer(local.record, best.record))) {
       return { record: local.record, signer: local.signer, source: 'cache', ...how, certificates: recordCertificates(local.bytes) }
     }
@@ -234,6 +237,7 @@ export class SessionLookup {
       // not "incomplete". The request and its answer keep the short bound.
       if (this.node.getConnections(peer).length === 0) await this.node.dial(peer, { signal: requestSignal(this.init.dialTimeoutMs, signal) })
       const bounded = requestSignal(this.init.requestTimeoutMs, signal)
+      lookupStep('get-sent', peer.toString())
       answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate), bounded, this.init.trust))
     } catch (err) {
       this.members.failed(peer, 'get', err)
@@ -243,11 +247,14 @@ export class SessionLookup {
       this.log(`record get refused by ${peer.toString()}: ${answer.header.error ?? 'no reason given'}`)
       return undefined
     }
+    lookupStep('answer-read', peer.toString())
     if (answer.record === undefined) return { kind: 'absent' }
     const same = validated.find(answer.record)
     if (same !== undefined) return { kind: 'found', entry: same }
     try {
+      lookupStep('validate-start', peer.toString())
       const { record, signer } = await openSessionRecord(answer.record, this.init.trust, { key })
+      lookupStep('validated', peer.toString())
       return { kind: 'found', entry: validated.add({ bytes: answer.record, record, signer, storedAt: Date.now() }) }
     } catch (err) {
       if (!(err instanceof RecordError)) throw err

@@ -24,6 +24,7 @@ import type { MembershipGate } from './membership.js'
 import { LIMITS, RecordError, SESSION_PREFIX } from './records.js'
 import type { SessionStore, StoredRecord } from './record-store.js'
 import { strictObject } from './util.js'
+import { lookupStep } from './lookup-steps.js'
 import { OrderedAnswers, PipelinedClient } from './pipelined-stream.js'
 import type { AnswerReader } from './pipelined-stream.js'
 
@@ -134,6 +135,7 @@ export class RecordServer implements Startable {
         await refuse('bad request')
         return
       }
+      if (header.op === 'get') lookupStep('serve-start', peer)
       const certificate = (await lp.read({ signal })).subarray()
       try {
         await this.init.trust.verify(certificate, { peerId: peer })
@@ -152,6 +154,7 @@ export class RecordServer implements Startable {
       if (header.op === 'get') {
         const held = this.init.store.get(key)
         await answers.push(Promise.resolve(held === undefined ? [encode({ ok: true, found: false }), own] : [encode({ ok: true, found: true }), own, held.bytes]))
+        lookupStep('serve-queued', peer)
       } else {
         const record = (await lp.read({ signal })).subarray()
         await answers.push(this.offer(peer, key, record, own))
