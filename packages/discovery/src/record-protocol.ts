@@ -24,7 +24,7 @@ import type { TrustStore } from './domain.js'
 import type { MembershipGate } from './membership.js'
 import { LIMITS, RecordError, SESSION_PREFIX } from './records.js'
 import type { SessionStore, StoredRecord } from './record-store.js'
-import { strictObject, timeoutSignal } from './util.js'
+import { bytesEqual, strictObject, timeoutSignal } from './util.js'
 import { lookupStep } from './lookup-steps.js'
 import { OrderedAnswers, PipelinedClient } from './pipelined-stream.js'
 import type { AnswerReader } from './pipelined-stream.js'
@@ -111,6 +111,7 @@ export class RecordServer implements Startable {
     const peer = connection.remotePeer.toString()
     stream.inactivityTimeout = IDLE_MS
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+    const requester = new StreamCertificate(this.init.trust, peer)
     const answers = new OrderedAnswers(lp, MAX_UNANSWERED, err => { stream.abort(err instanceof Error ? err : new Error(String(err))) })
     const refuse = async (error: string): Promise<void> => {
       await answers.push(Promise.resolve([encode({ ok: false, error })]))
@@ -133,7 +134,7 @@ export class RecordServer implements Startable {
       // The rest of a request follows its header at once.
       const deadline = timeoutSignal(SERVE_TIMEOUT_MS)
       try {
-        if (!(await this.serveOne(peer, headerFrame, lp, answers, refuse, deadline.signal))) return
+        if (!(await this.serveOne(peer, requester, headerFrame, lp, answers, refuse, deadline.signal))) return
       } finally {
         deadline.clear()
       }
@@ -141,7 +142,7 @@ export class RecordServer implements Startable {
   }
 
   /** One request, its header read: answered (true), or refused and the stream ended (false). */
-  private async serveOne (peer: string, headerFrame: Uint8Array, lp: LengthPrefixedStream, answers: OrderedAnswers, refuse: (error: string) => Promise<void>, signal: AbortSignal): Promise<boolean> {
+  private async serveOne (peer: string, requester: StreamCertificate, headerFrame: Uint8Array, lp: LengthPrefixedStream, answers: OrderedAnswers, refuse: (error: string) => Promise<void>, signal: AbortSignal): Promise<boolean> {
     let header: RequestHeader
     try {
       header = decodeRequestHeader(headerFrame)
@@ -153,7 +154,7 @@ export class RecordServer implements Startable {
     if (header.op === 'get') lookupStep('serve-start', peer)
     const certificate = (await lp.read({ signal })).subarray()
     try {
-      await this.init.trust.verify(certificate, { peerId: peer })
+      await requester.check(certificate)
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err
       this.log(`refused record request from ${peer}: not a MAAR of the domain: ${err.message}`)
@@ -191,6 +192,28 @@ export class RecordServer implements Startable {
   }
 }
 
+/**
+ * The certificate the peer at the other end of one kept stream sends with every request or
+ * answer: checked in full (TrustStore.verify: signature, domain, peer id) when its bytes are new
+ * on this stream, and afterwards only for the time it is valid while the same bytes come back.
+ * Throws the CertificateError of a certificate that does not prove the peer a member.
+ */
+class StreamCertificate {
+  private known: { bytes: Uint8Array, notBefore: number, notAfter: number } | undefined
+
+  constructor (private readonly trust: TrustStore, private readonly peerId: string) {}
+
+  async check (bytes: Uint8Array): Promise<void> {
+    const known = this.known
+    const now = Date.now()
+    if (known !== undefined && now >= known.notBefore && now <= known.notAfter && bytesEqual(known.bytes, bytes)) return
+    this.known = undefined
+    const cert = await this.trust.verify(bytes, { peerId: this.peerId, now })
+    // A copy: the frame's buffer belongs to the stream.
+    this.known = { bytes: Uint8Array.from(bytes), notBefore: cert.notBefore, notAfter: cert.notAfter }
+  }
+}
+
 export interface RecordAnswer { header: ResponseHeader, record?: Uint8Array }
 
 /**
@@ -198,9 +221,10 @@ export interface RecordAnswer { header: ResponseHeader, record?: Uint8Array }
  * more is read (a CertificateError fails the stream), then the record when found.
  */
 function answerReader (peer: PeerId, trust: TrustStore): AnswerReader<RecordAnswer> {
+  const responder = new StreamCertificate(trust, peer.toString())
   return async lp => {
     const header = decodeResponseHeader((await lp.read()).subarray())
-    if (header.ok) await trust.verify((await lp.read()).subarray(), { peerId: peer.toString() })
+    if (header.ok) await responder.check((await lp.read()).subarray())
     const record = header.ok && header.found === true ? (await lp.read()).subarray() : undefined
     return record === undefined ? { header } : { header, record }
   }
