@@ -10,9 +10,9 @@ import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf, publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { canonicalIpv6, parsePrefix, prefixContains } from '@dmm-mesh/wire'
+import { cachedByText, cachedPrefix, prefixContains } from '@dmm-mesh/wire'
 import type { PrivateKey, PublicKey, Record as EnvelopeRecord } from '@libp2p/interface'
-import { fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, parseStrictJson, signatureVerifies, toBase64 } from './util.js'
+import { canonicalAddressText, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, parseStrictJson, signatureVerifies, toBase64 } from './util.js'
 
 /** Envelope domain separation string and payload type of a certificate. */
 const CERT_DOMAIN = 'dmm-mesh/maar-certificate'
@@ -250,7 +250,7 @@ export class TrustStore {
   /** True when the certificate names `address` (any IPv6 text) as one of the MAAR's tunnel addresses. */
   certifiesAddress (cert: MaarCertificate, address: string): boolean {
     try {
-      return cert.addresses.includes(canonicalIpv6(address))
+      return cert.addresses.includes(canonicalAddressText(address))
     } catch {
       return false
     }
@@ -259,11 +259,7 @@ export class TrustStore {
   /** True when every prefix lies inside the certificate's pools. */
   covers (cert: MaarCertificate, prefixes: string[]): boolean {
     try {
-      const pools = cert.pools.map(p => parsePrefix(p))
-      return prefixes.every(p => {
-        const inner = parsePrefix(p)
-        return pools.some(pool => prefixContains(pool, inner))
-      })
+      return prefixes.every(p => cert.pools.some(pool => prefixWithin(`${p} ${pool}`)))
     } catch {
       return false
     }
@@ -287,6 +283,15 @@ export class TrustStore {
     return { role: role ?? 'maar', domain, peerId, pools, addresses, notBefore, notAfter, operator }
   }
 }
+
+/**
+ * "inner pool" (two prefix texts) → whether inner lies in pool, memoized: a pure function of the
+ * texts, asked for every anchor of every record opened, with the same few prefixes and pools.
+ */
+const prefixWithin = cachedByText((pair: string): boolean => {
+  const [inner = '', pool = ''] = pair.split(' ')
+  return prefixContains(cachedPrefix(pool), cachedPrefix(inner))
+})
 
 function addKeys (into: Map<string, Set<string>>, domains: Array<{ domain: string, operatorPublicKey: string }>): void {
   for (const d of domains) {

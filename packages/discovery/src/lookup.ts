@@ -20,13 +20,14 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
+import { lookupStep } from './lookup-steps.js'
 import type { KeyWalker } from './key-walk.js'
 import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
 import type { StoredRecord } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
 import { shaped } from './request-shaper.js'
-import { bytesEqual } from './util.js'
+import { bytesEqual, timeoutSignal } from './util.js'
 import type { RequestShaper } from './request-shaper.js'
 
 export interface LookupResult {
@@ -37,8 +38,12 @@ export interface LookupResult {
   elapsedMs: number
   /** Peers asked (direct) or DHT queries sent (dht). */
   asked: number
-  /** The certificates the record carries (validated with it), proving its signer and anchors. */
-  certificates: Uint8Array[]
+  /**
+   * The certificates the record carries (validated with it), proving its signer and anchors.
+   * Decoded when first read: the serving MAAR needs them to republish, after its PBUs, not on
+   * the lookup's path (decoding them again cost a tenth of a lookup).
+   */
+  readonly certificates: Uint8Array[]
   /**
    * Sequential round trips to the answer: 1 when a member this MAAR knew answered, the walk's
    * rounds + 2 when a walk toward the key (key-walk.ts) led to it; 0 for the kad-dht fallback.
@@ -130,6 +135,7 @@ export class SessionLookup {
    */
   async lookup (mnId: string, opts: { signal?: AbortSignal } = {}): Promise<LookupResult | undefined> {
     checkMnId(mnId)
+    lookupStep('lookup-start')
     const t0 = performance.now()
     const elapsed = (): number => performance.now() - t0
     const key = sessionKey(mnId)
@@ -209,12 +215,13 @@ export class SessionLookup {
    * came, else the members' ('direct'; a local copy that peers confirm is 'direct' too).
    */
   private answer (key: Uint8Array, best: StoredRecord | undefined, local: StoredRecord | undefined, how: Pick<LookupResult, 'elapsedMs' | 'asked' | 'hops' | 'walked'>): LookupResult {
+    lookupStep('lookup-decided')
     if (local !== undefined && (best === undefined || isNewer(local.record, best.record))) {
-      return { record: local.record, signer: local.signer, source: 'cache', ...how, certificates: recordCertificates(local.bytes) }
+      return withCertificates({ record: local.record, signer: local.signer, source: 'cache' as const, ...how }, local.bytes)
     }
     if (best === undefined) throw new Error('no copy to answer with')
     this.services.sessions.keep(key, best)
-    return { record: best.record, signer: best.signer, source: 'direct', ...how, certificates: recordCertificates(best.bytes) }
+    return withCertificates({ record: best.record, signer: best.signer, source: 'direct' as const, ...how }, best.bytes)
   }
 
   /** Plain kad-dht get(), for the benchmark's comparison and as the fallback. */
@@ -233,8 +240,13 @@ export class SessionLookup {
       // several round trips on a loaded host): a cold MAAR answers its first lookups slower,
       // not "incomplete". The request and its answer keep the short bound.
       if (this.node.getConnections(peer).length === 0) await this.node.dial(peer, { signal: requestSignal(this.init.dialTimeoutMs, signal) })
-      const bounded = requestSignal(this.init.requestTimeoutMs, signal)
-      answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate), bounded, this.init.trust))
+      const bounded = timeoutSignal(this.init.requestTimeoutMs, signal)
+      lookupStep('get-sent', peer.toString())
+      try {
+        answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate), bounded.signal, this.init.trust))
+      } finally {
+        bounded.clear()
+      }
     } catch (err) {
       this.members.failed(peer, 'get', err)
       return undefined
@@ -243,11 +255,14 @@ export class SessionLookup {
       this.log(`record get refused by ${peer.toString()}: ${answer.header.error ?? 'no reason given'}`)
       return undefined
     }
+    lookupStep('answer-read', peer.toString())
     if (answer.record === undefined) return { kind: 'absent' }
     const same = validated.find(answer.record)
     if (same !== undefined) return { kind: 'found', entry: same }
     try {
+      lookupStep('validate-start', peer.toString())
       const { record, signer } = await openSessionRecord(answer.record, this.init.trust, { key })
+      lookupStep('validated', peer.toString())
       return { kind: 'found', entry: validated.add({ bytes: answer.record, record, signer, storedAt: Date.now() }) }
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
@@ -277,7 +292,7 @@ export class SessionLookup {
     try {
       const { record, signer } = await openSessionRecord(value, this.init.trust, { key })
       this.services.sessions.keep(key, { bytes: value, record, signer, storedAt: Date.now() })
-      return { record, signer, source: 'dht', asked, certificates: recordCertificates(value) }
+      return withCertificates({ record, signer, source: 'dht' as const, asked }, value)
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
       this.log(`dropped record from the DHT: ${err.message}`)
@@ -305,6 +320,12 @@ class Validated {
     this.entries.push(entry)
     return entry
   }
+}
+
+/** `result` with `certificates` read from the record's bytes when first asked for (once). */
+function withCertificates<T extends object> (result: T, bytes: Uint8Array): T & { readonly certificates: Uint8Array[] } {
+  let certificates: Uint8Array[] | undefined
+  return Object.defineProperty(result, 'certificates', { enumerable: true, get: () => (certificates ??= recordCertificates(bytes)) }) as T & { readonly certificates: Uint8Array[] }
 }
 
 /** "Not found" answers among the `fanout` closest of `set` (closest first), and how many are required: all of them, at least 1. */

@@ -17,13 +17,15 @@
  * every record received is validated (openSessionRecord) before it is kept.
  */
 import { lpStream } from '@libp2p/utils'
+import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Connection, Libp2p, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { TrustStore } from './domain.js'
 import type { MembershipGate } from './membership.js'
 import { LIMITS, RecordError, SESSION_PREFIX } from './records.js'
 import type { SessionStore, StoredRecord } from './record-store.js'
-import { strictObject } from './util.js'
+import { bytesEqual, strictObject, timeoutSignal } from './util.js'
+import { lookupStep } from './lookup-steps.js'
 import { OrderedAnswers, PipelinedClient } from './pipelined-stream.js'
 import type { AnswerReader } from './pipelined-stream.js'
 
@@ -41,6 +43,10 @@ export type RequestHeader = { op: 'get', key: string } | { op: 'put', key: strin
 export interface ResponseHeader { ok: boolean, found?: boolean, error?: string }
 
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
+/** The headers of the usual answers, encoded once (nothing writes into a frame once sent). */
+const FOUND = encode({ ok: true, found: true })
+const ABSENT = encode({ ok: true, found: false })
+const STORED = encode({ ok: true })
 
 function decodeJson (bytes: Uint8Array, allowed: string[], what: string): Record<string, unknown> {
   if (bytes.length > MAX_HEADER) throw new Error(`${what} header over ${MAX_HEADER} bytes`)
@@ -105,6 +111,7 @@ export class RecordServer implements Startable {
     const peer = connection.remotePeer.toString()
     stream.inactivityTimeout = IDLE_MS
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
+    const requester = new StreamCertificate(this.init.trust, peer)
     const answers = new OrderedAnswers(lp, MAX_UNANSWERED, err => { stream.abort(err instanceof Error ? err : new Error(String(err))) })
     const refuse = async (error: string): Promise<void> => {
       await answers.push(Promise.resolve([encode({ ok: false, error })]))
@@ -125,38 +132,50 @@ export class RecordServer implements Startable {
         throw err
       }
       // The rest of a request follows its header at once.
-      const signal = AbortSignal.timeout(SERVE_TIMEOUT_MS)
-      let header: RequestHeader
+      const deadline = timeoutSignal(SERVE_TIMEOUT_MS)
       try {
-        header = decodeRequestHeader(headerFrame)
-      } catch (err) {
-        this.log(`refused record request from ${peer}: bad request: ${(err as Error).message}`)
-        await refuse('bad request')
-        return
-      }
-      const certificate = (await lp.read({ signal })).subarray()
-      try {
-        await this.init.trust.verify(certificate, { peerId: peer })
-      } catch (err) {
-        if (!(err instanceof CertificateError)) throw err
-        this.log(`refused record request from ${peer}: not a MAAR of the domain: ${err.message}`)
-        await refuse('not a MAAR of the domain')
-        return
-      }
-      const own = this.init.membership.certificate
-      if (own === undefined) {
-        await refuse('this MAAR has no certificate yet')
-        return
-      }
-      const key = new TextEncoder().encode(header.key)
-      if (header.op === 'get') {
-        const held = this.init.store.get(key)
-        await answers.push(Promise.resolve(held === undefined ? [encode({ ok: true, found: false }), own] : [encode({ ok: true, found: true }), own, held.bytes]))
-      } else {
-        const record = (await lp.read({ signal })).subarray()
-        await answers.push(this.offer(peer, key, record, own))
+        if (!(await this.serveOne(peer, requester, headerFrame, lp, answers, refuse, deadline.signal))) return
+      } finally {
+        deadline.clear()
       }
     }
+  }
+
+  /** One request, its header read: answered (true), or refused and the stream ended (false). */
+  private async serveOne (peer: string, requester: StreamCertificate, headerFrame: Uint8Array, lp: LengthPrefixedStream, answers: OrderedAnswers, refuse: (error: string) => Promise<void>, signal: AbortSignal): Promise<boolean> {
+    let header: RequestHeader
+    try {
+      header = decodeRequestHeader(headerFrame)
+    } catch (err) {
+      this.log(`refused record request from ${peer}: bad request: ${(err as Error).message}`)
+      await refuse('bad request')
+      return false
+    }
+    if (header.op === 'get') lookupStep('serve-start', peer)
+    const certificate = (await lp.read({ signal })).subarray()
+    try {
+      await requester.check(certificate)
+    } catch (err) {
+      if (!(err instanceof CertificateError)) throw err
+      this.log(`refused record request from ${peer}: not a MAAR of the domain: ${err.message}`)
+      await refuse('not a MAAR of the domain')
+      return false
+    }
+    const own = this.init.membership.certificate
+    if (own === undefined) {
+      await refuse('this MAAR has no certificate yet')
+      return false
+    }
+    const key = new TextEncoder().encode(header.key)
+    if (header.op === 'get') {
+      const held = this.init.store.get(key)
+      await answers.push(Promise.resolve(held === undefined ? [ABSENT, own] : [FOUND, own, held.bytes]))
+      lookupStep('serve-queued', peer)
+    } else {
+      const record = (await lp.read({ signal })).subarray()
+      await answers.push(this.offer(peer, key, record, own))
+    }
+    return true
   }
 
   private async offer (peer: string, key: Uint8Array, record: Uint8Array, own: Uint8Array): Promise<Uint8Array[]> {
@@ -164,12 +183,34 @@ export class RecordServer implements Startable {
       const result = await this.init.store.offer(key, record)
       if (!result.stored && result.reason === 'stale') return [encode({ ok: false, error: `stale: sequence ${result.entry.record.sequence} is held` })]
       if (result.stored) await this.init.onStored?.(key, result.entry)
-      return [encode({ ok: true }), own]
+      return [STORED, own]
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
       this.log(`dropped record from ${peer}: ${err.message}`)
       return [encode({ ok: false, error: err.message })]
     }
+  }
+}
+
+/**
+ * The certificate the peer at the other end of one kept stream sends with every request or
+ * answer: checked in full (TrustStore.verify: signature, domain, peer id) when its bytes are new
+ * on this stream, and afterwards only for the time it is valid while the same bytes come back.
+ * Throws the CertificateError of a certificate that does not prove the peer a member.
+ */
+class StreamCertificate {
+  private known: { bytes: Uint8Array, notBefore: number, notAfter: number } | undefined
+
+  constructor (private readonly trust: TrustStore, private readonly peerId: string) {}
+
+  async check (bytes: Uint8Array): Promise<void> {
+    const known = this.known
+    const now = Date.now()
+    if (known !== undefined && now >= known.notBefore && now <= known.notAfter && bytesEqual(known.bytes, bytes)) return
+    this.known = undefined
+    const cert = await this.trust.verify(bytes, { peerId: this.peerId, now })
+    // A copy: the frame's buffer belongs to the stream.
+    this.known = { bytes: Uint8Array.from(bytes), notBefore: cert.notBefore, notAfter: cert.notAfter }
   }
 }
 
@@ -180,9 +221,10 @@ export interface RecordAnswer { header: ResponseHeader, record?: Uint8Array }
  * more is read (a CertificateError fails the stream), then the record when found.
  */
 function answerReader (peer: PeerId, trust: TrustStore): AnswerReader<RecordAnswer> {
+  const responder = new StreamCertificate(trust, peer.toString())
   return async lp => {
     const header = decodeResponseHeader((await lp.read()).subarray())
-    if (header.ok) await trust.verify((await lp.read()).subarray(), { peerId: peer.toString() })
+    if (header.ok) await responder.check((await lp.read()).subarray())
     const record = header.ok && header.found === true ? (await lp.read()).subarray() : undefined
     return record === undefined ? { header } : { header, record }
   }

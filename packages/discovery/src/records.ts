@@ -10,7 +10,7 @@ import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { cachedByText } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
-import type { PrivateKey, Record as EnvelopeRecord } from '@libp2p/interface'
+import type { PrivateKey, PublicKey, Record as EnvelopeRecord } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { MaarCertificate, TrustStore } from './domain.js'
 import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, strictObject, toBase64 } from './util.js'
@@ -124,7 +124,7 @@ export async function openSessionRecord (bytes: Uint8Array, trust: TrustStore, o
     throw new RecordError('wrong-key', `record of ${JSON.stringify(record.mnId).slice(0, 60)} stored under another MN's key`)
   }
   if (!(await trust.signatureVerifies(bytes, envelope, RECORD_DOMAIN))) throw new RecordError('bad-signature', 'envelope signature does not verify')
-  const signer = peerIdFromPublicKey(envelope.publicKey).toString()
+  const signer = signerId(envelope.publicKey)
 
   const certs: MaarCertificate[] = []
   for (const c of certificates) {
@@ -179,9 +179,8 @@ function decodePayload (payload: Uint8Array): { record: SessionRecord, certifica
   const certs = body.certificates
   if (!Array.isArray(certs) || certs.length > LIMITS.certificates) throw new RecordError('malformed', `certificates must be a list of at most ${LIMITS.certificates}`)
   const certificates = certs.map((c: unknown) => {
-    const bytes = typeof c === 'string' && c.length <= MAX_CERTIFICATE_BYTES * 2 ? fromBase64(c) : undefined
-    if (bytes === undefined) throw new RecordError('malformed', 'a certificate is not base64 of at most 2048 bytes')
-    return bytes
+    if (typeof c !== 'string' || c.length > MAX_CERTIFICATE_BYTES * 2) throw new RecordError('malformed', 'a certificate is not base64 of at most 2048 bytes')
+    return certificateBytes(c)
   })
   checkRecord(body.record)
   return { record: body.record, certificates }
@@ -215,6 +214,30 @@ export function checkRecord (value: unknown): asserts value is SessionRecord {
  */
 const parsesAsPeerId = cachedByText((text: string): true => { peerIdFromString(text); return true })
 const parsesAsMultiaddr = cachedByText((text: string): true => { multiaddr(text); return true })
+
+/**
+ * A certificate's bytes from its base64 text, memoized like the peer ids above: every record of
+ * the domain carries the same few certificates, and the strict base64 check of each was a tenth
+ * of opening a record. The bytes are shared: nothing writes into a certificate.
+ */
+const certificateBytes = cachedByText((text: string): Uint8Array => {
+  const bytes = fromBase64(text)
+  if (bytes === undefined) throw new RecordError('malformed', 'a certificate is not base64 of at most 2048 bytes')
+  return bytes
+})
+
+/** The signer's peer id text by its key, memoized (deriving it hashed and base58-encoded the key every time); bounded. */
+const signerIds = new Map<string, string>()
+function signerId (key: PublicKey): string {
+  const id = `${key.type} ${toBase64(key.raw)}`
+  let text = signerIds.get(id)
+  if (text === undefined) {
+    text = peerIdFromPublicKey(key).toString()
+    if (signerIds.size >= 1024) signerIds.clear()
+    signerIds.set(id, text)
+  }
+  return text
+}
 
 function checkMaarRef (value: unknown, what: string, fields: string[]): void {
   const bad = (detail: string): never => { throw new RecordError('malformed', `${what}: ${detail}`) }

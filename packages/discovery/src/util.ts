@@ -1,6 +1,8 @@
 /** Small strict helpers shared by the certificate, record and protocol codecs. */
+import { createPublicKey, verify } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { RecordEnvelope } from '@libp2p/peer-record'
-import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
+import { cachedByText, canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 
 export function toBase64 (bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
@@ -25,11 +27,20 @@ export function strictObject (value: unknown, allowed: string[], what: string): 
   return value as Record<string, unknown>
 }
 
+/**
+ * The RFC 5952 text of an IPv6 address, memoized (a pure function: every record and certificate
+ * names the same few MAARs' addresses and prefixes, and parsing and printing them again was a
+ * quarter of the CPU of opening a record). Throws on text that is not an address.
+ */
+export const canonicalAddressText: (text: string) => string = cachedByText(canonicalIpv6)
+/** The same for prefixes (host bits cleared). */
+const canonicalPrefixText = cachedByText((text: string): string => formatPrefix(parsePrefix(text)))
+
 /** "2001:db8:1::/64" exactly as RFC 5952 writes it, host bits clear. */
 export function isCanonicalPrefix (text: unknown): text is string {
   if (typeof text !== 'string' || text.length > 49) return false
   try {
-    return formatPrefix(parsePrefix(text)) === text
+    return canonicalPrefixText(text) === text
   } catch {
     return false
   }
@@ -38,7 +49,7 @@ export function isCanonicalPrefix (text: unknown): text is string {
 export function isCanonicalAddress (text: unknown): text is string {
   if (typeof text !== 'string' || text.length > 45) return false
   try {
-    return canonicalIpv6(text) === text
+    return canonicalAddressText(text) === text
   } catch {
     return false
   }
@@ -66,11 +77,73 @@ export function openEnvelope (bytes: Uint8Array, codec: Uint8Array, holds: strin
   return envelope
 }
 
-/** Whether the envelope's signature verifies for `domain`; a key that cannot verify is a no. */
+/**
+ * Whether the envelope's signature verifies for `domain`; a key that cannot verify is a no.
+ * Ed25519 keys (every MAAR's and operator's) are checked with node:crypto against a KeyObject
+ * made once per key: `@libp2p/crypto` imports the key from a JWK on every check, which cost
+ * three times the check itself (README "Benchmarks"). The bytes signed are libp2p's envelope
+ * payload, as RecordEnvelope.validate builds them; other key types go through it.
+ */
 export async function signatureVerifies (envelope: RecordEnvelope, domain: string): Promise<boolean> {
   try {
-    return await envelope.validate(domain)
+    const key = envelope.publicKey
+    if (key.type !== 'Ed25519') return await envelope.validate(domain)
+    return verify(null, envelopeSignedBytes(domain, envelope.payloadType, envelope.payload), ed25519KeyObject(key.raw), envelope.signature)
   } catch {
     return false
+  }
+}
+
+/** RFC 8410 SubjectPublicKeyInfo of an Ed25519 key, before its 32 raw octets. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+const keyObjects = new Map<string, KeyObject>()
+
+function ed25519KeyObject (raw: Uint8Array): KeyObject {
+  const id = toBase64(raw)
+  let key = keyObjects.get(id)
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+    // Bounded: a domain has few keys, a hostile peer may send many.
+    if (keyObjects.size >= 1024) keyObjects.clear()
+    keyObjects.set(id, key)
+  }
+  return key
+}
+
+/** The signed bytes of a libp2p envelope: varint length and value of the domain, the payload type and the payload. */
+export function envelopeSignedBytes (domain: string, payloadType: Uint8Array, payload: Uint8Array): Buffer {
+  const domainBytes = Buffer.from(domain, 'utf8')
+  return Buffer.concat([varint(domainBytes.length), domainBytes, varint(payloadType.length), payloadType, varint(payload.length), payload])
+}
+
+function varint (n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+  return Uint8Array.from(out)
+}
+
+/**
+ * A signal that aborts after `ms` (with the TimeoutError AbortSignal.timeout gives) or with
+ * `outer`, and `clear()` to drop it once the bounded work is done: an AbortSignal.timeout cannot
+ * be cleared, and every one left to fire after a request that had long been answered built an
+ * unused DOMException (a twentieth of a lookup's CPU, README "Benchmarks").
+ */
+export function timeoutSignal (ms: number, outer?: AbortSignal): { signal: AbortSignal, clear: () => void } {
+  const controller = new AbortController()
+  const timer = setTimeout(() => { controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')) }, ms)
+  timer.unref()
+  const onAbort = (): void => { controller.abort(outer?.reason) }
+  if (outer?.aborted === true) onAbort()
+  else outer?.addEventListener('abort', onAbort, { once: true })
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer)
+      outer?.removeEventListener('abort', onAbort)
+    }
   }
 }

@@ -3,16 +3,21 @@
  * yamux gives a stream's receive window back once half of it is used, not after every data frame
  * (patches/@chainsafe+libp2p-yamux*.patch), and flow control still carries transfers far larger
  * than the window. Two real mesh nodes on loopback (TCP, noise, yamux); the yamux frames each
- * stream receives are counted on YamuxStream's frame handlers.
+ * stream receives are counted on YamuxStream's frame handlers. Also the patched length-prefix
+ * readers (patches/@libp2p+utils*.patch, patches/@chainsafe+libp2p-noise*.patch): frames of every
+ * length-prefix size and noise messages above and below its 1,200-byte crypto switch arrive intact,
+ * and a length prefix longer than the bound is still refused.
  */
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 import type { Libp2p, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
 import { createMeshNode } from '../src/index.js'
 import { eventually, makeDomain } from './fixtures.js'
 
 const SINK_PROTOCOL = '/dmm-test/sink/1.0.0'
+const ECHO_PROTOCOL = '/dmm-test/lp-echo/1.0.0'
 
 interface FrameCount { data: number, windowUpdates: number, windowBytes: number }
 interface Sink { bytes: number, sha256: string, dataFrames: number }
@@ -105,6 +110,29 @@ describe('connection stack: yamux window updates', function () {
     // one per 100-byte message; the multistream-select exchange adds a few frames of its own.
     assert.ok(windowUpdates <= 10, `${windowUpdates} window updates for ${sink.dataFrames} data frames`)
     assert.ok(sent.windowBytes - before.windowBytes >= 5000 * 100 - 256 * 1024, `window given back: ${sent.windowBytes - before.windowBytes} bytes`)
+  })
+
+  it('length-prefixed frames of 1 to 3-byte length prefixes, below and above noise\'s 1,200-byte crypto switch, echo back intact; an over-long prefix is refused', async () => {
+    await receiver.handle(ECHO_PROTOCOL, async stream => {
+      const lp = lpStream(stream, { maxDataLength: 200_000 })
+      try {
+        while (true) await lp.write(await lp.read())
+      } catch {
+        stream.abort(new Error('echo ended'))
+      }
+    })
+    const stream = await sender.dialProtocol(receiver.peerId, ECHO_PROTOCOL)
+    const lp = lpStream(stream)
+    for (const size of [1, 127, 128, 300, 1199, 1200, 4000, 16_383, 16_384, 100_000]) {
+      const frame = randomBytes(size)
+      await lp.write(frame)
+      const back = (await lp.read()).subarray()
+      assert.equal(Buffer.compare(back, frame), 0, `a ${size}-byte frame came back unaltered`)
+    }
+    // maxDataLength 200,000 allows a 3-byte prefix; 4 continuation bytes announce more than the bound.
+    stream.send(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x01]))
+    await assert.rejects(lp.read(), 'the echo refused the frame and ended the stream')
+    await receiver.unhandle(ECHO_PROTOCOL)
   })
 
   it('a transfer of 8 MB, 30 times the initial window, completes intact (flow control still works)', async () => {

@@ -76,6 +76,8 @@ describe(`session directory: ${COUNT} MAARs on loopback`, function () {
     for (const m of members) {
       const found = await m.directory.lookup(MN)
       assert.equal(found?.record.sequence, 2, `${m.maar.peerId} sees the update`)
+      // Decoded only when read (lookup.ts): the publisher's and the anchor's, as the record carries them.
+      assert.deepEqual(found?.certificates.map(c => Buffer.from(c).toString('base64')).sort(), [at(1).maar.certificate, at(0).maar.certificate].map(c => Buffer.from(c).toString('base64')).sort(), `${m.maar.peerId}: the record's certificates`)
       assert.equal(found?.record.serving?.peerId, at(1).maar.peerId)
     }
     // MAAR1 re-publishing its stale view is refused by the peers holding the newer record.

@@ -4,12 +4,16 @@
  * loopback, real certificates and records.
  */
 import assert from 'node:assert/strict'
+import { RecordEnvelope } from '@libp2p/peer-record'
 import { lpStream } from '@libp2p/utils'
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { RECORD_PROTOCOL, SessionDirectory, createMeshNode, peekSessionRecord, sealSessionRecord, sessionKey } from '../src/index.js'
+import { RECORD_PROTOCOL, SessionDirectory, createMeshNode, issueCertificate, peekSessionRecord, sealSessionRecord, sessionKey } from '../src/index.js'
 import { requestFrames, requestRecord } from '../src/record-protocol.js'
 import { eventually, makeDomain, sessionAt } from './fixtures.js'
 import type { TestDomain } from './fixtures.js'
+
+/** A certificate's notAfter, as the trust store reads it. */
+const expiry = (certificate: Uint8Array): number => JSON.parse(new TextDecoder().decode(RecordEnvelope.createFromProtobuf(certificate).payload)).notAfter as number
 
 interface Member { node: Libp2p, directory: SessionDirectory, lines: string[] }
 
@@ -55,6 +59,26 @@ describe('record protocol: kept streams', function () {
       if (i % 2 === 0) assert.equal(peekSessionRecord(a.record as Uint8Array).mnId, mns[i], `answer ${i} is its own MN's record`)
     }
     assert.equal(recordStreams(at(0).node, at(1).node.peerId).length, 1, 'one kept record stream from member 0 to member 1')
+  })
+
+  it('a requester\'s certificate is checked in full when new on its stream: another MAAR\'s certificate after a good one is refused, and one that expired while its stream was open is refused', async () => {
+    const [maar0, maar1] = d.maars
+    assert.ok(maar0 !== undefined && maar1 !== undefined)
+    const get = async (certificate: Uint8Array): Promise<Awaited<ReturnType<typeof requestRecord>>> =>
+      await requestRecord(at(0).node, at(1).node.peerId, requestFrames({ op: 'get', key: keyOf('cert-check@dmm.example') }, certificate), AbortSignal.timeout(20_000), d.trust)
+    assert.equal((await get(maar0.certificate)).header.ok, true, 'its own certificate')
+    const foreign = await get(maar1.certificate)
+    assert.equal(foreign.header.ok, false, 'member 1\'s certificate presented by member 0')
+    assert.match(foreign.header.error ?? '', /not a MAAR of the domain/)
+    assert.ok(at(1).lines.some(l => l.includes('issued to')), 'the holder said whose certificate it was')
+    const shortLived = await issueCertificate(d.operator, { domain: 'dmm.example', peerId: maar0.peerId, pools: [maar0.pool], addresses: [maar0.address], notAfter: Date.now() + 1500 })
+    assert.equal((await get(shortLived)).header.ok, true, 'the short-lived certificate while valid')
+    assert.equal((await get(shortLived)).header.ok, true, 'again on the same stream')
+    await eventually('the short-lived certificate to expire', () => Date.now() > expiry(shortLived))
+    const expired = await get(shortLived)
+    assert.equal(expired.header.ok, false, 'the same bytes once expired')
+    assert.ok(at(1).lines.some(l => l.includes('expired at')), 'the holder said it expired')
+    assert.equal((await get(maar0.certificate)).header.ok, true, 'a valid certificate still gets answers')
   })
 
   it('a malformed frame on one stream ends that stream only; the kept stream still answers', async () => {

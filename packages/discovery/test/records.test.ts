@@ -3,10 +3,12 @@ import { RecordEnvelope } from '@libp2p/peer-record'
 import { Libp2pRecord } from '@libp2p/record'
 import { MemoryDatastore } from 'datastore-core'
 import fc from 'fast-check'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { MAX_SESSION_SEQUENCE, RecordError, SessionStore, checkMnId, issueCertificate, mnIdOctets, generateKey, openSessionRecord, sealSessionRecord, sessionKey } from '../src/index.js'
 import type { SessionRecord } from '../src/index.js'
 import { dhtRecordKey, dmmSelector, dmmValidator } from '../src/dht-records.js'
+import { signatureVerifies } from '../src/util.js'
 import { anchorAt, makeDomain, makeMaar, sessionAt } from './fixtures.js'
 import type { TestDomain } from './fixtures.js'
 
@@ -64,6 +66,42 @@ describe('session records', () => {
     // The payload altered to point the MN elsewhere, old signature kept.
     const altered = new TextEncoder().encode(new TextDecoder().decode(env.payload).replace('"sequence":1', '"sequence":99'))
     await rejectsWith(openSessionRecord(new RecordEnvelope({ ...env, payload: altered }).marshal(), d.trust), 'bad-signature')
+  })
+
+  it('the signature check agrees with libp2p\'s RecordEnvelope.validate: Ed25519 (node:crypto, key object kept) and secp256k1 (through libp2p), right domain only', async () => {
+    const secp = await generateKeyPair('secp256k1')
+    for (const key of [m(1).key, secp]) {
+      const env = RecordEnvelope.createFromProtobuf(await sealRaw({ any: 'payload' }, key))
+      for (const domain of ['dmm-mesh/session-record', 'dmm-mesh/maar-certificate', '']) {
+        const flipped = Uint8Array.from(env.signature)
+        flipped[3] = (flipped[3] ?? 0) ^ 0x01
+        const forged = new RecordEnvelope({ ...env, signature: flipped })
+        // Twice: the second check of the same key uses the key object kept from the first.
+        for (let i = 0; i < 2; i++) {
+          assert.equal(await signatureVerifies(env, domain), await env.validate(domain), `${key.type}, domain ${JSON.stringify(domain)}`)
+          assert.equal(await signatureVerifies(forged, domain), false, `${key.type} forged, domain ${JSON.stringify(domain)}`)
+        }
+      }
+      assert.equal(await signatureVerifies(env, 'dmm-mesh/session-record'), true)
+    }
+  })
+
+  it('the memoized address and prefix checks still refuse non-canonical text after its canonical form passed, and the reverse', async () => {
+    const good = sessionAt(MN, 1, m(1))
+    const serving = good.serving as NonNullable<SessionRecord['serving']>
+    const anchor = good.anchors[0] as NonNullable<SessionRecord['anchors'][number]>
+    const certs = [m(1).certificate]
+    const open = async (record: SessionRecord): Promise<unknown> => await openSessionRecord(await sealRaw({ record, certificates: certs.map(b64) }, m(1).key), d.trust)
+    assert.equal(serving.address, '2001:db8:ffff::1')
+    assert.equal(anchor.prefix, '2001:db8:1:1::/64')
+    const longAddress = '2001:db8:ffff:0:0:0:0:1'
+    const longPrefix = '2001:db8:1:1:0:0:0:0/64'
+    for (let round = 0; round < 2; round++) {
+      await open(good)
+      await rejectsWith(open({ ...good, serving: { ...serving, address: longAddress } }) as Promise<unknown>, 'malformed', `round ${round}: ${longAddress}`)
+      await rejectsWith(open({ ...good, anchors: [{ ...anchor, prefix: longPrefix }] }) as Promise<unknown>, 'malformed', `round ${round}: ${longPrefix}`)
+      await rejectsWith(open({ ...good, anchors: [{ ...anchor, prefix: m(2).pool.replace('/48', '/64') }] }) as Promise<unknown>, 'anchor-outside-pools', `round ${round}`)
+    }
   })
 
   it('a record opened before (its signature checked once) is still refused when tampered, or once its signer\'s certificate expired', async () => {
