@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util'
 import { CpuQuotaGroup, cpuQuotaSupport, processCpuSeconds } from './cpu-quota.js'
 import { api, makeIdentities, startCmdDaemon, startMaarDaemon, stopDaemons } from './daemon-domain.js'
 import type { Daemon } from './daemon-domain.js'
-import { rateAtDoubledP99, summarize, writeResults } from './stats.js'
+import { rateAtDoubledP99, showDoublingRate, summarize, writeResults } from './stats.js'
 import type { Summary } from './stats.js'
 
 const MODES = ['dht', 'relay', 'locator', 'proxy'] as const
@@ -254,7 +254,6 @@ try {
   await rm(dir, { recursive: true, force: true })
 }
 
-const show = (d: { rate: number, reached: boolean } | undefined): string => d === undefined ? '-' : `${d.reached ? '' : '> '}${d.rate}/s`
 process.stdout.write(`\nEach node its own process limited to ${quota} of a core; ${maarCount} MAARs, ${mnCount} MNs, ${seconds} s per offered rate.\n\n`)
 process.stdout.write(`| mode | ${rates.map(r => `${r}/s offered`).join(' | ')} | p99 doubles at | busiest node saturates at |\n|---|${rates.map(() => '---').join('|')}|---|---|\n`)
 for (const r of results) {
@@ -263,7 +262,7 @@ for (const r of results) {
     return p === undefined ? '-' : `${p.rate}/s, ${p.latencyMs.median} / ${p.latencyMs.p99} ms, busiest ${p.busiest.node} ${p.busiest.cpuMs} ms`
   })
   const saturates = r.saturatesAt === undefined ? '-' : `${r.saturatesAt.rate}/s (${r.saturatesAt.node})`
-  process.stdout.write(`| ${r.mode} | ${cells.join(' | ')} | ${r.error ?? show(r.p99DoublesAt)} | ${saturates} |\n`)
+  process.stdout.write(`| ${r.mode} | ${cells.join(' | ')} | ${r.error ?? showDoublingRate(r.p99DoublesAt)} | ${saturates} |\n`)
 }
 const dht = results.find(r => r.mode === 'dht')?.p99DoublesAt
 const cmds = results.filter(r => r.mode !== 'dht' && r.p99DoublesAt !== undefined)

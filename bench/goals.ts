@@ -17,7 +17,7 @@ import type { LocalMaar } from '@dmm-mesh/maar'
 import { DOMAIN, STRIDE, attach, maarAt, settleAll, trimSession, warmUp } from './domain.js'
 import type { Domain, Load } from './domain.js'
 import { anchorMns, reRegister } from './reregister.js'
-import { RESULTS_DIR, summarize, writeResults } from './stats.js'
+import { RESULTS_DIR, showDoublingRate, summarize, writeResults } from './stats.js'
 import type { Summary } from './stats.js'
 
 const { values } = parseArgs({ options: { maars: { type: 'string', default: '10' }, moves: { type: 'string', default: '40' }, rounds: { type: 'string', default: '200' } } })
@@ -215,11 +215,10 @@ goals.push(await dhtOverCmd())
  */
 async function dhtOverCmd (): Promise<Goal> {
   const goal = 'handover rate at which p99 doubles, DHT ÷ CMD'
-  const show = (d: { rate: number, reached: boolean } | undefined): string => `${d?.reached === false ? '> ' : ''}${d?.rate ?? '?'}/s`
   const capacity = await readResults('capacity')
   const c = capacity?.figures as { maars: number, quotaCores: number, modes: Array<{ mode: string, p99DoublesAt?: { rate: number, reached: boolean } }>, dhtOverCmd?: number, bestCmd?: string } | undefined
   if (c?.dhtOverCmd !== undefined) {
-    const each = c.modes.map(m => `${m.mode} ${show(m.p99DoublesAt)}`).join(', ')
+    const each = c.modes.map(m => `${m.mode} ${showDoublingRate(m.p99DoublesAt)}`).join(', ')
     return { goal, target: '≥ 5', measured: `${each} (${c.maars} MAARs, each node its own process at ${c.quotaCores} of a core)`, value: c.dhtOverCmd, met: c.dhtOverCmd >= 5, source: `capacity.json ${capacity?.date ?? ''}` }
   }
   const cmd = modes.filter(m => m.mode !== 'dht' && m.p99DoublesAt !== undefined)
@@ -228,7 +227,7 @@ async function dhtOverCmd (): Promise<Goal> {
   return {
     goal,
     target: '≥ 5',
-    measured: `DHT ${show(dht.p99DoublesAt)} ÷ ${bestCmd.mode} ${show(bestCmd.p99DoublesAt)} (${cmd.map(m => `${m.mode} ${show(m.p99DoublesAt)}`).join(', ')}; one process, shared cores)`,
+    measured: `DHT ${showDoublingRate(dht.p99DoublesAt)} ÷ ${bestCmd.mode} ${showDoublingRate(bestCmd.p99DoublesAt)} (${cmd.map(m => `${m.mode} ${showDoublingRate(m.p99DoublesAt)}`).join(', ')}; one process, shared cores)`,
     value: round(dht.p99DoublesAt.rate / bestCmd.p99DoublesAt.rate),
     met: dht.p99DoublesAt.rate / bestCmd.p99DoublesAt.rate >= 5,
     source: `throughput.json ${throughput?.date ?? ''}`

@@ -61,3 +61,8 @@ export function rateAtDoubledP99 (points: Array<{ rate: number, p99: number }>):
   }
   return { rate: Math.max(...points.map(p => p.rate)), reached: false }
 }
+
+/** A rateAtDoubledP99 result as a table cell: "> R/s" when p99 never doubled up to R, "-" when unmeasured. */
+export function showDoublingRate (d: { rate: number, reached: boolean } | undefined): string {
+  return d === undefined ? '-' : `${d.reached ? '' : '> '}${d.rate}/s`
+}

@@ -22,6 +22,7 @@ import type { KadDHT, KadDHTComponents, KadDHTInit } from '@libp2p/kad-dht'
 import type { ComponentLogger, ConnectionEncrypter, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { TrustStore } from './domain.js'
 import { SessionStore } from './record-store.js'
+import { RecordJournal } from './record-journal.js'
 import { dmmSelector, dmmValidator, keepForDht } from './dht-records.js'
 import { RecordServer } from './record-protocol.js'
 import { MembershipGate } from './membership.js'
@@ -71,6 +72,11 @@ export interface MeshNodeInit {
    * 300, and each pruned connection to a record holder is a departure that puts records again.
    */
   maxConnections?: number
+  /**
+   * LevelDB folder for the session records this node holds (record-journal.ts), restored at
+   * start. Without it they live in memory only (the scale engine, tests).
+   */
+  recordsDir?: string
   /** Multiaddrs with /p2p/<id> of peers to dial once started. */
   bootstrap?: string[]
   trust: TrustStore
@@ -105,7 +111,15 @@ export interface MeshServices {
 
 export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
   const datastore = new MemoryDatastore()
-  const sessions = new SessionStore(init.trust)
+  const journal = init.recordsDir === undefined
+    ? undefined
+    : await RecordJournal.open(init.recordsDir).catch(err => { throw new Error(`session records ${init.recordsDir ?? ''}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }) })
+  const sessions = new SessionStore(init.trust, undefined, journal)
+  if (journal !== undefined) {
+    // Before the node answers anyone: what it held before a restart, where both record paths read.
+    const { restored, dropped } = await sessions.restore(async (key, entry) => { await keepForDht(datastore, DATASTORE_PREFIX, key, entry.bytes, entry.record) })
+    if (restored + dropped.length > 0) init.log?.(`session records restored from ${journal.dir}: ${restored}${dropped.length > 0 ? `, ${dropped.length} dropped (${dropped.slice(0, 3).map(d => `${d.key}: ${d.why}`).join('; ')})` : ''}`)
+  }
   const membership = new MembershipGate({
     trust: init.trust,
     ...(init.proofTimeoutMs !== undefined ? { proofTimeoutMs: init.proofTimeoutMs } : {}),
@@ -155,6 +169,9 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
         onStored: async (key, entry) => { await keepForDht(datastore, DATASTORE_PREFIX, key, entry.bytes, entry.record) }
       })
     }
+  }).catch(async err => {
+    await journal?.close()
+    throw err
   })
   const table = routingTable(node.services.dht)
   membership.onRefused = peer => { void table.remove(peer).catch(() => {}) }

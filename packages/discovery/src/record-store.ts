@@ -2,12 +2,14 @@
  * The validated session records one MAAR holds: those it published, those peers PUT to it as one
  * of the closest replicas, those it met through the DHT and those remembered from nearby. Only
  * records that passed openSessionRecord() get in, and a record never replaces a newer one.
- * Bounded: the least recently stored record goes first.
+ * Bounded: the least recently stored record goes first. With a RecordJournal every record kept
+ * is also written to disk, and `restore` brings them back after a restart, each validated again.
  */
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import type { TrustStore } from './domain.js'
 import { RecordError, isNewer, openSessionRecord } from './records.js'
 import type { SessionRecord } from './records.js'
+import type { RecordJournal } from './record-journal.js'
 
 export interface StoredRecord { bytes: Uint8Array, record: SessionRecord, signer: string, storedAt: number }
 
@@ -17,24 +19,73 @@ export type OfferResult =
 
 export class SessionStore {
   private readonly records = new Map<string, StoredRecord>()
+  /** The journal write of the last record kept. */
+  private written: Promise<void> = Promise.resolve()
 
-  constructor (readonly trust: TrustStore, private readonly maxRecords = 100_000) {}
+  constructor (readonly trust: TrustStore, private readonly maxRecords = 100_000, private readonly journal?: RecordJournal) {}
 
   get size (): number { return this.records.size }
+
+  /** libp2p starts and stops its services: the journal is closed with the node. */
+  start (): void {}
+
+  async stop (): Promise<void> {
+    await this.journal?.close()
+  }
 
   get (key: Uint8Array): StoredRecord | undefined {
     return this.records.get(uint8ArrayToString(key))
   }
 
-  /** Validates (throws RecordError) and keeps the record unless a newer or the same one is held. */
+  /**
+   * Validates (throws RecordError) and keeps the record unless a newer or the same one is held;
+   * with a journal, resolves once the record is on disk (a PUT is acknowledged after this).
+   */
   async offer (key: Uint8Array, bytes: Uint8Array): Promise<OfferResult> {
     const { record, signer } = await openSessionRecord(bytes, this.trust, { key })
-    return this.keep(key, { bytes, record, signer, storedAt: Date.now() })
+    const result = this.keep(key, { bytes, record, signer, storedAt: Date.now() })
+    if (result.stored) await this.written
+    return result
   }
 
-  /** For a record validated a moment ago by the caller (the DHT validator). */
+  /**
+   * Brings back the journal's records (at start, before the node answers anyone): each is
+   * validated again, as a PUT would be; one that no longer validates (a certificate expired, the
+   * file damaged) is dropped from the journal, and counted.
+   */
+  async restore (onRestored: (key: Uint8Array, entry: StoredRecord) => Promise<void>): Promise<{ restored: number, dropped: Array<{ key: string, why: string }> }> {
+    const dropped: Array<{ key: string, why: string }> = []
+    let restored = 0
+    if (this.journal === undefined) return { restored, dropped }
+    for await (const [k, bytes] of this.journal.entries()) {
+      const key = new TextEncoder().encode(k)
+      try {
+        const { record, signer } = await openSessionRecord(bytes, this.trust, { key })
+        const entry = { bytes, record, signer, storedAt: Date.now() }
+        if (!this.keepInMemory(k, entry).stored) continue
+        await onRestored(key, entry)
+        restored++
+      } catch (err) {
+        dropped.push({ key: k, why: err instanceof Error ? err.message : String(err) })
+        await this.journal.delete(k)
+      }
+    }
+    return { restored, dropped }
+  }
+
+  /** For a record validated a moment ago by the caller (the DHT validator); written to the journal in the background. */
   keep (key: Uint8Array, entry: StoredRecord): OfferResult {
     const k = uint8ArrayToString(key)
+    const result = this.keepInMemory(k, entry)
+    if (result.stored && this.journal !== undefined) {
+      const written = this.journal.put(k, entry.bytes)
+      written.catch(() => {}) // offer() awaits it and says so; a background keep stays in memory
+      this.written = written
+    }
+    return result
+  }
+
+  private keepInMemory (k: string, entry: StoredRecord): OfferResult {
     const held = this.records.get(k)
     if (held !== undefined) {
       if (isNewer(held.record, entry.record)) return { stored: false, entry: held, reason: 'stale' }
@@ -43,7 +94,10 @@ export class SessionStore {
     }
     if (this.records.size >= this.maxRecords) {
       const oldest = this.records.keys().next().value
-      if (oldest !== undefined) this.records.delete(oldest)
+      if (oldest !== undefined) {
+        this.records.delete(oldest)
+        this.journal?.delete(oldest).catch(() => {}) // a failed delete leaves a record restore validates again
+      }
     }
     this.records.set(k, entry)
     return { stored: true, entry }

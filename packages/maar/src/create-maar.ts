@@ -32,6 +32,11 @@ export interface StartMaarOptions {
   /** LevelDB folder of the binding cache (created if missing). */
   cacheDir: string
   /**
+   * LevelDB folder of the session records this MAAR holds for the domain (created if missing;
+   * discovery's record-journal.ts). Without it they are kept in memory only (the scale engine).
+   */
+  recordsDir?: string
+  /**
    * Keep the binding cache in this abstract-level database instead of LevelDB in `cacheDir`
    * (the caller owns it: it outlives a stop, as a folder would). Only the scale engine uses it:
    * memory-level for hundreds of simulated MAARs (README "Scenarios"); a deployment never does.
@@ -103,7 +108,8 @@ export async function startMaar (opts: StartMaarOptions): Promise<RunningMaar> {
   opts.federation?.agreements.federate(trust)
 
   const node = await step('libp2p node', async () => await createMeshNode({
-    ...opts.node, privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
+    ...opts.node, privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust,
+    ...(opts.recordsDir !== undefined ? { recordsDir: opts.recordsDir } : {}), ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
   }))
   steps.onStop(async () => { await node.stop() })
   const peerId = node.peerId.toString()

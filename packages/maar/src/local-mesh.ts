@@ -3,6 +3,7 @@
  * caches in a folder, an operator key and a certificate per MAAR, and the in-memory data plane so
  * that forwarding can be traced hop by hop. The quickstart, the tests and the benchmarks use it.
  */
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -59,6 +60,8 @@ export interface LocalMeshOptions {
 
 export interface MaarHosting extends Pick<StartMaarOptions, 'cacheLevel' | 'node' | 'directory'> {
   listen: string
+  /** Session records held in memory only, not in LevelDB beside the binding cache (the scale engine's hundreds of MAARs). */
+  recordsInMemory?: boolean
 }
 
 export interface MaarPlan { name: string, pool: string, address: string }
@@ -80,7 +83,8 @@ export interface LocalMesh {
   /** Stops one MAAR (its LevelDB stays), e.g. to test a restart. */
   stopMaar (index: number): Promise<void>
   /** Starts a MAAR again with the same key and data directory. */
-  restartMaar (index: number): Promise<LocalMaar>
+  /** Stops MAAR `index` and starts it again on its data; `forgetRecords` removes the session records it held (a new disk). */
+  restartMaar (index: number, options?: { forgetRecords?: boolean }): Promise<LocalMaar>
   stop (): Promise<void>
 }
 
@@ -107,12 +111,13 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
   const planOf = opts.plan ?? maarPlan
   const maars: Array<LocalMaar | undefined> = []
   const identities: Array<{ key: PrivateKey, certificate: Uint8Array, listen?: string }> = []
+  const recordsDirOf = (plan: MaarPlan): string => join(opts.dataDir, `${plan.name}.records`)
 
   const startOne = async (index: number, key: PrivateKey, certificate: Uint8Array, bootstrap: string[], listen?: string): Promise<LocalMaar> => {
     const plan = planOf(index + 1)
     const dataDir = join(opts.dataDir, plan.name)
     // Called at each start: a host keeps a MAAR's cacheLevel across restarts, as LevelDB on disk would be.
-    const { listen: hostListen, directory: hostDirectory, ...hosting } = opts.host?.(plan) ?? { listen: '/ip4/127.0.0.1/tcp/0' }
+    const { listen: hostListen, directory: hostDirectory, recordsInMemory, ...hosting } = opts.host?.(plan) ?? { listen: '/ip4/127.0.0.1/tcp/0' }
     const observed = opts.observe?.(plan.name)
     const running = await startMaar({
       init: {
@@ -130,6 +135,7 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
       listen: [listen ?? hostListen],
       bootstrap,
       cacheDir: dataDir,
+      ...(recordsInMemory === true ? {} : { recordsDir: recordsDirOf(plan) }),
       dataplane: () => network.createDataPlane({ name: plan.name, address: plan.address, pools: [plan.pool] }),
       log: createLogger(plan.name, sink),
       directoryLog: line => { sink('debug', `[${plan.name}:directory] ${line}`) },
@@ -174,10 +180,11 @@ export async function createLocalMesh (opts: LocalMeshOptions): Promise<LocalMes
     trust,
     operatorKey,
     stopMaar,
-    async restartMaar (index: number): Promise<LocalMaar> {
+    async restartMaar (index: number, options: { forgetRecords?: boolean } = {}): Promise<LocalMaar> {
       const identity = identities[index]
       if (identity === undefined) throw new Error(`maar${index + 1} was never started`)
       await stopMaar(index)
+      if (options.forgetRecords === true) await rm(recordsDirOf(planOf(index + 1)), { recursive: true, force: true })
       const others = maars.filter((m): m is LocalMaar => m !== undefined)
       const chosen = opts.dialPeers?.(index, others) ?? others
       // Same port as before, as a MAAR with a configured listen address would have.

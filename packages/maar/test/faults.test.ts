@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
-import { MAX_SESSION_SEQUENCE, meshServices } from '@dmm-mesh/discovery'
+import { MAX_SESSION_SEQUENCE, meshServices, sessionKey } from '@dmm-mesh/discovery'
 import { BINDING_ACK_STATUS, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AttachDeferredError, AttachError, PMIP_PROTOCOL, buildPbu, maarPlan, readPba } from '../src/index.js'
@@ -147,11 +147,34 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     await m(2).maar.deregister(mn)
   })
 
+  it('a MAAR restarted on its data still holds the session records it held: its lookup answers while the other members cannot', async function () {
+    const mn = 'kept-records@dmm.example'
+    const r1 = await move(mn, 1)
+    await m(1).directory.settled()
+    // maar3 holds the record (every member of a 3-MAAR domain is among the key's closest).
+    await eventually('maar3 to hold the record', () => meshServices(m(3).node).sessions.get(sessionKey(mn)) !== undefined)
+    await fx.mesh.restartMaar(2)
+    assert.equal(meshServices(m(3).node).sessions.get(sessionKey(mn))?.record.serving?.address, m(1).address, 'restored from its records folder')
+    const repairs = [await breakDirectoryService(m(1).node), await breakDirectoryService(m(2).node)]
+    let report: HandoverReport
+    try {
+      fx.mesh.network.attachMn(mn, m(3).address)
+      report = await m(3).maar.attach({ mnId: mn, accessLink: 'access0', linkLayerId: LL })
+    } finally {
+      for (const repair of repairs) await repair()
+    }
+    assert.equal(report.kind, 'handover', 'the MN keeps its session')
+    assert.deepEqual(report.peers.map(p => [p.address, p.status]), [[m(1).address, 'ACCEPTED']])
+    await m(3).maar.settled()
+    assertReachableVia(mn, r1.localPrefix, 'maar1')
+    await m(3).maar.deregister(mn)
+  })
+
   it('a lookup that cannot prove the MN has no session defers the attach, reserves nothing, and works as a handover once members answer', async function () {
     const mn = 'unproven@dmm.example'
     const r1 = await move(mn, 1)
-    // maar3 restarts with an empty record store; it must ask maar1 and maar2 (required = 2).
-    await fx.mesh.restartMaar(2)
+    // maar3 restarts with an empty record store (a new disk); it must ask maar1 and maar2 (required = 2).
+    await fx.mesh.restartMaar(2, { forgetRecords: true })
     const membership = meshServices(m(3).node).membership
     await eventually('maar3 to know both members', () => membership.isMember(m(1).maar.peerId) && membership.isMember(m(2).maar.peerId))
     // Both members stay up but cannot answer record GETs or kad-dht queries.

@@ -75,7 +75,7 @@ export async function startScaleMesh (opts: ScaleMeshOptions): Promise<LocalMesh
       caches.set(plan.name, level)
     }
     // A lookup GET bounded at 2 s per member, as the discovery-only slice: a shared core dials slowly.
-    return { listen: `/memory/${plan.name}-${tag}`, node, cacheLevel: level, directory: { requestTimeoutMs: 2000 } }
+    return { listen: `/memory/${plan.name}-${tag}`, node, cacheLevel: level, recordsInMemory: true, directory: { requestTimeoutMs: 2000 } }
   }
   const random = rng(opts.count)
   const dialPeers = (_index: number, running: LocalMaar[]): LocalMaar[] => {

@@ -82,6 +82,7 @@ export async function runMaar (config: MaarConfig, options: RunMaarOptions = {})
       listen: config.listen,
       bootstrap: config.bootstrap,
       cacheDir: join(config.dataDir, 'binding-cache'),
+      recordsDir: join(config.dataDir, 'session-records'),
       dataplane: async () => await makeDataPlane(config),
       log,
       nodeLog: line => { nodeLog.info(line) },
