@@ -121,6 +121,8 @@ export class ServingSide {
     const sequence = Math.max(found?.record.sequence ?? 0, existing?.sessionSequence ?? 0, existing?.lastUpdate.sequence ?? 0) + 1
     if (sequence > MAX_SESSION_SEQUENCE) throw new AttachError(`the session of ${req.mnId} is at sequence ${sequence - 1}, the highest a record may carry (${MAX_SESSION_SEQUENCE}); de-register it first`)
     const previous = previousMaars(this.init.self().peerId, record, existing)
+    // Streams to P-MAARs not talked to lately open while the intent is committed, not after it.
+    this.parts.signaller.connect?.(previous)
     const deadlines = anchorDeadlines(record, this.expiry(now))
 
     // The prefix reservation, made durable with the intent to register: the BCE names every P-MAAR as pending
