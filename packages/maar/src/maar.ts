@@ -186,7 +186,7 @@ export class Maar {
       signaller,
       publisher: this.publisher,
       timestamps
-    }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
+    }, { name: init.name, address: init.address, lifetime, peerId: this.peerId, clock, log: log.child('serving'), metrics })
     const federation = components.federation
     const anchorPolicy = federation === undefined ? mode.anchorPolicy : federatedAnchoring(mode.anchorPolicy ?? distributedAnchoring, { agreements: federation.agreements, trust: components.trust })
     this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport, anchorPolicy, signaller.renewAnchor !== undefined)
