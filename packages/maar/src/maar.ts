@@ -120,6 +120,8 @@ export interface MaarComponents {
 }
 
 const DEFAULT_LIFETIME = 3600
+/** How long the listed multiaddrs are reused (multiaddrs()). */
+const MULTIADDRS_TTL_MS = 1000
 
 /** A peer this MAAR is connected to; `address` and `pools` once it was met over PBU/PBA. */
 export interface KnownPeer { peerId: string, remoteAddrs: string[], address?: string, pools?: string[] }
@@ -143,6 +145,7 @@ export class Maar {
   private readonly repair: RestartRepair
   private repairing: Promise<RepairOutcome[]> = Promise.resolve([])
   private readonly handoverListeners = new Set<(report: HandoverReport) => void>()
+  private listed: { list: string[], at: number } | undefined
 
   constructor (private readonly components: MaarComponents, init: MaarInit) {
     this.name = init.name
@@ -206,7 +209,22 @@ export class Maar {
 
   get peerId (): string { return this.components.node.peerId.toString() }
 
-  multiaddrs (): string[] { return this.components.node.getMultiaddrs().map(m => m.toString()) }
+  /**
+   * The node's multiaddrs as text, listed again at most once a second: listing walks libp2p's
+   * address manager (about 0.1 ms, on every record published), and they change only when its
+   * listeners or observed addresses do, which libp2p itself announces debounced by a second.
+   */
+  multiaddrs (): string[] {
+    const now = performance.now()
+    if (this.listed === undefined || now - this.listed.at >= MULTIADDRS_TTL_MS) {
+      const list = this.components.node.getMultiaddrs().map(m => m.toString())
+      // Not listening yet: not kept, so that the first listed addresses show at once.
+      this.listed = list.length > 0 ? { list, at: now } : undefined
+      return [...list]
+    }
+    return [...this.listed.list]
+  }
+
 
   self (): MaarRef { return { peerId: this.peerId, address: this.address, multiaddrs: this.multiaddrs() } }
 
