@@ -56,6 +56,7 @@ export function capturingTransport (inner: SignallingTransport, capture: Message
   return {
     knownPeer: peerId => inner.knownPeer(peerId),
     meet: async peer => await inner.meet(peer),
+    connect: peer => { inner.connect(peer) },
     notify: async (peer, pba) => {
       const sentAt = Date.now()
       const to = await inner.notify(peer, pba)

@@ -40,6 +40,10 @@ export class DirectSignaller implements AnchorSignaller {
     this.log?.warn('dropped unsolicited PBA: no CMD in this mode', { peer: from.peerId, status: pba.status })
   }
 
+  connect (previous: Registration['previous']): void {
+    for (const p of previous.entries()) this.sender.connect(p.ref)
+  }
+
   async register (r: Registration): Promise<RegistrationOutcome> {
     const contacted = new Set<string>()
     const anchors: RemoteAnchor[] = []

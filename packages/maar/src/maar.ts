@@ -120,6 +120,8 @@ export interface MaarComponents {
 }
 
 const DEFAULT_LIFETIME = 3600
+/** How long the listed multiaddrs are reused (multiaddrs()). */
+const MULTIADDRS_TTL_MS = 1000
 
 /** A peer this MAAR is connected to; `address` and `pools` once it was met over PBU/PBA. */
 export interface KnownPeer { peerId: string, remoteAddrs: string[], address?: string, pools?: string[] }
@@ -143,6 +145,7 @@ export class Maar {
   private readonly repair: RestartRepair
   private repairing: Promise<RepairOutcome[]> = Promise.resolve([])
   private readonly handoverListeners = new Set<(report: HandoverReport) => void>()
+  private listed: { list: string[], at: number } | undefined
 
   constructor (private readonly components: MaarComponents, init: MaarInit) {
     this.name = init.name
@@ -186,7 +189,7 @@ export class Maar {
       signaller,
       publisher: this.publisher,
       timestamps
-    }, { name: init.name, address: init.address, lifetime, self, clock, log: log.child('serving'), metrics })
+    }, { name: init.name, address: init.address, lifetime, peerId: this.peerId, clock, log: log.child('serving'), metrics })
     const federation = components.federation
     const anchorPolicy = federation === undefined ? mode.anchorPolicy : federatedAnchoring(mode.anchorPolicy ?? distributedAnchoring, { agreements: federation.agreements, trust: components.trust })
     this.anchor = new AnchorSide(this.store, this.presence, components.trust, clock, log.child('anchor'), metrics, init.timestampValidityWindowMs, this.transport, anchorPolicy, signaller.renewAnchor !== undefined)
@@ -206,7 +209,22 @@ export class Maar {
 
   get peerId (): string { return this.components.node.peerId.toString() }
 
-  multiaddrs (): string[] { return this.components.node.getMultiaddrs().map(m => m.toString()) }
+  /**
+   * The node's multiaddrs as text, listed again at most once a second: listing walks libp2p's
+   * address manager (about 0.1 ms, on every record published), and they change only when its
+   * listeners or observed addresses do, which libp2p itself announces debounced by a second.
+   */
+  multiaddrs (): string[] {
+    const now = performance.now()
+    if (this.listed === undefined || now - this.listed.at >= MULTIADDRS_TTL_MS) {
+      const list = this.components.node.getMultiaddrs().map(m => m.toString())
+      // Not listening yet: not kept, so that the first listed addresses show at once.
+      this.listed = list.length > 0 ? { list, at: now } : undefined
+      return [...list]
+    }
+    return [...this.listed.list]
+  }
+
 
   self (): MaarRef { return { peerId: this.peerId, address: this.address, multiaddrs: this.multiaddrs() } }
 

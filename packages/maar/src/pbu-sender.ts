@@ -25,6 +25,11 @@ export interface PbuResult {
 export class PbuSender {
   constructor (private readonly transport: SignallingTransport, private readonly log: Logger, private readonly metrics: MaarMetrics = noMetrics) {}
 
+  /** Opens the stream to `peer` ahead of a send (SignallingTransport.connect). */
+  connect (peer: MaarRef): void {
+    this.transport.connect(peer)
+  }
+
   async send (peer: MaarRef, update: ProxyUpdate, opts: { signal?: AbortSignal } = {}): Promise<PbuResult> {
     try {
       const t0 = performance.now()

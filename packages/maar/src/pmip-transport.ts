@@ -104,6 +104,11 @@ export class PmipTransport implements SignallingTransport {
     }
   }
 
+  /** Opens the kept stream to `peer` (dial, hellos, certificate check) unless it is open or opening. */
+  connect (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>): void {
+    this.session(peer).catch(() => {})
+  }
+
   async meet (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>): Promise<KnownMaar> {
     return this.peers.get(peer.peerId) ?? (await this.session(peer)).remote
   }

@@ -11,7 +11,6 @@
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { Discovery, SessionRecord } from '@dmm-mesh/discovery'
 import { maarRef } from '@dmm-mesh/wire'
-import type { MaarRef } from '@dmm-mesh/wire'
 import { MAX_SESSION_SEQUENCE } from '@dmm-mesh/discovery'
 import { AttachDeferredError, AttachError, validateAttach } from './attach-request.js'
 import type { AttachRequest } from './attach-request.js'
@@ -34,7 +33,8 @@ export interface ServingSideInit {
   address: string
   /** Registration lifetime, seconds. */
   lifetime: number
-  self: () => MaarRef
+  /** This MAAR's peer id (its multiaddrs are not needed here, and listing them costs a walk of libp2p's address manager). */
+  peerId: string
   clock: () => number
   log: Logger
   metrics: MaarMetrics
@@ -65,7 +65,7 @@ export class ServingSide {
     for (const e of entries) {
       if (!e.attached) continue
       this.unconfirmed.add(e.mnId)
-      const pending = PMaarList.of(e.remoteAnchors.filter(a => a.pendingUntil !== undefined), this.init.self().peerId)
+      const pending = PMaarList.of(e.remoteAnchors.filter(a => a.pendingUntil !== undefined), this.init.peerId)
       if (pending.size > 0) this.parts.signaller.retransmit(this.registrationOf(e, pending), p => this.deadline(e, p.ref.peerId), 0)
     }
   }
@@ -120,7 +120,9 @@ export class ServingSide {
     const timestampMs = this.parts.timestamps.next(Math.max(record?.issuedAt ?? 0, existing?.lastUpdate.timestampMs ?? 0))
     const sequence = Math.max(found?.record.sequence ?? 0, existing?.sessionSequence ?? 0, existing?.lastUpdate.sequence ?? 0) + 1
     if (sequence > MAX_SESSION_SEQUENCE) throw new AttachError(`the session of ${req.mnId} is at sequence ${sequence - 1}, the highest a record may carry (${MAX_SESSION_SEQUENCE}); de-register it first`)
-    const previous = previousMaars(this.init.self().peerId, record, existing)
+    const previous = previousMaars(this.init.peerId, record, existing)
+    // Streams to P-MAARs not talked to lately open while the intent is committed, not after it.
+    this.parts.signaller.connect?.(previous)
     const deadlines = anchorDeadlines(record, this.expiry(now))
 
     // The prefix reservation, made durable with the intent to register: the BCE names every P-MAAR as pending
@@ -180,7 +182,7 @@ export class ServingSide {
     const programMs = await bindings.timedProgram()
     const totalMs = performance.now() - t0
     if (signalled.pending.length > 0) {
-      const retry = new PMaarList(this.init.self().peerId)
+      const retry = new PMaarList(this.init.peerId)
       for (const p of signalled.pending) for (const prefix of p.prefixes.length > 0 ? p.prefixes : [undefined]) retry.add(p.ref, prefix)
       this.parts.signaller.retransmit({ ...registration, previous: retry }, p => this.deadline(entry, p.ref.peerId))
     }
@@ -234,7 +236,7 @@ export class ServingSide {
           if (!remoteAnchors.some(x => x.prefix === prefix)) remoteAnchors.push({ prefix, ...maarRef(from) })
         }
         // The late anchor may know MAARs holding state of the MN that this session lacks.
-        const fresh = new PMaarList(this.init.self().peerId)
+        const fresh = new PMaarList(this.init.peerId)
         for (const r of ack.referrals) if (!remoteAnchors.some(x => x.peerId === r.peerId)) fresh.add(r)
         if (fresh.size > 0) this.parts.signaller.retransmit(this.registrationOf(entry, fresh), () => this.expiry(now), 0)
       }
@@ -320,7 +322,7 @@ export class ServingSide {
       return null
     })
     if (record === null || record === undefined || record.serving === null) return
-    if (record.serving.peerId !== this.init.self().peerId || record.sequence > entry.sessionSequence) {
+    if (record.serving.peerId !== this.init.peerId || record.sequence > entry.sessionSequence) {
       this.init.log.info('session moved on; record left to its serving MAAR', { mn: entry.mnId, serving: record.serving.address, sequence: record.sequence })
       return
     }

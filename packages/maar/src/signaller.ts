@@ -78,6 +78,12 @@ export interface AnchorSignaller {
    * side then defers the attach, as for a failed lookup.
    */
   register: (r: Registration) => Promise<RegistrationOutcome>
+  /**
+   * Opens the streams register() will use for these P-MAARs, in the background: the serving side
+   * calls it once the lookup has named them, so that opening overlaps the intent's commit
+   * (doc/ARCHITECTURE.md "A handover"). Absent: nothing to open ahead (a CMD's stream is kept).
+   */
+  connect?: (previous: PMaarList) => void
   /** An unsolicited PBA reached this MAAR (draft-bernardos-dmm-pmip §3.2–3.3). */
   acknowledged: (pba: BindingAck, from: KnownMaar) => Promise<void>
   /**

@@ -26,6 +26,11 @@ export interface SignallingTransport {
   meet: (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>) => Promise<KnownMaar>
   /** A domain MAAR met on this transport (its certificate proves the anchors of records). */
   knownPeer: (peerId: string) => KnownMaar | undefined
+  /**
+   * Opens the way to `peer` now, in the background, so that an exchange soon after finds it open
+   * (serving-side.ts: while the intent is committed). A failure here is the exchange's to report.
+   */
+  connect: (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>) => void
 }
 
 /** `inner` with some of its operations replaced, the others passed through (decorators: delay, faults in tests). */
@@ -36,6 +41,7 @@ export function decorateTransport (inner: SignallingTransport, replaced: Partial
     exchange: replaced.exchange ?? (async (peer, pbu, opts) => await inner.exchange(peer, pbu, opts)),
     notify: replaced.notify ?? (async (peer, pba) => await inner.notify(peer, pba)),
     meet: replaced.meet ?? (async peer => await inner.meet(peer)),
-    knownPeer: replaced.knownPeer ?? (peerId => inner.knownPeer(peerId))
+    knownPeer: replaced.knownPeer ?? (peerId => inner.knownPeer(peerId)),
+    connect: replaced.connect ?? (peer => { inner.connect(peer) })
   }
 }
