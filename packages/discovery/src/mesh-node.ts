@@ -114,6 +114,7 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
   const journal = init.recordsDir === undefined
     ? undefined
     : await RecordJournal.open(init.recordsDir).catch(err => { throw new Error(`session records ${init.recordsDir ?? ''}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }) })
+  if (journal?.setAside !== undefined) init.log?.(`session records folder ${journal.dir} could not be opened (${journal.setAside.why}): set aside as ${journal.setAside.path}, starting with none (their publishers put them again)`)
   const sessions = new SessionStore(init.trust, undefined, journal)
   if (journal !== undefined) {
     // Before the node answers anyone: what it held before a restart, where both record paths read.

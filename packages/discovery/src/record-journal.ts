@@ -6,7 +6,7 @@
  * proving the MN absent. Writes are grouped: the ones made while a batch is on its way go
  * together in the next batch, in order, so the last write of a key is the one that stays.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rename } from 'node:fs/promises'
 import { Level } from 'level'
 import type { AbstractBatchOperation } from 'abstract-level'
 
@@ -20,13 +20,28 @@ export class RecordJournal {
 
   private constructor (private readonly db: RecordLevel, readonly dir: string) {}
 
-  /** Opens (creating it when missing) the journal in `dir`; rejects when another process holds it. */
+  /**
+   * Opens (creating it when missing) the journal in `dir`; rejects when another process holds it.
+   * A folder LevelDB cannot open for another reason (damaged files) is set aside, renamed with
+   * `.damaged-<time>` and kept for inspection, and the journal starts empty: the records in it
+   * are copies the domain's publishers hold and put again, not state only this MAAR had.
+   */
   static async open (dir: string): Promise<RecordJournal> {
-    await mkdir(dir, { recursive: true })
-    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    await db.open()
-    return new RecordJournal(db, dir)
+    try {
+      return new RecordJournal(await openLevel(dir), dir)
+    } catch (err) {
+      const cause = (err as { cause?: { code?: unknown, message?: unknown } }).cause
+      if (cause?.code === 'LEVEL_LOCKED') throw err
+      const setAside = `${dir}.damaged-${Date.now()}`
+      await rename(dir, setAside).catch(() => { throw err })
+      const journal = new RecordJournal(await openLevel(dir), dir)
+      journal.setAside = { path: setAside, why: typeof cause?.message === 'string' ? cause.message : err instanceof Error ? err.message : String(err) }
+      return journal
+    }
   }
+
+  /** Where a damaged folder was moved at open, and why it could not be opened. */
+  setAside: { path: string, why: string } | undefined
 
   /** Resolves once the record is written (in the OS's hands: a killed process loses nothing). */
   async put (key: string, bytes: Uint8Array): Promise<void> {
@@ -64,4 +79,11 @@ export class RecordJournal {
     }
     await batch
   }
+}
+
+async function openLevel (dir: string): Promise<RecordLevel> {
+  await mkdir(dir, { recursive: true })
+  const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  return db
 }

@@ -5,7 +5,7 @@
  * Real libp2p nodes on loopback, real LevelDB.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
@@ -107,6 +107,26 @@ describe('session records on disk', function () {
     for await (const e of journal.entries()) entries.push(e)
     await journal.close()
     assert.deepEqual(entries.map(([k, v]) => [k, [...v]]), [['k', [199]]])
+  })
+
+  it('a records folder LevelDB cannot open is set aside, kept and named, and the node starts with none', async () => {
+    const recordsDir = join(dir, 'broken')
+    const journal = await RecordJournal.open(recordsDir)
+    await journal.put('k', new Uint8Array([1]))
+    await journal.close()
+    await writeFile(join(recordsDir, 'CURRENT'), 'MANIFEST-999999\n')
+    const lines: string[] = []
+    const node = await holder(recordsDir, lines)
+    const line = lines.find(l => l.includes('could not be opened')) ?? ''
+    const moved = /set aside as (\S+),/.exec(line)?.[1]
+    assert.ok(moved !== undefined && moved.startsWith(`${recordsDir}.damaged-`), lines.join('\n'))
+    assert.ok((await readdir(moved)).includes('CURRENT'), 'the damaged folder is kept for inspection')
+    assert.equal(meshServices(node).sessions.size, 0)
+    // The new folder takes records again.
+    const publisher = await asker()
+    const bytes = await sealSessionRecord(sessionAt('vera@dmm.example', 1, at(1)), at(1).key, [at(1).certificate])
+    assert.equal((await ask(publisher, node, 'put', 'vera@dmm.example', bytes)).ok, true)
+    await node.stop()
   })
 
   it('a records folder another node holds is refused, naming the folder', async () => {
