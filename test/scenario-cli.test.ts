@@ -73,12 +73,15 @@ describe('dmm scenario as a process', function () {
     assert.match(usage.stderr, /"carrier-pigeon" is not a contender/)
   })
 
-  it('refuses an engine that cannot run a contender, or an unknown engine, before starting anything (exit 2)', async () => {
+  it('refuses an engine that cannot run a file, or an unknown engine, before starting anything (exit 2)', async () => {
     const file = join(dir, 'engine-run.yaml')
     await writeFile(file, FILE)
-    const onScale = await dmm(['scenario', 'run', file, '--engine', 'scale', '--out', join(dir, 'never')])
+    // The scale engine runs the CMD contenders too, but not a federation's domains.
+    const federation = join(dir, 'federation.yaml')
+    await writeFile(federation, FILE.replace('cmd: { x: 150, y: 0 }\ncontenders: [dht, proxy, legacy]', 'domains:\n  - { name: a, maars: [maar1, maar2] }\n  - { name: b, maars: [maar3, maar4] }\nagreements: [{ from: a, to: b }]\ncontenders: [tunnel]'))
+    const onScale = await dmm(['scenario', 'run', federation, '--engine', 'scale', '--out', join(dir, 'never')])
     assert.equal(onScale.code, 2)
-    assert.equal(onScale.stderr.trim(), 'dmm: --engine: proxy: the scale engine runs dht and legacy only (proxy needs a CMD): set engine: local')
+    assert.equal(onScale.stderr.trim(), `dmm: --engine: ${federation} has domains: federation scenarios run on the local engine`)
     const unknown = await dmm(['scenario', 'run', file, '--engine', 'warp'])
     assert.equal(unknown.code, 2)
     assert.match(unknown.stderr, /engine.*"warp".*"local", "scale"/)

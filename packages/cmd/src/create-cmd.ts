@@ -5,7 +5,7 @@
  * CmdStartError naming the resource.
  */
 import { createMeshNode } from '@dmm-mesh/discovery'
-import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
+import type { MaarCertificate, MeshNodeInit, TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { StartupSteps } from '@dmm-mesh/maar'
 import type { Logger, MaarFederation, MessageCapture } from '@dmm-mesh/maar'
@@ -30,7 +30,15 @@ export interface StartCmdOptions {
   clock?: () => number
   /** Agreements and the other domains' gateways: the CMD is this domain's gateway (federated-cmd.ts). */
   federation?: MaarFederation
+  /**
+   * libp2p settings beyond the deployed defaults, as a MAAR's `node` (create-maar.ts): only the
+   * scale engine passes them (packages/scale scale-cmd.ts: memory transport, quiet upkeep).
+   */
+  node?: CmdNodeTuning
 }
+
+/** The libp2p settings a host of many simulated nodes may change: a MAAR's, and the cap of connections (every MAAR dials the CMD). */
+export type CmdNodeTuning = Pick<MeshNodeInit, 'transport' | 'dhtMaintenance' | 'dhtTableRefresh' | 'connectionMonitor' | 'proofTimeoutMs' | 'maxConnections'>
 
 export interface RunningCmd {
   cmd: Cmd
@@ -56,7 +64,7 @@ export async function startCmd (opts: StartCmdOptions): Promise<RunningCmd> {
   // Before any connection, as for a MAAR: federated peers are guests of the membership gate.
   opts.federation?.agreements.federate(trust)
   const node = await step('libp2p node', async () => await createMeshNode({
-    privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
+    ...opts.node, privateKey: opts.privateKey, certificate: opts.certificate, listen: opts.listen, bootstrap: opts.bootstrap, trust, ...(opts.nodeLog !== undefined ? { log: opts.nodeLog } : {})
   }))
   steps.onStop(async () => { await node.stop() })
   const cert = await step('certificate', async () => {

@@ -33,6 +33,10 @@ export interface LocalCmdOptions {
   /** The domain's agreements and the other domains' gateways (federated-cmd.ts). */
   federation?: MaarFederation
   shapeTransport?: StartCmdOptions['shapeTransport']
+  /** Where it listens (default TCP on loopback, a free port); kept across a restart. */
+  listen?: string
+  /** libp2p settings for the scale engine (StartCmdOptions `node`). */
+  node?: StartCmdOptions['node']
 }
 
 export interface LocalCmd {
@@ -50,14 +54,15 @@ export async function startLocalCmd (opts: LocalCmdOptions): Promise<LocalCmd> {
   const certificate = await issueCertificate(opts.operatorKey, {
     role: 'cmd', domain: opts.domain ?? 'dmm.example', peerId: peerIdFromPrivateKey(key).toString(), pools: [], addresses: [cmdAddress], notAfter: Date.now() + 365 * 86400_000
   })
-  let listen = '/ip4/127.0.0.1/tcp/0'
+  let listen = opts.listen ?? '/ip4/127.0.0.1/tcp/0'
   const launch = async (): Promise<RunningCmd> => {
     const running = await startCmd({
       init: { name: 'cmd', address: cmdAddress, mode: opts.mode, ...(opts.relayTimeoutMs !== undefined ? { relayTimeoutMs: opts.relayTimeoutMs } : {}), ...(opts.deregistration !== undefined ? { deregistration: opts.deregistration } : {}) },
       privateKey: key, certificate, trust: opts.trust, listen: [listen], bootstrap: [], dataDir: opts.dataDir,
       log: createLogger('cmd', opts.log ?? silentSink), ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
       ...(opts.federation !== undefined ? { federation: opts.federation } : {}),
-      ...(opts.shapeTransport !== undefined ? { shapeTransport: opts.shapeTransport } : {})
+      ...(opts.shapeTransport !== undefined ? { shapeTransport: opts.shapeTransport } : {}),
+      ...(opts.node !== undefined ? { node: opts.node } : {})
     })
     // The same port after a restart, as a CMD with a configured listen address has.
     listen = running.node.getMultiaddrs()[0]?.decapsulateCode(421).toString() ?? listen

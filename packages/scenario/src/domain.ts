@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LOCAL_CMD_ADDRESS, startLocalCmd } from '@dmm-mesh/cmd'
-import type { LocalCmd } from '@dmm-mesh/cmd'
+import type { LocalCmd, LocalCmdOptions } from '@dmm-mesh/cmd'
 import type { MemoryNetwork } from '@dmm-mesh/dataplane'
 import { TrustStore, generateKey } from '@dmm-mesh/discovery'
 import type { RecordRequest } from '@dmm-mesh/discovery'
@@ -74,17 +74,21 @@ export function contenderModes (c: ContenderSpec): { cmd?: { mode: 'relay' | 'lo
 /** What a DomainEngine over an in-process mesh asks of the mesh's builder. */
 export type MeshStart = (opts: Pick<LocalMeshOptions, 'count' | 'dataDir' | 'domain' | 'operatorKey' | 'lifetime' | 'signalling' | 'observe'>) => Promise<LocalMesh>
 
+/** What it asks of the builder of a CMD contender's CMD (startLocalCmd, or the scale engine's startScaleCmd). */
+export type CmdStart = (opts: Omit<LocalCmdOptions, 'listen' | 'node'>) => Promise<LocalCmd>
+
 /**
  * A domain engine whose MAARs come from `startMesh` (createLocalMesh, or the scale engine's
- * startScaleMesh: scale-domain.ts), every peer's signalling delayed and captured.
+ * startScaleMesh: scale-domain.ts) and a CMD contender's CMD from `startCmd`, every peer's
+ * signalling delayed and captured.
  */
-export function meshEngine (startMesh: MeshStart): DomainEngine {
-  return { start: async spec => await startMeshDomain(spec, startMesh) }
+export function meshEngine (startMesh: MeshStart, startCmd: CmdStart = startLocalCmd): DomainEngine {
+  return { start: async spec => await startMeshDomain(spec, startMesh, startCmd) }
 }
 
 export const localEngine: DomainEngine = meshEngine(createLocalMesh)
 
-async function startMeshDomain (spec: DomainSpec, startMesh: MeshStart): Promise<ScenarioDomain> {
+async function startMeshDomain (spec: DomainSpec, startMesh: MeshStart, startCmd: CmdStart): Promise<ScenarioDomain> {
   const dir = await mkdtemp(join(spec.workDir, `${spec.contender.replace('/', '-')}-`))
   const peers = new PeerNames()
   const modes = contenderModes(spec.contender)
@@ -97,7 +101,7 @@ async function startMeshDomain (spec: DomainSpec, startMesh: MeshStart): Promise
   try {
     let signalling: MaarComponents['signalling']
     if (modes.cmd !== undefined) {
-      cmd = await startLocalCmd({
+      cmd = await startCmd({
         operatorKey,
         trust: TrustStore.fromOperatorKeys([{ domain: SCENARIO_DOMAIN, publicKey: operatorKey.publicKey }]),
         domain: SCENARIO_DOMAIN,

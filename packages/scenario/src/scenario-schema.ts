@@ -36,8 +36,8 @@ export const ENGINES = ['local', 'scale'] as const
 export type EngineName = typeof ENGINES[number]
 /** A file that names no engine runs on the scale engine above this many MAARs (one process saturates at 50–100 with the deployed settings). */
 export const SCALE_ENGINE_ABOVE = 100
-/** Contenders the scale engine runs: those without a CMD (the CMD listens on TCP, which memory-transport MAARs cannot dial). */
-export const SCALE_CONTENDERS = ['dht', 'legacy'] as const
+/** Contenders the scale engine runs: every discovery contender, a CMD one with its CMD on the memory transport (packages/scale scale-cmd.ts); not the federation policies. */
+export const SCALE_CONTENDERS = DISCOVERY_CONTENDERS
 
 const KM = 20_000
 const coordinate = numberIn(-KM, KM)
@@ -192,9 +192,7 @@ export function engineOf (s: Pick<Checked, 'engine' | 'maars' | 'domains'>): Eng
 /** Why the scale engine cannot run this contender, or undefined when it can. */
 export function scaleMisfit (contender: ContenderSpec): string | undefined {
   if ((SCALE_CONTENDERS as readonly string[]).includes(contender)) return undefined
-  return isPolicyContender(contender)
-    ? `${contender}: federation scenarios run on the local engine (set engine: local)`
-    : `${contender}: the scale engine runs ${SCALE_CONTENDERS.join(' and ')} only (${contender} needs a CMD): set engine: local`
+  return `${contender}: federation scenarios run on the local engine (set engine: local)`
 }
 
 /** What the scale engine cannot run, named at the contender (or at `engine` for a federation). */

@@ -85,6 +85,10 @@ describe('federation scenario schema: CMD domains', () => {
     assert.ok(map.oneWayMs('a1', 'cmd-a') > map.oneWayMs('a1', 'a2'))
   })
 
+  it('refuses a federation on the scale engine, at engine (its CMD contenders run there, its domains do not)', () => {
+    rejects(GOOD.replace('durationS: 20', 'durationS: 20\nengine: scale'), 'engine', 4, /federation scenarios run on the local engine: set engine: local/)
+  })
+
   it('refuses a CMD outside the domains (its cmd-down would have nothing to stop)', () => {
     rejects(GOOD.replace('domains:', 'cmd: { x: 1, y: 1 }\ndomains:'), 'cmd', 8, /each CMD belongs to a domain/)
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { buildTrace, parseScenario, runScenario, scaleEngine } from '../src/index.js'
 import type { DomainEngine } from '../src/index.js'
 
@@ -63,12 +63,45 @@ describe('a scenario on the scale engine', function () {
     assert.deepEqual(c.checks.filter(k => !k.passed), [])
   })
 
-  it('refuses a CMD contender, naming it, and a federation, and runs nothing', async () => {
+  it('runs the CMD contenders (relay, proxy, hybrid) on 16 MAARs: every move accepted through the CMD, its load counted, every check passing', async () => {
+    const file = FILE.replace('count: 24', 'count: 16').replace('contenders: [dht]', 'cmd: { x: 1.5, y: 1.5 }\ncontenders: [relay, proxy, hybrid]')
+    const scenario = parseScenario(file, 'scale-cmd.yaml')
+    const trace = buildTrace(scenario)
+    // The runner's own engine, watched: what each domain had on disk just before it stopped.
+    const onDisk: string[][] = []
+    const watched: DomainEngine = {
+      start: async spec => {
+        const domain = await scaleEngine.start(spec)
+        return { ...domain, stop: async () => { onDisk.push((await filesUnder(workDir)).map(f => relative(workDir, f))); await domain.stop() } }
+      }
+    }
+    const report = await runScenario({ scenario, engine: watched, workDir })
+    assert.deepEqual(report.contenders.map(c => [c.name, c.error]), [['relay', undefined], ['proxy', undefined], ['hybrid', undefined]])
+    for (const c of report.contenders) {
+      assert.equal(c.handovers.length, trace.events.filter(e => e.kind === 'attach').length, c.name)
+      assert.deepEqual(c.handovers.filter(h => h.outcome !== 'accepted'), [], c.name)
+      const moves = c.handovers.filter(h => h.kind === 'handover')
+      assert.ok(moves.length >= 6, `${c.name}: ${moves.length} handovers`)
+      for (const h of moves) assert.ok(h.messages > 0 && h.octets > 0, `${c.name}: ${JSON.stringify(h)}`)
+      // The CMD is a node of the load figures, and it carried the handovers' PBUs and PBAs.
+      const cmdLoad = c.load.series.find(s => s.node === 'cmd')?.counts.reduce((a, b) => a + b, 0) ?? 0
+      assert.ok(cmdLoad >= 2 * moves.length, `${c.name}: the CMD sent or received ${cmdLoad} messages for ${moves.length} handovers`)
+      assert.ok(c.checks.length >= 9, c.name)
+      assert.deepEqual(c.checks.filter(k => !k.passed), [], c.name)
+    }
+    // On disk, only the CMD's session store (LevelDB, as on the local engine); the MAARs' binding caches are in memory.
+    assert.equal(onDisk.length, 3)
+    for (const files of onDisk) {
+      assert.ok(files.some(f => f.endsWith('CURRENT')), files.join(' '))
+      assert.deepEqual(files.filter(f => !/^[a-z]+-[^/]+\/cmd\//.test(f)), [])
+    }
+  })
+
+  it('refuses only a federation policy, naming it, and runs nothing', async () => {
     const scenario = parseScenario(FILE.replace('durationS: 14', 'durationS: 1'), 'scale-small.yaml')
-    const report = await runScenario({ scenario, contenders: ['relay', 'proxy/b'], workDir })
+    const report = await runScenario({ scenario, contenders: ['tunnel'], workDir })
     assert.deepEqual(report.contenders.map(c => [c.name, c.error, c.handovers.length]), [
-      ['relay', 'could not start: relay: the scale engine runs dht and legacy only (relay needs a CMD): set engine: local', 0],
-      ['proxy/b', 'could not start: proxy/b: the scale engine runs dht and legacy only (proxy/b needs a CMD): set engine: local', 0]
+      ['tunnel', 'could not start: tunnel: federation scenarios run on the local engine (set engine: local)', 0]
     ])
     await assert.rejects(scaleEngine.start({ contender: 'tunnel', federation: { domains: [], agreements: [] } } as never), /federation scenarios run on the local engine/)
   })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { ConfigError, SCALE_ENGINE_ABOVE, engineOf, parseScenario } from '../src/index.js'
+import { ConfigError, DISCOVERY_CONTENDERS, SCALE_ENGINE_ABOVE, engineOf, parseScenario } from '../src/index.js'
 
 const GOOD = `name: tiny
 seed: 7
@@ -86,17 +86,21 @@ describe('scenario file schema', () => {
     rejects(GOOD.replace('contenders:', 'engine: fast\ncontenders:'), 'engine', 10, /must be local or scale, got "fast"/)
   })
 
-  it('refuses a CMD contender on the scale engine, naming the contender and what to do', () => {
-    rejects(GOOD.replace('contenders:', 'engine: scale\ncontenders:'), 'contenders[1]', 11, /relay: the scale engine runs dht and legacy only \(relay needs a CMD\): set engine: local/)
+  it('takes every discovery contender on the scale engine, the CMD modes and their variants included', () => {
+    const all = GOOD.replace('contenders: [dht, relay, relay/b]', `engine: scale\ncontenders: [${DISCOVERY_CONTENDERS.join(', ')}]`)
+    const s = parseScenario(all, 'x.yaml')
+    assert.equal(engineOf(s), 'scale')
+    assert.deepEqual(s.contenders, [...DISCOVERY_CONTENDERS])
   })
 
-  it('picks the scale engine above SCALE_ENGINE_ABOVE MAARs unless the file names one, and says so when a contender does not fit', () => {
+  it('picks the scale engine above SCALE_ENGINE_ABOVE MAARs unless the file names one', () => {
     const dhtOnly = GOOD.replace('contenders: [dht, relay, relay/b]', 'contenders: [dht]')
     assert.equal(engineOf(parseScenario(dhtOnly, 'x.yaml')), 'local')
     const large = dhtOnly.replace('  count: 4', `  count: ${SCALE_ENGINE_ABOVE + 1}`)
     assert.equal(engineOf(parseScenario(large, 'x.yaml')), 'scale')
     assert.equal(engineOf(parseScenario(large.replace('contenders:', 'engine: local\ncontenders:'), 'x.yaml')), 'local')
     assert.equal(engineOf(parseScenario(dhtOnly.replace('contenders:', 'engine: scale\ncontenders:'), 'x.yaml')), 'scale')
-    rejects(GOOD.replace('  count: 4', `  count: ${SCALE_ENGINE_ABOVE + 1}`), 'contenders[1]', 10, /set engine: local \(chosen for more than 100 MAARs\)/)
+    // The CMD contenders too: the CMD runs beside the scale engine's MAARs.
+    assert.equal(engineOf(parseScenario(GOOD.replace('  count: 4', `  count: ${SCALE_ENGINE_ABOVE + 1}`), 'x.yaml')), 'scale')
   })
 })

@@ -9,7 +9,7 @@ const SCENARIOS = resolve(fileURLToPath(import.meta.url), '../../../../../scenar
 describe('shipped scenarios', () => {
   it('every scenarios/*.yaml parses and gives a trace with moves', async () => {
     const files = (await readdir(SCENARIOS)).filter(f => f.endsWith('.yaml'))
-    for (const name of ['small-domain', 'campus', 'highway', 'downtown', 'deregistration-variants', 'cmd-outage-hybrid', 'federation-crossings', 'federation-revoked', 'federation-cmd-dht', 'metro-scale']) assert.ok(files.includes(`${name}.yaml`), `${name}.yaml is shipped`)
+    for (const name of ['small-domain', 'campus', 'highway', 'downtown', 'deregistration-variants', 'cmd-outage-hybrid', 'federation-crossings', 'federation-revoked', 'federation-cmd-dht', 'metro-scale', 'metro-scale-cmd']) assert.ok(files.includes(`${name}.yaml`), `${name}.yaml is shipped`)
     for (const f of files) {
       const s = await readScenario(join(SCENARIOS, f))
       assert.equal(`${s.name}.yaml`, f, 'a scenario is named after its file')
@@ -33,6 +33,15 @@ describe('shipped scenarios', () => {
     assert.equal(engineOf(metro), 'scale')
     assert.ok(!Array.isArray(metro.maars) && metro.maars.count >= 200)
     assert.deepEqual(metro.contenders, ['dht'])
+  })
+
+  it('metro-scale-cmd is metro-scale with a CMD: the DHT against relay and proxy on the same 200 MAARs, walkers and faults', async () => {
+    const metro = await readScenario(join(SCENARIOS, 'metro-scale.yaml'))
+    const cmd = await readScenario(join(SCENARIOS, 'metro-scale-cmd.yaml'))
+    assert.equal(engineOf(cmd), 'scale')
+    assert.deepEqual(cmd.contenders, ['dht', 'relay', 'proxy'])
+    assert.ok(cmd.cmd !== undefined)
+    assert.deepEqual([cmd.maars, cmd.mns, cmd.faults, cmd.durationS, cmd.seed], [metro.maars, metro.mns, metro.faults, metro.durationS, metro.seed])
   })
 
   it('the federation files cross borders between two domains, one revokes an agreement, one pairs a CMD domain with a DHT domain', async () => {

@@ -38,7 +38,7 @@ const run: DmmCommand<RunOptions> = {
     seed: { type: 'number', requiresArg: true, describe: 'the trace\'s seed (default: the file\'s)' },
     out: { type: 'string', requiresArg: true, describe: 'the folder for report.json (default: NAME-report)' },
     'time-scale': { type: 'number', requiresArg: true, describe: 'real seconds per scenario second (default: the file\'s timeScale, else 1)' },
-    engine: { type: 'string', requiresArg: true, choices: [...ENGINES], describe: `where the MAARs run: local (TCP, LevelDB) or scale (the scale engine: memory transport, quiet kad-dht upkeep, in-memory binding caches; dht and legacy only). Default: the file's engine, else scale above ${SCALE_ENGINE_ABOVE} MAARs` }
+    engine: { type: 'string', requiresArg: true, choices: [...ENGINES], describe: `where the MAARs run: local (TCP, LevelDB) or scale (the scale engine: memory transport, quiet kad-dht upkeep, in-memory binding caches; a CMD contender's CMD on the same transport; no federation). Default: the file's engine, else scale above ${SCALE_ENGINE_ABOVE} MAARs` }
   },
   examples: [['dmm scenario run scenarios/small-domain.yaml --discovery dht,relay --out out/small', 'the DHT against a relay CMD'], ['dmm scenario run scenarios/highway.yaml --seed 7 --time-scale 0.5', 'another trace, twice as fast'], ['dmm scenario run scenarios/metro-scale.yaml', '200 MAARs on the scale engine (the file says engine: scale)']],
   handler: async a => {

@@ -1,0 +1,26 @@
+/**
+ * A CMD (draft-bernardos-dmm-pmip §3) beside the scale engine's MAARs (maar-mesh.ts), for the
+ * scenario runner's CMD contenders (README "Scenarios", doc/ARCHITECTURE.md "Scenarios"). It is
+ * what startLocalCmd builds, the same code as `dmm cmd`: libp2p node, certificate for the role
+ * CMD, the session store in LevelDB on disk (one node: no need for memory-level), the Cmd in the
+ * given mode. Only its hosting follows the MAARs': libp2p's memory transport (the MAARs dial
+ * nothing else), the scale engine's quiet upkeep and membership-proof bound, and a connection cap
+ * above the number of MAARs, since every MAAR keeps a connection to it.
+ */
+import { startLocalCmd } from '@dmm-mesh/cmd'
+import type { LocalCmd, LocalCmdOptions } from '@dmm-mesh/cmd'
+import { scaleNodeTuning } from './maar-mesh.js'
+import type { ScaleMeshOptions } from './maar-mesh.js'
+
+/** Above the largest domain a scenario may have (500 MAARs), as the scale engine's MAARs (engine.ts). */
+const CMD_MAX_CONNECTIONS = 2000
+
+export type ScaleCmdOptions = Omit<LocalCmdOptions, 'listen' | 'node'> & Pick<ScaleMeshOptions, 'maintenance' | 'proofTimeoutMs'>
+
+/** Starts a CMD on the memory transport of this process; a restart listens at the same address. */
+export async function startScaleCmd (opts: ScaleCmdOptions): Promise<LocalCmd> {
+  const { maintenance, proofTimeoutMs, ...local } = opts
+  // One memory address space per process: the name carries the pid, as the MAARs' do.
+  const listen = `/memory/cmd-${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`
+  return await startLocalCmd({ ...local, listen, node: { ...scaleNodeTuning({ maintenance, proofTimeoutMs }), maxConnections: CMD_MAX_CONNECTIONS } })
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { buildTrace, parseScenario, runScenario } from '../src/index.js'
+
+/**
+ * The CMD down for 4 s, in a real run on each engine (local: the CMD and MAARs over TCP, LevelDB;
+ * scale: the same CMD and MAARs over libp2p's memory transport, quiet kad-dht upkeep), as
+ * fault-run.test.ts does for a MAAR. A relay domain has no other way to its P-MAARs
+ * (draft-bernardos-dmm-pmip §3.2): every handover while the CMD is down fails saying the CMD did
+ * not answer, and the MN's first prefix, anchored at maar1, is unreachable while it is at maar2
+ * unregistered. A hybrid domain falls back to the DHT: no move fails. Once the CMD is back (its
+ * sessions read back from LevelDB), every handover is accepted and the checks pass at the end.
+ */
+const FILE = (engine: string): string => `name: cmd-down
+engine: ${engine}
+seed: 11
+durationS: 11
+maars: { count: 4, layout: line, spacingKm: 10 }
+neighbours: { nearest: 2 }
+cmd: { x: 15, y: 5 }
+contenders: [relay, hybrid]
+mns:
+  - { group: pp, count: 1, movement: { model: ping-pong, between: [maar1, maar2], dwellS: 1.5, jitter: 0 } }
+faults:
+  - { kind: cmd-down, atS: 2.2, forS: 4 }
+checks: { everyS: 1 }
+`
+
+const DOWN_MS = [2200, 6200] as const
+
+for (const engine of ['local', 'scale']) describe(`a scenario run with the CMD down (${engine} engine)`, function () {
+  this.timeout(240_000)
+
+  it('relay: handovers fail while the CMD is down and are accepted once it is back; hybrid: none fails; all well at the end', async () => {
+    const scenario = parseScenario(FILE(engine), 'cmd-down.yaml')
+    const trace = buildTrace(scenario)
+    const report = await runScenario({ scenario })
+    assert.equal(report.run.engine, engine)
+    assert.deepEqual(report.contenders.map(c => [c.name, c.error]), [['relay', undefined], ['hybrid', undefined]])
+    for (const c of report.contenders) {
+      assert.equal(c.handovers.length, trace.events.filter(e => e.kind === 'attach').length, c.name)
+      assert.deepEqual(c.faults.map(f => [f.kind, f.target]), [['cmd-down', 'cmd'], ['cmd-up', 'cmd']], c.name)
+      const final = c.checks.filter(k => k.t === report.scenario.durationMs)
+      assert.deepEqual(final.map(k => [k.check, k.passed, k.violations]), [['reachable', true, []], ['no-prefix-held-twice', true, []], ['one-serving-maar', true, []]], c.name)
+    }
+    const [relay, hybrid] = report.contenders
+    assert.ok(relay !== undefined && hybrid !== undefined)
+    const during = relay.handovers.filter(h => h.kind !== 'first-attach' && h.t >= DOWN_MS[0] && h.t < DOWN_MS[1])
+    assert.ok(during.length >= 2, `${during.length} moves while the CMD is down`)
+    for (const h of during) {
+      assert.equal(h.outcome, 'failed', JSON.stringify(h))
+      assert.match(h.reason ?? '', /CMD \S+ did not answer/)
+    }
+    const lost = relay.checks.filter(k => k.check === 'reachable' && !k.passed && k.t >= DOWN_MS[0] && k.t <= DOWN_MS[1])
+    assert.ok(lost.some(k => k.violations.some(v => v.includes('maar1'))), 'the prefix anchored at maar1 is unreachable while the MN is at maar2 unregistered')
+    // The runner plays later events once the CMD has restarted.
+    const after = relay.handovers.filter(h => h.t >= DOWN_MS[1] + 500)
+    assert.ok(after.length >= 2)
+    assert.deepEqual(after.filter(h => h.outcome !== 'accepted'), [])
+    assert.deepEqual(hybrid.handovers.filter(h => h.outcome !== 'accepted'), [])
+  })
+})
