@@ -19,6 +19,23 @@ export const QUIET_MAINTENANCE: KadDHTMaintenance = {
   pingNewContactConcurrency: 1
 }
 
+/**
+ * Node's Buffer pool slab in the worker processes (default 8 KiB; Node 24's own is 64 KiB).
+ * Node carves every small Buffer.allocUnsafe out of one shared slab, and libp2p keeps some of
+ * them for long (a peer id's digest or a multiaddr decoded from a kad-dht answer is a view into
+ * the message's bytes): one such view pins the whole slab. A heap snapshot of 250 MAARs in one
+ * process held 3,084 pinned 64 KiB slabs, 202 MB (README "Scale").
+ */
+export const WORKER_BUFFER_POOL_SIZE = 8192
+
+/**
+ * Node/V8 flags for the worker processes (README "Scale" has what each saved at 300 MAARs):
+ * a smaller young generation (V8 sizes it for the whole heap, up to 2 × 32 MB per process) and
+ * V8's optimize-for-size mode (a heap kept closer to its live size, at the cost of more frequent
+ * full collections).
+ */
+export const LEAN_WORKER_FLAGS: readonly string[] = ['--optimize-for-size', '--max-semi-space-size=8']
+
 export interface ScaleOptions {
   /** MAARs to run (maar1 … maarN). */
   count: number
@@ -64,6 +81,22 @@ export interface ScaleOptions {
    * 300 MAARs (README "Scale"); a deployment runs noise.
    */
   encryption?: 'noise' | 'plaintext'
+  /**
+   * libp2p's own logger, which DEBUG=libp2p:* enables (default false: silentLogger, which logs
+   * nothing and builds no logger per connection and stream).
+   */
+  libp2pLogs?: boolean
+  /**
+   * Buffer.poolSize of the worker processes, in bytes (default WORKER_BUFFER_POOL_SIZE; 0: no
+   * pooling). Process-wide, so it applies only with workers > 1: the engine leaves the process
+   * it runs in as it is.
+   */
+  bufferPoolSize?: number
+  /**
+   * Node/V8 flags of the worker processes, after the engine process's own (default
+   * LEAN_WORKER_FLAGS; [] for none). Each must start with '--'.
+   */
+  workerFlags?: readonly string[]
   domain?: string
   /** Progress lines (start-up). */
   log?: (line: string) => void
