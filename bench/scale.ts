@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
-import { LEAN_WORKER_FLAGS, ScaleEngine, WORKER_BUFFER_POOL_SIZE, rng } from '@dmm-mesh/scale'
+import { ScaleEngine, WORKER_BUFFER_POOL_SIZE, rng } from '@dmm-mesh/scale'
 import type { LookupSample } from '@dmm-mesh/scale'
 import { summarize, writeResults } from './stats.js'
 
@@ -158,6 +158,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     await sleep(warmupS * 1000)
     const idle = process.cpuUsage(idle0)
     const memory = await memoryFigures(engine)
+    progress(`N=${count}: memory after the warm-up ${JSON.stringify(memory)}`)
     const attachedAt = new Map<string, number>()
     const attachErrors: string[] = []
     const openedBefore = (await engine.counters()).opened
@@ -234,7 +235,7 @@ const results: Array<Record<string, unknown>> = []
 async function save (): Promise<string> {
   const largest = results[results.length - 1]
   return await writeResults(values.out ?? 'scale', {
-    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default', bufferPoolSize: bufferPoolSize ?? WORKER_BUFFER_POOL_SIZE, workerFlags: workerFlags ?? LEAN_WORKER_FLAGS, libp2pLogs: values['libp2p-logs'] },
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default', bufferPoolSize: bufferPoolSize ?? WORKER_BUFFER_POOL_SIZE, workerFlags: workerFlags ?? [], libp2pLogs: values['libp2p-logs'] },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
     memoryPerMaarAtMaars: largest?.maars,
     sizes: results

@@ -29,10 +29,11 @@ export const QUIET_MAINTENANCE: KadDHTMaintenance = {
 export const WORKER_BUFFER_POOL_SIZE = 8192
 
 /**
- * Node/V8 flags for the worker processes (README "Scale" has what each saved at 300 MAARs):
- * a smaller young generation (V8 sizes it for the whole heap, up to 2 × 32 MB per process) and
- * V8's optimize-for-size mode (a heap kept closer to its live size, at the cost of more frequent
- * full collections).
+ * Node/V8 flags that keep a worker's heap small, measured and not the default (README "Scale"):
+ * V8's optimize-for-size mode and 8 MB semi-spaces cut RSS per MAAR from 8.1 to 3.2 MB (100 MAARs
+ * in one process, `bench/dist/scale-memory.js`), at 3.5 times the CPU (124 s against 35 s for the
+ * same run); at 300 MAARs the shared machine then ran its kad-dht puts and walks out of time.
+ * `workerFlags: LEAN_WORKER_FLAGS` asks for them.
  */
 export const LEAN_WORKER_FLAGS: readonly string[] = ['--optimize-for-size', '--max-semi-space-size=8']
 
@@ -93,8 +94,8 @@ export interface ScaleOptions {
    */
   bufferPoolSize?: number
   /**
-   * Node/V8 flags of the worker processes, after the engine process's own (default
-   * LEAN_WORKER_FLAGS; [] for none). Each must start with '--'.
+   * Node/V8 flags of the worker processes, after the engine process's own (default none; e.g.
+   * LEAN_WORKER_FLAGS). Each must start with '--'.
    */
   workerFlags?: readonly string[]
   domain?: string
