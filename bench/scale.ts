@@ -7,13 +7,14 @@
  *
  *   npx tsc -b bench && npx node bench/dist/scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200]
  *     [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2]
- *     [--no-churn] [--out scale]
+ *     [--no-churn] [--out scale] [--buffer-pool-size 8192] [--worker-flags '--optimize-for-size --max-semi-space-size=8']
+ *     [--libp2p-logs]
  *
  * Writes bench/results/<out>.json (memoryPerMaarBytes at the largest N is read by the goals table).
  */
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
-import { ScaleEngine, rng } from '@dmm-mesh/scale'
+import { ScaleEngine, WORKER_BUFFER_POOL_SIZE, rng } from '@dmm-mesh/scale'
 import type { LookupSample } from '@dmm-mesh/scale'
 import { summarize, writeResults } from './stats.js'
 
@@ -33,7 +34,10 @@ const { values } = parseArgs({
     alpha: { type: 'string' },
     'disjoint-paths': { type: 'string' },
     'max-connections': { type: 'string' },
-    'settle-timeout': { type: 'string', default: '120' }
+    'settle-timeout': { type: 'string', default: '120' },
+    'buffer-pool-size': { type: 'string' },
+    'worker-flags': { type: 'string' },
+    'libp2p-logs': { type: 'boolean', default: false }
   }
 })
 const sizes = (values.sizes ?? '').split(',').map(Number).filter(n => Number.isInteger(n) && n >= 2)
@@ -49,10 +53,13 @@ const alpha = values.alpha === undefined ? undefined : Number(values.alpha)
 const disjointPaths = values['disjoint-paths'] === undefined ? undefined : Number(values['disjoint-paths'])
 const maxConnections = values['max-connections'] === undefined ? undefined : Number(values['max-connections'])
 const settleS = Number(values['settle-timeout'])
+const bufferPoolSize = values['buffer-pool-size'] === undefined ? undefined : Number(values['buffer-pool-size'])
+// Space-separated node flags of the workers ('' for none); the engine checks them.
+const workerFlags = values['worker-flags'] === undefined ? undefined : values['worker-flags'].split(' ').filter(f => f !== '')
 if (sizes.length === 0 || ![mns, lookups, workers].every(n => Number.isInteger(n) && n >= 1) || !(warmupS >= 0) || !(churn > 0 && churn < 1) ||
   (transport !== undefined && transport !== 'tcp' && transport !== 'memory' && transport !== 'memory+tcp') || (maintenance !== 'quiet' && maintenance !== 'default') ||
   (encryption !== undefined && encryption !== 'noise' && encryption !== 'plaintext') || ![alpha, disjointPaths, maxConnections].every(n => n === undefined || (Number.isInteger(n) && n >= 1)) || !(settleS > 0)) {
-  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale] [--encryption noise|plaintext] [--alpha 10] [--disjoint-paths 20] [--max-connections 2000] [--settle-timeout 120]\n')
+  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale] [--encryption noise|plaintext] [--alpha 10] [--disjoint-paths 20] [--max-connections 2000] [--settle-timeout 120] [--buffer-pool-size 8192] [--worker-flags "--optimize-for-size ..."] [--libp2p-logs]\n')
   process.exit(2)
 }
 
@@ -117,7 +124,13 @@ async function memoryFigures (engine: ScaleEngine): Promise<Record<string, numbe
   const rss = slices.reduce((n, s) => n + s.rss, 0)
   const added = slices.reduce((n, s) => n + s.rss - s.baselineRss, 0)
   const heap = slices.reduce((n, s) => n + s.heapUsed, 0)
-  return { maars, rssBytes: rss, memoryPerMaarBytes: Math.round(rss / maars), addedRssPerMaarBytes: Math.round(added / maars), heapPerMaarBytes: Math.round(heap / maars) }
+  // V8's committed heap beyond heapUsed is free space in its pages; external is Buffers' memory.
+  const heapTotal = slices.reduce((n, s) => n + s.heapTotal, 0)
+  const external = slices.reduce((n, s) => n + s.external, 0)
+  const per = (bytes: number): number => Math.round(bytes / maars)
+  // Memory follows the connections (README "Scale"), whose count varies from run to run: counted at the same moment.
+  const connectionEnds = (await engine.counters()).connections.reduce((n, c) => n + c, 0)
+  return { maars, rssBytes: rss, memoryPerMaarBytes: per(rss), addedRssPerMaarBytes: per(added), heapPerMaarBytes: per(heap), heapTotalPerMaarBytes: per(heapTotal), externalPerMaarBytes: per(external), connectionEnds, heapPerConnectionEndBytes: Math.round(heap / Math.max(1, connectionEnds)) }
 }
 
 async function runSize (count: number, withChurn: boolean): Promise<Record<string, unknown>> {
@@ -132,6 +145,9 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     ...(alpha !== undefined ? { alpha } : {}),
     ...(disjointPaths !== undefined ? { disjointPaths } : {}),
     ...(maxConnections !== undefined ? { maxConnections } : {}),
+    ...(bufferPoolSize !== undefined ? { bufferPoolSize } : {}),
+    ...(workerFlags !== undefined ? { workerFlags } : {}),
+    libp2pLogs: values['libp2p-logs'],
     log: progress
   })
   const startCpu = process.cpuUsage(cpu0)
@@ -142,6 +158,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     await sleep(warmupS * 1000)
     const idle = process.cpuUsage(idle0)
     const memory = await memoryFigures(engine)
+    progress(`N=${count}: memory after the warm-up ${JSON.stringify(memory)}`)
     const attachedAt = new Map<string, number>()
     const attachErrors: string[] = []
     const openedBefore = (await engine.counters()).opened
@@ -218,7 +235,7 @@ const results: Array<Record<string, unknown>> = []
 async function save (): Promise<string> {
   const largest = results[results.length - 1]
   return await writeResults(values.out ?? 'scale', {
-    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default' },
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default', bufferPoolSize: bufferPoolSize ?? WORKER_BUFFER_POOL_SIZE, workerFlags: workerFlags ?? [], libp2pLogs: values['libp2p-logs'] },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
     memoryPerMaarAtMaars: largest?.maars,
     sizes: results

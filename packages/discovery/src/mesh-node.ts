@@ -67,6 +67,11 @@ export interface MeshNodeInit {
    */
   connectionEncrypter?: (components: { privateKey: PrivateKey, logger: ComponentLogger }) => ConnectionEncrypter
   /**
+   * libp2p's logger (default libp2p's, enabled by DEBUG). The scale engine passes one that logs
+   * nothing: libp2p's builds named loggers for every connection and stream (README "Scale").
+   */
+  logger?: ComponentLogger
+  /**
    * libp2p's connection cap (default libp2p's, 300), beyond which it closes connections. The scale
    * engine raises it: at 1,000 MAARs the early-started ones, everyone's bootstrap peers, reached
    * 300, and each pruned connection to a record holder is a departure that puts records again.
@@ -141,6 +146,7 @@ export async function createMeshNode (init: MeshNodeInit): Promise<Libp2p> {
   })
   const node = await createLibp2p({
     privateKey: init.privateKey,
+    ...(init.logger !== undefined ? { logger: init.logger } : {}),
     datastore,
     addresses: { listen: init.listen },
     transports: init.transport === 'memory+tcp' ? [memory(), tcp()] : [init.transport === 'memory' ? memory() : tcp()],

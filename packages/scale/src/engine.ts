@@ -14,7 +14,7 @@ import { generateKeyPair, privateKeyToProtobuf, publicKeyToProtobuf } from '@lib
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { issueCertificate } from '@dmm-mesh/discovery'
 import { maarPlan } from '@dmm-mesh/maar'
-import { QUIET_MAINTENANCE } from './options.js'
+import { QUIET_MAINTENANCE, WORKER_BUFFER_POOL_SIZE } from './options.js'
 import type { ScaleOptions } from './options.js'
 import { localSlice, workerSlice } from './slice-handle.js'
 import type { SliceHandle } from './slice-handle.js'
@@ -59,6 +59,11 @@ export class ScaleEngine {
     const transport = opts.transport ?? (workers === 1 ? 'memory' : 'memory+tcp')
     // libp2p's memory transport reaches nodes of the same process only.
     if (transport === 'memory' && workers > 1) throw new RangeError('the memory transport needs workers: 1 (MAARs in other processes cannot be reached over it)')
+    const bufferPoolSize = opts.bufferPoolSize ?? WORKER_BUFFER_POOL_SIZE
+    if (!Number.isInteger(bufferPoolSize) || bufferPoolSize < 0) throw new RangeError(`bufferPoolSize must be a whole number of bytes >= 0, got ${bufferPoolSize}`)
+    const workerFlags = opts.workerFlags ?? []
+    const badFlag = workerFlags.find(f => !f.startsWith('--'))
+    if (badFlag !== undefined) throw new RangeError(`workerFlags: '${badFlag}' is not a node flag (must start with --)`)
     const domain = opts.domain ?? 'scale.example'
     const operator = await generateKeyPair('Ed25519')
     const init: SliceInit = {
@@ -70,7 +75,9 @@ export class ScaleEngine {
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
       ...(opts.disjointPaths !== undefined ? { disjointPaths: opts.disjointPaths } : {}),
       encryption: opts.encryption ?? 'plaintext',
-      maxConnections: opts.maxConnections ?? 2000
+      maxConnections: opts.maxConnections ?? 2000,
+      ...(opts.libp2pLogs === true ? { libp2pLogs: true } : {}),
+      bufferPoolSize
     }
     const identities: ScaleIdentity[] = []
     for (let i = 0; i < count; i++) {
@@ -80,7 +87,7 @@ export class ScaleEngine {
       const certificate = await issueCertificate(operator, { domain, peerId, pools: [plan.pool], addresses: [plan.address], notAfter: Date.now() + 365 * 86400_000 })
       identities.push({ index: i, key: privateKeyToProtobuf(key), certificate, peerId, pool: plan.pool, address: plan.address })
     }
-    const slices = Array.from({ length: workers }, () => workers === 1 ? localSlice(init) : workerSlice(init))
+    const slices = Array.from({ length: workers }, () => workers === 1 ? localSlice(init) : workerSlice(init, workerFlags))
     // Round robin: MAARs start in index order, so every process takes its share of each batch.
     const sliceOf = (i: number): number => i % workers
     const addresses: string[][] = []

@@ -19,6 +19,24 @@ export const QUIET_MAINTENANCE: KadDHTMaintenance = {
   pingNewContactConcurrency: 1
 }
 
+/**
+ * Node's Buffer pool slab in the worker processes (default 8 KiB; Node 24's own is 64 KiB).
+ * Node carves every small Buffer.allocUnsafe out of one shared slab, and libp2p keeps some of
+ * them for long (a peer id's digest or a multiaddr decoded from a kad-dht answer is a view into
+ * the message's bytes): one such view pins the whole slab. A heap snapshot of 250 MAARs in one
+ * process held 3,084 pinned 64 KiB slabs, 202 MB (README "Scale").
+ */
+export const WORKER_BUFFER_POOL_SIZE = 8192
+
+/**
+ * Node/V8 flags that keep a worker's heap small, measured and not the default (README "Scale"):
+ * V8's optimize-for-size mode and 8 MB semi-spaces cut RSS per MAAR from 8.1 to 3.2 MB (100 MAARs
+ * in one process, `bench/dist/scale-memory.js`), at 3.5 times the CPU (124 s against 35 s for the
+ * same run); at 300 MAARs the shared machine then ran its kad-dht puts and walks out of time.
+ * `workerFlags: LEAN_WORKER_FLAGS` asks for them.
+ */
+export const LEAN_WORKER_FLAGS: readonly string[] = ['--optimize-for-size', '--max-semi-space-size=8']
+
 export interface ScaleOptions {
   /** MAARs to run (maar1 … maarN). */
   count: number
@@ -64,6 +82,22 @@ export interface ScaleOptions {
    * 300 MAARs (README "Scale"); a deployment runs noise.
    */
   encryption?: 'noise' | 'plaintext'
+  /**
+   * libp2p's own logger, which DEBUG=libp2p:* enables (default false: silentLogger, which logs
+   * nothing and builds no logger per connection and stream).
+   */
+  libp2pLogs?: boolean
+  /**
+   * Buffer.poolSize of the worker processes, in bytes (default WORKER_BUFFER_POOL_SIZE; 0: no
+   * pooling). Process-wide, so it applies only with workers > 1: the engine leaves the process
+   * it runs in as it is.
+   */
+  bufferPoolSize?: number
+  /**
+   * Node/V8 flags of the worker processes, after the engine process's own (default none; e.g.
+   * LEAN_WORKER_FLAGS). Each must start with '--'.
+   */
+  workerFlags?: readonly string[]
   domain?: string
   /** Progress lines (start-up). */
   log?: (line: string) => void

@@ -38,9 +38,10 @@ export function localSlice (init: SliceInit): SliceHandle {
   }
 }
 
-/** A slice in a child process of its own (worker.ts). */
-export function workerSlice (init: SliceInit): SliceHandle {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./worker.js', import.meta.url)), [JSON.stringify(init)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.execArgv })
+/** A slice in a child process of its own (worker.ts), run with the engine process's node flags and then `flags`. */
+export function workerSlice (init: SliceInit, flags: readonly string[] = []): SliceHandle {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./worker.js', import.meta.url)), [JSON.stringify(init)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...flags] })
+  let exit: string | undefined
   const pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   let next = 0
   child.on('message', (msg: { id: number, ok: boolean, value?: unknown, error?: string }) => {
@@ -49,11 +50,17 @@ export function workerSlice (init: SliceInit): SliceHandle {
     if (msg.ok) p?.resolve(msg.value)
     else p?.reject(new Error(`worker ${child.pid ?? '?'}: ${msg.error ?? 'failed'}`))
   })
-  child.on('exit', code => {
-    for (const p of pending.values()) p.reject(new Error(`worker ${child.pid ?? '?'} exited (${String(code)})`))
+  const fail = (why: string): void => {
+    exit ??= why
+    for (const p of pending.values()) p.reject(new Error(exit))
     pending.clear()
-  })
+  }
+  child.on('exit', code => { fail(`worker ${child.pid ?? '?'} exited (${String(code)})`) })
+  // A send to a worker that has just exited: an error event, which must not end the engine's process.
+  child.on('error', err => { fail(`worker ${child.pid ?? '?'}: ${err.message}`) })
   const call = async <T>(op: SliceOp, ...args: unknown[]): Promise<T> => await new Promise<T>((resolve, reject) => {
+    // A worker that could not start (e.g. a node flag it refused) has exited already.
+    if (exit !== undefined) { reject(new Error(exit)); return }
     const id = next++
     pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
     child.send({ id, op, args })

@@ -11,6 +11,7 @@ import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { plaintext } from '@libp2p/plaintext'
 import { SessionDirectory, TrustStore, createMeshNode } from '@dmm-mesh/discovery'
 import type { KadDHTMaintenance } from './options.js'
+import { silentLogger } from './silent-logger.js'
 import type { Libp2p } from '@libp2p/interface'
 
 /** A MAAR's identity, as the engine hands it to the process hosting the MAAR. */
@@ -48,6 +49,10 @@ export interface SliceInit {
    * the record"), which the engine test saw in its set-up on a loaded machine.
    */
   publishTimeoutMs?: number
+  /** libp2p's own logger (DEBUG) instead of silentLogger (ScaleOptions.libp2pLogs). */
+  libp2pLogs?: boolean
+  /** Buffer.poolSize of the worker process hosting the slice (worker.ts sets it; ScaleOptions.bufferPoolSize). */
+  bufferPoolSize?: number
 }
 
 /** What one lookup did (LookupResult, reduced to what a benchmark counts). */
@@ -62,7 +67,17 @@ export interface LookupSample {
   error?: string
 }
 
-export interface SliceMemory { rss: number, heapUsed: number, baselineRss: number, maars: number }
+export interface SliceMemory {
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  baselineRss: number
+  maars: number
+  /** The hosting process's Buffer.poolSize and node flags, as it runs with them. */
+  bufferPoolSize: number
+  execArgv: string[]
+}
 
 const STOP_BOUND_MS = 10_000
 
@@ -108,6 +123,7 @@ export class ScaleSlice {
       transport: this.init.transport,
       ...(this.init.maintenance !== undefined || this.init.disjointPaths !== undefined ? { dhtMaintenance: { ...this.init.maintenance, ...(this.init.disjointPaths !== undefined ? { disjointPaths: this.init.disjointPaths } : {}) } } : {}),
       ...(this.init.encryption === 'plaintext' ? { connectionEncrypter: plaintext() } : {}),
+      ...(this.init.libp2pLogs !== true ? { logger: silentLogger } : {}),
       ...(this.init.maxConnections !== undefined ? { maxConnections: this.init.maxConnections } : {}),
       ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {}),
       ...(this.init.tableRefresh !== undefined ? { dhtTableRefresh: this.init.tableRefresh } : {}),
@@ -173,8 +189,8 @@ export class ScaleSlice {
   }
 
   memory (): SliceMemory {
-    const { rss, heapUsed } = process.memoryUsage()
-    return { rss, heapUsed, baselineRss: this.baselineRss, maars: this.hosted.size }
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage()
+    return { rss, heapUsed, heapTotal, external, baselineRss: this.baselineRss, maars: this.hosted.size, bufferPoolSize: Buffer.poolSize, execArgv: process.execArgv }
   }
 
   async stop (): Promise<void> {

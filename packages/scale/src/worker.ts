@@ -10,7 +10,10 @@ import type { SliceOp } from './slice-handle.js'
 
 interface Request { id: number, op: SliceOp, args: unknown[] }
 
-const slice = new ScaleSlice(JSON.parse(process.argv[2] ?? '{}') as SliceInit)
+const init = JSON.parse(process.argv[2] ?? '{}') as SliceInit
+// Before any MAAR allocates: slabs made from now on have this size (options.ts WORKER_BUFFER_POOL_SIZE).
+if (init.bufferPoolSize !== undefined) Buffer.poolSize = init.bufferPoolSize
+const slice = new ScaleSlice(init)
 
 process.on('message', (msg: Request) => {
   const reply = (answer: Record<string, unknown>): void => { process.send?.({ id: msg.id, ...answer }) }

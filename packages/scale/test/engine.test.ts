@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { plaintext } from '@libp2p/plaintext'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TrustStore, createMeshNode, issueCertificate, requestFrames, requestRecord, sessionKey } from '@dmm-mesh/discovery'
-import { ScaleEngine, rng } from '../src/index.js'
+import { LEAN_WORKER_FLAGS, ScaleEngine, WORKER_BUFFER_POOL_SIZE, rng } from '../src/index.js'
 import type { LookupSample } from '../src/index.js'
 
 const COUNT = 40
@@ -160,5 +160,54 @@ describe('scale engine: plaintext connections and short walks (alpha 3, 2 disjoi
     } finally {
       await rogue.stop()
     }
+  })
+})
+
+describe('scale engine: the worker processes\' Buffer pool and node flags (bufferPoolSize, workerFlags)', function () {
+  this.timeout(300_000)
+
+  it('runs each worker with the Buffer pool size and node flags asked for, and its MAARs still find each other', async () => {
+    const engine = await ScaleEngine.start({ count: 8, workers: 2, bufferPoolSize: 4096, workerFlags: LEAN_WORKER_FLAGS })
+    try {
+      for (const slice of await engine.memory()) {
+        assert.equal(slice.bufferPoolSize, 4096)
+        for (const flag of LEAN_WORKER_FLAGS) assert.ok(slice.execArgv.includes(flag), `${flag} in ${JSON.stringify(slice.execArgv)}`)
+      }
+      await eventually('routing tables to fill', async () => (await engine.counters()).tableSizes.every(n => n >= 2))
+      // MAAR 2 runs in the first worker, MAAR 5 in the second (engine.ts sliceOf).
+      await engine.attach('pool@scale.example', 2)
+      await engine.settled()
+      const found = await engine.lookup('pool@scale.example', 5)
+      assert.equal(found.signer, engine.identities[2]?.peerId, JSON.stringify(found))
+    } finally {
+      await engine.stop()
+    }
+  })
+
+  it('runs the workers with WORKER_BUFFER_POOL_SIZE and no flags of its own by default, and leaves its own process as it is', async () => {
+    const poolBefore = Buffer.poolSize
+    const engine = await ScaleEngine.start({ count: 2, workers: 2 })
+    try {
+      for (const slice of await engine.memory()) {
+        assert.equal(slice.bufferPoolSize, WORKER_BUFFER_POOL_SIZE)
+        assert.deepEqual(slice.execArgv, process.execArgv)
+      }
+      assert.equal(Buffer.poolSize, poolBefore)
+    } finally {
+      await engine.stop()
+    }
+    const local = await ScaleEngine.start({ count: 2 })
+    try {
+      const [slice] = await local.memory()
+      assert.equal(slice?.bufferPoolSize, poolBefore, 'one process: the engine\'s own pool is not changed')
+    } finally {
+      await local.stop()
+    }
+  })
+
+  it('refuses a negative pool size and a flag that is not one, and says so when a worker refuses a flag', async () => {
+    await assert.rejects(ScaleEngine.start({ count: 2, workers: 2, bufferPoolSize: -1 }), /bufferPoolSize must be a whole number of bytes >= 0, got -1/)
+    await assert.rejects(ScaleEngine.start({ count: 2, workers: 2, workerFlags: ['optimize-for-size'] }), /workerFlags: 'optimize-for-size' is not a node flag/)
+    await assert.rejects(ScaleEngine.start({ count: 2, workers: 2, workerFlags: ['--no-such-node-flag'] }), /worker \d+( exited \(9\)|: write EPIPE)/, 'the worker is gone: its exit or the failed send to it')
   })
 })
