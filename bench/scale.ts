@@ -80,7 +80,35 @@ function describe (samples: Array<LookupSample & { expected: string }>): Record<
     hops: summarize(answered.filter(s => s.hops > 0).map(s => s.hops)),
     share,
     correct: samples.filter(s => s.signer === s.expected).length,
+    walks: describeWalks(samples),
     errors: [...new Set(samples.map(s => s.error).filter(e => e !== undefined))].slice(0, 3)
+  }
+}
+
+/**
+ * The lookups' walks toward the key (key-walk.ts): how they ended (complete / cut short at their
+ * bound / failed), their rounds, queries and time, and for each path the walks that led to it
+ * (why a lookup fell back: e.g. fallback after a cut-short walk).
+ */
+function describeWalks (samples: LookupSample[]): Record<string, unknown> {
+  const walks = samples.flatMap(s => s.walk === undefined ? [] : [s.walk])
+  const ended: Record<string, number> = {}
+  for (const w of walks) ended[w.ended] = (ended[w.ended] ?? 0) + 1
+  const byPath: Record<string, Record<string, number>> = {}
+  for (const s of samples) {
+    const how = s.walk?.ended ?? 'no walk'
+    const counts = (byPath[s.path] ??= {})
+    counts[how] = (counts[how] ?? 0) + 1
+  }
+  return {
+    count: walks.length,
+    ended,
+    rounds: summarize(walks.map(w => w.rounds)),
+    queries: summarize(walks.map(w => w.queries)),
+    answered: summarize(walks.map(w => w.answered)),
+    closest: summarize(walks.map(w => w.closest)),
+    elapsedMs: summarize(walks.map(w => w.elapsedMs)),
+    byPath
   }
 }
 
