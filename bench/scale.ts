@@ -80,7 +80,7 @@ function describe (samples: Array<LookupSample & { expected: string }>): Record<
     hops: summarize(answered.filter(s => s.hops > 0).map(s => s.hops)),
     share,
     correct: samples.filter(s => s.signer === s.expected).length,
-    walks: describeWalks(samples),
+    walk: describeWalks(samples),
     errors: [...new Set(samples.map(s => s.error).filter(e => e !== undefined))].slice(0, 3)
   }
 }

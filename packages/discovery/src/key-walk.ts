@@ -19,6 +19,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { routingTable } from './mesh-node.js'
+import { uniquePeers } from './util.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
 
@@ -64,6 +65,9 @@ export interface KeyWalkerInit {
   /** Keys whose closest set is kept (default 10,000). */
   maxKeys?: number
 }
+
+/** The size of a key's closest set: kad-dht's k, the members a record is put to. */
+const K_CLOSEST = 20
 
 export class KeyWalker {
   private readonly cache = new Map<string, { closest: PeerId[], until: number }>()
@@ -136,7 +140,10 @@ export class KeyWalker {
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err)
       if (!bound.aborted || signal?.aborted === true) return result('failed', [], error)
-      return result('cut-short', [], error)
+      // The members closest to the key among those that answered: where the walk had got to.
+      // Only proven members (they answered on a connection the gate checked); none is waited for.
+      const met = uniquePeers(answered).filter(p => !p.equals(this.node.peerId) && this.services.membership.isMember(p))
+      return result('cut-short', this.members.rank(met, key).slice(0, K_CLOSEST), error)
     }
     // A peer met on the walk proves membership on its new connection (membership.ts) a moment later.
     const proven = await Promise.all(final.filter(p => !p.equals(this.node.peerId)).map(async p => await this.services.membership.whenMember(p) ? p : undefined))

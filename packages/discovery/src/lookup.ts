@@ -27,7 +27,7 @@ import type { SessionRecord } from './records.js'
 import type { StoredRecord } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
 import { shaped } from './request-shaper.js'
-import { bytesEqual, timeoutSignal } from './util.js'
+import { bytesEqual, timeoutSignal, uniquePeers } from './util.js'
 import type { RequestShaper } from './request-shaper.js'
 
 export interface LookupResult {
@@ -130,7 +130,9 @@ export class SessionLookup {
    * key: then only the members the walk ended on prove a miss, and only when each of its `fanout`
    * closest said "not found" (they answered the walk a moment ago, so one backing off is asked
    * again), since the record was put to them and not to the members this MAAR happened to know,
-   * and a closer member's silence leaves the miss open. When the proof
+   * and a closer member's silence leaves the miss open. A walk cut short at its bound (under
+   * load) proves no miss, but the closest members it met are asked: a record there is the answer
+   * (key-walk.ts). When the proof
    * still falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
    * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
    * RecordError for an MN-ID no record may hold (checkMnId).
@@ -336,9 +338,4 @@ function withCertificates<T extends object> (result: T, bytes: Uint8Array): T & 
 function closestAbsent (set: PeerId[], answers: Map<string, MemberAnswer | undefined>, fanout: number): { absent: number, required: number } {
   const top = set.slice(0, fanout)
   return { absent: top.filter(p => answers.get(p.toString())?.kind === 'absent').length, required: Math.max(1, top.length) }
-}
-
-function uniquePeers (peers: PeerId[]): PeerId[] {
-  const seen = new Set<string>()
-  return peers.filter(p => !seen.has(p.toString()) && seen.add(p.toString()) !== undefined)
 }
