@@ -41,6 +41,8 @@ export interface SliceInit {
   encryption?: 'noise' | 'plaintext'
   /** How long a new peer has to prove membership (MeshNodeInit.proofTimeoutMs). */
   proofTimeoutMs?: number
+  /** Bound of a lookup's walk toward the key (ScaleOptions.walkTimeoutMs). */
+  walkTimeoutMs?: number
   /** Per-member bound of a lookup GET (default 2 s: a loaded 2-core machine dials slowly). */
   requestTimeoutMs?: number
   /**
@@ -134,7 +136,7 @@ export class ScaleSlice {
       ...(this.init.proofTimeoutMs !== undefined ? { proofTimeoutMs: this.init.proofTimeoutMs } : {})
     })
     node.addEventListener('connection:open', () => { this.opened++ })
-    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, publishTimeoutMs: this.init.publishTimeoutMs ?? 20_000, log: line => { this.count(line) } })
+    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, publishTimeoutMs: this.init.publishTimeoutMs ?? 20_000, ...(this.init.walkTimeoutMs !== undefined ? { walkTimeoutMs: this.init.walkTimeoutMs } : {}), log: line => { this.count(line) } })
     await directory.start()
     this.hosted.set(identity.index, { node, directory, identity })
     return node.getMultiaddrs().map(a => a.toString())
