@@ -49,6 +49,8 @@ export interface SessionDirectoryInit {
   closestCacheMs?: number
   /** Bound of a lookup's walk toward the key (default 5 s); one cut short still yields the closest members it met (key-walk.ts). */
   walkTimeoutMs?: number
+  /** How long a lookup's walk runs before the closest members it met so far are asked, while it goes on (default 2.5 s, lookup.ts). */
+  walkEarlyMs?: number
   /** A key's background kad-dht put (a walk) runs at most once per this many ms; records in between are coalesced into the newest (default 30 s, dht-publication.ts: the direct PUTs carry every change to the closest members, and each walk costs every member it reaches a stream and a record validation). */
   dhtPutIntervalMs?: number
   /**
@@ -108,6 +110,7 @@ export class SessionDirectory implements Discovery {
       requestTimeoutMs: init.requestTimeoutMs ?? 500,
       dialTimeoutMs: init.dialTimeoutMs ?? 5000,
       dhtTimeoutMs: init.dhtTimeoutMs ?? 10_000,
+      walkEarlyMs: init.walkEarlyMs ?? 2500,
       log: this.log,
       ...(init.shaper !== undefined ? { shaper: init.shaper } : {})
     })

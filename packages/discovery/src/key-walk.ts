@@ -15,6 +15,8 @@
  * 'cut-short', and `closest` holds the verified members closest to the key among those that
  * answered it so far. Such a set may miss closer members the walk had not reached, so it is never
  * cached and never proves a miss (lookup.ts); a record found on it is an answer all the same.
+ * A lookup may also ask those members while the walk goes on (start(), KeyWalk.closestSoFar),
+ * and stop the walk when they hold the record.
  */
 import { performance } from 'node:perf_hooks'
 import type { Libp2p, PeerId } from '@libp2p/interface'
@@ -23,8 +25,11 @@ import { uniquePeers } from './util.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
 
-/** How a walk ended: ran to its end, ran out of its bound, or failed (the caller's signal, an error). */
-export type WalkEnd = 'complete' | 'cut-short' | 'failed'
+/**
+ * How a walk ended: ran to its end, ran out of its bound, failed (the caller's signal, an
+ * error), or was stopped because the members it had met held the record (KeyWalk.stop).
+ */
+export type WalkEnd = 'complete' | 'cut-short' | 'failed' | 'stopped'
 
 /** What a walk did, for a lookup's result and the benchmarks. */
 export interface WalkOutcome {
@@ -55,6 +60,16 @@ export interface KeyWalkResult {
   /** Sequential rounds of the walk: the greatest depth of a peer it queried. */
   rounds: number
   outcome: WalkOutcome
+}
+
+/** A walk under way (KeyWalker.start). */
+export interface KeyWalk {
+  /** Resolves when the walk ends; never rejects. */
+  result: Promise<KeyWalkResult>
+  /** The verified members closest to the key among those that answered so far (at most k). */
+  closestSoFar: () => PeerId[]
+  /** Ends the walk now ('stopped'); returns what it had done. */
+  stop: () => WalkOutcome
 }
 
 export interface KeyWalkerInit {
@@ -105,55 +120,71 @@ export class KeyWalker {
    * ends 'failed' with none.
    */
   async walk (key: Uint8Array, signal?: AbortSignal): Promise<KeyWalkResult> {
+    return await this.start(key, signal).result
+  }
+
+  /**
+   * Starts a walk toward the key (see walk()) and hands it over while it runs: a lookup may ask
+   * the closest members met so far before the walk ends, and stop it when they hold the record.
+   */
+  start (key: Uint8Array, signal?: AbortSignal): KeyWalk {
     this.walks++
     const t0 = performance.now()
     const bound = AbortSignal.timeout(this.timeoutMs)
-    const options = { signal: signal === undefined ? bound : AbortSignal.any([bound, signal]) }
+    const stopper = new AbortController()
+    const options = { signal: AbortSignal.any([bound, stopper.signal, ...(signal !== undefined ? [signal] : [])]) }
     const depth = new Map<string, number>()
-    const final: PeerId[] = []
     const answered: PeerId[] = []
     let queries = 0
     let rounds = 0
-    const result = (ended: WalkEnd, closest: PeerId[], error?: string): KeyWalkResult => ({
-      closest,
-      depth,
-      queries,
-      rounds,
-      outcome: { ended, queries, rounds, answered: answered.length, closest: closest.length, elapsedMs: performance.now() - t0, ...(error !== undefined ? { error } : {}) }
-    })
-    // kad-dht holds queries until its table has a peer; with none there is nothing to walk.
-    if (routingTable(this.services.dht).size === 0) return result('complete', [])
-    try {
-      for await (const event of this.services.dht.getClosestPeers(key, options)) {
-        if (event.name === 'SEND_QUERY') {
-          queries++
-          if (!depth.has(event.to.toString())) depth.set(event.to.toString(), 1)
-          rounds = Math.max(rounds, depth.get(event.to.toString()) ?? 1)
-        } else if (event.name === 'PEER_RESPONSE') {
-          answered.push(event.from)
-          const next = (depth.get(event.from.toString()) ?? 1) + 1
-          for (const p of event.closer) if (!depth.has(p.id.toString())) depth.set(p.id.toString(), next)
-        } else if (event.name === 'FINAL_PEER') {
-          final.push(event.peer.id)
+    const outcome = (ended: WalkEnd, closest: number, error?: string): WalkOutcome =>
+      ({ ended, queries, rounds, answered: answered.length, closest, elapsedMs: performance.now() - t0, ...(error !== undefined ? { error } : {}) })
+    const result = (ended: WalkEnd, closest: PeerId[], error?: string): KeyWalkResult => ({ closest, depth, queries, rounds, outcome: outcome(ended, closest.length, error) })
+    // The members closest to the key among those that answered: where the walk has got to.
+    // Only proven members (they answered on a connection the gate checked); none is waited for.
+    const closestSoFar = (): PeerId[] => this.members.rank(uniquePeers(answered).filter(p => !p.equals(this.node.peerId) && this.services.membership.isMember(p)), key).slice(0, K_CLOSEST)
+    const run = async (): Promise<KeyWalkResult> => {
+      const final: PeerId[] = []
+      // kad-dht holds queries until its table has a peer; with none there is nothing to walk.
+      if (routingTable(this.services.dht).size === 0) return result('complete', [])
+      try {
+        for await (const event of this.services.dht.getClosestPeers(key, options)) {
+          if (event.name === 'SEND_QUERY') {
+            queries++
+            if (!depth.has(event.to.toString())) depth.set(event.to.toString(), 1)
+            rounds = Math.max(rounds, depth.get(event.to.toString()) ?? 1)
+          } else if (event.name === 'PEER_RESPONSE') {
+            answered.push(event.from)
+            const next = (depth.get(event.from.toString()) ?? 1) + 1
+            for (const p of event.closer) if (!depth.has(p.id.toString())) depth.set(p.id.toString(), next)
+          } else if (event.name === 'FINAL_PEER') {
+            final.push(event.peer.id)
+          }
         }
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err)
+        if (stopper.signal.aborted) return result('stopped', [], error)
+        if (!bound.aborted || signal?.aborted === true) return result('failed', [], error)
+        return result('cut-short', closestSoFar(), error)
       }
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err)
-      if (!bound.aborted || signal?.aborted === true) return result('failed', [], error)
-      // The members closest to the key among those that answered: where the walk had got to.
-      // Only proven members (they answered on a connection the gate checked); none is waited for.
-      const met = uniquePeers(answered).filter(p => !p.equals(this.node.peerId) && this.services.membership.isMember(p))
-      return result('cut-short', this.members.rank(met, key).slice(0, K_CLOSEST), error)
+      // A peer met on the walk proves membership on its new connection (membership.ts) a moment later.
+      const proven = await Promise.all(final.filter(p => !p.equals(this.node.peerId)).map(async p => await this.services.membership.whenMember(p) ? p : undefined))
+      const closest = this.members.rank(proven.filter((p): p is PeerId => p !== undefined), key)
+      if (this.cache.size >= this.maxKeys) {
+        const oldest = this.cache.keys().next().value
+        if (oldest !== undefined) this.cache.delete(oldest)
+      }
+      this.cache.set(keyText(key), { closest, until: Date.now() + this.cacheMs })
+      return result('complete', closest)
     }
-    // A peer met on the walk proves membership on its new connection (membership.ts) a moment later.
-    const proven = await Promise.all(final.filter(p => !p.equals(this.node.peerId)).map(async p => await this.services.membership.whenMember(p) ? p : undefined))
-    const closest = this.members.rank(proven.filter((p): p is PeerId => p !== undefined), key)
-    if (this.cache.size >= this.maxKeys) {
-      const oldest = this.cache.keys().next().value
-      if (oldest !== undefined) this.cache.delete(oldest)
+    return {
+      result: run().catch(err => result('failed', [], err instanceof Error ? err.message : String(err))),
+      closestSoFar,
+      stop: () => {
+        stopper.abort(new Error('stopped: the record was found'))
+        return outcome('stopped', 0)
+      }
     }
-    this.cache.set(keyText(key), { closest, until: Date.now() + this.cacheMs })
-    return result('complete', closest)
   }
 }
 

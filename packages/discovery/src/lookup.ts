@@ -21,7 +21,7 @@ import type { TrustStore } from './domain.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
 import { lookupStep } from './lookup-steps.js'
-import type { KeyWalker, WalkOutcome } from './key-walk.js'
+import type { KeyWalk, KeyWalker, WalkOutcome } from './key-walk.js'
 import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
 import type { StoredRecord } from './record-store.js'
@@ -86,6 +86,11 @@ export interface SessionLookupInit {
   dialTimeoutMs: number
   /** Bound of the kad-dht fallback get. */
   dhtTimeoutMs: number
+  /**
+   * How long a walk runs before the closest members it met so far are asked, while it goes on
+   * (key-walk.ts): a record there ends the lookup and the walk; otherwise the walk's end decides.
+   */
+  walkEarlyMs: number
   log: (line: string) => void
   /** Around each GET (request-shaper.ts); none by default. */
   shaper?: RequestShaper
@@ -132,7 +137,8 @@ export class SessionLookup {
    * again), since the record was put to them and not to the members this MAAR happened to know,
    * and a closer member's silence leaves the miss open. A walk cut short at its bound (under
    * load) proves no miss, but the closest members it met are asked: a record there is the answer
-   * (key-walk.ts). When the proof
+   * (key-walk.ts). A walk still running after `walkEarlyMs` has its closest members so far asked
+   * while it goes on; a record there ends the lookup and stops the walk. When the proof
    * still falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
    * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
    * RecordError for an MN-ID no record may hold (checkMnId).
@@ -167,7 +173,15 @@ export class SessionLookup {
     let walkError: string | undefined
     let outcome: WalkOutcome | undefined
     if (walk) {
-      const walked = await this.walker.walk(key, opts.signal)
+      const walking = this.walker.start(key, opts.signal)
+      // Under load a walk runs seconds (README "Scale"), its last paths waiting on slow peers long
+      // after it met the key's closest members: those met so far are asked early.
+      const early = await this.askEarly(walking, answers, key, validated, opts.signal)
+      if (early !== undefined) {
+        const stopped = walking.stop()
+        return this.answer(key, early, local, { elapsedMs: elapsed(), asked: answers.size, hops: stopped.rounds + 2, walked: true, walk: stopped })
+      }
+      const walked = await walking.result
       outcome = walked.outcome
       if (outcome.ended !== 'complete') {
         walkError = outcome.ended === 'cut-short' ? `cut short at its bound after ${outcome.queries} queries, ${outcome.rounds} rounds` : outcome.error ?? 'failed'
@@ -214,6 +228,22 @@ export class SessionLookup {
       if (best !== undefined) break
     }
     return best === undefined ? { absent: absent() } : { best, absent: absent() }
+  }
+
+  /**
+   * When `walking` is still under way after walkEarlyMs, asks the closest members it met so far
+   * (one that failed a GET in the first round again: it just answered the walk) and returns the
+   * newest record they hold. Their "not found" is kept in `answers` but proves nothing yet.
+   */
+  private async askEarly (walking: KeyWalk, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, validated: Validated, signal?: AbortSignal): Promise<StoredRecord | undefined> {
+    let timer: NodeJS.Timeout | undefined
+    const early = new Promise<'early'>(resolve => { timer = setTimeout(() => { resolve('early') }, this.init.walkEarlyMs) })
+    const first = await Promise.race([walking.result, early])
+    clearTimeout(timer)
+    if (first !== 'early') return undefined
+    const met = walking.closestSoFar()
+    for (const p of met) if (answers.has(p.toString()) && answers.get(p.toString()) === undefined) answers.delete(p.toString())
+    return (await this.askClosest(met, met.length, answers, key, validated, signal)).best
   }
 
   /**

@@ -24,26 +24,34 @@ describe('partial walk: a walk cut short at its bound', function () {
   let d: TestDomain
   const byId = new Map<string, { node: Libp2p, dir: SessionDirectory }>()
   let looker: TestMaar
+  /** A second looker, which asks the members its walk met after 2.5 s while the walk goes on. */
+  let eager: TestMaar
   let staller: TestMaar
-  /** The members but the looker, closest to the key first. */
-  const ranked = (mn: string): string[] => new KadIds().closest(d.maars.filter(m => m !== looker).map(m => peerIdFromString(m.peerId)), sessionKey(mn), COUNT).map(p => p.toString())
+  /** The members but `from`, closest to the key first. */
+  const ranked = (mn: string, from: TestMaar): string[] => new KadIds().closest(d.maars.filter(m => m !== from).map(m => peerIdFromString(m.peerId)), sessionKey(mn), COUNT).map(p => p.toString())
 
   before(async () => {
     d = await makeDomain(COUNT, 'partial.example')
     looker = d.maars[0] as TestMaar
+    eager = d.maars[2] as TestMaar
     for (const m of d.maars) {
+      // The looker asks no one before its walk ends (cut short at 4 s); the eager one asks the members met after 2.5 s, its walk bounded at 30 s.
+      const walkBounds = m === looker ? { walkTimeoutMs: 4000, walkEarlyMs: 60_000 } : m === eager ? { walkTimeoutMs: 30_000, walkEarlyMs: 2500 } : {}
       const node = await createMeshNode({ privateKey: m.key, certificate: m.certificate, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: nodes.slice(-2).map(n => n.getMultiaddrs()[0]?.toString() ?? ''), trust: d.trust })
       // The fallback kad-dht get is short: these tests are about what comes before it.
-      const dir = new SessionDirectory(node, { privateKey: m.key, certificate: m.certificate, trust: d.trust, requestTimeoutMs: 5000, dhtTimeoutMs: 2000, walkTimeoutMs: 4000 })
+      const dir = new SessionDirectory(node, { privateKey: m.key, certificate: m.certificate, trust: d.trust, requestTimeoutMs: 5000, dhtTimeoutMs: 2000, ...walkBounds })
       await dir.start()
       nodes.push(node)
       directories.push(dir)
       byId.set(m.peerId, { node, dir })
     }
-    // The looker knows every member (its walk starts on all of them, one path each).
-    const from = byId.get(looker.peerId)?.node as Libp2p
-    for (const m of d.maars.slice(1)) await from.dial(byId.get(m.peerId)?.node.peerId ?? assert.fail('no node'))
-    await eventually('the looker to verify and table every member', () => d.maars.slice(1).every(m => meshServices(from).membership.isMember(peerIdFromString(m.peerId))) && routingTable(meshServices(from).dht).size >= COUNT - 1)
+    // The lookers know every member (a walk starts on all of them, one path each).
+    for (const l of [looker, eager]) {
+      const from = byId.get(l.peerId)?.node as Libp2p
+      const others = d.maars.filter(m => m !== l)
+      for (const m of others) await from.dial(byId.get(m.peerId)?.node.peerId ?? assert.fail('no node'))
+      await eventually('a looker to verify and table every member', () => others.every(m => meshServices(from).membership.isMember(peerIdFromString(m.peerId))) && routingTable(meshServices(from).dht).size >= COUNT - 1)
+    }
     staller = d.maars[1] as TestMaar
     await stall(staller)
   })
@@ -51,6 +59,20 @@ describe('partial walk: a walk cut short at its bound', function () {
   after(async () => {
     for (const dir of directories) await dir.stop()
     for (const node of nodes) await node.stop()
+  })
+
+  it('asks the members a walk met so far while it goes on, finds the record there and stops the walk', async () => {
+    const mn = 'grace@partial.example'
+    const order = ranked(mn, eager)
+    const holder = d.maars.find(m => m.peerId === order.slice(3).find(id => id !== staller.peerId)) as TestMaar
+    await byId.get(holder.peerId)?.dir.remember(await sealSessionRecord(sessionAt(mn, 1, holder), holder.key, [holder.certificate]))
+
+    const found = await byId.get(eager.peerId)?.dir.lookup(mn)
+    assert.equal(found?.signer, holder.peerId)
+    assert.equal(found?.walked, true)
+    // The path through the staller holds the walk for at least kad-dht's 5 s request timeout: it was stopped, not ended.
+    assert.equal(found?.walk?.ended, 'stopped', JSON.stringify(found?.walk))
+    assert.equal(byId.get(eager.peerId)?.dir.walker.cached(sessionKey(mn)), undefined, 'a stopped walk\'s members are not kept as the key\'s closest set')
   })
 
   /** `m` keeps serving records but takes every DHT stream and never answers it: a path through it waits until the walk's bound. */
@@ -62,7 +84,7 @@ describe('partial walk: a walk cut short at its bound', function () {
 
   it('finds a record held by a member the cut-short walk met, beyond the looker\'s first round, without the kad-dht fallback', async () => {
     const mn = 'erin@partial.example'
-    const order = ranked(mn)
+    const order = ranked(mn, looker)
     // The looker's first round asks its 3 closest (order[0..2]): they hold nothing. The next one
     // that answers the walk holds the record.
     const holder = d.maars.find(m => m.peerId === order.slice(3).find(id => id !== staller.peerId)) as TestMaar
