@@ -63,9 +63,7 @@ describe('partial walk: a walk cut short at its bound', function () {
 
   it('asks the members a walk met so far while it goes on, finds the record there and stops the walk', async () => {
     const mn = 'grace@partial.example'
-    const order = ranked(mn, eager)
-    const holder = d.maars.find(m => m.peerId === order.slice(3).find(id => id !== staller.peerId)) as TestMaar
-    await byId.get(holder.peerId)?.dir.remember(await sealSessionRecord(sessionAt(mn, 1, holder), holder.key, [holder.certificate]))
+    const holder = await holdBeyondFirstRound(mn, eager)
 
     const found = await byId.get(eager.peerId)?.dir.lookup(mn)
     assert.equal(found?.signer, holder.peerId)
@@ -74,6 +72,17 @@ describe('partial walk: a walk cut short at its bound', function () {
     assert.equal(found?.walk?.ended, 'stopped', JSON.stringify(found?.walk))
     assert.equal(byId.get(eager.peerId)?.dir.walker.cached(sessionKey(mn)), undefined, 'a stopped walk\'s members are not kept as the key\'s closest set')
   })
+
+  /**
+   * `from`'s first round asks its 3 closest members: they hold nothing. The next one that answers
+   * a walk (not the staller) holds the record, alone; returned.
+   */
+  async function holdBeyondFirstRound (mn: string, from: TestMaar): Promise<TestMaar> {
+    const order = ranked(mn, from)
+    const holder = d.maars.find(m => m.peerId === order.slice(3).find(id => id !== staller.peerId)) as TestMaar
+    await byId.get(holder.peerId)?.dir.remember(await sealSessionRecord(sessionAt(mn, 1, holder), holder.key, [holder.certificate]))
+    return holder
+  }
 
   /** `m` keeps serving records but takes every DHT stream and never answers it: a path through it waits until the walk's bound. */
   async function stall (m: TestMaar): Promise<void> {
@@ -84,11 +93,7 @@ describe('partial walk: a walk cut short at its bound', function () {
 
   it('finds a record held by a member the cut-short walk met, beyond the looker\'s first round, without the kad-dht fallback', async () => {
     const mn = 'erin@partial.example'
-    const order = ranked(mn, looker)
-    // The looker's first round asks its 3 closest (order[0..2]): they hold nothing. The next one
-    // that answers the walk holds the record.
-    const holder = d.maars.find(m => m.peerId === order.slice(3).find(id => id !== staller.peerId)) as TestMaar
-    await byId.get(holder.peerId)?.dir.remember(await sealSessionRecord(sessionAt(mn, 1, holder), holder.key, [holder.certificate]))
+    const holder = await holdBeyondFirstRound(mn, looker)
 
     const found = await byId.get(looker.peerId)?.dir.lookup(mn)
     assert.equal(found?.walk?.ended, 'cut-short', `the walk ran out of its bound (${JSON.stringify(found?.walk)})`)
