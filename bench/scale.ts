@@ -7,7 +7,7 @@
  *
  *   npx tsc -b bench && npx node bench/dist/scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200]
  *     [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2]
- *     [--no-churn] [--out scale] [--buffer-pool-size 8192] [--worker-flags '--optimize-for-size --max-semi-space-size=8']
+ *     [--no-churn] [--out scale] [--walk-timeout 5000] [--buffer-pool-size 8192] [--worker-flags '--optimize-for-size --max-semi-space-size=8']
  *     [--libp2p-logs]
  *
  * Writes bench/results/<out>.json (memoryPerMaarBytes at the largest N is read by the goals table).
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     encryption: { type: 'string' },
     alpha: { type: 'string' },
     'disjoint-paths': { type: 'string' },
+    'walk-timeout': { type: 'string' },
     'max-connections': { type: 'string' },
     'settle-timeout': { type: 'string', default: '120' },
     'buffer-pool-size': { type: 'string' },
@@ -51,6 +52,7 @@ const maintenance = values.maintenance
 const encryption = values.encryption
 const alpha = values.alpha === undefined ? undefined : Number(values.alpha)
 const disjointPaths = values['disjoint-paths'] === undefined ? undefined : Number(values['disjoint-paths'])
+const walkTimeoutMs = values['walk-timeout'] === undefined ? undefined : Number(values['walk-timeout'])
 const maxConnections = values['max-connections'] === undefined ? undefined : Number(values['max-connections'])
 const settleS = Number(values['settle-timeout'])
 const bufferPoolSize = values['buffer-pool-size'] === undefined ? undefined : Number(values['buffer-pool-size'])
@@ -58,8 +60,8 @@ const bufferPoolSize = values['buffer-pool-size'] === undefined ? undefined : Nu
 const workerFlags = values['worker-flags'] === undefined ? undefined : values['worker-flags'].split(' ').filter(f => f !== '')
 if (sizes.length === 0 || ![mns, lookups, workers].every(n => Number.isInteger(n) && n >= 1) || !(warmupS >= 0) || !(churn > 0 && churn < 1) ||
   (transport !== undefined && transport !== 'tcp' && transport !== 'memory' && transport !== 'memory+tcp') || (maintenance !== 'quiet' && maintenance !== 'default') ||
-  (encryption !== undefined && encryption !== 'noise' && encryption !== 'plaintext') || ![alpha, disjointPaths, maxConnections].every(n => n === undefined || (Number.isInteger(n) && n >= 1)) || !(settleS > 0)) {
-  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale] [--encryption noise|plaintext] [--alpha 10] [--disjoint-paths 20] [--max-connections 2000] [--settle-timeout 120] [--buffer-pool-size 8192] [--worker-flags "--optimize-for-size ..."] [--libp2p-logs]\n')
+  (encryption !== undefined && encryption !== 'noise' && encryption !== 'plaintext') || ![alpha, disjointPaths, maxConnections, walkTimeoutMs].every(n => n === undefined || (Number.isInteger(n) && n >= 1)) || !(settleS > 0)) {
+  process.stderr.write('usage: scale.js [--sizes 10,100,1000] [--mns 100] [--lookups 200] [--workers 1] [--transport memory|tcp|memory+tcp] [--maintenance quiet|default] [--warmup 10] [--churn 0.2] [--no-churn] [--out scale] [--encryption noise|plaintext] [--alpha 10] [--disjoint-paths 20] [--walk-timeout 5000] [--max-connections 2000] [--settle-timeout 120] [--buffer-pool-size 8192] [--worker-flags "--optimize-for-size ..."] [--libp2p-logs]\n')
   process.exit(2)
 }
 
@@ -80,7 +82,35 @@ function describe (samples: Array<LookupSample & { expected: string }>): Record<
     hops: summarize(answered.filter(s => s.hops > 0).map(s => s.hops)),
     share,
     correct: samples.filter(s => s.signer === s.expected).length,
+    walk: describeWalks(samples),
     errors: [...new Set(samples.map(s => s.error).filter(e => e !== undefined))].slice(0, 3)
+  }
+}
+
+/**
+ * The lookups' walks toward the key (key-walk.ts): how they ended (complete / cut short at their
+ * bound / failed), their rounds, queries and time, and for each path the walks that led to it
+ * (why a lookup fell back: e.g. fallback after a cut-short walk).
+ */
+function describeWalks (samples: LookupSample[]): Record<string, unknown> {
+  const walks = samples.flatMap(s => s.walk === undefined ? [] : [s.walk])
+  const ended: Record<string, number> = {}
+  for (const w of walks) ended[w.ended] = (ended[w.ended] ?? 0) + 1
+  const byPath: Record<string, Record<string, number>> = {}
+  for (const s of samples) {
+    const how = s.walk?.ended ?? 'no walk'
+    const counts = (byPath[s.path] ??= {})
+    counts[how] = (counts[how] ?? 0) + 1
+  }
+  return {
+    count: walks.length,
+    ended,
+    rounds: summarize(walks.map(w => w.rounds)),
+    queries: summarize(walks.map(w => w.queries)),
+    answered: summarize(walks.map(w => w.answered)),
+    closest: summarize(walks.map(w => w.closest)),
+    elapsedMs: summarize(walks.map(w => w.elapsedMs)),
+    byPath
   }
 }
 
@@ -144,6 +174,7 @@ async function runSize (count: number, withChurn: boolean): Promise<Record<strin
     ...(encryption !== undefined ? { encryption: encryption as 'noise' | 'plaintext' } : {}),
     ...(alpha !== undefined ? { alpha } : {}),
     ...(disjointPaths !== undefined ? { disjointPaths } : {}),
+    ...(walkTimeoutMs !== undefined ? { walkTimeoutMs } : {}),
     ...(maxConnections !== undefined ? { maxConnections } : {}),
     ...(bufferPoolSize !== undefined ? { bufferPoolSize } : {}),
     ...(workerFlags !== undefined ? { workerFlags } : {}),
@@ -235,7 +266,7 @@ const results: Array<Record<string, unknown>> = []
 async function save (): Promise<string> {
   const largest = results[results.length - 1]
   return await writeResults(values.out ?? 'scale', {
-    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default', bufferPoolSize: bufferPoolSize ?? WORKER_BUFFER_POOL_SIZE, workerFlags: workerFlags ?? [], libp2pLogs: values['libp2p-logs'] },
+    settings: { mns, lookups, workers, transport: transport ?? (workers === 1 ? 'memory' : 'memory+tcp'), maintenance, warmupS, churn, encryption: encryption ?? 'plaintext', maxConnections: maxConnections ?? 2000, settleTimeoutS: settleS, alpha: alpha ?? 'default', disjointPaths: disjointPaths ?? 'default', walkTimeoutMs: walkTimeoutMs ?? 'default', bufferPoolSize: bufferPoolSize ?? WORKER_BUFFER_POOL_SIZE, workerFlags: workerFlags ?? [], libp2pLogs: values['libp2p-logs'] },
     memoryPerMaarBytes: (largest?.memory as { memoryPerMaarBytes?: number } | undefined)?.memoryPerMaarBytes,
     memoryPerMaarAtMaars: largest?.maars,
     sizes: results

@@ -47,6 +47,10 @@ export interface SessionDirectoryInit {
   peerBackoffMs?: number
   /** How long a key's closest set found by a walk is reused (default 30 s, key-walk.ts). */
   closestCacheMs?: number
+  /** Bound of a lookup's walk toward the key (default 5 s); one cut short still yields the closest members it met (key-walk.ts). */
+  walkTimeoutMs?: number
+  /** How long a lookup's walk runs before the closest members it met so far are asked, while it goes on (default 2.5 s, lookup.ts). */
+  walkEarlyMs?: number
   /** A key's background kad-dht put (a walk) runs at most once per this many ms; records in between are coalesced into the newest (default 30 s, dht-publication.ts: the direct PUTs carry every change to the closest members, and each walk costs every member it reaches a stream and a record validation). */
   dhtPutIntervalMs?: number
   /**
@@ -92,7 +96,10 @@ export class SessionDirectory implements Discovery {
     this.publishTimeoutMs = init.publishTimeoutMs ?? 5000
     this.log = init.log ?? (() => {})
     this.members = new MemberPeers(node, this.services, init.peerBackoffMs ?? 10_000, this.log)
-    this.walker = new KeyWalker(node, this.services, this.members, init.closestCacheMs !== undefined ? { cacheMs: init.closestCacheMs } : {})
+    this.walker = new KeyWalker(node, this.services, this.members, {
+      ...(init.closestCacheMs !== undefined ? { cacheMs: init.closestCacheMs } : {}),
+      ...(init.walkTimeoutMs !== undefined ? { timeoutMs: init.walkTimeoutMs } : {})
+    })
     this.knownDomain = new KnownDomain(routingTable(this.services.dht).kBucketSize ?? 20, init.closestCacheMs ?? 30_000)
     this.dhtPuts = new CoalescedDhtPuts(async (key, bytes) => { await this.putInDht(key, bytes) }, init.dhtPutIntervalMs ?? 30_000)
     this.replicas = new ReplicaKeeper(node, this.services.sessions, (key, bytes) => { if (this.started) this.dhtPuts.offer(key, bytes) }, { graceMs: init.republishGraceMs ?? 1000, maxRecords: 100_000 })
@@ -103,6 +110,7 @@ export class SessionDirectory implements Discovery {
       requestTimeoutMs: init.requestTimeoutMs ?? 500,
       dialTimeoutMs: init.dialTimeoutMs ?? 5000,
       dhtTimeoutMs: init.dhtTimeoutMs ?? 10_000,
+      walkEarlyMs: init.walkEarlyMs ?? 2500,
       log: this.log,
       ...(init.shaper !== undefined ? { shaper: init.shaper } : {})
     })

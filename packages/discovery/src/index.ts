@@ -13,3 +13,4 @@ export { BatchedWriter, OrderedAnswers, PipelinedClient } from './pipelined-stre
 export type { AnswerReader, Message } from './pipelined-stream.js'
 export { LOOKUP_STEPS_CHANNEL } from './lookup-steps.js'
 export type { LookupStep, LookupStepName } from './lookup-steps.js'
+export type { KeyWalkResult, WalkEnd, WalkOutcome } from './key-walk.js'

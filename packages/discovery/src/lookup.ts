@@ -21,13 +21,13 @@ import type { TrustStore } from './domain.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
 import { lookupStep } from './lookup-steps.js'
-import type { KeyWalker } from './key-walk.js'
+import type { KeyWalk, KeyWalker, WalkOutcome } from './key-walk.js'
 import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
 import type { StoredRecord } from './record-store.js'
 import { requestFrames, requestRecord } from './record-protocol.js'
 import { shaped } from './request-shaper.js'
-import { bytesEqual, timeoutSignal } from './util.js'
+import { bytesEqual, timeoutSignal, uniquePeers } from './util.js'
 import type { RequestShaper } from './request-shaper.js'
 
 export interface LookupResult {
@@ -51,6 +51,8 @@ export interface LookupResult {
   hops?: number
   /** True when this MAAR walked toward the key because the members it knew held no record. */
   walked?: boolean
+  /** How that walk ended (key-walk.ts), when there was one. */
+  walk?: WalkOutcome
 }
 
 /**
@@ -61,7 +63,7 @@ export interface LookupResult {
  */
 export class LookupIncompleteError extends Error {
   /** `walkError`: why the walk toward the key's closest members failed, when it did (then no answer proves a miss). */
-  constructor (readonly mnId: string, readonly absentAnswers: number, readonly required: number, readonly asked: number, readonly walkError?: string) {
+  constructor (readonly mnId: string, readonly absentAnswers: number, readonly required: number, readonly asked: number, readonly walkError?: string, readonly walk?: WalkOutcome) {
     const why = walkError !== undefined
       ? `the walk toward the key's closest members failed (${walkError}), so the ${asked} members asked prove no miss`
       : `${absentAnswers} of the ${required} domain members required answered "not found" (${asked} asked)`
@@ -84,6 +86,11 @@ export interface SessionLookupInit {
   dialTimeoutMs: number
   /** Bound of the kad-dht fallback get. */
   dhtTimeoutMs: number
+  /**
+   * How long a walk runs before the closest members it met so far are asked, while it goes on
+   * (key-walk.ts): a record there ends the lookup and the walk; otherwise the walk's end decides.
+   */
+  walkEarlyMs: number
   log: (line: string) => void
   /** Around each GET (request-shaper.ts); none by default. */
   shaper?: RequestShaper
@@ -128,7 +135,10 @@ export class SessionLookup {
    * key: then only the members the walk ended on prove a miss, and only when each of its `fanout`
    * closest said "not found" (they answered the walk a moment ago, so one backing off is asked
    * again), since the record was put to them and not to the members this MAAR happened to know,
-   * and a closer member's silence leaves the miss open. When the proof
+   * and a closer member's silence leaves the miss open. A walk cut short at its bound (under
+   * load) proves no miss, but the closest members it met are asked: a record there is the answer
+   * (key-walk.ts). A walk still running after `walkEarlyMs` has its closest members so far asked
+   * while it goes on; a record there ends the lookup and stops the walk. When the proof
    * still falls short, the kad-dht get (validated records only) is tried and, if it finds nothing
    * either, LookupIncompleteError is thrown: the caller must not treat the MN as new. Throws
    * RecordError for an MN-ID no record may hold (checkMnId).
@@ -161,32 +171,42 @@ export class SessionLookup {
     // was put; walk there (key-walk.ts) unless the set asked came from a recent walk and proved the miss.
     const walk = known > 0 && (cached === undefined || proof.absent < proof.required)
     let walkError: string | undefined
+    let outcome: WalkOutcome | undefined
     if (walk) {
-      const walked = await this.walker.walk(key, opts.signal).catch(err => {
-        walkError = err instanceof Error ? err.message : String(err)
-        this.log(`walk toward ${mnId.slice(0, 80)} failed: ${walkError}`)
-        return undefined
-      })
+      const walking = this.walker.start(key, opts.signal)
+      // Under load a walk runs seconds (README "Scale"), its last paths waiting on slow peers long
+      // after it met the key's closest members: those met so far are asked early.
+      const early = await this.askEarly(walking, answers, key, validated, opts.signal)
+      if (early !== undefined) {
+        const stopped = walking.stop()
+        return this.answer(key, early, local, { elapsedMs: elapsed(), asked: answers.size, hops: stopped.rounds + 2, walked: true, walk: stopped })
+      }
+      const walked = await walking.result
+      outcome = walked.outcome
+      if (outcome.ended !== 'complete') {
+        walkError = outcome.ended === 'cut-short' ? `cut short at its bound after ${outcome.queries} queries, ${outcome.rounds} rounds` : outcome.error ?? 'failed'
+        this.log(`walk toward ${mnId.slice(0, 80)} ${outcome.ended === 'cut-short' ? 'was' : 'failed:'} ${walkError}`)
+      }
       // The walk's members answered it a moment ago: one backing off, or that failed a GET in the
       // first round, is asked (again) rather than passed over.
-      const closest = (walked?.closest ?? []).filter(p => this.services.membership.isMember(p))
+      const closest = walked.closest.filter(p => this.services.membership.isMember(p))
       for (const p of closest) if (answers.has(p.toString()) && answers.get(p.toString()) === undefined) answers.delete(p.toString())
-      // A failed walk leaves no proof: the members this MAAR happened to know prove nothing.
-      if (walked === undefined) proof = undefined
-      if (walked !== undefined && closest.length > 0) {
+      // A walk that did not end leaves no proof: the members this MAAR happened to know prove nothing.
+      if (outcome.ended !== 'complete') proof = undefined
+      if (closest.length > 0) {
         // Only the key's closest members can prove a miss now. When the first `fanout` of them
         // hold nothing, the rest of the walk's set (the kad-dht put's 20) is asked in one more
         // round: a record put while tables were filling may sit a few places further out.
         const near = await this.askClosest(closest, closest.length, answers, key, validated, opts.signal)
-        if (near.best !== undefined) return this.answer(key, near.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: walked.rounds + 2, walked: true })
-        proof = closestAbsent(closest, answers, this.fanout)
+        if (near.best !== undefined) return this.answer(key, near.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: walked.rounds + 2, walked: true, walk: outcome })
+        if (outcome.ended === 'complete') proof = closestAbsent(closest, answers, this.fanout)
       }
     }
-    if (local !== undefined) return this.answer(key, undefined, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: walk })
+    if (local !== undefined) return this.answer(key, undefined, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: walk, ...(outcome !== undefined ? { walk: outcome } : {}) })
     if (proof !== undefined && proof.absent >= proof.required) return undefined // enough of the key's members hold no record of this MN
     const viaDht = await this.dhtGet(key, opts.signal)
-    if (viaDht === undefined) throw new LookupIncompleteError(mnId, proof?.absent ?? 0, proof?.required ?? required, answers.size, walkError)
-    return { ...viaDht, elapsedMs: elapsed(), asked: answers.size + viaDht.asked, hops: 0, walked: false }
+    if (viaDht === undefined) throw new LookupIncompleteError(mnId, proof?.absent ?? 0, proof?.required ?? required, answers.size, walkError, outcome)
+    return { ...viaDht, elapsedMs: elapsed(), asked: answers.size + viaDht.asked, hops: 0, walked: false, ...(outcome !== undefined ? { walk: outcome } : {}) }
   }
 
   /**
@@ -211,10 +231,26 @@ export class SessionLookup {
   }
 
   /**
+   * When `walking` is still under way after walkEarlyMs, asks the closest members it met so far
+   * (one that failed a GET in the first round again: it just answered the walk) and returns the
+   * newest record they hold. Their "not found" is kept in `answers` but proves nothing yet.
+   */
+  private async askEarly (walking: KeyWalk, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, validated: Validated, signal?: AbortSignal): Promise<StoredRecord | undefined> {
+    let timer: NodeJS.Timeout | undefined
+    const early = new Promise<'early'>(resolve => { timer = setTimeout(() => { resolve('early') }, this.init.walkEarlyMs) })
+    const first = await Promise.race([walking.result, early])
+    clearTimeout(timer)
+    if (first !== 'early') return undefined
+    const met = walking.closestSoFar()
+    for (const p of met) if (answers.has(p.toString()) && answers.get(p.toString()) === undefined) answers.delete(p.toString())
+    return (await this.askClosest(met, met.length, answers, key, validated, signal)).best
+  }
+
+  /**
    * The winning copy: the local one ('cache') when it is newer than the members' answer or none
    * came, else the members' ('direct'; a local copy that peers confirm is 'direct' too).
    */
-  private answer (key: Uint8Array, best: StoredRecord | undefined, local: StoredRecord | undefined, how: Pick<LookupResult, 'elapsedMs' | 'asked' | 'hops' | 'walked'>): LookupResult {
+  private answer (key: Uint8Array, best: StoredRecord | undefined, local: StoredRecord | undefined, how: Pick<LookupResult, 'elapsedMs' | 'asked' | 'hops' | 'walked' | 'walk'>): LookupResult {
     lookupStep('lookup-decided')
     if (local !== undefined && (best === undefined || isNewer(local.record, best.record))) {
       return withCertificates({ record: local.record, signer: local.signer, source: 'cache' as const, ...how }, local.bytes)
@@ -332,9 +368,4 @@ function withCertificates<T extends object> (result: T, bytes: Uint8Array): T & 
 function closestAbsent (set: PeerId[], answers: Map<string, MemberAnswer | undefined>, fanout: number): { absent: number, required: number } {
   const top = set.slice(0, fanout)
   return { absent: top.filter(p => answers.get(p.toString())?.kind === 'absent').length, required: Math.max(1, top.length) }
-}
-
-function uniquePeers (peers: PeerId[]): PeerId[] {
-  const seen = new Set<string>()
-  return peers.filter(p => !seen.has(p.toString()) && seen.add(p.toString()) !== undefined)
 }

@@ -1,6 +1,7 @@
 /** Small strict helpers shared by the certificate, record and protocol codecs. */
 import { createPublicKey, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import type { PeerId } from '@libp2p/interface'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { cachedByText, canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 
@@ -146,4 +147,10 @@ export function timeoutSignal (ms: number, outer?: AbortSignal): { signal: Abort
       outer?.removeEventListener('abort', onAbort)
     }
   }
+}
+
+/** `peers` without repeats, first occurrence kept, in order. */
+export function uniquePeers (peers: PeerId[]): PeerId[] {
+  const seen = new Set<string>()
+  return peers.filter(p => !seen.has(p.toString()) && seen.add(p.toString()) !== undefined)
 }

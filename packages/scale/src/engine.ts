@@ -74,6 +74,7 @@ export class ScaleEngine {
       proofTimeoutMs: opts.proofTimeoutMs ?? 60_000,
       ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
       ...(opts.disjointPaths !== undefined ? { disjointPaths: opts.disjointPaths } : {}),
+      ...(opts.walkTimeoutMs !== undefined ? { walkTimeoutMs: opts.walkTimeoutMs } : {}),
       encryption: opts.encryption ?? 'plaintext',
       maxConnections: opts.maxConnections ?? 2000,
       ...(opts.libp2pLogs === true ? { libp2pLogs: true } : {}),

@@ -69,6 +69,11 @@ export interface ScaleOptions {
    */
   disjointPaths?: number
   /**
+   * Bound of a lookup's walk toward the key (default: SessionDirectory's, 5 s). A walk cut short
+   * still yields the closest members it met, which the lookup asks (key-walk.ts, README "Scale").
+   */
+  walkTimeoutMs?: number
+  /**
    * libp2p's connection cap per MAAR (default here 2,000; libp2p's is 300). At 1,000 MAARs the
    * early MAARs, everyone's bootstrap peers, reach 300; a connection libp2p then closes to a
    * record holder would be a departure that puts the record again (replicas.ts): more walks, more

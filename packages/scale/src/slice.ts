@@ -9,7 +9,8 @@
 import { performance } from 'node:perf_hooks'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { plaintext } from '@libp2p/plaintext'
-import { SessionDirectory, TrustStore, createMeshNode } from '@dmm-mesh/discovery'
+import { LookupIncompleteError, SessionDirectory, TrustStore, createMeshNode } from '@dmm-mesh/discovery'
+import type { WalkOutcome } from '@dmm-mesh/discovery'
 import type { KadDHTMaintenance } from './options.js'
 import { silentLogger } from './silent-logger.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -40,6 +41,8 @@ export interface SliceInit {
   encryption?: 'noise' | 'plaintext'
   /** How long a new peer has to prove membership (MeshNodeInit.proofTimeoutMs). */
   proofTimeoutMs?: number
+  /** Bound of a lookup's walk toward the key (ScaleOptions.walkTimeoutMs). */
+  walkTimeoutMs?: number
   /** Per-member bound of a lookup GET (default 2 s: a loaded 2-core machine dials slowly). */
   requestTimeoutMs?: number
   /**
@@ -65,6 +68,8 @@ export interface LookupSample {
   signer?: string
   sequence?: number
   error?: string
+  /** How the lookup's walk toward the key ended, when it walked (key-walk.ts). */
+  walk?: WalkOutcome
 }
 
 export interface SliceMemory {
@@ -131,7 +136,7 @@ export class ScaleSlice {
       ...(this.init.proofTimeoutMs !== undefined ? { proofTimeoutMs: this.init.proofTimeoutMs } : {})
     })
     node.addEventListener('connection:open', () => { this.opened++ })
-    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, publishTimeoutMs: this.init.publishTimeoutMs ?? 20_000, log: line => { this.count(line) } })
+    const directory = new SessionDirectory(node, { privateKey, certificate: identity.certificate, trust: this.trust, requestTimeoutMs: this.init.requestTimeoutMs ?? 2000, publishTimeoutMs: this.init.publishTimeoutMs ?? 20_000, ...(this.init.walkTimeoutMs !== undefined ? { walkTimeoutMs: this.init.walkTimeoutMs } : {}), log: line => { this.count(line) } })
     await directory.start()
     this.hosted.set(identity.index, { node, directory, identity })
     return node.getMultiaddrs().map(a => a.toString())
@@ -151,9 +156,10 @@ export class ScaleSlice {
       const found = await this.get(index).directory.lookup(mnId)
       if (found === undefined) return { path: 'absent', hops: 1, elapsedMs: performance.now() - t0 }
       const path = found.source === 'dht' ? 'fallback' : found.source === 'cache' ? 'cache' : found.walked === true ? 'walk' : 'direct'
-      return { path, hops: found.hops ?? 0, elapsedMs: found.elapsedMs, signer: found.signer, sequence: found.record.sequence }
+      return { path, hops: found.hops ?? 0, elapsedMs: found.elapsedMs, signer: found.signer, sequence: found.record.sequence, ...(found.walk !== undefined ? { walk: found.walk } : {}) }
     } catch (err) {
-      return { path: 'failed', hops: 0, elapsedMs: performance.now() - t0, error: err instanceof Error ? err.message : String(err) }
+      const walk = err instanceof LookupIncompleteError ? err.walk : undefined
+      return { path: 'failed', hops: 0, elapsedMs: performance.now() - t0, error: err instanceof Error ? err.message : String(err), ...(walk !== undefined ? { walk } : {}) }
     }
   }
 
