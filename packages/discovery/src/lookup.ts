@@ -190,7 +190,7 @@ export class SessionLookup {
       // The walk's members answered it a moment ago: one backing off, or that failed a GET in the
       // first round, is asked (again) rather than passed over.
       const closest = walked.closest.filter(p => this.services.membership.isMember(p))
-      for (const p of closest) if (answers.has(p.toString()) && answers.get(p.toString()) === undefined) answers.delete(p.toString())
+      askAgainIfFailed(closest, answers)
       // A walk that did not end leaves no proof: the members this MAAR happened to know prove nothing.
       if (outcome.ended !== 'complete') proof = undefined
       if (closest.length > 0) {
@@ -242,7 +242,7 @@ export class SessionLookup {
     clearTimeout(timer)
     if (first !== 'early') return undefined
     const met = walking.closestSoFar()
-    for (const p of met) if (answers.has(p.toString()) && answers.get(p.toString()) === undefined) answers.delete(p.toString())
+    askAgainIfFailed(met, answers)
     return (await this.askClosest(met, met.length, answers, key, validated, signal)).best
   }
 
@@ -368,4 +368,9 @@ function withCertificates<T extends object> (result: T, bytes: Uint8Array): T & 
 function closestAbsent (set: PeerId[], answers: Map<string, MemberAnswer | undefined>, fanout: number): { absent: number, required: number } {
   const top = set.slice(0, fanout)
   return { absent: top.filter(p => answers.get(p.toString())?.kind === 'absent').length, required: Math.max(1, top.length) }
+}
+
+/** Forgets the failed GETs (no answer that counts) of `peers`, so that askClosest asks them again: they just answered a walk. */
+function askAgainIfFailed (peers: PeerId[], answers: Map<string, MemberAnswer | undefined>): void {
+  for (const p of peers) if (answers.has(p.toString()) && answers.get(p.toString()) === undefined) answers.delete(p.toString())
 }

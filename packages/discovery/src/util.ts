@@ -97,18 +97,12 @@ export async function signatureVerifies (envelope: RecordEnvelope, domain: strin
 
 /** RFC 8410 SubjectPublicKeyInfo of an Ed25519 key, before its 32 raw octets. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
-const keyObjects = new Map<string, KeyObject>()
+/** A KeyObject per key, by the base64 of its raw octets; bounded: a domain has few keys, a hostile peer may send many. */
+const ed25519KeyObjects = cachedByText((raw: string): KeyObject =>
+  createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(raw, 'base64')]), format: 'der', type: 'spki' }), 1024)
 
 function ed25519KeyObject (raw: Uint8Array): KeyObject {
-  const id = toBase64(raw)
-  let key = keyObjects.get(id)
-  if (key === undefined) {
-    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
-    // Bounded: a domain has few keys, a hostile peer may send many.
-    if (keyObjects.size >= 1024) keyObjects.clear()
-    keyObjects.set(id, key)
-  }
-  return key
+  return ed25519KeyObjects(toBase64(raw))
 }
 
 /** The signed bytes of a libp2p envelope: varint length and value of the domain, the payload type and the payload. */
