@@ -14,7 +14,7 @@ import { generateKeyPair, privateKeyToProtobuf, publicKeyToProtobuf } from '@lib
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { issueCertificate } from '@dmm-mesh/discovery'
 import { maarPlan } from '@dmm-mesh/maar'
-import { QUIET_MAINTENANCE, WORKER_BUFFER_POOL_SIZE } from './options.js'
+import { QUIET_MAINTENANCE, SCALE_MAX_CONNECTIONS, WORKER_BUFFER_POOL_SIZE } from './options.js'
 import type { ScaleOptions } from './options.js'
 import { localSlice, workerSlice } from './slice-handle.js'
 import type { SliceHandle } from './slice-handle.js'
@@ -76,7 +76,7 @@ export class ScaleEngine {
       ...(opts.disjointPaths !== undefined ? { disjointPaths: opts.disjointPaths } : {}),
       ...(opts.walkTimeoutMs !== undefined ? { walkTimeoutMs: opts.walkTimeoutMs } : {}),
       encryption: opts.encryption ?? 'plaintext',
-      maxConnections: opts.maxConnections ?? 2000,
+      maxConnections: opts.maxConnections ?? SCALE_MAX_CONNECTIONS,
       ...(opts.libp2pLogs === true ? { libp2pLogs: true } : {}),
       bufferPoolSize
     }

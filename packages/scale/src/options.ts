@@ -37,6 +37,12 @@ export const WORKER_BUFFER_POOL_SIZE = 8192
  */
 export const LEAN_WORKER_FLAGS: readonly string[] = ['--optimize-for-size', '--max-semi-space-size=8']
 
+/**
+ * libp2p's connection cap of a node in the scale engine (libp2p's own is 300): at 1,000 MAARs the
+ * early MAARs, everyone's bootstrap peers, and a CMD every MAAR keeps a connection to, go above it.
+ */
+export const SCALE_MAX_CONNECTIONS = 2000
+
 export interface ScaleOptions {
   /** MAARs to run (maar1 … maarN). */
   count: number
@@ -74,7 +80,7 @@ export interface ScaleOptions {
    */
   walkTimeoutMs?: number
   /**
-   * libp2p's connection cap per MAAR (default here 2,000; libp2p's is 300). At 1,000 MAARs the
+   * libp2p's connection cap per MAAR (default SCALE_MAX_CONNECTIONS, 2,000; libp2p's is 300). At 1,000 MAARs the
    * early MAARs, everyone's bootstrap peers, reach 300; a connection libp2p then closes to a
    * record holder would be a departure that puts the record again (replicas.ts): more walks, more
    * connections. A low cap does not keep views partial (README "Scale").

@@ -10,10 +10,8 @@
 import { startLocalCmd } from '@dmm-mesh/cmd'
 import type { LocalCmd, LocalCmdOptions } from '@dmm-mesh/cmd'
 import { scaleNodeTuning } from './maar-mesh.js'
+import { SCALE_MAX_CONNECTIONS } from './options.js'
 import type { ScaleMeshOptions } from './maar-mesh.js'
-
-/** Above the largest domain a scenario may have (500 MAARs), as the scale engine's MAARs (engine.ts). */
-const CMD_MAX_CONNECTIONS = 2000
 
 export type ScaleCmdOptions = Omit<LocalCmdOptions, 'listen' | 'node'> & Pick<ScaleMeshOptions, 'maintenance' | 'proofTimeoutMs'>
 
@@ -22,5 +20,5 @@ export async function startScaleCmd (opts: ScaleCmdOptions): Promise<LocalCmd> {
   const { maintenance, proofTimeoutMs, ...local } = opts
   // One memory address space per process: the name carries the pid, as the MAARs' do.
   const listen = `/memory/cmd-${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`
-  return await startLocalCmd({ ...local, listen, node: { ...scaleNodeTuning({ maintenance, proofTimeoutMs }), maxConnections: CMD_MAX_CONNECTIONS } })
+  return await startLocalCmd({ ...local, listen, node: { ...scaleNodeTuning({ maintenance, proofTimeoutMs }), maxConnections: SCALE_MAX_CONNECTIONS } })
 }
