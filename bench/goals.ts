@@ -17,6 +17,7 @@ import type { LocalMaar } from '@dmm-mesh/maar'
 import { DOMAIN, STRIDE, attach, maarAt, settleAll, trimSession, warmUp } from './domain.js'
 import type { Domain, Load } from './domain.js'
 import { anchorMns, reRegister } from './reregister.js'
+import type { Mn } from './reregister.js'
 import { RESULTS_DIR, showDoublingRate, summarize, writeResults } from './stats.js'
 import type { Summary } from './stats.js'
 
@@ -31,13 +32,18 @@ if (!Number.isInteger(maarCount) || maarCount < 3 || !Number.isInteger(moves) ||
 
 function progress (line: string): void { process.stderr.write(`${line}\n`) }
 
-/** One MN hops by a fixed stride, dwelling 50 ms at each MAAR: handover and lookup latency, and an echo per move after the same quiet. */
-async function trace (d: Domain): Promise<{ handover: Summary, lookup: Summary, phases: Record<string, Summary>, sources: Record<string, number>, idleEcho: Summary, signallingByAnchors: Record<string, Summary> }> {
+/**
+ * One MN hops by a fixed stride, dwelling 50 ms at each MAAR: handover and lookup latency, and
+ * per move, after the same quiet, an echo and a bare PBU/PBA (`idle`: the ratios' denominators
+ * measured as the handover runs, not back to back).
+ */
+async function trace (d: Domain, idle: Mn): Promise<{ handover: Summary, lookup: Summary, phases: Record<string, Summary>, sources: Record<string, number>, idleEcho: Summary, idlePbu: Summary, signallingByAnchors: Record<string, Summary> }> {
   // Beside the lookups: one echo per move, from the move's serving MAAR on a stream opened
   // before, after the same 50 ms of quiet as the lookup (the back-to-back echo runs warm).
   const echoes = await Promise.all(d.mesh.maars.map(async (m, i) => await openEcho(m, maarAt(d, i + 1))))
   for (const e of echoes) await e.once()
   const idleEcho: number[] = []
+  const idlePbu: number[] = []
   const mnId = `goals@${DOMAIN}`
   let position = 0
   await attach(d, mnId, maarAt(d, 0))
@@ -60,11 +66,13 @@ async function trace (d: Domain): Promise<{ handover: Summary, lookup: Summary, 
     await trimSession(d, mnId, maarAt(d, position), r.anchors.length)
     await new Promise(resolve => setTimeout(resolve, 50))
     idleEcho.push(await (echoes[position] as EchoStream).once())
+    await new Promise(resolve => setTimeout(resolve, 50))
+    idlePbu.push(await timedReRegister(idle))
   }
   await Promise.all(echoes.map(async e => { await e.close() }))
   const phases = { lookup: summarize(lookup), signalling: summarize(signalling), commits: summarize(commits), program: summarize(program) }
   const signallingByAnchors = Object.fromEntries([...byAnchors].sort(([a], [b]) => a - b).map(([n, ms]) => [String(n), summarize(ms)]))
-  return { handover: summarize(handover), lookup: summarize(lookup), phases, sources, idleEcho: summarize(idleEcho), signallingByAnchors }
+  return { handover: summarize(handover), lookup: summarize(lookup), phases, sources, idleEcho: summarize(idleEcho), idlePbu: summarize(idlePbu), signallingByAnchors }
 }
 
 const ECHO_PROTOCOL = '/dmm-bench/echo/1.0.0'
@@ -110,16 +118,27 @@ async function requestResponse (a: LocalMaar, b: LocalMaar): Promise<Summary> {
   return summarize(rtt)
 }
 
-/** A PBU and its PBA on the open PMIP stream, one at a time, accepted (LevelDB commit included). */
-async function pbuRoundTrip (d: Domain): Promise<Summary> {
+/** An MN anchored at the first MAAR and served by the second, for bare PBU/PBA round trips. */
+async function bareMn (d: Domain): Promise<Mn> {
   const [anchor, serving] = d.mesh.maars as [LocalMaar, LocalMaar]
   const [mn] = await anchorMns(d.mesh, anchor, [serving], 1)
   if (mn === undefined) throw new Error('no MN anchored')
+  return mn
+}
+
+/** One PBU and its PBA on the open PMIP stream, accepted (LevelDB commit included), in ms. */
+async function timedReRegister (mn: Mn): Promise<number> {
+  const t = performance.now()
+  if (!(await reRegister(mn))) throw new Error('PBU refused')
+  return performance.now() - t
+}
+
+/** PBU/PBA round trips back to back. */
+async function pbuRoundTrip (mn: Mn): Promise<Summary> {
   const rtt: number[] = []
   for (let i = 0; i < rounds; i++) {
-    const t = performance.now()
-    if (!(await reRegister(mn))) throw new Error('PBU refused')
-    if (i > 0) rtt.push(performance.now() - t)
+    const t = await timedReRegister(mn)
+    if (i > 0) rtt.push(t)
   }
   return summarize(rtt)
 }
@@ -167,17 +186,19 @@ try {
   try {
     await warmUp(d)
     await handleEcho(d)
-    const { handover, lookup, phases, sources, idleEcho, signallingByAnchors } = await trace(d)
+    const bare = await bareMn(d)
+    const { handover, lookup, phases, sources, idleEcho, idlePbu, signallingByAnchors } = await trace(d, bare)
     progress(`  handover ${handover.median} ms, lookup ${lookup.median} ms (answered by ${JSON.stringify(sources)})`)
     progress(`  handover phases p50: ${Object.entries(phases).map(([name, s]) => `${name} ${s.median} ms`).join(', ')}`)
     progress(`  PBU/PBA p50 by P-MAARs asked: ${Object.entries(signallingByAnchors).map(([n, s]) => `${n}: ${s.median} ms (${s.n} moves)`).join(', ')}`)
-    const pbu = await pbuRoundTrip(d)
+    const pbu = await pbuRoundTrip(bare)
     const echo = await requestResponse(maarAt(d, 2), maarAt(d, 1))
     const handoverRatio = handover.median / pbu.median
     const lookupRatio = lookup.median / echo.median
+    progress(`  PBU/PBA p50 ${pbu.median} ms back to back, ${idlePbu.median} ms one at a time after 50 ms of quiet like each handover (handover ÷ that ${round(handover.median / idlePbu.median)})`)
     progress(`  echo p50 ${echo.median} ms back to back, ${idleEcho.median} ms one at a time after 50 ms of quiet like each lookup (lookup ÷ that ${round(lookup.median / idleEcho.median)})`)
     const same = `this run, ${maarCount} MAARs, ${moves} moves (lookups answered by ${JSON.stringify(sources)}), ${rounds} round trips`
-    goals.push({ goal: 'handover p50 ÷ bare PBU/PBA round trip on an open stream', target: '≤ 3', measured: `${handover.median.toFixed(2)} ms ÷ ${pbu.median.toFixed(2)} ms`, value: round(handoverRatio), met: handoverRatio <= 3, source: same, phases, signallingByAnchors })
+    goals.push({ goal: 'handover p50 ÷ bare PBU/PBA round trip on an open stream', target: '≤ 3', measured: `${handover.median.toFixed(2)} ms ÷ ${pbu.median.toFixed(2)} ms (PBU/PBA after 50 ms of quiet, as each handover: ${idlePbu.median.toFixed(2)} ms, ratio ${round(handover.median / idlePbu.median)})`, value: round(handoverRatio), met: handoverRatio <= 3, source: same, phases, signallingByAnchors })
     goals.push({ goal: 'lookup p50 ÷ one request/response on an open stream', target: '≤ 2', measured: `${lookup.median.toFixed(2)} ms ÷ ${echo.median.toFixed(2)} ms (echo after 50 ms of quiet, as each lookup: ${idleEcho.median.toFixed(2)} ms, ratio ${round(lookup.median / idleEcho.median)})`, value: round(lookupRatio), met: lookupRatio <= 2, source: same })
   } finally {
     await mesh.stop().catch(() => {})
