@@ -10,7 +10,7 @@ export type RouteVia =
   /** RFC 5213 IPv6-in-IPv6 as SRv6 reduced encapsulation: outer next header 41, no SRH. */
   | { kind: 'seg6', sid: string, dev: string }
   /**
-   * The decapsulating SID, End.DT6 (RFC 8986 §4.8): the inner packet is looked up in `table`;
+   * The decapsulating SID, End.DT6 (RFC 8986): the inner packet is looked up in `table`;
    * table 0 means through the policy rules, as if it had arrived on the interface the outer one
    * came in on (plan.ts: the backbone rules then apply to it).
    */

@@ -4,7 +4,7 @@
  * Tunnels (RFC 5213 §6.10.5 / RFC 8885 §3): the remote end of every tunnel is the remote MAAR's
  * tunnel address. With `seg6` that address IS the remote MAAR's decapsulating SID: this MAAR
  * encapsulates with `encap seg6 mode encap.red segs REMOTE` (IPv6-in-IPv6, next header 41, no
- * SRH) and installs its own SID as `encap seg6local action End.DT6 table 0` (RFC 8986 §4.8):
+ * SRH) and installs its own SID as `encap seg6local action End.DT6 table 0` (RFC 8986):
  * table 0 looks the inner packet up through the policy rules, with the backbone as input
  * interface. Not a table of its own: a legacy End.DT6 table has no fall-back, and an uplink
  * packet decapsulated at the anchor must reach the CN through the main table's routes; End.DT6
