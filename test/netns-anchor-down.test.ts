@@ -6,7 +6,9 @@
  * maar3. maar3's attach is partial: Pref1 stays in the session, pending, and its PBU is
  * retransmitted (RFC 5213 §6.9.4). maar1 is restarted on the same config and LevelDB; the
  * retransmitted PBU reaches it, it tunnels Pref1 to maar3, and the CN reaches Pref1 through
- * maar1 -> maar3 with no packet of the flow looping back to maar2.
+ * maar1 -> maar3 with no packet of the flow looping back to maar2. While maar1 is down, its kernel
+ * still tunnels Pref1 to maar2, which serves neither the MN nor Pref1 any more: maar2 answers
+ * "no route" instead of routing the packet back to maar1 (a loop until the hop limit before).
  * The interruption of Pref1 is printed, not asserted (speed goes in bench/).
  */
 import assert from 'node:assert/strict'
@@ -66,9 +68,28 @@ describe('an anchor down during a handover and back later (issue 9 finding 1): d
     return r.stdout.trim()
   }
 
+  /** ICMPv6 destination unreachable messages MAAR `i`'s kernel has sent (RFC 4293 counters, /proc/net/snmp6). */
+  async function icmpDestUnreachSent (i: number): Promise<number> {
+    const r = await inNetns(ns(i), ['cat', '/proc/net/snmp6'])
+    const m = /^Icmp6OutDestUnreachs\s+(\d+)$/m.exec(r.stdout)
+    assert.ok(m !== null, r.stdout + r.stderr)
+    return Number(m[1])
+  }
+
   /** Tunnelled echo requests of the CN to `dst` that MAAR `at` sends to MAAR `to`'s SID, in a capture. */
   const echoesTunnelled = (capture: string, at: number, to: number, dst: string): number =>
-    capture.split('\n').filter(l => l.includes(`IP6 ${bb(at)} > ${sid(to)}: IP6 ${cn()} > ${dst}: ICMP6, echo request`)).length
+    [...crossings(capture, at, to, dst).values()].reduce((a, b) => a + b, 0)
+
+  /** The same per echo request (told apart by ICMPv6 id and sequence): how many times each was tunnelled. */
+  function crossings (capture: string, at: number, to: number, dst: string): Map<string, number> {
+    const counts = new Map<string, number>()
+    for (const l of capture.split('\n')) {
+      if (!l.includes(`IP6 ${bb(at)} > ${sid(to)}: IP6 ${cn()} > ${dst}: ICMP6, echo request`)) continue
+      const echo = /id (\d+), seq (\d+)/.exec(l)?.slice(1).join('/') ?? l
+      counts.set(echo, (counts.get(echo) ?? 0) + 1)
+    }
+    return counts
+  }
 
   it('the MN gets Pref1 at maar1 and moves to maar2: maar1 tunnels Pref1 to maar2', async () => {
     const first = await attach(1)
@@ -116,9 +137,21 @@ describe('an anchor down during a handover and back later (issue 9 finding 1): d
     await reachable(cnNs(), addr[2]!)
     await reachable(cnNs(), addr[1]!)
 
-    // What finding 1 saw (printed only): the dead anchor's kernel still sends Pref1 to maar2.
-    const loop = await tunnelCapture(ns(1), async () => { await sleep(1000) })
-    info.push(`while maar1 is down: ${echoesTunnelled(loop, 1, 2, addr[0]!)} copies of echo requests to Pref1 tunnelled maar1 -> maar2 in 1 s, for at most 100 echoes sent: they loop between maar1 and maar2 (maar2 routes Pref1 back to its pool's MAAR)`)
+  })
+
+  it('while maar1 is down its kernel still tunnels Pref1 to maar2, which refuses it (ICMPv6 no route) instead of sending it back: each echo crosses the tunnel once', async () => {
+    const unreachablesBefore = await icmpDestUnreachSent(2)
+    const capture = await tunnelCapture(ns(1), async () => { await sleep(1000) })
+    const counts = crossings(capture, 1, 2, addr[0]!)
+    info.push(`while maar1 is down: ${echoesTunnelled(capture, 1, 2, addr[0]!)} echo requests to Pref1 tunnelled maar1 -> maar2 in about 1 s, ${counts.size} different ones`)
+    const summary = `${counts.size} echoes, tunnelled ${[...new Set(counts.values())].join(' or ')} times each:\n${capture.split('\n').slice(0, 20).join('\n')}`
+    // The dead anchor's kernel still sends Pref1 to maar2 (a crash leaves it as it was) ...
+    assert.ok(counts.size > 0, summary)
+    // ... which decapsulates it and refuses it: it never comes back to maar1 to be tunnelled again
+    // (before: back and forth until the hop limit, 63 times each).
+    assert.deepEqual([...new Set(counts.values())], [1], summary)
+    // Refused with destination unreachable (RFC 4443 §3.1; rate-limited, so counted, not matched per echo).
+    assert.ok(await icmpDestUnreachSent(2) > unreachablesBefore, 'maar2 sent no ICMPv6 destination unreachable')
   })
 
   it('while maar1 is down, the domain learns the new session: maar3 serves, Pref1 still anchored at maar1', async () => {

@@ -122,8 +122,14 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
     for (const d of dp) await d.apply(none())
     for (const m of topo!.maars) {
       const routes = await inNetns(m.netns, ['ip', '-6', 'route', 'show', 'table', 'all', 'proto', '213'])
-      assert.deepEqual(routes.stdout.trim().replace(/ +/g, ' ').split('\n'), [`${m.sid} encap seg6local action End.DT6 table main dev bb0 metric 1024 pref medium`])
-      assert.doesNotMatch((await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout, /proto 213/)
+      // The SID and its backbone rules stay while the driver runs (packages/dataplane/src/linux/plan.ts planOwn).
+      assert.deepEqual(routes.stdout.trim().replace(/ +/g, ' ').split('\n'), [`${m.sid} encap seg6local action End.DT6 table unspec dev bb0 metric 1024 pref medium`])
+      const rules = (await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout.split('\n').filter(l => l.includes('proto 213')).map(l => l.replace(/\s+/g, ' ').trim())
+      assert.deepEqual(rules, [
+        `1000: from all to ${m.sid} iif bb0 lookup main proto 213`,
+        '1000: from all iif bb0 ipproto ipv6 lookup main proto 213',
+        '1001: from all iif bb0 unreachable proto 213'
+      ])
       assert.equal((await run(['ip', 'netns', 'pids', m.netns])).stdout.trim(), '', 'no radvd left in the namespace')
     }
     assert.equal(await pingOnce(topo!.cn.netns, addr1), false)

@@ -62,8 +62,26 @@ async function batchOf (dp: LinuxDataPlane, fake: FakeIp, s: DataPlaneState): Pr
   return fake.batches[before] ?? []
 }
 
-const SIDROUTE1 = `route replace ${SID1}/128 encap seg6local action End.DT6 table main dev bb0 table main proto 213`
-const SIDROUTE2 = `route replace ${SID2}/128 encap seg6local action End.DT6 table main dev bb0 table main proto 213`
+const SIDROUTE1 = `route replace ${SID1}/128 encap seg6local action End.DT6 table 0 dev bb0 table main proto 213`
+const SIDROUTE2 = `route replace ${SID2}/128 encap seg6local action End.DT6 table 0 dev bb0 table main proto 213`
+/** seg6's own backbone rules (plan.ts planOwn): tunnelled packets through main ... */
+const tunnelled = (sid: string): string[] => [
+  `rule add from all to ${sid}/128 iif bb0 table main priority 1000 protocol 213`,
+  'rule add from all ipproto 41 iif bb0 table main priority 1000 protocol 213'
+]
+/** ... and the rest of the backbone's packets refused, added after every rule that lets some through. */
+const REFUSE = 'rule add from all iif bb0 unreachable priority 1001 protocol 213'
+/** seg6's own rules as FakeIp.ours() lists them (sorted). */
+const OWN_RULES = (sid: string): string[] => ['1000 all ipproto 41 bb0 main', `1000 all to ${sid}/128 bb0 main`, '1001 all bb0 unreachable']
+/** An MN's backbone rule (plan.ts backboneRules): packets to or from one of its prefixes through main. */
+const backbone = (op: 'add' | 'del', dir: 'to' | 'from', prefix: string): string =>
+  `rule ${op} from ${dir === 'to' ? `all to ${prefix}` : prefix} iif bb0 table main priority 1000${op === 'add' ? ' protocol 213' : ''}`
+/** The batch lines one apply issued but seg6's backbone rules, tested above: for the router device tests. */
+async function deviceBatchOf (dp: LinuxDataPlane, fake: FakeIp, s: DataPlaneState): Promise<string[]> {
+  return (await batchOf(dp, fake, s)).filter(l => !l.includes(' iif bb0 '))
+}
+/** The uplink rules alone (iif the access link), as FakeIp.ours() lists them. */
+const uplinkRules = (fake: FakeIp): string[] => fake.ours().rules.filter(r => r.includes(' acc0 '))
 
 describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
   it('start turns on forwarding and seg6 and lists what the kernel has', async () => {
@@ -78,11 +96,22 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
 
   it('anchor side: attach, handover away (downlink into the tunnel), de-registration', async () => {
     const { dp, fake } = await started('seg6', SID1)
-    assert.deepEqual(await batchOf(dp, fake, S.attachedAt1()), [SIDROUTE1, `route replace ${PREF1} dev acc0 table main proto 213`])
-    // The local route is replaced in place by the tunnel route: no moment without a route.
-    assert.deepEqual(await batchOf(dp, fake, S.anchorAt1()), [`route replace ${PREF1} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`])
-    assert.deepEqual(await batchOf(dp, fake, emptyState()), [`route del ${PREF1} table main proto 213`])
+    assert.deepEqual(await batchOf(dp, fake, S.attachedAt1()), [
+      SIDROUTE1,
+      `route replace ${PREF1} dev acc0 table main proto 213`,
+      ...tunnelled(SID1),
+      backbone('add', 'to', PREF1),
+      REFUSE
+    ])
+    // The local route is replaced in place by the tunnel route: no moment without a route. The
+    // MN's uplink now comes out of the tunnel on the backbone: let it through.
+    assert.deepEqual(await batchOf(dp, fake, S.anchorAt1()), [
+      `route replace ${PREF1} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`,
+      backbone('add', 'from', PREF1)
+    ])
+    assert.deepEqual(await batchOf(dp, fake, emptyState()), [backbone('del', 'to', PREF1), backbone('del', 'from', PREF1), `route del ${PREF1} table main proto 213`])
     assert.deepEqual(fake.ours().routes, [`main ${SID1}/128 seg6local bb0`])
+    assert.deepEqual(fake.ours().rules, OWN_RULES(SID1))
   })
 
   it('serving side: local prefix plus a source-based uplink table for the anchored prefix', async () => {
@@ -92,11 +121,19 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
       `route replace ${PREF2} dev acc0 table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
       `route replace ${PREF1} dev acc0 table main proto 213`,
-      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`
+      ...tunnelled(SID2),
+      backbone('add', 'to', PREF2),
+      // PREF1 comes out of maar1's tunnel on the backbone, to be delivered on the access link.
+      backbone('add', 'to', PREF1),
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
+      REFUSE
     ])
-    // The MN returns to maar1: maar2 anchors PREF2 and drops the uplink (adds before deletes).
+    // The MN returns to maar1: maar2 anchors PREF2 and drops the uplink (adds before deletes);
+    // PREF1 out of a tunnel is refused from now on, not routed back to maar1.
     assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
       `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
+      backbone('add', 'from', PREF2),
+      backbone('del', 'to', PREF1),
       `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
       `route del default table 1000 proto 213`,
       `route del ${PREF1} table main proto 213`
@@ -110,7 +147,9 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
       `route replace ${PREF1} dev acc0 table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID2} dev bb0 table 1000 proto 213`,
       `route replace ${PREF2} dev acc0 table main proto 213`,
-      `rule add from ${PREF2} iif acc0 table 1000 priority 1000 protocol 213`
+      backbone('add', 'to', PREF2),
+      `rule add from ${PREF2} iif acc0 table 1000 priority 1000 protocol 213`,
+      backbone('del', 'from', PREF1)
     ])
   })
 
@@ -138,11 +177,11 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
     const up = (p: string, r: string) => ({ mnId: MN, prefix: p, remote: r, accessLink: 'acc0' })
     const P3 = '2001:db8:3:1::/64'
     await dp.apply({ ...emptyState(), uplinks: [up(PREF1, SID1), up(P3, '2001:db8:ff::3')] })
-    assert.deepEqual(fake.ours().rules, [`1000 ${PREF1} acc0 1000`, `1000 ${P3} acc0 1001`])
+    assert.deepEqual(uplinkRules(fake), [`1000 ${PREF1} acc0 1000`, `1000 ${P3} acc0 1001`])
     // PREF1 goes and a new prefix arrives in the same apply: it must not reuse table 1000 before it is emptied.
     const P4 = '2001:db8:4:1::/64'
     await dp.apply({ ...emptyState(), uplinks: [up(P3, '2001:db8:ff::3'), up(P4, '2001:db8:ff::4')] })
-    assert.deepEqual(fake.ours().rules, [`1000 ${P3} acc0 1001`, `1000 ${P4} acc0 1002`])
+    assert.deepEqual(uplinkRules(fake), [`1000 ${P3} acc0 1001`, `1000 ${P4} acc0 1002`])
   })
 })
 
@@ -207,14 +246,17 @@ describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
     const batch = await batchOf(dp, fake, S.attachedAt1())
     assert.deepEqual(batch, [
       SIDROUTE1,
+      ...tunnelled(SID1),
+      backbone('add', 'to', PREF1),
+      REFUSE,
       'rule del from 2001:db8:8::/64 iif acc0 table 1007 priority 1000',
       'route del 2001:db8:9::/64 table main proto 213',
       'route del default table 1007 proto 213',
       'link del dmt0123456789'
     ])
-    assert.deepEqual(fake.ours(), { routes: [`main ${PREF1} acc0`, `main ${SID1}/128 seg6local bb0`], rules: [], links: [] })
+    assert.deepEqual(fake.ours(), { routes: [`main ${PREF1} acc0`, `main ${SID1}/128 seg6local bb0`], rules: [...OWN_RULES(SID1), `1000 all to ${PREF1} bb0 main`].sort(), links: [] })
     assert.ok(fake.routes.has('main 2001:db8:77::/64'))
-    assert.equal(fake.rules.length, 1)
+    assert.equal(fake.rules.filter(r => r.protocol === undefined).length, 1)
     assert.ok(fake.links.has('macvlan9'))
   })
 
@@ -224,7 +266,23 @@ describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
     fake.rules.push({ priority: 1000, src: PREF1, iif: 'acc0', table: '1005', protocol: '213' })
     const { dp } = await started('seg6', SID2, fake)
     const batch = await batchOf(dp, fake, S.servingAt2())
-    assert.deepEqual(batch, [SIDROUTE2, `route replace ${PREF2} dev acc0 table main proto 213`, `route replace ${PREF1} dev acc0 table main proto 213`])
+    assert.deepEqual(batch, [
+      SIDROUTE2,
+      `route replace ${PREF2} dev acc0 table main proto 213`,
+      `route replace ${PREF1} dev acc0 table main proto 213`,
+      ...tunnelled(SID2),
+      backbone('add', 'to', PREF2),
+      backbone('add', 'to', PREF1),
+      REFUSE
+    ])
+  })
+
+  it('an End.DT6 SID left looking up the main table (before backbone rules) is replaced by one looking up through the rules', async () => {
+    const fake = new FakeIp()
+    fake.routes.set(`main ${SID1}/128`, { table: 'main', dst: `${SID1}/128`, dev: 'bb0', encap: 'seg6local', lookup: 'main', proto: '213' })
+    const { dp } = await started('seg6', SID1, fake)
+    assert.deepEqual((await batchOf(dp, fake, emptyState()))[0], SIDROUTE1)
+    assert.equal(fake.routes.get(`main ${SID1}/128`)?.lookup, '0')
   })
 
   it('a fresh driver on an already programmed kernel issues nothing', async () => {
@@ -250,10 +308,10 @@ describe('LinuxDataPlane with many MNs (fake ip)', () => {
 
   it('a handover of one MN among 200 issues commands for that MN only, and only reads the kernel at start', async () => {
     const { dp, fake } = await started('seg6', SID1)
-    assert.equal((await batchOf(dp, fake, many(200))).length, 201, 'the SID and 200 local routes')
+    assert.equal((await batchOf(dp, fake, many(200))).length, 404, 'the SID, its 3 rules, 200 local routes and their backbone rules')
     const reads = fake.log.filter(l => l.startsWith('ip -j')).length
     const batch = await batchOf(dp, fake, many(200, 57))
-    assert.deepEqual(batch, ['route replace 2001:db8:1:39::/64 encap seg6 mode encap.red segs 2001:db8:ff::2 dev bb0 table main proto 213'])
+    assert.deepEqual(batch, ['route replace 2001:db8:1:39::/64 encap seg6 mode encap.red segs 2001:db8:ff::2 dev bb0 table main proto 213', backbone('add', 'from', '2001:db8:1:39::/64')])
     assert.equal(fake.log.filter(l => l.startsWith('ip -j')).length, reads)
     assert.equal(dp.current().local.length, 199)
     assert.equal(dp.current().downlinks[0]?.mnId, 'mn57@example.net')
@@ -267,7 +325,7 @@ describe('LinuxDataPlane with many MNs (fake ip)', () => {
     const only = { ...emptyState(), downlinks: moved.downlinks }
     const before = fake.batches.length
     await dp.apply(only, { only: ['mn57@example.net'] })
-    assert.deepEqual(fake.batches.slice(before).flat(), ['route replace 2001:db8:1:39::/64 encap seg6 mode encap.red segs 2001:db8:ff::2 dev bb0 table main proto 213'])
+    assert.deepEqual(fake.batches.slice(before).flat(), ['route replace 2001:db8:1:39::/64 encap seg6 mode encap.red segs 2001:db8:ff::2 dev bb0 table main proto 213', backbone('add', 'from', '2001:db8:1:39::/64')])
     assert.equal(dp.current().local.length, 199, 'the MNs not named keep their routes')
     fake.failOn = { pattern: /^route/, stderr: 'RTNETLINK answers: No buffer space available' }
     await assert.rejects(dp.apply(many(200), { only: ['mn57@example.net'] }))
@@ -290,7 +348,7 @@ describe('LinuxDataPlane with many MNs (fake ip)', () => {
 describe('LinuxDataPlane errors and bad input (fake ip)', () => {
   it('an ip failure surfaces with the failing command and stderr, and the next apply re-reads the kernel', async () => {
     const { dp, fake } = await started('seg6', SID2)
-    fake.failOn = { pattern: /^rule add/, stderr: 'RTNETLINK answers: Operation not permitted' }
+    fake.failOn = { pattern: /^rule add from \S+ iif acc0/, stderr: 'RTNETLINK answers: Operation not permitted' }
     await assert.rejects(dp.apply(S.servingAt2()), (err: unknown) => {
       assert.ok(err instanceof CommandError)
       assert.match(err.message, /ip -6 -batch -/)
@@ -303,7 +361,7 @@ describe('LinuxDataPlane errors and bad input (fake ip)', () => {
     await dp.apply(S.servingAt2())
     assert.equal(fake.log[n], 'ip -j -6 route show table all proto 213')
     // The half-done batch left table 1000 without a rule; it is cleaned up and the prefix gets a fresh table.
-    assert.deepEqual(fake.ours().rules, [`1000 ${PREF1} acc0 1001`])
+    assert.deepEqual(uplinkRules(fake), [`1000 ${PREF1} acc0 1001`])
     assert.deepEqual(fake.ours().routes.filter(r => r.startsWith('10')), [`1001 default seg6 ${SID1} bb0`])
   })
 
@@ -342,7 +400,7 @@ describe('DLIF logical interfaces (fake ip)', () => {
     const { dp, fake } = await started('seg6', SID2, new FakeIp(), { dlif: true })
     const L2 = dlifDevice('acc0', SID2)
     const L1 = dlifDevice('acc0', SID1)
-    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+    assert.deepEqual(await deviceBatchOf(dp, fake, S.servingAt2()), [
       `link add ${L2} address ${dlifMac(SID2)} link acc0 type macvlan mode bridge`,
       `link set ${L2} up`,
       `link add ${L1} address ${dlifMac(SID1)} link acc0 type macvlan mode bridge`,
@@ -356,7 +414,7 @@ describe('DLIF logical interfaces (fake ip)', () => {
       `rule add from ${PREF1} iif ${L1} table 1000 priority 1000 protocol 213`
     ])
     await dp.apply(emptyState())
-    assert.deepEqual(fake.ours(), { routes: [`main ${SID2}/128 seg6local bb0`], rules: [], links: [] })
+    assert.deepEqual(fake.ours(), { routes: [`main ${SID2}/128 seg6local bb0`], rules: OWN_RULES(SID2), links: [] })
   })
 
   it('the logical router of an anchor looks the same from every serving MAAR', () => {
@@ -385,7 +443,7 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
 
   it('one router macvlan on the MN\'s access link with only the fixed link-local (no DAD, no kernel-made one); prefixes delivered from it; uplink rules for it and the link', async () => {
     const { dp, fake } = await started('seg6', SID2, new FakeIp(), {})
-    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+    assert.deepEqual(await deviceBatchOf(dp, fake, S.servingAt2()), [
       ...routerUp(R, PMIP_ROUTER.mac, LL),
       SIDROUTE2,
       `route replace ${PREF2} dev ${R} table main proto 213`,
@@ -400,7 +458,7 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
     assert.equal(fake.log.length, n, 'idempotent')
     // The MN leaves: maar2 only anchors PREF2. The router stays with the link (no device
     // removal on the PBA path), ready for the next MN, and is not recreated when it comes.
-    assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
+    assert.deepEqual(await deviceBatchOf(dp, fake, S.anchorAt2()), [
       `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
       `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
       `rule del from ${PREF1} iif ${R} table 1000 priority 1000`,
@@ -408,7 +466,7 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
       `route del ${PREF1} table main proto 213`
     ])
     assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
-    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+    assert.deepEqual(await deviceBatchOf(dp, fake, S.servingAt2()), [
       `route replace ${PREF2} dev ${R} table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
       `route replace ${PREF1} dev ${R} table main proto 213`,
@@ -422,8 +480,8 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
   it('every MAAR shows the same router: same device commands on maar1 and maar2, same RA source', async () => {
     const a = await started('seg6', SID1, new FakeIp(), {})
     const b = await started('seg6', SID2, new FakeIp(), {})
-    const first = await batchOf(a.dp, a.fake, S.attachedAt1())
-    const second = await batchOf(b.dp, b.fake, S.servingAt2())
+    const first = await deviceBatchOf(a.dp, a.fake, S.attachedAt1())
+    const second = await deviceBatchOf(b.dp, b.fake, S.servingAt2())
     assert.deepEqual(first.slice(0, 4), routerUp(R, PMIP_ROUTER.mac, LL))
     assert.deepEqual(second.slice(0, 4), first.slice(0, 4))
     const ra1 = radvdConfig(S.attachedAt1().advertisements[0]!, { dlif: false, router: PMIP_ROUTER })
@@ -454,7 +512,7 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
     const R2 = routerDevice('acc0', mine)
     assert.notEqual(R2, R)
     const { dp: again } = await started('seg6', SID1, fake, { accessRouter: mine })
-    assert.deepEqual(await batchOf(again, fake, S.attachedAt1()), [
+    assert.deepEqual(await deviceBatchOf(again, fake, S.attachedAt1()), [
       ...routerUp(R2, mine.mac, 'fe80::1'),
       `route replace ${PREF1} dev ${R2} table main proto 213`,
       `link del ${R}`
@@ -470,10 +528,10 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
     await dp.apply(S.attachedAt1())
     await dp.stop()
     const { dp: fresh } = await started('seg6', SID1, fake, {})
-    assert.deepEqual(await batchOf(fresh, fake, S.anchorAt1()), [
+    assert.deepEqual(await deviceBatchOf(fresh, fake, S.anchorAt1()), [
       `route replace ${PREF1} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`
     ])
-    assert.deepEqual(await batchOf(fresh, fake, emptyState()), [`route del ${PREF1} table main proto 213`])
+    assert.deepEqual(await deviceBatchOf(fresh, fake, emptyState()), [`route del ${PREF1} table main proto 213`])
     assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
     await fresh.stop({ flush: true })
     assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })

@@ -6,8 +6,9 @@
 import { writeFileSync } from 'node:fs'
 import type { CommandResult, CommandRunner } from '../src/linux/index.js'
 
-export interface FakeRoute { table: string, dst: string, dev: string, encap?: 'seg6' | 'seg6local', sid?: string, proto: string }
-export interface FakeRule { priority: number, src: string, iif?: string, table: string, protocol?: string }
+export interface FakeRoute { table: string, dst: string, dev: string, encap?: 'seg6' | 'seg6local', sid?: string, lookup?: string, proto: string }
+/** `table` is 'unreachable' for a rule with that action. */
+export interface FakeRule { priority: number, src: string, dst?: string, ipproto?: string, iif?: string, table: string, protocol?: string }
 export interface FakeLink { name: string, kind: 'ip6tnl' | 'macvlan' | 'bridge' | 'veth', up: boolean, args: string, addrgen?: 'eui64' | 'none', linkLocal?: string[] }
 
 export class UnexpectedCommand extends Error {}
@@ -31,7 +32,7 @@ export class FakeIp implements CommandRunner {
   ours (proto = '213'): { routes: string[], rules: string[], links: string[] } {
     return {
       routes: [...this.routes.values()].filter(r => r.proto === proto).map(r => `${r.table} ${r.dst} ${r.encap ?? ''} ${r.sid ?? ''} ${r.dev}`.replace(/ +/g, ' ')).sort(),
-      rules: this.rules.filter(r => r.protocol === proto).map(r => `${r.priority} ${r.src} ${r.iif ?? ''} ${r.table}`).sort(),
+      rules: this.rules.filter(r => r.protocol === proto).map(r => `${r.priority} ${r.src}${r.dst !== undefined ? ` to ${r.dst}` : ''}${r.ipproto !== undefined ? ` ipproto ${r.ipproto}` : ''} ${r.iif ?? ''} ${r.table}`).sort(),
       links: [...this.links.values()].filter(l => /^dm[tlr]/.test(l.name)).map(l => `${l.name} ${l.kind}${l.up ? ' up' : ''}${(l.linkLocal ?? []).map(a => ` ${a}`).join('')}`).sort()
     }
   }
@@ -69,12 +70,12 @@ export class FakeIp implements CommandRunner {
 
   /** Applies one batch line; returns the kernel's error text, or undefined. */
   private line (line: string): string | undefined {
-    let m = /^route replace (\S+) (?:encap seg6 mode encap\.red segs (\S+) |encap seg6local action End\.DT6 table main )?dev (\S+) table (\S+) proto (\d+)$/.exec(line)
+    let m = /^route replace (\S+) (?:encap seg6 mode encap\.red segs (\S+) |encap seg6local action End\.DT6 table (main|\d+) )?dev (\S+) table (\S+) proto (\d+)$/.exec(line)
     if (m !== null) {
-      const [, dst, sid, dev, table, proto] = m as unknown as [string, string, string | undefined, string, string, string]
+      const [, dst, sid, lookup, dev, table, proto] = m as unknown as [string, string, string | undefined, string | undefined, string, string, string]
       if (!this.links.has(dev)) return 'Cannot find device "' + dev + '"'
-      const encap = sid !== undefined ? 'seg6' : line.includes('seg6local') ? 'seg6local' : undefined
-      this.routes.set(`${table} ${dst}`, { table, dst, dev, proto, ...(encap !== undefined ? { encap } : {}), ...(sid !== undefined ? { sid } : {}) })
+      const encap = sid !== undefined ? 'seg6' : lookup !== undefined ? 'seg6local' : undefined
+      this.routes.set(`${table} ${dst}`, { table, dst, dev, proto, ...(encap !== undefined ? { encap } : {}), ...(sid !== undefined ? { sid } : {}), ...(lookup !== undefined ? { lookup } : {}) })
       return undefined
     }
     m = /^route del (\S+) table (\S+) proto (\d+)$/.exec(line)
@@ -84,14 +85,15 @@ export class FakeIp implements CommandRunner {
       this.routes.delete(key)
       return undefined
     }
-    m = /^rule (add|del) from (\S+) iif (\S+) table (\d+) priority (\d+)(?: protocol (\d+))?$/.exec(line)
+    m = /^rule (add|del) from (\S+)(?: to (\S+))?(?: ipproto (\d+))? iif (\S+) (?:table (main|\d+)|(unreachable)) priority (\d+)(?: protocol (\d+))?$/.exec(line)
     if (m !== null) {
-      const [, op, src, iif, table, priority, protocol] = m as unknown as [string, string, string, string, string, string, string | undefined]
-      const i = this.rules.findIndex(r => r.src === src && r.iif === iif && r.table === table && r.priority === Number(priority))
+      const [, op, src, dst, ipproto, iif, lookup, action, priority, protocol] = m as unknown as [string, string, string, string | undefined, string | undefined, string, string | undefined, string | undefined, string, string | undefined]
+      const table = lookup ?? action as string
+      const i = this.rules.findIndex(r => r.src === src && r.dst === dst && r.ipproto === ipproto && r.iif === iif && r.table === table && r.priority === Number(priority))
       if (op === 'add') {
         if (i >= 0) return 'RTNETLINK answers: File exists'
         if (protocol === undefined) throw new UnexpectedCommand(`rule add without protocol: ${line}`)
-        this.rules.push({ priority: Number(priority), src, iif, table, protocol })
+        this.rules.push({ priority: Number(priority), src, ...(dst !== undefined ? { dst } : {}), ...(ipproto !== undefined ? { ipproto } : {}), iif, table, protocol })
       } else {
         if (i < 0) return 'RTNETLINK answers: No such file or directory'
         this.rules.splice(i, 1)
@@ -141,12 +143,12 @@ export class FakeIp implements CommandRunner {
     throw new UnexpectedCommand(`unexpected batch line: ${line}`)
   }
 
-  /** Shaped like iproute2 6.1 `ip -j -6 route show table all`: no "table" for main, host routes without /128, seg6local's "table" is the action's. */
+  /** Shaped like iproute2 6.1 `ip -j -6 route show table all`: no "table" for main, host routes without /128, seg6local's "table" is the action's ("unspec" for 0). */
   private routeJson (proto: string | undefined): object[] {
     return [...this.routes.values()].filter(r => proto === undefined || r.proto === proto).map(r => ({
       dst: r.dst.endsWith('/128') ? r.dst.slice(0, -4) : r.dst,
       ...(r.encap === 'seg6' ? { encap: 'seg6', mode: 'encap.red', segs: [r.sid] } : {}),
-      ...(r.encap === 'seg6local' ? { encap: 'seg6local', action: 'End.DT6', table: 'main' } : {}),
+      ...(r.encap === 'seg6local' ? { encap: 'seg6local', action: 'End.DT6', table: r.lookup === '0' ? 'unspec' : r.lookup } : {}),
       dev: r.dev,
       ...(r.table !== 'main' && r.encap !== 'seg6local' ? { table: r.table } : {}),
       metric: 1024,
@@ -157,8 +159,19 @@ export class FakeIp implements CommandRunner {
 
   private ruleJson (): object[] {
     const rules = [{ priority: 0, src: 'all', table: 'local' }, ...[...this.rules].sort((a, b) => a.priority - b.priority).map(r => {
+      // Like iproute2: no length for a host address, the protocol's name for 41, "action" for unreachable.
       const [src, len] = r.src.split('/')
-      return { priority: r.priority, src, ...(len !== undefined ? { srclen: Number(len) } : {}), ...(r.iif !== undefined ? { iif: r.iif } : {}), table: r.table, ...(r.protocol !== undefined ? { protocol: r.protocol } : {}) }
+      const [dst, dstlen] = r.dst?.split('/') ?? []
+      return {
+        priority: r.priority,
+        src,
+        ...(len !== undefined && len !== '128' ? { srclen: Number(len) } : {}),
+        ...(dst !== undefined ? { dst, ...(dstlen !== '128' ? { dstlen: Number(dstlen) } : {}) } : {}),
+        ...(r.iif !== undefined ? { iif: r.iif } : {}),
+        ...(r.ipproto !== undefined ? { ipproto: r.ipproto === '41' ? 'ipv6' : r.ipproto } : {}),
+        ...(r.table === 'unreachable' ? { action: 'unreachable' } : { table: r.table }),
+        ...(r.protocol !== undefined ? { protocol: r.protocol } : {})
+      }
     }), { priority: 32766, src: 'all', table: 'main' }]
     return rules
   }

@@ -88,12 +88,20 @@ describe('MemoryNetwork forwarding', () => {
     assert.deepEqual(t.hops.slice(0, 6), ['CN', 'maar1', 'tunnel->maar2', 'maar2', 'tunnel->maar1', 'maar1'])
   })
 
-  it('a loop through the backbone (the tunnel end has no route and sends it back) is caught too', async () => {
+  it('the tunnel end that serves no MN with the prefix refuses it instead of sending it back through the backbone (no loop)', async () => {
     const { net, dp } = await mesh(2)
     await dp[0]!.apply(anchoring('alice', [prefix(1)], maar(2).address))
-    const t = net.traceFromCn('2001:db8:1::1')
-    assert.equal(t.reason, 'loop')
-    assert.deepEqual(t.hops.slice(0, 6), ['CN', 'maar1', 'tunnel->maar2', 'maar2', 'maar1', 'tunnel->maar2'])
+    assert.deepEqual(net.traceFromCn('2001:db8:1::1'), { delivered: false, hops: ['CN', 'maar1', 'tunnel->maar2', 'maar2'], reason: 'no route to 2001:db8:1::1 at maar2' })
+  })
+
+  it('out of the tunnel, the anchor forwards the uplink only from a prefix it tunnels to a serving MAAR', async () => {
+    const { net, dp } = await mesh(2)
+    net.attachMn('alice', maar(2).address)
+    await dp[1]!.apply(serving('alice', prefix(2), [{ prefix: prefix(1), remote: maar(1).address }], maar(2).address))
+    const old = net.mnAddressInfo('alice').find(a => a.prefix === prefix(1))!.address
+    assert.deepEqual(net.traceFromMn('alice', old), { delivered: false, hops: ['mn:alice', 'maar2', 'tunnel->maar1', 'maar1'], reason: `no route from ${old} at maar1: it tunnels that prefix to no serving MAAR` })
+    await dp[0]!.apply(anchoring('alice', [prefix(1)], maar(2).address))
+    assert.deepEqual(net.traceFromMn('alice', old), { delivered: true, hops: ['mn:alice', 'maar2', 'tunnel->maar1', 'maar1', 'CN'] })
   })
 
   it('reports unknown tunnel ends, unrouted destinations and malformed addresses', async () => {

@@ -42,7 +42,10 @@ export interface LinuxDataPlaneOptions extends DlifSettings {
   backboneInterface: string
   /** First routing table for per-prefix uplink tables (default 1000). */
   tableBase?: number
-  /** Priority of the source-based uplink rules (default 1000, before main at 32766). */
+  /**
+   * Priority of the source-based uplink rules and of seg6's backbone rules (default 1000, before
+   * main at 32766); seg6 refuses the rest of the backbone's packets at this + 1 (plan.ts).
+   */
   rulePriority?: number
   /** rtm_protocol tag on our routes and rules (default 213, unassigned in rt_protos). */
   routeProtocol?: number
@@ -104,7 +107,7 @@ export class LinuxDataPlane implements DataPlane {
   /** Re-reads what the kernel has of ours, and which prefix uses which uplink table. */
   private async sync (): Promise<KernelState> {
     const k = await readKernel(this.runner, this.proto)
-    this.tables = new Map([...k.rules.values()].map(r => [r.src, r.table]))
+    this.tables = new Map([...k.rules.values()].flatMap(r => typeof r.table === 'number' ? [[r.src, r.table]] : []))
     const router = sharedRouter(this.plan)
     this.routerLinks = new Set(router === undefined
       ? []

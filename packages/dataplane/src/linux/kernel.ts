@@ -5,7 +5,7 @@
  */
 import { emptyKernel, render, routeKey, routeText, ruleKey } from './model.js'
 import { runChecked } from './runner.js'
-import type { KernelState, Link, Route, RouteVia } from './model.js'
+import type { KernelState, Link, Route, RouteVia, Rule } from './model.js'
 import type { CommandRunner } from './runner.js'
 
 /** Name prefixes of the devices the driver creates (see names.ts). */
@@ -41,17 +41,38 @@ export function parseRoutes (json: string): Route[] {
     const encap = str(o, 'encap')
     let via: RouteVia = { kind: 'dev', dev }
     if (encap === 'seg6') via = { kind: 'seg6', sid: ((o.segs as string[] | undefined) ?? [])[0] ?? '', dev }
-    // For seg6local the JSON "table" is End.DT6's lookup table; we only install those in main.
-    if (encap === 'seg6local') return { table: 'main', dst, via: { kind: 'seg6local', dev } }
+    // For seg6local the JSON "table" is End.DT6's lookup table ("unspec": through the rules); we
+    // only install those in main.
+    if (encap === 'seg6local') {
+      const lookup = str(o, 'table')
+      return { table: 'main', dst, via: { kind: 'seg6local', dev, table: lookup === 'unspec' ? 0 : tableOf(lookup) } }
+    }
     return { table: tableOf(str(o, 'table')), dst, via }
   })
 }
 
-export function parseRules (json: string, proto: number) {
+/** `ip -j rule` names a rule's ipproto from /etc/protocols when it can. */
+const PROTOCOL_NUMBERS: Record<string, number> = { ipv6: 41 }
+
+/** "all", or a prefix: `ip -j rule` leaves the length out of a host address. */
+function ruleSelector (o: Json, key: 'src' | 'dst'): string | undefined {
+  const addr = str(o, key)
+  if (addr === undefined || addr === 'all') return addr
+  return `${addr}/${str(o, `${key}len`) ?? '128'}`
+}
+
+export function parseRules (json: string, proto: number): Rule[] {
   return parseJson(json, 'ip -j rule').filter(o => str(o, 'protocol') === String(proto)).map(o => {
-    const src = str(o, 'src') ?? 'all'
-    const len = str(o, 'srclen')
-    return { src: len === undefined ? src : `${src}/${len}`, iif: str(o, 'iif') ?? '', table: Number(str(o, 'table')), priority: Number(str(o, 'priority')) }
+    const dst = ruleSelector(o, 'dst')
+    const ipproto = str(o, 'ipproto')
+    return {
+      src: ruleSelector(o, 'src') ?? 'all',
+      ...(dst !== undefined && dst !== 'all' ? { dst } : {}),
+      ...(ipproto !== undefined ? { ipproto: PROTOCOL_NUMBERS[ipproto] ?? Number(ipproto) } : {}),
+      iif: str(o, 'iif') ?? '',
+      table: str(o, 'action') === 'unreachable' ? 'unreachable' : tableOf(str(o, 'table')),
+      priority: Number(str(o, 'priority'))
+    }
   })
 }
 
@@ -102,14 +123,13 @@ export function diffKernel (from: KernelState, to: KernelState, proto: number, k
     const old = from.routes.get(key)
     if (r !== undefined && (old === undefined || routeText(old) !== routeText(r))) lines.push(render.routeReplace(r, proto))
   }
-  for (const key of ruleKeys) {
-    const r = to.rules.get(key)
-    if (r !== undefined && !from.rules.has(key)) lines.push(render.ruleAdd(r, proto))
-  }
-  for (const key of ruleKeys) {
-    const r = from.rules.get(key)
-    if (r !== undefined && !to.rules.has(key)) lines.push(render.ruleDel(r))
-  }
+  // A refusing rule comes after the rules it lets through and goes before them, so a packet
+  // those let through is never refused in between.
+  const added = ruleKeys.flatMap(key => { const r = to.rules.get(key); return r !== undefined && !from.rules.has(key) ? [r] : [] })
+  const gone = ruleKeys.flatMap(key => { const r = from.rules.get(key); return r !== undefined && !to.rules.has(key) ? [r] : [] })
+  const refusing = (r: Rule): boolean => r.table === 'unreachable'
+  for (const r of [...added.filter(r => !refusing(r)), ...added.filter(refusing)]) lines.push(render.ruleAdd(r, proto))
+  for (const r of [...gone.filter(refusing), ...gone.filter(r => !refusing(r))]) lines.push(render.ruleDel(r))
   for (const key of routeKeys) {
     const r = from.routes.get(key)
     if (r !== undefined && !to.routes.has(key)) lines.push(render.routeDel(r, proto))

@@ -9,11 +9,19 @@ export type RouteVia =
   | { kind: 'dev', dev: string }
   /** RFC 5213 IPv6-in-IPv6 as SRv6 reduced encapsulation: outer next header 41, no SRH. */
   | { kind: 'seg6', sid: string, dev: string }
-  /** The decapsulating SID: End.DT6, inner packet looked up in the main table. */
-  | { kind: 'seg6local', dev: string }
+  /**
+   * The decapsulating SID, End.DT6 (RFC 8986): the inner packet is looked up in `table`;
+   * table 0 means through the policy rules, as if it had arrived on the interface the outer one
+   * came in on (plan.ts: the backbone rules then apply to it).
+   */
+  | { kind: 'seg6local', dev: string, table: number | 'main' }
 
 export interface Route { table: number | 'main', dst: string, via: RouteVia }
-export interface Rule { src: string, iif: string, table: number, priority: number }
+/**
+ * A policy rule: packets from `src` (to `dst`, of next header `ipproto`, when given) arriving on
+ * `iif` are looked up in `table`, or refused with ICMPv6 "no route" (`unreachable`, RFC 4443 §3.1).
+ */
+export interface Rule { src: string, dst?: string, ipproto?: number, iif: string, table: number | 'main' | 'unreachable', priority: number }
 export type Link =
   | { kind: 'ip6tnl', name: string, local: string, remote: string, dev: string }
   /** `linkLocal`: the device's only link-local, set by us (the shared access router), not by the kernel. */
@@ -30,13 +38,20 @@ export function emptyKernel (): KernelState {
 }
 
 export function routeKey (r: Route): string { return `${r.table} ${r.dst}` }
-export function ruleKey (r: Rule): string { return `${r.priority} ${r.src} ${r.iif} ${r.table}` }
+export function ruleKey (r: Rule): string { return `${r.priority} ${ruleText(r)}` }
+
+/** The selector and action of a rule in `ip rule` syntax (without the priority). */
+function ruleText (r: Rule): string {
+  const to = r.dst !== undefined ? ` to ${r.dst}` : ''
+  const proto = r.ipproto !== undefined ? ` ipproto ${r.ipproto}` : ''
+  return `from ${r.src}${to}${proto} iif ${r.iif} ${r.table === 'unreachable' ? 'unreachable' : `table ${r.table}`}`
+}
 
 function viaText (v: RouteVia): string {
   switch (v.kind) {
     case 'dev': return `dev ${v.dev}`
     case 'seg6': return `encap seg6 mode encap.red segs ${v.sid} dev ${v.dev}`
-    case 'seg6local': return `encap seg6local action End.DT6 table main dev ${v.dev}`
+    case 'seg6local': return `encap seg6local action End.DT6 table ${v.table} dev ${v.dev}`
   }
 }
 
@@ -55,8 +70,8 @@ export function linkText (l: Link): string {
 export const render = {
   routeReplace: (r: Route, proto: number) => `route replace ${routeText(r)} proto ${proto}`,
   routeDel: (r: Route, proto: number) => `route del ${r.dst} table ${r.table} proto ${proto}`,
-  ruleAdd: (r: Rule, proto: number) => `rule add from ${r.src} iif ${r.iif} table ${r.table} priority ${r.priority} protocol ${proto}`,
-  ruleDel: (r: Rule) => `rule del from ${r.src} iif ${r.iif} table ${r.table} priority ${r.priority}`,
+  ruleAdd: (r: Rule, proto: number) => `rule add ${ruleText(r)} priority ${r.priority} protocol ${proto}`,
+  ruleDel: (r: Rule) => `rule del ${ruleText(r)} priority ${r.priority}`,
   linkAdd: (l: Link) => l.kind === 'macvlan' && l.linkLocal !== undefined
     // No kernel-made link-local (addrgenmode none) and ours without DAD, before and right after
     // up: radvd cannot send from a tentative address, and the shared link-local never meets its

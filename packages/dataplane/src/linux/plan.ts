@@ -4,10 +4,17 @@
  * Tunnels (RFC 5213 §6.10.5 / RFC 8885 §3): the remote end of every tunnel is the remote MAAR's
  * tunnel address. With `seg6` that address IS the remote MAAR's decapsulating SID: this MAAR
  * encapsulates with `encap seg6 mode encap.red segs REMOTE` (IPv6-in-IPv6, next header 41, no
- * SRH) and installs its own SID as `encap seg6local action End.DT6 table main`. End.DT6 looks
- * the inner packet up in the main table, not a separate decap table, because a legacy End.DT6
- * table lookup has no fall-back: an uplink packet decapsulated at the anchor must reach the CN
- * through the main table's routes. With `ip6tnl` each remote MAAR gets one ip6ip6 device.
+ * SRH) and installs its own SID as `encap seg6local action End.DT6 table 0` (RFC 8986):
+ * table 0 looks the inner packet up through the policy rules, with the backbone as input
+ * interface. Not a table of its own: a legacy End.DT6 table has no fall-back, and an uplink
+ * packet decapsulated at the anchor must reach the CN through the main table's routes; End.DT6
+ * `vrftable` would, but needs VRF, which kernels may lack. The backbone rules (backboneRules,
+ * planOwn) then forward what arrives on the backbone, native or decapsulated, only to the MNs
+ * this MAAR anchors or serves, from the MNs it anchors, and into tunnels; the rest is refused
+ * with ICMPv6 "no route" instead of going back into the backbone, where a prefix still tunnelled
+ * to a MAAR that no longer serves it would loop until the hop limit (RFC 5213 §6.10.5: a MAG
+ * drops a tunnelled packet it has no interface for). With `ip6tnl` each remote MAAR gets one
+ * ip6ip6 device (and there are no backbone rules).
  */
 import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 import { dlifDevice, routerDevice, tunnelDevice } from './names.js'
@@ -153,6 +160,8 @@ export function planMns (s: DataPlaneState, o: PlanOptions, tables: Map<string, 
     return [...new Set([link, ...[...anchors].map(a => deliveryDev(link, a))])]
   }
 
+  if (o.tunnelKind === 'seg6') for (const r of backboneRules(s, o)) k.rules.set(ruleKey(r), r)
+
   // Uplink at the serving MAAR (RFC 5213 §6.10.3 MAG role): source-based rule into a table per
   // anchored prefix whose default route is the tunnel to the anchor; decapsulated downlink
   // packets for the prefix are delivered on the access link from the main table.
@@ -169,6 +178,26 @@ export function planMns (s: DataPlaneState, o: PlanOptions, tables: Map<string, 
   return k
 }
 
+/** A rule for packets arriving on the backbone; `src` and `dst` "all" when not given. */
+function fromBackbone (o: PlanOptions, r: { src?: string, dst?: string, ipproto?: number }, table: Rule['table'], priority = o.rulePriority): Rule {
+  return { src: r.src ?? 'all', ...(r.dst !== undefined ? { dst: r.dst } : {}), ...(r.ipproto !== undefined ? { ipproto: r.ipproto } : {}), iif: o.backboneInterface, table, priority }
+}
+
+/**
+ * What arrives on the backbone (seg6), native or out of a tunnel, for the MNs of `s` goes
+ * through the main table: to their prefixes anchored here (local delivery, or into the tunnel to
+ * the serving MAAR, RFC 5213 §5.6.2), to the prefixes served here (out of the anchor's tunnel
+ * onto the access link, RFC 5213 §6.10.5), and from the prefixes anchored here (the MN's uplink
+ * out of the tunnel, on to the CN). planOwn() refuses the rest.
+ */
+function backboneRules (s: DataPlaneState, o: PlanOptions): Rule[] {
+  return [
+    ...s.local.map(l => fromBackbone(o, { dst: l.prefix }, 'main')),
+    ...s.downlinks.flatMap(d => [fromBackbone(o, { dst: d.prefix }, 'main'), fromBackbone(o, { src: d.prefix }, 'main')]),
+    ...s.uplinks.map(u => fromBackbone(o, { dst: u.prefix }, 'main'))
+  ]
+}
+
 /**
  * The driver's own objects: its decapsulating SID (seg6) and the shared router device of each
  * access link in `routerLinks` (kept with no MN on it). `running` false means none of them.
@@ -178,8 +207,16 @@ export function planOwn (o: PlanOptions, running: boolean, routerLinks: Iterable
   if (!running) return k
   const self = canonicalIpv6(o.tunnelAddress)
   if (o.tunnelKind === 'seg6') {
-    const sid: Route = { table: 'main', dst: `${self}/128`, via: { kind: 'seg6local', dev: o.backboneInterface } }
+    const sid: Route = { table: 'main', dst: `${self}/128`, via: { kind: 'seg6local', dev: o.backboneInterface, table: 0 } }
     k.routes.set(routeKey(sid), sid)
+    // Tunnelled packets go through main: to this SID, and those a downlink route has just put
+    // into the tunnel to another MAAR (the kernel looks their outer header up with the backbone
+    // as input interface too). Whatever no rule of an MN took is refused.
+    for (const r of [
+      fromBackbone(o, { dst: `${self}/128` }, 'main'),
+      fromBackbone(o, { ipproto: 41 }, 'main'),
+      fromBackbone(o, {}, 'unreachable', o.rulePriority + 1)
+    ]) k.rules.set(ruleKey(r), r)
   }
   if (sharedRouter(o) !== undefined) {
     for (const link of routerLinks) {

@@ -5,8 +5,10 @@
  * kernel (linux/plan.ts, doc/ARCHITECTURE.md): the backbone routes a destination to the MAAR
  * announcing the pool that contains it, a MAAR looks the destination up in its FIB (longest
  * prefix), a downlink tunnel (RFC 5213 §6.10.4 LMA side) carries it to the serving MAAR, which
- * decapsulates it (End.DT6, main table) and delivers it on the access link; uplink packets take
- * the source-based tunnel back to their anchor (RFC 5213 §6.10.3 MAG side). Hop limits are
+ * decapsulates it (End.DT6) and delivers it on the access link; uplink packets take the
+ * source-based tunnel back to their anchor (RFC 5213 §6.10.3 MAG side). What reaches a MAAR from
+ * the backbone, natively or out of a tunnel, and is for no MN it anchors or serves is refused
+ * there, not sent back into the backbone (linux/plan.ts backbone rules). Hop limits are
  * decremented at every MAAR (RFC 8200 §3), so a routing loop ends with reason 'loop'. Each MN
  * learns every prefix from the router dlif.ts says it sees for the prefix's anchor (DLIF or the
  * shared RFC 5213 §6.8 router), so a test sees whether the MN keeps its router across a move
@@ -173,6 +175,8 @@ export class MemoryNetwork {
     if (route?.kind === 'uplink') {
       const anchor = this.tunnel(route, hops)
       if (anchor === undefined) return lost(hops, `tunnel remote ${route.remote} is no MAAR on the backbone`)
+      // Out of the tunnel, the anchor forwards packets from the prefixes it tunnels to a serving MAAR only.
+      if (anchor.fib.lookup(src)?.kind !== 'downlink') return lost(hops, `no route from ${src} at ${anchor.name}: it tunnels that prefix to no serving MAAR`)
       return this.route(this.cnAddress, hops, anchor, HOP_LIMIT - 2)
     }
     return lost(hops, `source not routable: ${src} is in no local or uplink prefix of ${serving.name}`)
@@ -180,11 +184,13 @@ export class MemoryNetwork {
 
   /**
    * Forwards a packet to `dst`, starting on the backbone (`at` undefined) or at a MAAR it has
-   * already reached (its hop already counted), until it is delivered or lost.
+   * already reached (its hop already counted) that may send it on into the backbone (the MN's
+   * uplink, native or out of the tunnel to its anchor), until it is delivered or lost.
    */
   private route (dst: string, hops: string[], at: Router | undefined, hopLimit: number): Trace {
     let here = at
     let limit = hopLimit
+    let fromBackbone = false
     for (;;) {
       if (limit <= 0) return lost(hops, 'loop')
       if (here === undefined) {
@@ -196,12 +202,15 @@ export class MemoryNetwork {
         if (here === undefined) return lost(hops, `no route on the backbone to ${dst}`)
         hops.push(here.name)
         limit--
+        fromBackbone = true
         continue
       }
       const route = here.fib.lookup(dst)
       if (route === undefined) {
-        // A MAAR owns its pools: an address of its pool without a route is unreachable (not bounced).
-        if (here.pools.some(p => prefixContains(p, dst))) return lost(hops, `no route to ${dst} at ${here.name}`)
+        // From the backbone a MAAR forwards only to the MNs it anchors or serves: an address of its
+        // pool without a route, or a prefix tunnelled to it that it no longer serves, is
+        // unreachable there (not bounced back into the backbone).
+        if (fromBackbone) return lost(hops, `no route to ${dst} at ${here.name}`)
         here = undefined
         continue
       }
@@ -210,6 +219,7 @@ export class MemoryNetwork {
         if (next === undefined) return lost(hops, `tunnel remote ${route.remote} is no MAAR on the backbone`)
         here = next
         limit--
+        fromBackbone = true
         continue
       }
       return this.deliver(here, route, dst, hops)
