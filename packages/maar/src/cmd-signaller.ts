@@ -9,7 +9,9 @@
  *   option) while it has not acknowledged;
  * - unsolicited PBAs follow: the CMD's second PBA after its relay timeout, or each P-MAAR's own
  *   PBA in locator mode. They reach the serving side's late-answer path.
- * A pending P-MAAR is retransmitted to directly (RFC 5213 §6.9.4) until one of those arrives.
+ * A pending P-MAAR is retransmitted to directly (RFC 5213 §6.9.4) until one of those arrives. A
+ * P-MAAR that refused the relayed PBU is named with its status and reason (vendor sub-type 6),
+ * reported and left out of the session as if it had refused this MAAR's own PBU.
  * De-registration (draft §3.5), by the CMD's and this strategy's `deregistration`:
  * - 'serving' (variant a): the serving MAAR sends lifetime-0 PBUs to its anchors, and one to the
  *   CMD, which then forgets the session; anchors keep no timer;
@@ -81,11 +83,23 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
     const pending: PMaar[] = []
     const peers: PeerOutcome[] = []
     for (const p of ack.referrals) {
+      if (p.refusal !== undefined) {
+        peers.push({ peerId: p.peerId, address: p.address, status: statusName(p.refusal.status), prefixes: [], ...(p.refusal.reason !== undefined ? { error: p.refusal.reason } : {}) })
+        continue
+      }
       if (p.pending === true) pending.push({ ref: maarRef(p), prefixes: p.prefixes })
       else for (const prefix of p.prefixes) if (!anchors.some(a => a.prefix === prefix)) anchors.push({ prefix, ...maarRef(p) })
       peers.push({ peerId: p.peerId, address: p.address, status: p.pending === true ? 'PENDING' : 'ACCEPTED', prefixes: p.prefixes })
     }
-    return { anchors, peers, referralsFollowed: 0, pending, ...(ack.sessionSequence !== undefined ? { sessionSequence: ack.sessionSequence } : {}) }
+    return {
+      anchors,
+      peers,
+      referralsFollowed: 0,
+      pending,
+      // The CMD named P-MAARs, even if every one refused: the domain knew a session (a handover).
+      knownBefore: ack.referrals.length > 0,
+      ...(ack.sessionSequence !== undefined ? { sessionSequence: ack.sessionSequence } : {})
+    }
   }
 
   /** The CMD's PBA to the registration: accepted, from a peer certified as CMD, or CmdUnavailableError. */
@@ -149,7 +163,8 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
   }
 }
 
-/** One P-MAAR's share of a CMD's PBA, as if that P-MAAR had answered. */
+/** One P-MAAR's share of a CMD's PBA, as if that P-MAAR had answered (its refusal, if it refused). */
 function answerOf (ack: ProxyAck, p: PreviousMaar): ProxyAck {
-  return { status: ack.status, sequence: ack.sequence, lifetime: ack.lifetime, mnId: ack.mnId, anchoredPrefixes: p.prefixes, referrals: [] }
+  const refused = p.refusal !== undefined ? { status: p.refusal.status, ...(p.refusal.reason !== undefined ? { reason: p.refusal.reason } : {}) } : { status: ack.status }
+  return { sequence: ack.sequence, lifetime: ack.lifetime, mnId: ack.mnId, anchoredPrefixes: p.prefixes, referrals: [], ...refused }
 }

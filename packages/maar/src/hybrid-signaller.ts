@@ -40,7 +40,8 @@ export class HybridSignaller extends RetransmitsDirectly implements AnchorSignal
     for (const a of record?.anchors ?? []) r.previous.add(a, a.prefix)
     if (record?.serving != null) r.previous.add(record.serving)
     const outcome = await this.direct.register(r)
-    return found === undefined ? outcome : { ...outcome, sessionSequence: found.record.sequence + 1 }
+    // A record found makes it a handover, as in the DHT mode, even when every P-MAAR refused.
+    return found === undefined ? outcome : { ...outcome, sessionSequence: found.record.sequence + 1, ...(record !== undefined ? { knownBefore: true } : {}) }
   }
 
   async acknowledged (pba: BindingAck, from: KnownMaar): Promise<void> {
