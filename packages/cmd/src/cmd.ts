@@ -70,7 +70,7 @@ export interface CmdComponents {
 export const DEFAULT_RELAY_TIMEOUT_MS = 1000
 
 /** `lifetime`: granted instead of the PBU's (a P-MAAR's renewed de-registration, §3.5 b). */
-interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number, lifetime?: number }
+interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number, lifetime?: number, answerServingMaar?: boolean }
 
 /** A registration to forward: the session it made, the P-MAARs to reach, the session it replaced. */
 interface Reach { session: CmdSession, previous: SessionAnchor[], old: CmdSession }
@@ -177,7 +177,8 @@ export class Cmd {
       referrals: answer.referrals ?? [],
       // The refusal's reason travels in the PBA (RFC 5094 vendor option, messages.ts).
       ...(answer.status !== BINDING_ACK_STATUS.ACCEPTED && answer.reason !== undefined ? { reason: answer.reason } : {}),
-      ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
+      ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {}),
+      ...(answer.answerServingMaar === true ? { answerServingMaar: true } : {})
     })
   }
 
@@ -361,7 +362,9 @@ export class Cmd {
     return {
       status: BINDING_ACK_STATUS.ACCEPTED,
       sessionSequence: session.sessionSequence,
-      referrals: list.map(f => referralOf(f, f.reported !== true))
+      referrals: list.map(f => referralOf(f, f.reported !== true)),
+      // Locator mode (§3.3): the pending P-MAARs answer the serving MAAR themselves.
+      ...(this.init.mode === 'locator' ? { answerServingMaar: true } : {})
     }
   }
 

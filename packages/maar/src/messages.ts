@@ -66,6 +66,11 @@ export interface ProxyAck {
   sessionSequence?: number
   /** Why a refusal refused (dmm-mesh vendor option 5), e.g. the agreement that did. */
   reason?: string
+  /**
+   * A CMD in locator mode (draft §3.3): the pending P-MAARs answer the serving MAAR themselves
+   * (dmm-mesh vendor sub-type 2, as in the PBUs it relays), so their PBAs are worth waiting for.
+   */
+  answerServingMaar?: boolean
 }
 
 export class ProxyUpdateError extends Error {
@@ -160,6 +165,7 @@ export function buildPba (a: ProxyAck): BindingAck {
     ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodeMaarLocator(r), ...(r.pending === true ? [encodePending()] : []), ...(r.refusal !== undefined ? [encodeRefusal(r.refusal)] : []), ...prefixOptions('anchored-prefix', r.prefixes)]),
     ...(a.sessionSequence !== undefined ? [encodeSessionSequence(a.sessionSequence)] : []),
     ...(a.reason !== undefined ? [encodeReason(a.reason)] : []),
+    ...(a.answerServingMaar === true ? [encodeAnswerServingMaar()] : []),
     // RFC 5213 §5.3.6: the PBA echoes the timestamp of the PBU.
     ...(a.timestampMs !== undefined ? [timestampFromMillis(a.timestampMs)] : [])
   ]
@@ -213,6 +219,7 @@ export function readPba (m: BindingAck): ProxyAck {
     anchoredPrefixes: own,
     referrals,
     ...(sessionSequence !== undefined ? { sessionSequence } : {}),
-    ...(reason !== undefined ? { reason } : {})
+    ...(reason !== undefined ? { reason } : {}),
+    ...(findDmmVendor(m.options, SUBTYPE_ANSWER_SERVING_MAAR) !== undefined ? { answerServingMaar: true } : {})
   }
 }

@@ -10,20 +10,23 @@ import { buildTrace, parseScenario, runScenario } from '../src/index.js'
  * unregistered. A hybrid domain falls back to the DHT: no move fails. Once the CMD is back (its
  * sessions read back from LevelDB), every handover is accepted and the checks pass at the end.
  */
-const FILE = (engine: string): string => `name: cmd-down
+/** A ping-pong MN between maar1 and maar2 with the CMD down for a while; the rest as each test says. */
+interface CmdDownFile { name: string, count: number, contenders: string, dwellS: number, downAtS: number }
+const cmdDownFile = (engine: string, f: CmdDownFile): string => `name: ${f.name}
 engine: ${engine}
 seed: 11
 durationS: 11
-maars: { count: 4, layout: line, spacingKm: 10 }
+maars: { count: ${f.count}, layout: line, spacingKm: 10 }
 neighbours: { nearest: 2 }
 cmd: { x: 15, y: 5 }
-contenders: [relay, hybrid]
+contenders: [${f.contenders}]
 mns:
-  - { group: pp, count: 1, movement: { model: ping-pong, between: [maar1, maar2], dwellS: 1.5, jitter: 0 } }
+  - { group: pp, count: 1, movement: { model: ping-pong, between: [maar1, maar2], dwellS: ${f.dwellS}, jitter: 0 } }
 faults:
-  - { kind: cmd-down, atS: 2.2, forS: 4 }
+  - { kind: cmd-down, atS: ${f.downAtS}, forS: 4 }
 checks: { everyS: 1 }
 `
+const FILE = (engine: string): string => cmdDownFile(engine, { name: 'cmd-down', count: 4, contenders: 'relay, hybrid', dwellS: 1.5, downAtS: 2.2 })
 
 const DOWN_MS = [2200, 6200] as const
 
@@ -69,20 +72,7 @@ for (const engine of ['local', 'scale']) describe(`a scenario run with the CMD d
  * P-MAAR; maar1's own binding names maar2, which served the MN meanwhile and must be told it left.
  * The check holds at every periodic check, not only at the end.
  */
-const RETURN_FILE = (engine: string): string => `name: cmd-restart-return
-engine: ${engine}
-seed: 11
-durationS: 11
-maars: { count: 3, layout: line, spacingKm: 10 }
-neighbours: { nearest: 2 }
-cmd: { x: 15, y: 5 }
-contenders: [hybrid]
-mns:
-  - { group: pp, count: 1, movement: { model: ping-pong, between: [maar1, maar2], dwellS: 3, jitter: 0 } }
-faults:
-  - { kind: cmd-down, atS: 1, forS: 4 }
-checks: { everyS: 1 }
-`
+const RETURN_FILE = (engine: string): string => cmdDownFile(engine, { name: 'cmd-restart-return', count: 3, contenders: 'hybrid', dwellS: 3, downAtS: 1 })
 
 for (const engine of ['local', 'scale']) describe(`hybrid: back at the MAAR a restarted CMD names serving (${engine} engine)`, function () {
   this.timeout(240_000)
