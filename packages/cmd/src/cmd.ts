@@ -70,7 +70,7 @@ export interface CmdComponents {
 export const DEFAULT_RELAY_TIMEOUT_MS = 1000
 
 /** `lifetime`: granted instead of the PBU's (a P-MAAR's renewed de-registration, §3.5 b). */
-interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number, lifetime?: number }
+interface Answer { status: number, reason?: string, referrals?: PreviousMaar[], sessionSequence?: number, lifetime?: number, answerServingMaar?: boolean }
 
 /** A registration to forward: the session it made, the P-MAARs to reach, the session it replaced. */
 interface Reach { session: CmdSession, previous: SessionAnchor[], old: CmdSession }
@@ -177,7 +177,8 @@ export class Cmd {
       referrals: answer.referrals ?? [],
       // The refusal's reason travels in the PBA (RFC 5094 vendor option, messages.ts).
       ...(answer.status !== BINDING_ACK_STATUS.ACCEPTED && answer.reason !== undefined ? { reason: answer.reason } : {}),
-      ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {})
+      ...(answer.sessionSequence !== undefined ? { sessionSequence: answer.sessionSequence } : {}),
+      ...(answer.answerServingMaar === true ? { answerServingMaar: true } : {})
     })
   }
 
@@ -314,7 +315,6 @@ export class Cmd {
    * every P-MAAR answers the serving MAAR itself.
    */
   private async reachAnchors (u: ProxyUpdate, from: KnownMaar, { session, previous, old }: Reach): Promise<Answer> {
-    const accepted = (f: Forwarded): boolean => f.result?.ack?.status === BINDING_ACK_STATUS.ACCEPTED
     const done = (f: Forwarded): boolean => f.result?.ack !== undefined
     let replied = false
     const list: Forwarded[] = []
@@ -339,7 +339,7 @@ export class Cmd {
           for (const a of [{ ref: across.serving, prefixes: [] }, ...across.anchors]) if (!asked.has(a.ref.peerId)) ask(a)
         }
         for (const r of result.ack?.referrals ?? []) if (!asked.has(r.peerId)) ask({ ref: maarRef(r), prefixes: [] })
-        if (replied && f.reported !== true && this.init.mode !== 'locator' && accepted(f)) await this.notifyLate(u, from, f)
+        if (replied && f.reported !== true && this.init.mode !== 'locator' && done(f)) await this.notifyLate(u, from, f)
         return result
       })
       this.track(f.done)
@@ -355,18 +355,16 @@ export class Cmd {
       clearTimeout(timer)
     }
     replied = true
-    // A P-MAAR that refused leaves the session; one that has not answered stays, pending (in
-    // proxy mode the cache answers for it).
-    const listed = list.filter(f => !done(f) || accepted(f))
-    for (const f of listed) f.reported = accepted(f) || this.init.mode === 'proxy'
+    // A P-MAAR that refused is named with its refusal (it left the session, learn()), so that the
+    // serving MAAR reports and acts on it as when it signals the P-MAAR itself; one that has not
+    // answered stays, pending (in proxy mode the cache answers for it).
+    for (const f of list) f.reported = done(f) || this.init.mode === 'proxy'
     return {
       status: BINDING_ACK_STATUS.ACCEPTED,
       sessionSequence: session.sessionSequence,
-      referrals: listed.map(f => ({
-        ...maarRef(f.anchor.ref),
-        prefixes: accepted(f) ? (f.result?.ack?.anchoredPrefixes ?? []) : f.anchor.prefixes,
-        ...(f.reported === true ? {} : { pending: true as const })
-      }))
+      referrals: list.map(f => referralOf(f, f.reported !== true)),
+      // Locator mode (§3.3): the pending P-MAARs answer the serving MAAR themselves.
+      ...(this.init.mode === 'locator' ? { answerServingMaar: true } : {})
     }
   }
 
@@ -385,15 +383,15 @@ export class Cmd {
     }
   }
 
-  /** A P-MAAR's acceptance the serving MAAR was not told of: one unsolicited PBA (draft §3.2). */
+  /** A P-MAAR's answer the serving MAAR was not told of: one unsolicited PBA (draft §3.2). */
   private async notifyLate (u: ProxyUpdate, to: KnownMaar, f: Forwarded): Promise<void> {
     f.reported = true
     try {
       await this.transport.notify(to, buildPba({
         status: BINDING_ACK_STATUS.ACCEPTED, sequence: u.sequence, lifetime: u.lifetime, mnId: u.mnId, timestampMs: u.timestampMs,
-        anchoredPrefixes: [], referrals: [{ ...maarRef(f.anchor.ref), prefixes: f.result?.ack?.anchoredPrefixes ?? [] }]
+        anchoredPrefixes: [], referrals: [referralOf(f, false)]
       }))
-      this.log.info('late PBA relayed', { mn: u.mnId, anchor: f.anchor.ref.address, serving: to.address })
+      this.log.info('late PBA relayed', { mn: u.mnId, anchor: f.anchor.ref.address, serving: to.address, status: statusName(f.result?.ack?.status ?? BINDING_ACK_STATUS.ACCEPTED) })
     } catch (err) {
       this.log.warn('late PBA not relayed', { mn: u.mnId, serving: to.peerId, error: String(err) })
     }
@@ -434,6 +432,22 @@ export class Cmd {
     const t = p.catch(() => {}).finally(() => { this.running.delete(t) })
     this.running.add(t)
   }
+}
+
+/**
+ * A forwarded P-MAAR as the CMD's PBA names it (RFC 8885 §4.5 Previous MAAR group): accepted, its
+ * prefixes as it answered; refused, its status and reason (dmm-mesh vendor sub-type 6) and no
+ * prefix; unanswered, the prefixes the session knows, `pending` when the serving MAAR is to wait.
+ */
+function referralOf (f: Forwarded, pending: boolean): PreviousMaar {
+  const ack = f.result?.ack
+  const ref = maarRef(f.anchor.ref)
+  if (ack === undefined) return { ...ref, prefixes: f.anchor.prefixes, ...(pending ? { pending: true as const } : {}) }
+  if (ack.status === BINDING_ACK_STATUS.ACCEPTED) return { ...ref, prefixes: ack.anchoredPrefixes }
+  // Any other status refuses here (learn() drops the P-MAAR); one below 128 is not a refusal
+  // status on the wire (RFC 5213 §8.2), so it travels as 128.
+  const status = ack.status >= 128 ? ack.status : BINDING_ACK_STATUS.REASON_UNSPECIFIED
+  return { ...ref, prefixes: [], refusal: { status, ...(ack.reason !== undefined ? { reason: ack.reason } : {}) } }
 }
 
 export type { MaarRef }

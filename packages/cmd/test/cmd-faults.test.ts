@@ -157,4 +157,28 @@ describe('hybrid mode: the CMD killed in the middle of a run of handovers', func
     // Back in the CMD's hands at the end: it knows the serving MAAR again.
     assert.equal(d.cmd.cmd.session(mn)?.serving.address, d.m(4).address)
   })
+
+  it('back at the MAAR the restarted CMD still names serving, after a move the CMD missed: the MAAR that served meanwhile is told, one serving MAAR', async () => {
+    const mn = 'boomerang@dmm.example'
+    const first = await d.move(mn, 1)
+    await d.cmd.cmd.settled()
+    await d.stopCmd()
+    // Through the DHT: the CMD's session still says maar1 serves the MN, anchoring only its own prefix.
+    const away = await d.move(mn, 2)
+    assert.equal(away.kind, 'handover')
+    await d.startCmd()
+    const back = await d.move(mn, 1)
+    await d.cmd.cmd.settled()
+    assert.equal(back.kind, 'return')
+    assert.deepEqual(back.peers.map(p => [p.address, p.status]), [[d.m(2).address, 'ACCEPTED']], 'maar2, which served the MN meanwhile, is signalled')
+    const serving = await Promise.all(d.mesh.maars.map(async m => (await m.maar.bindings()).some(e => e.mnId === mn && e.attached) ? m.name : undefined))
+    assert.deepEqual(serving.filter(n => n !== undefined), ['maar1'], 'one serving MAAR')
+    assertReachable(d, mn, new Map([[first.localPrefix, 'maar1'], [away.localPrefix, 'maar2']]))
+    // The CMD's session still lacks maar2; on the next move maar1, which it asks, refers it to maar2.
+    const on = await d.move(mn, 3)
+    await d.cmd.cmd.settled()
+    assert.equal(on.complete, true, JSON.stringify(on.peers))
+    assertReachable(d, mn, new Map([[first.localPrefix, 'maar1'], [away.localPrefix, 'maar2'], [on.localPrefix, 'maar3']]))
+    assert.deepEqual(d.cmd.cmd.session(mn)?.anchors.map(a => a.ref.address).sort(), [1, 2, 3].map(i => d.m(i).address).sort())
+  })
 })

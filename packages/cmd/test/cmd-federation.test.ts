@@ -192,6 +192,29 @@ describe('federation: a CMD domain and a DHT domain (in one process)', function 
     })
   })
 
+  describe('A runs a CMD (relay), B the DHT, B\'s policy drop', function () {
+    let f: Fed
+    before(async () => {
+      f = await federation('a', { agreements: [{ issuer: 'a', subject: 'b', policy: TUNNEL }, { issuer: 'b', subject: 'a', policy: { prefixes: 'drop' } }] })
+    })
+    after(async () => { await f?.stop() })
+
+    it('B(dht) → A(cmd relay): B\'s anchor refuses naming the agreement, and the CMD\'s PBA carries that refusal to a1 (a handover with one refusal, as in the DHT mode)', async () => {
+      const mn = 'kate@cmd-federation.example'
+      await f.move(mn, 'b1')
+      const cross = await f.move(mn, 'a1')
+      assert.equal(cross.kind, 'handover', 'the domain knew a session: not a first attach')
+      assert.deepEqual(cross.peers.map(p => [p.address, p.status]), [[f.maar('b1').address, 'ADMINISTRATIVELY_PROHIBITED']])
+      assert.match(cross.peers[0]?.error ?? '', /agreement b-accepts-a: policy drop/)
+      assert.equal(cross.complete, true, 'a refusal is an answer: nothing left pending')
+      assert.ok(cross.anchors.every(a => a.native), JSON.stringify(cross.anchors))
+      f.reachable(mn, ['a1'])
+      assert.deepEqual(await f.fed.serving(mn), ['a1'])
+      // The refusing anchor left the CMD's session (it holds nothing of the MN now).
+      assert.deepEqual(f.cmd().running.cmd.session(mn)?.anchors.map(a => a.ref.address), [f.maar('a1').address])
+    })
+  })
+
   for (const mode of ['locator', 'proxy'] as const) {
     describe(`A runs a CMD (${mode}), B the DHT`, function () {
       let f: Fed

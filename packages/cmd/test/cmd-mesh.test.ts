@@ -71,6 +71,9 @@ for (const mode of ['relay', 'locator', 'proxy'] as CmdMode[]) {
       const mark = d.recorder.mark()
       const r2 = await d.move(mn, 2)
       assert.equal(r2.kind, 'handover')
+      // Complete when the attach returns in every mode: in locator mode maar2 waits for maar1's own
+      // PBA (draft §3.3) before it answers, as the relay CMD waits for it (§3.2).
+      assert.deepEqual([r2.complete, r2.peers.map(p => [p.address, p.status])], [true, [[addr(1), 'ACCEPTED']]])
       await complete(mn, 2)
       const sent = d.recorder.sent(mn, mark)
       // The serving MAAR sends exactly one PBU, to the CMD, and gets the CMD's PBA naming maar1.
@@ -102,6 +105,7 @@ for (const mode of ['relay', 'locator', 'proxy'] as CmdMode[]) {
         await complete(mn, i)
       }
       assert.deepEqual(reports.map(r => r.kind), ['first-attach', 'handover', 'handover', 'handover'])
+      assert.deepEqual(reports.map(r => r.complete), [true, true, true, true])
       const last = (await d.m(4).maar.bindings()).find(e => e.mnId === mn)
       assert.equal(last?.remoteAnchors.length, 3)
       assertReachable(mn, new Map(reports.map((r, i) => [r.localPrefix, `maar${i + 1}`])))

@@ -9,7 +9,9 @@
  *   option) while it has not acknowledged;
  * - unsolicited PBAs follow: the CMD's second PBA after its relay timeout, or each P-MAAR's own
  *   PBA in locator mode. They reach the serving side's late-answer path.
- * A pending P-MAAR is retransmitted to directly (RFC 5213 §6.9.4) until one of those arrives.
+ * A pending P-MAAR is retransmitted to directly (RFC 5213 §6.9.4) until one of those arrives. A
+ * P-MAAR that refused the relayed PBU is named with its status and reason (vendor sub-type 6),
+ * reported and left out of the session as if it had refused this MAAR's own PBU.
  * De-registration (draft §3.5), by the CMD's and this strategy's `deregistration`:
  * - 'serving' (variant a): the serving MAAR sends lifetime-0 PBUs to its anchors, and one to the
  *   CMD, which then forgets the session; anchors keep no timer;
@@ -21,6 +23,8 @@ import { BINDING_ACK_STATUS, maarRef, statusName } from '@dmm-mesh/wire'
 import type { BindingAck, MaarRef } from '@dmm-mesh/wire'
 import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
 import { DirectSignaller, updateFor } from './direct-signaller.js'
+import { DirectAnswers } from './direct-answers.js'
+import type { DirectAnswer } from './direct-answers.js'
 import type { PeerOutcome } from './handover-report.js'
 import type { Logger } from './logger.js'
 import { readPba } from './messages.js'
@@ -50,6 +54,13 @@ export interface CmdSignallerParts {
 /** The CMD to signal: its peer id and where to dial it. */
 export type CmdPeer = Pick<MaarRef, 'peerId' | 'multiaddrs'>
 
+/**
+ * Locator mode (draft §3.3): how long the attach waits for the pending P-MAARs' own PBAs after the
+ * CMD's, the relay CMD's default bound on its wait for them (§3.2). Those still silent stay
+ * pending and are retransmitted to, as before.
+ */
+export const DIRECT_ANSWER_WAIT_MS = 1000
+
 /** Who de-registers (draft-bernardos-dmm-pmip §3.5): the serving MAAR only (a), or the P-MAARs at the CMD (b). */
 export type DeregistrationVariant = 'serving' | 'anchors'
 
@@ -57,6 +68,8 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
   readonly needsSessionRecord = false
   /** The last registration sent per MN, to match unsolicited PBAs (they echo its sequence). */
   private readonly sent = new Map<string, Registration>()
+  /** The P-MAARs' own PBAs to a registration still in register() (locator mode), by MN. */
+  private readonly gathering = new Map<string, DirectAnswers>()
 
   readonly renewAnchor?: (r: AnchorRenewal) => Promise<number | undefined>
 
@@ -72,20 +85,46 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
     // before the CMD's, and must still be matched to this registration.
     const before = this.sent.get(r.mnId)
     this.sent.set(r.mnId, r)
-    const ack = await this.askCmd(r, update, opts).catch(err => {
-      if (before === undefined) this.sent.delete(r.mnId)
-      else this.sent.set(r.mnId, before)
-      throw err
-    })
+    const gathered = new DirectAnswers(r.sequence & 0xffff)
+    this.gathering.set(r.mnId, gathered)
+    try {
+      const ack = await this.askCmd(r, update, opts).catch(err => {
+        if (before === undefined) this.sent.delete(r.mnId)
+        else this.sent.set(r.mnId, before)
+        throw err
+      })
+      const outcome = this.outcomeOf(ack)
+      // Locator mode: the pending P-MAARs answer here, a round trip after the CMD's PBA.
+      const waitFor = ack.answerServingMaar === true ? outcome.pending.map(p => p.ref.peerId) : []
+      return withDirectAnswers(outcome, await gathered.until(waitFor, waitFor.length > 0 ? DIRECT_ANSWER_WAIT_MS : 0))
+    } finally {
+      if (this.gathering.get(r.mnId) === gathered) this.gathering.delete(r.mnId)
+    }
+  }
+
+  /** The CMD's PBA as an outcome: its accepted, refused and pending P-MAARs. */
+  private outcomeOf (ack: ProxyAck): RegistrationOutcome {
     const anchors: RemoteAnchor[] = []
     const pending: PMaar[] = []
     const peers: PeerOutcome[] = []
     for (const p of ack.referrals) {
+      if (p.refusal !== undefined) {
+        peers.push(peerOutcome(p, p.refusal.status, [], p.refusal.reason))
+        continue
+      }
       if (p.pending === true) pending.push({ ref: maarRef(p), prefixes: p.prefixes })
       else for (const prefix of p.prefixes) if (!anchors.some(a => a.prefix === prefix)) anchors.push({ prefix, ...maarRef(p) })
       peers.push({ peerId: p.peerId, address: p.address, status: p.pending === true ? 'PENDING' : 'ACCEPTED', prefixes: p.prefixes })
     }
-    return { anchors, peers, referralsFollowed: 0, pending, ...(ack.sessionSequence !== undefined ? { sessionSequence: ack.sessionSequence } : {}) }
+    return {
+      anchors,
+      peers,
+      referralsFollowed: 0,
+      pending,
+      // The CMD named P-MAARs, even if every one refused: the domain knew a session (a handover).
+      knownBefore: ack.referrals.length > 0,
+      ...(ack.sessionSequence !== undefined ? { sessionSequence: ack.sessionSequence } : {})
+    }
   }
 
   /** The CMD's PBA to the registration: accepted, from a peer certified as CMD, or CmdUnavailableError. */
@@ -109,6 +148,12 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
     const r = this.sent.get(ack.mnId)
     if (r === undefined || (r.sequence & 0xffff) !== ack.sequence) {
       this.parts.log.info('unsolicited PBA for no current registration', { mn: ack.mnId, peer: from.peerId })
+      return
+    }
+    const gathered = this.gathering.get(ack.mnId)
+    if (from.cert.role !== 'cmd' && gathered?.sequence === ack.sequence) {
+      // The attach is still on: its outcome takes this answer (locator mode, DirectAnswers).
+      gathered.add({ peer: maarRef(from), ack })
       return
     }
     const answers: Array<{ peer: MaarRef, ack: ProxyAck }> = from.cert.role === 'cmd'
@@ -149,7 +194,29 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
   }
 }
 
-/** One P-MAAR's share of a CMD's PBA, as if that P-MAAR had answered. */
+/** A P-MAAR's answer as the handover report shows it (a refusal's reason as `error`, as pbu-sender.ts does). */
+function peerOutcome (peer: MaarRef, status: number, prefixes: string[], reason: string | undefined): PeerOutcome {
+  return { peerId: peer.peerId, address: peer.address, status: statusName(status), prefixes, ...(status !== BINDING_ACK_STATUS.ACCEPTED && reason !== undefined ? { error: reason } : {}) }
+}
+
+/** The outcome with the P-MAARs' own PBAs in: each answers for itself, no longer pending. */
+function withDirectAnswers (outcome: RegistrationOutcome, answers: DirectAnswer[]): RegistrationOutcome {
+  if (answers.length === 0) return outcome
+  const answered = new Set(answers.map(a => a.peer.peerId))
+  const anchors = [...outcome.anchors]
+  for (const { peer, ack } of answers) {
+    if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) continue
+    for (const prefix of ack.anchoredPrefixes) if (!anchors.some(a => a.prefix === prefix)) anchors.push({ prefix, ...maarRef(peer) })
+  }
+  const peers: PeerOutcome[] = [
+    ...outcome.peers.filter(p => !answered.has(p.peerId)),
+    ...answers.map(({ peer, ack }) => peerOutcome(peer, ack.status, ack.anchoredPrefixes, ack.reason))
+  ]
+  return { ...outcome, anchors, peers, pending: outcome.pending.filter(p => !answered.has(p.ref.peerId)) }
+}
+
+/** One P-MAAR's share of a CMD's PBA, as if that P-MAAR had answered (its refusal, if it refused). */
 function answerOf (ack: ProxyAck, p: PreviousMaar): ProxyAck {
-  return { status: ack.status, sequence: ack.sequence, lifetime: ack.lifetime, mnId: ack.mnId, anchoredPrefixes: p.prefixes, referrals: [] }
+  const refused = p.refusal !== undefined ? { status: p.refusal.status, ...(p.refusal.reason !== undefined ? { reason: p.refusal.reason } : {}) } : { status: ack.status }
+  return { sequence: ack.sequence, lifetime: ack.lifetime, mnId: ack.mnId, anchoredPrefixes: p.prefixes, referrals: [], ...refused }
 }

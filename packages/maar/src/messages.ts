@@ -4,10 +4,10 @@
  */
 import {
   BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, SUBTYPE_ANSWER_SERVING_MAAR, SUBTYPE_PENDING, decodeMaarLocator, decodeVendorSpecific, DMM_MESH_VENDOR_ID, encodePending, decodeSessionSequence,
-  encodeAnswerServingMaar, encodeMaarLocator, encodeSessionSequence, encodeReason, decodeReason, findDmmVendor, findOption, findOptions,
+  encodeAnswerServingMaar, encodeMaarLocator, encodeSessionSequence, encodeReason, decodeReason, encodeRefusal, decodeRefusal, findDmmVendor, findOption, findOptions,
   cachedPrefix, formatPrefix, timestampFromMillis, timestampToMillis
 } from '@dmm-mesh/wire'
-import type { BindingAck, BindingUpdate, MaarRef, MobilityOption } from '@dmm-mesh/wire'
+import type { BindingAck, BindingUpdate, MaarRef, MobilityOption, Refusal } from '@dmm-mesh/wire'
 
 /** What a serving MAAR asks of one P-MAAR. */
 export interface ProxyUpdate {
@@ -42,6 +42,8 @@ export interface PreviousMaar extends MaarRef {
   prefixes: string[]
   /** The CMD has no acknowledgement from it yet: its prefixes are pending. */
   pending?: boolean
+  /** It refused the PBU the CMD relayed (status and reason of its PBA); it anchors nothing. */
+  refusal?: Refusal
 }
 
 /** What a P-MAAR answers. */
@@ -64,6 +66,11 @@ export interface ProxyAck {
   sessionSequence?: number
   /** Why a refusal refused (dmm-mesh vendor option 5), e.g. the agreement that did. */
   reason?: string
+  /**
+   * A CMD in locator mode (draft §3.3): the pending P-MAARs answer the serving MAAR themselves
+   * (dmm-mesh vendor sub-type 2, as in the PBUs it relays), so their PBAs are worth waiting for.
+   */
+  answerServingMaar?: boolean
 }
 
 export class ProxyUpdateError extends Error {
@@ -155,9 +162,10 @@ export function buildPba (a: ProxyAck): BindingAck {
     ...prefixOptions('anchored-prefix', a.anchoredPrefixes),
     // RFC 8885 §4.5 Previous MAAR option, one per referral, each followed by its locator (RFC 5094)
     // and the Anchored Prefix options that belong to it.
-    ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodeMaarLocator(r), ...(r.pending === true ? [encodePending()] : []), ...prefixOptions('anchored-prefix', r.prefixes)]),
+    ...a.referrals.flatMap(r => [{ type: 'previous-maar' as const, address: r.address }, encodeMaarLocator(r), ...(r.pending === true ? [encodePending()] : []), ...(r.refusal !== undefined ? [encodeRefusal(r.refusal)] : []), ...prefixOptions('anchored-prefix', r.prefixes)]),
     ...(a.sessionSequence !== undefined ? [encodeSessionSequence(a.sessionSequence)] : []),
     ...(a.reason !== undefined ? [encodeReason(a.reason)] : []),
+    ...(a.answerServingMaar === true ? [encodeAnswerServingMaar()] : []),
     // RFC 5213 §5.3.6: the PBA echoes the timestamp of the PBU.
     ...(a.timestampMs !== undefined ? [timestampFromMillis(a.timestampMs)] : [])
   ]
@@ -179,8 +187,11 @@ export function readPba (m: BindingAck): ProxyAck {
   // cannot be reached and is left out.
   const own: string[] = []
   const referrals: PreviousMaar[] = []
-  let group: { address: string, ref?: MaarRef, prefixes: string[], pending?: boolean } | undefined
-  const close = (): void => { if (group?.ref !== undefined) referrals.push({ ...group.ref, prefixes: group.prefixes, ...(group.pending === true ? { pending: true } : {}) }) }
+  let group: { address: string, ref?: MaarRef, prefixes: string[], pending?: boolean, refusal?: Refusal } | undefined
+  const close = (): void => {
+    if (group?.ref === undefined) return
+    referrals.push({ ...group.ref, prefixes: group.prefixes, ...(group.pending === true ? { pending: true } : {}), ...(group.refusal !== undefined ? { refusal: group.refusal } : {}) })
+  }
   for (const o of m.options) {
     if (o.type === 'previous-maar') {
       close()
@@ -192,6 +203,8 @@ export function readPba (m: BindingAck): ProxyAck {
       if (l !== undefined && group !== undefined && group.ref === undefined && l.address === group.address) group.ref = l
       const v = decodeVendorSpecific(o)
       if (group !== undefined && v?.vendorId === DMM_MESH_VENDOR_ID && v.subtype === SUBTYPE_PENDING) group.pending = true
+      const refusal = decodeRefusal(o)
+      if (group !== undefined && refusal !== undefined) group.refusal = refusal
     }
   }
   close()
@@ -206,6 +219,7 @@ export function readPba (m: BindingAck): ProxyAck {
     anchoredPrefixes: own,
     referrals,
     ...(sessionSequence !== undefined ? { sessionSequence } : {}),
-    ...(reason !== undefined ? { reason } : {})
+    ...(reason !== undefined ? { reason } : {}),
+    ...(findDmmVendor(m.options, SUBTYPE_ANSWER_SERVING_MAAR) !== undefined ? { answerServingMaar: true } : {})
   }
 }

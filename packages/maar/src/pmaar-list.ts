@@ -12,9 +12,12 @@ export interface PMaar { ref: MaarRef, prefixes: string[] }
 
 export class PMaarList {
   private readonly byPeer = new Map<string, { ref: MaarRef, prefixes: Set<string> }>()
+  private readonly excluded: ReadonlySet<string>
 
-  /** `exclude`: a peer never listed (this MAAR itself, or the MAAR being answered). */
-  constructor (private readonly exclude?: string) {}
+  /** `exclude`: peers never listed (this MAAR itself, or the MAAR being answered). */
+  constructor (exclude?: string | ReadonlySet<string>) {
+    this.excluded = typeof exclude === 'string' ? new Set([exclude]) : exclude ?? new Set()
+  }
 
   /** The anchors of a binding cache entry or a session record, grouped by peer. */
   static of (anchors: Array<MaarRef & { prefix: string }>, exclude?: string): PMaarList {
@@ -25,7 +28,7 @@ export class PMaarList {
 
   /** Adds the peer (first reference wins) and the prefix it anchors, if known. */
   add (ref: MaarRef, prefix?: string): void {
-    if (ref.peerId === this.exclude) return
+    if (this.excluded.has(ref.peerId)) return
     let p = this.byPeer.get(ref.peerId)
     if (p === undefined) {
       p = { ref: maarRef(ref), prefixes: new Set() }
@@ -50,6 +53,13 @@ export class PMaarList {
   /** Every P-MAAR in the order first met. */
   entries (): PMaar[] {
     return [...this.byPeer.values()].map(p => ({ ref: p.ref, prefixes: [...p.prefixes] }))
+  }
+
+  /** The P-MAARs but `peerIds`, which are never listed either (referrals to them are ignored). */
+  without (peerIds: Iterable<string>): PMaarList {
+    const list = new PMaarList(new Set([...this.excluded, ...peerIds]))
+    for (const p of this.byPeer.values()) for (const prefix of p.prefixes.size > 0 ? p.prefixes : [undefined]) list.add(p.ref, prefix)
+    return list
   }
 
   refs (): MaarRef[] {

@@ -48,7 +48,16 @@ describe('PBU/PBA between MAARs', () => {
       { peerId: '12D3KooWExampleA', address: '2001:db8:ffff::1', multiaddrs: ['/ip4/127.0.0.1/tcp/4001'], prefixes: ['2001:db8:1::/64'] },
       { peerId: '12D3KooWExampleB', address: '2001:db8:ffff::2', multiaddrs: [], prefixes: ['2001:db8:2::/64', '2001:db8:2:1::/64'], pending: true }
     ]
-    const ack = { status: 0, sequence: 7, lifetime: 3600, mnId: update.mnId, timestampMs: update.timestampMs, anchoredPrefixes: [], referrals, sessionSequence: 70000 }
+    const ack = { status: 0, sequence: 7, lifetime: 3600, mnId: update.mnId, timestampMs: update.timestampMs, anchoredPrefixes: [], referrals, sessionSequence: 70000, answerServingMaar: true }
+    assert.deepEqual(readPba(viaWire(buildPba(ack))), ack)
+  })
+
+  it('a CMD\'s PBA names a P-MAAR that refused with its status and reason, inside its group', () => {
+    const referrals = [
+      { peerId: '12D3KooWExampleA', address: '2001:db8:ffff::1', multiaddrs: [], prefixes: [], refusal: { status: 129, reason: 'agreement b-accepts-a: policy drop' } },
+      { peerId: '12D3KooWExampleB', address: '2001:db8:ffff::2', multiaddrs: [], prefixes: ['2001:db8:2::/64'] }
+    ]
+    const ack = { status: 0, sequence: 7, lifetime: 3600, mnId: update.mnId, timestampMs: update.timestampMs, anchoredPrefixes: [], referrals, sessionSequence: 9 }
     assert.deepEqual(readPba(viaWire(buildPba(ack))), ack)
   })
 

@@ -237,7 +237,8 @@ class ContenderRun {
       sample.outcome = r.complete ? 'accepted' : 'partial'
       sample.latencyMs = Math.round(r.totalMs * 100) / 100
       if (!r.complete) sample.reason = `pending: ${r.peers.filter(p => p.status !== 'ACCEPTED').map(p => `${domain.nodeAt(p.address) ?? p.address} ${p.status}`).join(', ')}`
-      const refused = r.peers.filter(p => p.status !== 'ACCEPTED' && p.status !== 'UNREACHABLE').map(p => `${domain.nodeAt(p.address) ?? p.address} ${p.status}${p.error !== undefined ? `: ${p.error}` : ''}`)
+      // A P-MAAR still to answer (PENDING) or not answering has not refused.
+      const refused = r.peers.filter(p => p.status !== 'ACCEPTED' && p.status !== 'UNREACHABLE' && p.status !== 'PENDING').map(p => `${domain.nodeAt(p.address) ?? p.address} ${p.status}${p.error !== undefined ? `: ${p.error}` : ''}`)
       if (refused.length > 0) sample.refusals = refused
       this.serving.set(mnId, to)
     } catch (err) {

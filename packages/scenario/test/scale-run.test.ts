@@ -63,8 +63,8 @@ describe('a scenario on the scale engine', function () {
     assert.deepEqual(c.checks.filter(k => !k.passed), [])
   })
 
-  it('runs the CMD contenders (relay, proxy, hybrid) on 16 MAARs: every move accepted through the CMD, its load counted, every check passing', async () => {
-    const file = FILE.replace('count: 24', 'count: 16').replace('contenders: [dht]', 'cmd: { x: 1.5, y: 1.5 }\ncontenders: [relay, proxy, hybrid]')
+  it('runs the CMD contenders (relay, proxy, hybrid, locator/b) on 16 MAARs: every move accepted (locator too: the serving MAAR waits for the P-MAARs\' own PBAs) through the CMD, its load counted, every check passing', async () => {
+    const file = FILE.replace('count: 24', 'count: 16').replace('contenders: [dht]', 'cmd: { x: 1.5, y: 1.5 }\ncontenders: [relay, proxy, hybrid, locator/b]')
     const scenario = parseScenario(file, 'scale-cmd.yaml')
     const trace = buildTrace(scenario)
     // The runner's own engine, watched: what each domain had on disk just before it stopped.
@@ -76,7 +76,7 @@ describe('a scenario on the scale engine', function () {
       }
     }
     const report = await runScenario({ scenario, engine: watched, workDir })
-    assert.deepEqual(report.contenders.map(c => [c.name, c.error]), [['relay', undefined], ['proxy', undefined], ['hybrid', undefined]])
+    assert.deepEqual(report.contenders.map(c => [c.name, c.error]), [['relay', undefined], ['proxy', undefined], ['hybrid', undefined], ['locator/b', undefined]])
     for (const c of report.contenders) {
       assert.equal(c.handovers.length, trace.events.filter(e => e.kind === 'attach').length, c.name)
       assert.deepEqual(c.handovers.filter(h => h.outcome !== 'accepted'), [], c.name)
@@ -90,7 +90,7 @@ describe('a scenario on the scale engine', function () {
       assert.deepEqual(c.checks.filter(k => !k.passed), [], c.name)
     }
     // On disk, only the CMD's session store (LevelDB, as on the local engine); the MAARs' binding caches are in memory.
-    assert.equal(onDisk.length, 3)
+    assert.equal(onDisk.length, 4)
     for (const files of onDisk) {
       assert.ok(files.some(f => f.endsWith('CURRENT')), files.join(' '))
       assert.deepEqual(files.filter(f => !/^[a-z]+-[^/]+\/cmd\//.test(f)), [])

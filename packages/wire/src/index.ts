@@ -18,6 +18,6 @@ export {
   VENDOR_SPECIFIC_OPTION_TYPE, DMM_MESH_VENDOR_ID, SUBTYPE_MAAR_LOCATOR, SUBTYPE_ANSWER_SERVING_MAAR, SUBTYPE_SESSION_SEQUENCE, SUBTYPE_PENDING,
   encodeVendorSpecific, decodeVendorSpecific, encodeMaarLocator, decodeMaarLocator,
   encodeAnswerServingMaar, encodeSessionSequence, encodePending, findDmmVendor, decodeSessionSequence,
-  SUBTYPE_REASON, encodeReason, decodeReason
+  SUBTYPE_REASON, encodeReason, decodeReason, SUBTYPE_REFUSED, encodeRefusal, decodeRefusal
 } from './vendor-option.js'
-export type { VendorSpecific } from './vendor-option.js'
+export type { VendorSpecific, Refusal } from './vendor-option.js'

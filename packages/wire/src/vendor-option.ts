@@ -124,24 +124,64 @@ export function decodeSessionSequence (options: MobilityOption[]): number | unde
 export const SUBTYPE_REASON = 5
 const MAX_REASON_BYTES = 240
 
-export function encodeReason (reason: string): UnknownOption {
-  let bytes = new TextEncoder().encode(reason)
-  if (bytes.length > MAX_REASON_BYTES) {
-    // Cut on a character boundary: a UTF-8 continuation octet is 10xxxxxx.
-    let end = MAX_REASON_BYTES
-    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--
-    bytes = bytes.subarray(0, end)
+/** The reason as UTF-8, cut to MAX_REASON_BYTES on a character boundary. */
+function reasonBytes (reason: string): Uint8Array {
+  const bytes = new TextEncoder().encode(reason)
+  if (bytes.length <= MAX_REASON_BYTES) return bytes
+  // A UTF-8 continuation octet is 10xxxxxx.
+  let end = MAX_REASON_BYTES
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--
+  return bytes.subarray(0, end)
+}
+
+/** UTF-8 text, or undefined when it is not UTF-8 (never throws). */
+function utf8 (data: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(data)
+  } catch {
+    return undefined
   }
-  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_REASON, data: bytes })
+}
+
+export function encodeReason (reason: string): UnknownOption {
+  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_REASON, data: reasonBytes(reason) })
 }
 
 /** The reason text, or undefined when absent or not UTF-8 (never throws). */
 export function decodeReason (options: MobilityOption[]): string | undefined {
   const v = findDmmVendor(options, SUBTYPE_REASON)
-  if (v === undefined) return undefined
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(v.data)
-  } catch {
-    return undefined
-  }
+  return v === undefined ? undefined : utf8(v.data)
+}
+
+/**
+ * Inside a Previous MAAR option's group in a CMD's PBA: that P-MAAR refused the relayed PBU. One
+ * octet, its PBA's RFC 5213 §8.2 status (128 or above), then its reason as UTF-8 text (sub-type
+ * 5's), so that the serving MAAR reports and acts on the refusal as when it signals the P-MAAR
+ * itself (doc/ARCHITECTURE.md "The CMD").
+ */
+export const SUBTYPE_REFUSED = 6
+
+export interface Refusal { status: number, reason?: string }
+
+export function encodeRefusal (r: Refusal): UnknownOption {
+  if (!Number.isInteger(r.status) || r.status < 128 || r.status > 255) throw new RangeError(`refusal status ${r.status}: a PBA refuses with 128..255 (RFC 5213 §8.2)`)
+  const text = r.reason !== undefined ? reasonBytes(r.reason) : new Uint8Array(0)
+  const data = new Uint8Array(1 + text.length)
+  data[0] = r.status
+  data.set(text, 1)
+  return encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_REFUSED, data })
+}
+
+/**
+ * The refusal an option carries, or undefined when it is not one of ours or is malformed (no
+ * status, a status below 128 that would read as an acceptance); never throws. A reason that is
+ * not UTF-8 is left out, the status kept.
+ */
+export function decodeRefusal (option: MobilityOption): Refusal | undefined {
+  const v = decodeVendorSpecific(option)
+  if (v === undefined || v.vendorId !== DMM_MESH_VENDOR_ID || v.subtype !== SUBTYPE_REFUSED) return undefined
+  const status = v.data[0]
+  if (status === undefined || status < 128) return undefined
+  const reason = v.data.length > 1 ? utf8(v.data.subarray(1)) : undefined
+  return { status, ...(reason !== undefined ? { reason } : {}) }
 }

@@ -1,6 +1,6 @@
 /** The Vendor-Specific Mobility Option (RFC 5094 §3) and the MAAR locator carried in it. */
 import assert from 'node:assert/strict'
-import { DMM_MESH_VENDOR_ID, decodeMaarLocator, decodeMobilityMessage, encodeMaarLocator, encodeMobilityMessage } from '../src/index.js'
+import { DMM_MESH_VENDOR_ID, SUBTYPE_REFUSED, decodeMaarLocator, decodeMobilityMessage, decodeRefusal, encodeMaarLocator, encodeMobilityMessage, encodeRefusal, encodeVendorSpecific } from '../src/index.js'
 import type { BindingAck, MobilityOption } from '../src/index.js'
 
 describe('Vendor-Specific option: the MAAR locator of referrals', () => {
@@ -41,5 +41,18 @@ describe('Vendor-Specific option: the MAAR locator of referrals', () => {
     assert.equal(at % 4, 2, 'type 19 starts at 4n+2')
     const back = decodeMobilityMessage(bytes, { pseudo }) as BindingAck
     assert.deepEqual(decodeMaarLocator(back.options.find(o => o.type === 'unknown') ?? opt), { peerId: 'p', address: '2001:db8::1', multiaddrs: [] })
+  })
+
+  it('carries a P-MAAR\'s refusal (status, reason) and ignores a malformed one, never throwing', () => {
+    assert.deepEqual(decodeRefusal(encodeRefusal({ status: 129, reason: 'agreement b-accepts-a: policy drop' })), { status: 129, reason: 'agreement b-accepts-a: policy drop' })
+    assert.deepEqual(decodeRefusal(encodeRefusal({ status: 128 })), { status: 128 })
+    const long = decodeRefusal(encodeRefusal({ status: 130, reason: 'é'.repeat(200) }))
+    assert.ok(long !== undefined && long.reason !== undefined && long.reason.length > 0 && /^é+$/.test(long.reason), 'cut on a character boundary')
+    assert.throws(() => encodeRefusal({ status: 0 }), /128\.\.255/)
+    const refused = (data: number[]): ReturnType<typeof decodeRefusal> => decodeRefusal(encodeVendorSpecific({ vendorId: DMM_MESH_VENDOR_ID, subtype: SUBTYPE_REFUSED, data: new Uint8Array(data) }))
+    assert.equal(refused([]), undefined, 'no status')
+    assert.equal(refused([0]), undefined, 'a status that reads as an acceptance')
+    assert.deepEqual(refused([129, 0xff, 0xfe]), { status: 129 }, 'a reason that is not UTF-8 is left out')
+    assert.equal(decodeRefusal(encodeVendorSpecific({ vendorId: 1234, subtype: SUBTYPE_REFUSED, data: new Uint8Array([129]) })), undefined, 'other vendor')
   })
 })
