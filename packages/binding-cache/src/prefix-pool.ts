@@ -5,7 +5,8 @@
  */
 import { formatPrefix, parseIpv6, parsePrefix, prefixContains, subPrefix, subPrefixCount } from '@dmm-mesh/wire'
 import type { Ipv6Prefix } from '@dmm-mesh/wire'
-import { InvalidPoolError, PoolExhaustedError } from './errors.js'
+import { InvalidPoolError } from './errors.js'
+import { FreePrefixes } from './free-prefixes.js'
 
 function toBigInt (address: string): bigint {
   let n = 0n
@@ -27,7 +28,7 @@ const MEMO_LIMIT = 1_000_000
 export class PrefixPool {
   readonly pools: readonly Ipv6Prefix[]
   readonly subLength: number
-  private readonly located = new Map<string, { pool: number, index: bigint } | undefined>()
+  private readonly located = new Map<string, { pool: number, index: number } | undefined>()
 
   /** pools: e.g. ["2001:db8:1::/48"], cut into /subLength (default 64). Refuses overlapping pools. */
   constructor (pools: string[], subLength = 64) {
@@ -58,39 +59,40 @@ export class PrefixPool {
 
   /**
    * First free prefix given the current allocations (lowest index first, pools in order);
-   * throws PoolExhaustedError. Entries of `allocated` outside the pool are ignored.
+   * throws PoolExhaustedError. Entries of `allocated` outside the pool are ignored. O(allocated):
+   * a MAAR keeps a FreePrefixes instead (BindingCache.freePrefixes), which answers the same.
    */
   nextFree (allocated: ReadonlySet<string>): string {
-    const shift = BigInt(128 - this.subLength)
-    // Indices taken per pool; the lowest index not taken is free.
-    const taken = this.pools.map(() => new Set<bigint>())
-    for (const text of allocated) {
-      const hit = this.locate(text)
-      if (hit !== undefined) taken[hit.pool]?.add(hit.index)
-    }
-    for (const [i, pool] of this.pools.entries()) {
-      const count = BigInt(subPrefixCount(pool, this.subLength))
-      let index = 0n
-      while (taken[i]?.has(index) === true) index++
-      if (index < count) return formatPrefix(subPrefix(pool, this.subLength, Number(index)))
-    }
-    throw new PoolExhaustedError(this.pools.map(formatPrefix), this.size())
+    return new FreePrefixes(this, allocated).lowest()
+  }
+
+  /** How many sub-prefixes pool `pool` (its place in `pools`) holds. */
+  countOf (pool: number): number {
+    const p = this.pools[pool]
+    return p === undefined ? 0 : subPrefixCount(p, this.subLength)
+  }
+
+  /** Sub-prefix `index` of pool `pool`, as text. */
+  prefixAt (pool: number, index: number): string {
+    const p = this.pools[pool]
+    if (p === undefined) throw new RangeError(`no pool ${pool}`)
+    return formatPrefix(subPrefix(p, this.subLength, index))
   }
 
   /**
    * Pool number and index of a sub-prefix text, or undefined when it is not one. Memoised: the
-   * MAAR passes nearly the same set on every attach, and parsing it again each time cost ~60 ms
-   * at 10,000 allocations (bench/storage.ts).
+   * same texts come back on every commit, and parsing them again each time cost ~60 ms at
+   * 10,000 allocations (bench/storage.ts).
    */
-  private locate (text: string): { pool: number, index: bigint } | undefined {
+  position (text: string): { pool: number, index: number } | undefined {
     if (this.located.has(text)) return this.located.get(text)
     const p = tryParse(text)
     const shift = BigInt(128 - this.subLength)
-    let hit: { pool: number, index: bigint } | undefined
+    let hit: { pool: number, index: number } | undefined
     if (p !== undefined && p.prefixLength === this.subLength) {
       const value = toBigInt(p.prefix)
       const pool = this.pools.findIndex(q => prefixContains(q, p))
-      if (pool >= 0) hit = { pool, index: (value >> shift) - (toBigInt(this.pools[pool]?.prefix ?? '::') >> shift) }
+      if (pool >= 0) hit = { pool, index: Number((value >> shift) - (toBigInt(this.pools[pool]?.prefix ?? '::') >> shift)) }
     }
     if (this.located.size >= MEMO_LIMIT) this.located.clear()
     this.located.set(text, hit)

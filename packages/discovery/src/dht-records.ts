@@ -28,6 +28,8 @@ export function dmmValidator (datastore: Datastore, datastorePrefix: string, sto
       throw new RecordError('stale', `sequence ${record.sequence} is older than the stored sequence ${held.record.sequence}`)
     }
     store.keep(key, { bytes: value, record, signer, storedAt: Date.now() })
+    // kad-dht answers a PUT_VALUE once this resolves: acknowledged only once on disk (doc/ARCHITECTURE.md "Records on disk").
+    await store.written()
   }
 }
 

@@ -19,8 +19,8 @@ export type OfferResult =
 
 export class SessionStore {
   private readonly records = new Map<string, StoredRecord>()
-  /** The journal write of the last record kept. */
-  private written: Promise<void> = Promise.resolve()
+  /** The journal write of the last record kept (the journal writes in order: every earlier one is done with it). */
+  private lastWrite: Promise<void> = Promise.resolve()
 
   constructor (readonly trust: TrustStore, private readonly maxRecords = 100_000, private readonly journal?: RecordJournal) {}
 
@@ -39,13 +39,22 @@ export class SessionStore {
 
   /**
    * Validates (throws RecordError) and keeps the record unless a newer or the same one is held;
-   * with a journal, resolves once the record is on disk (a PUT is acknowledged after this).
+   * with a journal, resolves once the copy held is on disk (a PUT is acknowledged after this).
    */
   async offer (key: Uint8Array, bytes: Uint8Array): Promise<OfferResult> {
     const { record, signer } = await openSessionRecord(bytes, this.trust, { key })
     const result = this.keep(key, { bytes, record, signer, storedAt: Date.now() })
-    if (result.stored) await this.written
+    await this.written()
     return result
+  }
+
+  /**
+   * Resolves once every record kept so far is on disk (at once without a journal); rejects when
+   * the last write failed. A record held already ('same') may have come a moment ago through
+   * keep(), its write still under way: a PUT of it is acknowledged after this too.
+   */
+  async written (): Promise<void> {
+    await this.lastWrite
   }
 
   /**
@@ -79,8 +88,8 @@ export class SessionStore {
     const result = this.keepInMemory(k, entry)
     if (result.stored && this.journal !== undefined) {
       const written = this.journal.put(k, entry.bytes)
-      written.catch(() => {}) // offer() awaits it and says so; a background keep stays in memory
-      this.written = written
+      written.catch(() => {}) // written() says so to a PUT; a background keep stays in memory
+      this.lastWrite = written
     }
     return result
   }

@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { Libp2p } from '@libp2p/interface'
+import { MemoryDatastore } from 'datastore-core'
 import { RecordJournal } from '../src/record-journal.js'
+import { SessionStore } from '../src/record-store.js'
+import { dmmValidator } from '../src/dht-records.js'
 import { createMeshNode, meshServices, sealSessionRecord, sessionKey } from '../src/index.js'
 import { requestFrames, requestRecord } from '../src/record-protocol.js'
-import { peekSessionRecord } from '../src/records.js'
+import { openSessionRecord, peekSessionRecord } from '../src/records.js'
 import { makeDomain, sessionAt } from './fixtures.js'
 import type { TestDomain, TestMaar } from './fixtures.js'
 
@@ -67,6 +70,44 @@ describe('session records on disk', function () {
     // kad-dht's GET_VALUE reads the same restored record (dht-records.ts keepForDht).
     assert.equal(meshServices(node).sessions.get(sessionKey('ruth@dmm.example'))?.record.sequence, 7)
     await node.stop()
+  })
+
+  /**
+   * A store on a journal whose queue holds `ahead` large writes (not awaited), so that what is
+   * written next waits its turn; `onDisk` reads the folder's keys as LevelDB holds them now.
+   */
+  async function busyStore (recordsDir: string, ahead = 200): Promise<{ store: SessionStore, onDisk: () => Promise<string[]>, journal: RecordJournal }> {
+    const journal = await RecordJournal.open(recordsDir)
+    for (let i = 0; i < ahead; i++) void journal.put(`filler${i}`, new Uint8Array(32 * 1024).fill(i))
+    const onDisk = async (): Promise<string[]> => {
+      const keys: string[] = []
+      for await (const [k] of journal.entries()) if (!k.startsWith('filler')) keys.push(k)
+      return keys
+    }
+    return { store: new SessionStore(d.trust, undefined, journal), onDisk, journal }
+  }
+
+  it('a PUT of a record held a moment ago through the DHT is acknowledged only once that copy is on disk', async () => {
+    const { store, onDisk, journal } = await busyStore(join(dir, 'same'))
+    const key = sessionKey('wanda@dmm.example')
+    const bytes = await sealSessionRecord(sessionAt('wanda@dmm.example', 2, at(1)), at(1).key, [at(1).certificate])
+    // The DHT validator's keep: written in the background.
+    const { record, signer } = await openSessionRecord(bytes, d.trust, { key })
+    assert.equal(store.keep(key, { bytes, record, signer, storedAt: Date.now() }).stored, true)
+    // The same bytes PUT over /dmm/record/1.0.0 right after: held already ('same'), yet its ack waits for the disk.
+    const offered = await store.offer(key, bytes)
+    assert.equal(offered.stored ? 'stored' : offered.reason, 'same')
+    assert.deepEqual(await onDisk(), [new TextDecoder().decode(key)])
+    await journal.close()
+  })
+
+  it("kad-dht's PUT_VALUE is answered (its validator resolves) only once the record is on disk", async () => {
+    const { store, onDisk, journal } = await busyStore(join(dir, 'validator'))
+    const key = sessionKey('xena@dmm.example')
+    const bytes = await sealSessionRecord(sessionAt('xena@dmm.example', 4, at(1)), at(1).key, [at(1).certificate])
+    await dmmValidator(new MemoryDatastore(), '/dht', store)(key, bytes)
+    assert.deepEqual(await onDisk(), [new TextDecoder().decode(key)])
+    await journal.close()
   })
 
   it('a damaged record in the folder is dropped at restore and named; the others come back', async () => {

@@ -44,7 +44,8 @@ export interface StartMaarOptions {
   cacheLevel?: TextLevel
   /**
    * libp2p settings beyond the deployed defaults, for many MAARs on few cores (packages/scale):
-   * the memory transport, quieter kad-dht and libp2p upkeep, a longer membership proof.
+   * the memory transport, quieter kad-dht and libp2p upkeep, a longer membership proof, a libp2p
+   * logger that builds nothing per connection.
    */
   node?: MeshNodeTuning
   /** Made once the certificate is checked (a Linux data plane touches the kernel). */
@@ -64,7 +65,7 @@ export interface StartMaarOptions {
   federation?: MaarFederation
 }
 
-export type MeshNodeTuning = Pick<MeshNodeInit, 'transport' | 'dhtMaintenance' | 'dhtTableRefresh' | 'connectionMonitor' | 'proofTimeoutMs' | 'alpha'>
+export type MeshNodeTuning = Pick<MeshNodeInit, 'transport' | 'dhtMaintenance' | 'dhtTableRefresh' | 'connectionMonitor' | 'proofTimeoutMs' | 'alpha' | 'logger'>
 
 export interface MaarFederation {
   agreements: FederationAgreements

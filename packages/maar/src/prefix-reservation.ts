@@ -4,7 +4,7 @@
  * so a crash never hands the same prefix to two MNs.
  */
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
-import type { PrefixPool } from '@dmm-mesh/binding-cache'
+import type { FreePrefixes, PrefixPool } from '@dmm-mesh/binding-cache'
 import type { Bindings } from './bindings.js'
 
 /**
@@ -28,13 +28,17 @@ export interface Reservation { entry: BindingCacheEntry, delegated: Promise<void
 const POOL_LOCK = '\u0000pool'
 
 export class PrefixReservation implements PrefixDelegation {
-  constructor (private readonly pool: PrefixPool, private readonly bindings: Bindings) {}
+  /** The pool's free prefixes, kept by the binding cache as commits allocate and release them. */
+  private readonly free: FreePrefixes
 
-  /** Draws a free prefix and commits `entryFor([prefix])` with its allocation in one batch. */
+  constructor (pool: PrefixPool, private readonly bindings: Bindings) {
+    this.free = bindings.cache.freePrefixes(pool)
+  }
+
+  /** Draws the lowest free prefix and commits `entryFor([prefix])` with its allocation in one batch. */
   async reserve (mnId: string, entryFor: (prefixes: string[]) => BindingCacheEntry): Promise<Reservation> {
     return await this.bindings.locks.run(POOL_LOCK, async () => {
-      const allocated = new Set((await this.bindings.cache.allocations()).keys())
-      const prefix = this.pool.nextFree(allocated)
+      const prefix = this.free.lowest()
       const entry = entryFor([prefix])
       const { onDisk, inLedger } = this.bindings.commitInStages({ put: [entry], allocate: [{ prefix, mnId }] })
       await onDisk

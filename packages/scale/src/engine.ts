@@ -14,7 +14,8 @@ import { generateKeyPair, privateKeyToProtobuf, publicKeyToProtobuf } from '@lib
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { issueCertificate } from '@dmm-mesh/discovery'
 import { maarPlan } from '@dmm-mesh/maar'
-import { QUIET_MAINTENANCE, SCALE_MAX_CONNECTIONS, WORKER_BUFFER_POOL_SIZE } from './options.js'
+import { QUIET_MAINTENANCE, SCALE_MAX_CONNECTIONS } from './options.js'
+import { bufferPoolSizeOf } from './buffer-pool.js'
 import type { ScaleOptions } from './options.js'
 import { localSlice, workerSlice } from './slice-handle.js'
 import type { SliceHandle } from './slice-handle.js'
@@ -59,8 +60,7 @@ export class ScaleEngine {
     const transport = opts.transport ?? (workers === 1 ? 'memory' : 'memory+tcp')
     // libp2p's memory transport reaches nodes of the same process only.
     if (transport === 'memory' && workers > 1) throw new RangeError('the memory transport needs workers: 1 (MAARs in other processes cannot be reached over it)')
-    const bufferPoolSize = opts.bufferPoolSize ?? WORKER_BUFFER_POOL_SIZE
-    if (!Number.isInteger(bufferPoolSize) || bufferPoolSize < 0) throw new RangeError(`bufferPoolSize must be a whole number of bytes >= 0, got ${bufferPoolSize}`)
+    const bufferPoolSize = bufferPoolSizeOf(opts.bufferPoolSize)
     const workerFlags = opts.workerFlags ?? []
     const badFlag = workerFlags.find(f => !f.startsWith('--'))
     if (badFlag !== undefined) throw new RangeError(`workerFlags: '${badFlag}' is not a node flag (must start with --)`)

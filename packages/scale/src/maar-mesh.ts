@@ -9,6 +9,9 @@
  *   the kernel), so all MAARs live in this one process;
  * - the scale engine's quiet upkeep (options.ts QUIET_MAINTENANCE, no routing-table refresh, no
  *   connection monitor) and 60 s for a membership proof;
+ * - the scale engine's memory savings, as its worker processes have them (README "Scale"): libp2p
+ *   logs to silentLogger, and this process's Buffer pool slab is WORKER_BUFFER_POOL_SIZE while
+ *   the mesh runs (put back at its stop);
  * - the binding cache on memory-level, an in-memory abstract-level store, instead of LevelDB on
  *   disk (no fsync per commit; kept across a MAAR's restart as the folder would be);
  * - each MAAR dials `links` earlier MAARs picked with the engine's fixed pseudo-random sequence
@@ -28,6 +31,9 @@ import type { LocalMaar, LocalMesh, LocalMeshOptions, MaarHosting, MeshNodeTunin
 import type { Libp2p } from '@libp2p/interface'
 import { rng } from './engine.js'
 import { QUIET_MAINTENANCE } from './options.js'
+import type { ScaleOptions } from './options.js'
+import { bufferPoolSizeOf, useBufferPool } from './buffer-pool.js'
+import { scaleLogger } from './silent-logger.js'
 
 /** Bound on the warm-up (first self walks, connections settling): a guard against a hang, not a speed figure. */
 const WARM_UP_GUARD_MS = 180_000
@@ -43,28 +49,36 @@ function nextSelfWalk (node: Libp2p): Promise<void> {
   return new Promise(resolve => { node.addEventListener('kad-dht:query:self' as never, () => { resolve() }, { once: true }) })
 }
 
-export interface ScaleMeshOptions extends Omit<LocalMeshOptions, 'host' | 'dialPeers' | 'fullMesh' | 'started'> {
+export interface ScaleMeshOptions extends Omit<LocalMeshOptions, 'host' | 'dialPeers' | 'fullMesh' | 'started'>, Pick<ScaleOptions, 'libp2pLogs'> {
   /** Earlier MAARs each new one dials (default 4, as ScaleEngine). */
   links?: number
   /** 'quiet' (default) or 'default' (kad-dht's and libp2p's own upkeep), as ScaleOptions. */
   maintenance?: 'quiet' | 'default'
   /** How long a new peer has to prove domain membership (default 60 s, as ScaleOptions). */
   proofTimeoutMs?: number
+  /**
+   * Buffer.poolSize of this process while the mesh runs (default WORKER_BUFFER_POOL_SIZE, as the
+   * engine's workers; 0: no pooling). Process-wide: the MAARs run here, in the caller's process.
+   */
+  bufferPoolSize?: number
 }
 
 /** The scale engine's libp2p settings for a MAAR hosted among hundreds in one process. */
-export function scaleNodeTuning (opts: Pick<ScaleMeshOptions, 'maintenance' | 'proofTimeoutMs'>): MeshNodeTuning {
+export function scaleNodeTuning (opts: Pick<ScaleMeshOptions, 'maintenance' | 'proofTimeoutMs' | 'libp2pLogs'>): MeshNodeTuning {
   return {
     transport: 'memory',
     proofTimeoutMs: opts.proofTimeoutMs ?? 60_000,
+    ...scaleLogger(opts.libp2pLogs),
     ...(opts.maintenance !== 'default' ? { dhtMaintenance: QUIET_MAINTENANCE, dhtTableRefresh: false, connectionMonitor: false } : {})
   }
 }
 
 /** Starts `count` complete MAARs in this process on the scale engine's settings. */
 export async function startScaleMesh (opts: ScaleMeshOptions): Promise<LocalMesh> {
-  const { links = 4, maintenance, proofTimeoutMs, ...local } = opts
-  const node = scaleNodeTuning({ maintenance, proofTimeoutMs })
+  const { links = 4, maintenance, proofTimeoutMs, libp2pLogs, bufferPoolSize, ...local } = opts
+  const node = scaleNodeTuning({ maintenance, proofTimeoutMs, libp2pLogs })
+  // Before any MAAR allocates.
+  const restorePool = useBufferPool(bufferPoolSizeOf(bufferPoolSize))
   const caches = new Map<string, MemoryLevel<string, string>>()
   // One memory address space per process: names carry the pid, as in slice.ts.
   const tag = `${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`
@@ -84,7 +98,10 @@ export async function startScaleMesh (opts: ScaleMeshOptions): Promise<LocalMesh
     return [...chosen]
   }
   const walked: Array<Promise<void>> = []
-  const mesh = await createLocalMesh({ ...local, host, dialPeers, started: m => { walked.push(nextSelfWalk(m.node)) } })
+  const mesh = await createLocalMesh({ ...local, host, dialPeers, started: m => { walked.push(nextSelfWalk(m.node)) } }).catch(err => {
+    restorePool()
+    throw err
+  })
   const deadline = Date.now() + WARM_UP_GUARD_MS
   let guard: NodeJS.Timeout | undefined
   await Promise.race([Promise.all(walked), new Promise(resolve => { guard = setTimeout(resolve, WARM_UP_GUARD_MS) })])
@@ -111,6 +128,7 @@ export async function startScaleMesh (opts: ScaleMeshOptions): Promise<LocalMesh
         clearTimeout(timer)
       }))
       await Promise.all([...caches.values()].map(async level => { await level.close() }))
+      restorePool()
     }
   }
 }

@@ -16,3 +16,11 @@ const silent: Logger = Object.assign(nothing.bind(null), {
 })
 
 export const silentLogger: ComponentLogger = { forComponent: () => silent }
+
+/**
+ * The `logger` of a scale-hosted node's MeshNodeInit: silentLogger, or libp2p's own (DEBUG) when
+ * `libp2pLogs` asks for it (ScaleOptions.libp2pLogs).
+ */
+export function scaleLogger (libp2pLogs: boolean | undefined): { logger?: ComponentLogger } {
+  return libp2pLogs === true ? {} : { logger: silentLogger }
+}

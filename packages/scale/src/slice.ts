@@ -12,7 +12,7 @@ import { plaintext } from '@libp2p/plaintext'
 import { LookupIncompleteError, SessionDirectory, TrustStore, createMeshNode } from '@dmm-mesh/discovery'
 import type { WalkOutcome } from '@dmm-mesh/discovery'
 import type { KadDHTMaintenance } from './options.js'
-import { silentLogger } from './silent-logger.js'
+import { scaleLogger } from './silent-logger.js'
 import type { Libp2p } from '@libp2p/interface'
 
 /** A MAAR's identity, as the engine hands it to the process hosting the MAAR. */
@@ -128,7 +128,7 @@ export class ScaleSlice {
       transport: this.init.transport,
       ...(this.init.maintenance !== undefined || this.init.disjointPaths !== undefined ? { dhtMaintenance: { ...this.init.maintenance, ...(this.init.disjointPaths !== undefined ? { disjointPaths: this.init.disjointPaths } : {}) } } : {}),
       ...(this.init.encryption === 'plaintext' ? { connectionEncrypter: plaintext() } : {}),
-      ...(this.init.libp2pLogs !== true ? { logger: silentLogger } : {}),
+      ...scaleLogger(this.init.libp2pLogs),
       ...(this.init.maxConnections !== undefined ? { maxConnections: this.init.maxConnections } : {}),
       ...(this.init.alpha !== undefined ? { alpha: this.init.alpha } : {}),
       ...(this.init.tableRefresh !== undefined ? { dhtTableRefresh: this.init.tableRefresh } : {}),

@@ -7,12 +7,13 @@ import { ScaleSlice } from './slice.js'
 import type { SliceInit } from './slice.js'
 import { SLICE_OPS } from './slice-handle.js'
 import type { SliceOp } from './slice-handle.js'
+import { useBufferPool } from './buffer-pool.js'
 
 interface Request { id: number, op: SliceOp, args: unknown[] }
 
 const init = JSON.parse(process.argv[2] ?? '{}') as SliceInit
 // Before any MAAR allocates: slabs made from now on have this size (options.ts WORKER_BUFFER_POOL_SIZE).
-if (init.bufferPoolSize !== undefined) Buffer.poolSize = init.bufferPoolSize
+if (init.bufferPoolSize !== undefined) useBufferPool(init.bufferPoolSize)
 const slice = new ScaleSlice(init)
 
 process.on('message', (msg: Request) => {
