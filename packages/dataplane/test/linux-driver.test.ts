@@ -418,6 +418,13 @@ describe('LinuxDataPlane given its own pools (fake ip)', () => {
     assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
   })
 
+  it('ip6tnl gets the pools\' unreachable routes too, and no backbone rule', async () => {
+    const { dp, fake } = await started('ip6tnl', SID1, new FakeIp(), POOLS)
+    await dp.apply(mix(3, 1, 0))
+    assert.deepEqual(fake.ours().routes.filter(r => r.includes('unreachable')), [`main ${POOL1B} unreachable metric 4294967295`, `main ${POOL1} unreachable metric 4294967295`])
+    assert.deepEqual(backboneRules(fake), [])
+  })
+
   it('rejects a bad pool, naming it, before running anything', () => {
     const fake = new FakeIp()
     assert.throws(() => new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, ownPools: [POOL1, '2001:db8:1::1/48'] }), /ownPools\[1\]/)
