@@ -41,9 +41,11 @@ function servingState (n: number, moved: number): DataPlaneState {
   return s
 }
 
-/** A kernel that takes every command: listings are empty, batches succeed. */
-const acceptAll: CommandRunner = {
-  async run (argv) {
+/** A kernel that takes every command (listings are empty, batches succeed), counting the backbone rules it holds. */
+class AcceptAll implements CommandRunner {
+  backboneRules = 0
+  async run (argv: string[], input?: string): Promise<{ stdout: string, stderr: string, code: number }> {
+    for (const line of input?.split('\n') ?? []) if (line.includes(' iif bb0 ')) this.backboneRules += line.startsWith('rule add') ? 1 : line.startsWith('rule del') ? -1 : 0
     return { stdout: argv[1] === '-j' ? '[]' : '', stderr: '', code: 0 }
   }
 }
@@ -86,10 +88,16 @@ for (const n of sizes) {
   net.createDataPlane({ name: 'maar1', address: ANCHOR, pools: ['2001:db8:1::/48'] })
   const memory = net.createDataPlane({ name: 'maar2', address: SELF, pools: ['2001:db8:2::/48'] })
   for (let i = 0; i < n; i++) net.attachMn(`mn${i}@bench`, SELF)
-  const linux = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', runner: acceptAll })
+  // With its pool, as `dmm maar` creates it: the backbone rules are per pool and per MN served for another anchor.
+  const kernel = new AcceptAll()
+  const linux = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', ownPools: ['2001:db8:2::/48'], runner: kernel })
   for (const [name, driver] of [['memory', memory], ['linuxPlanning', linux]] as const) {
     const f = await measure(driver, n)
     if (driver === memory) f.traceTunnelledMs = await traceOldAddresses(net, n)
+    if (driver === linux) {
+      f.backboneRules = kernel.backboneRules
+      process.stdout.write(`linux driver, ${n} MNs: ${kernel.backboneRules} rules on the backbone (${n - Math.min(moves, n)} MNs served for another anchor)\n`)
+    }
     figures[name]?.push(f)
     process.stdout.write(`${name} driver, ${n} MNs: first apply ${(f.firstApplyMs as number).toFixed(1)} ms, unchanged ${(f.unchangedApplyMs as number).toFixed(1)} ms\n`)
     process.stdout.write(`  one MN moves away: ${fmt(f.handoverApplyMs as ReturnType<typeof summarize>)}\n`)

@@ -107,6 +107,13 @@ describe('an anchor down during a handover and back later (issue 9 finding 1): d
     const down = await tunnelCapture(ns(1), async () => { await reachable(cnNs(), addr[0]!) })
     assert.ok(echoesTunnelled(down, 1, 2, addr[0]!) > 0, down)
     assert.match(await kernelRoute(1, pref[0]!), new RegExp(`encap seg6 .*segs 1 \\[ ${sid(2)} \\]`))
+    // dmm maar hands the driver its pool (scenarios/netns/e2e.sh: 2001:db8:1::/48): Pref1 goes
+    // through the pool's backbone rules, with no rule of its own (doc/ARCHITECTURE.md "What a
+    // MAAR forwards from its backbone").
+    const rules = (await inNetns(ns(1), ['ip', '-6', 'rule', 'show'])).stdout
+    assert.match(rules, /from all to 2001:db8:1::\/48 iif bb0 lookup main proto 213/, rules)
+    assert.match(rules, /from 2001:db8:1::\/48 iif bb0 lookup main proto 213/, rules)
+    assert.ok(!rules.includes(pref[0]!), rules)
   })
 
   it('maar1 is killed and the MN moves to maar3: the attach is partial, Pref1 pending at maar1, Pref2 accepted at maar2', async () => {

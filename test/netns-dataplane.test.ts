@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LinuxDataPlane, PMIP_ROUTER, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
 import type { DataPlaneState, LinuxDataPlaneOptions } from '@dmm-mesh/dataplane'
-import { createTopology, defaultRouters, eventually, inNetns, netnsSupport, pingOnce, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
+import { createTopology, defaultRouters, eventually, inNetns, mustRun, netnsSupport, pingOnce, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
 import type { NetnsTopology } from './netns-topology.js'
 
 const MN = 'mn@dmm.example'
@@ -27,7 +27,7 @@ class DriverBench {
     this.topo = await createTopology({ maars })
     this.runDir = await mkdtemp(join(tmpdir(), 'dmm-netns-'))
     for (const m of this.topo.maars) {
-      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', netns: m.netns, radvd: { enabled: true, runDir: this.runDir }, name: `maar${m.index}`, ...extra })
+      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', ownPools: [m.pool], netns: m.netns, radvd: { enabled: true, runDir: this.runDir }, name: `maar${m.index}`, ...extra })
       await d.start()
       this.dp.push(d)
     }
@@ -122,17 +122,33 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
     for (const d of dp) await d.apply(none())
     for (const m of topo!.maars) {
       const routes = await inNetns(m.netns, ['ip', '-6', 'route', 'show', 'table', 'all', 'proto', '213'])
-      // The SID and its backbone rules stay while the driver runs (packages/dataplane/src/linux/plan.ts planOwn).
-      assert.deepEqual(routes.stdout.trim().replace(/ +/g, ' ').split('\n'), [`${m.sid} encap seg6local action End.DT6 table unspec dev bb0 metric 1024 pref medium`])
+      // The SID, its pool's unreachable route and the backbone rules stay while the driver runs
+      // (packages/dataplane/src/linux/plan.ts planOwn).
+      assert.deepEqual(routes.stdout.trim().replace(/ +/g, ' ').split('\n').sort(), [
+        `${m.sid} encap seg6local action End.DT6 table unspec dev bb0 metric 1024 pref medium`,
+        `unreachable ${m.pool} dev lo metric 4294967295 pref medium`
+      ].sort())
       const rules = (await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout.split('\n').filter(l => l.includes('proto 213')).map(l => l.replace(/\s+/g, ' ').trim())
-      assert.deepEqual(rules, [
+      assert.deepEqual(rules.sort(), [
         `1000: from all to ${m.sid} iif bb0 lookup main proto 213`,
         '1000: from all iif bb0 ipproto ipv6 lookup main proto 213',
+        `1000: from all to ${m.pool} iif bb0 lookup main proto 213`,
+        `1000: from ${m.pool} iif bb0 lookup main proto 213`,
         '1001: from all iif bb0 unreachable proto 213'
-      ])
+      ].sort())
       assert.equal((await run(['ip', 'netns', 'pids', m.netns])).stdout.trim(), '', 'no radvd left in the namespace')
     }
     assert.equal(await pingOnce(topo!.cn.netns, addr1), false)
+  })
+
+  it('a released prefix of its pool is refused at the MAAR, not sent back out of its default route', async () => {
+    // maar1's default route points to maar2, a router that routes maar1's pool back to maar1: the
+    // packet for a prefix no MN holds would leave maar1 again (and be refused by maar2's own
+    // backbone rules, or loop with a plain router there) but for maar1's unreachable pool route.
+    const [maar1, maar2] = [topo!.maars[0]!, topo!.maars[1]!]
+    await mustRun(['ip', '-n', maar1.netns, '-6', 'route', 'replace', 'default', 'via', maar2.address, 'dev', 'bb0'])
+    const ping = await inNetns(topo!.cn.netns, ['ping', '-6', '-n', '-c', '1', '-W', '1', addr1])
+    assert.match(ping.stdout, new RegExp(`From ${maar1.address} icmp_seq=1 Destination unreachable: No route`), ping.stdout)
   })
 })
 

@@ -44,7 +44,7 @@ const S = {
   anchorAt2: (): DataPlaneState => ({ ...emptyState(), downlinks: [{ mnId: MN, prefix: PREF2, remote: SID1 }] })
 }
 
-type Extra = Pick<LinuxDataPlaneOptions, 'dlif' | 'accessRouter'>
+type Extra = Pick<LinuxDataPlaneOptions, 'dlif' | 'accessRouter' | 'ownPools'>
 /** The tunnel tests advertise from the access link itself, so their commands show only tunnels. */
 const PLAIN: Extra = { accessRouter: false }
 
@@ -342,6 +342,94 @@ describe('LinuxDataPlane with many MNs (fake ip)', () => {
     await assert.rejects(dp.apply(clash), /route main 2001:db8:1:1::\/64 is wanted for both mn1@example.net and intruder@example.net/)
     assert.equal(fake.log.length, n)
     assert.deepEqual(await batchOf(dp, fake, many(3)), [], 'the driver still knows what it programmed')
+  })
+})
+
+describe('LinuxDataPlane given its own pools (fake ip)', () => {
+  const POOL1 = '2001:db8:1::/48'
+  const POOL1B = '2001:db8:11::/48'
+  const POOLS: Extra = { accessRouter: false, ownPools: [POOL1, POOL1B] }
+  const POOL_ROUTE = (pool: string): string => `route replace unreachable ${pool} table main metric 4294967295 proto 213`
+  const poolRules = (pool: string): string[] => [`rule add from all to ${pool} iif bb0 table main priority 1000 protocol 213`, `rule add from ${pool} iif bb0 table main priority 1000 protocol 213`]
+  /** `local` MNs anchored and served here, `away` anchored here and served at maar2, `visiting` served here for maar2. */
+  const mix = (local: number, away: number, visiting: number): DataPlaneState => {
+    const s = emptyState()
+    for (let i = 0; i < local + away; i++) {
+      const mnId = `mn${i}@example.net`
+      const prefix = `2001:db8:1:${i.toString(16)}::/64`
+      if (i < local) s.local.push({ mnId, prefix, accessLink: 'acc0', linkLayerId: MAC })
+      else s.downlinks.push({ mnId, prefix, remote: SID2 })
+    }
+    for (let i = 0; i < visiting; i++) s.uplinks.push({ mnId: `v${i}@example.net`, prefix: `2001:db8:2:${i.toString(16)}::/64`, remote: SID2, accessLink: 'acc0' })
+    return s
+  }
+  const backboneRules = (fake: FakeIp): string[] => fake.ours().rules.filter(r => r.includes(' bb0 '))
+
+  it('lets the pools through with two rules each: 50 MNs anchored here, 5 of them served elsewhere, add no rule; each MN served here for another anchor adds one', async () => {
+    const { dp, fake } = await started('seg6', SID1, new FakeIp(), POOLS)
+    const batch = await batchOf(dp, fake, mix(45, 5, 3))
+    assert.deepEqual(batch.filter(l => l.startsWith('rule ')).sort(), [
+      ...tunnelled(SID1),
+      ...poolRules(POOL1),
+      ...poolRules(POOL1B),
+      backbone('add', 'to', '2001:db8:2::/64'),
+      'rule add from 2001:db8:2::/64 iif acc0 table 1000 priority 1000 protocol 213',
+      backbone('add', 'to', '2001:db8:2:1::/64'),
+      'rule add from 2001:db8:2:1::/64 iif acc0 table 1001 priority 1000 protocol 213',
+      backbone('add', 'to', '2001:db8:2:2::/64'),
+      'rule add from 2001:db8:2:2::/64 iif acc0 table 1002 priority 1000 protocol 213',
+      REFUSE
+    ].sort())
+    // O(pools + MNs visiting): the SID's 2, the refusal, 2 per pool, 1 per visiting MN.
+    assert.equal(backboneRules(fake).length, 3 + 2 * 2 + 3)
+    assert.ok(batch.includes(POOL_ROUTE(POOL1)) && batch.includes(POOL_ROUTE(POOL1B)), batch.join('\n'))
+  })
+
+  it('a handover of an MN anchored here issues its route alone, no rule', async () => {
+    const { dp, fake } = await started('seg6', SID1, new FakeIp(), POOLS)
+    await dp.apply(mix(50, 0, 0))
+    const moved = mix(50, 0, 0)
+    const [mn] = moved.local.splice(7, 1)
+    moved.downlinks.push({ mnId: mn!.mnId, prefix: mn!.prefix, remote: SID2 })
+    assert.deepEqual(await batchOf(dp, fake, moved), [`route replace ${mn!.prefix} encap seg6 mode encap.red segs ${SID2} dev bb0 table main proto 213`])
+    assert.deepEqual(await batchOf(dp, fake, emptyState()).then(b => b.filter(l => l.startsWith('rule'))), [], 'de-registering them all leaves the pool rules alone')
+  })
+
+  it('a prefix outside the pools keeps its rules per MN', async () => {
+    const { dp, fake } = await started('seg6', SID1, new FakeIp(), POOLS)
+    await dp.apply({ ...emptyState(), downlinks: [{ mnId: MN, prefix: PREF2, remote: SID2 }] })
+    assert.ok(backboneRules(fake).includes(`1000 all to ${PREF2} bb0 main`) && backboneRules(fake).includes(`1000 ${PREF2} bb0 main`), backboneRules(fake).join('\n'))
+  })
+
+  it('each pool is unreachable in main below every MN route, read back on restart, removed by flush', async () => {
+    const fake = new FakeIp()
+    const { dp } = await started('seg6', SID1, fake, POOLS)
+    await dp.apply(mix(2, 0, 0))
+    assert.deepEqual(fake.ours().routes.filter(r => r.includes('unreachable')), [`main ${POOL1B} unreachable metric 4294967295`, `main ${POOL1} unreachable metric 4294967295`])
+    const { dp: again } = await started('seg6', SID1, fake, POOLS)
+    assert.deepEqual(await batchOf(again, fake, mix(2, 0, 0)), [], 'a restarted driver finds them all in place')
+    const { dp: fewer } = await started('seg6', SID1, fake, { ...POOLS, ownPools: [POOL1] })
+    assert.deepEqual(await batchOf(fewer, fake, mix(2, 0, 0)), [
+      `rule del from all to ${POOL1B} iif bb0 table main priority 1000`,
+      `rule del from ${POOL1B} iif bb0 table main priority 1000`,
+      `route del ${POOL1B} table main metric 4294967295 proto 213`
+    ], 'a pool no longer configured goes')
+    await fewer.stop({ flush: true })
+    assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
+  })
+
+  it('ip6tnl gets the pools\' unreachable routes too, and no backbone rule', async () => {
+    const { dp, fake } = await started('ip6tnl', SID1, new FakeIp(), POOLS)
+    await dp.apply(mix(3, 1, 0))
+    assert.deepEqual(fake.ours().routes.filter(r => r.includes('unreachable')), [`main ${POOL1B} unreachable metric 4294967295`, `main ${POOL1} unreachable metric 4294967295`])
+    assert.deepEqual(backboneRules(fake), [])
+  })
+
+  it('rejects a bad pool, naming it, before running anything', () => {
+    const fake = new FakeIp()
+    assert.throws(() => new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, ownPools: [POOL1, '2001:db8:1::1/48'] }), /ownPools\[1\]/)
+    assert.throws(() => new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, ownPools: 'x' as unknown as string[] }), /ownPools/)
+    assert.deepEqual(fake.log, [])
   })
 })
 

@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs'
 import type { CommandResult, CommandRunner } from '../src/linux/index.js'
 
-export interface FakeRoute { table: string, dst: string, dev: string, encap?: 'seg6' | 'seg6local', sid?: string, lookup?: string, proto: string }
+/** `dev` is 'lo' for an unreachable route, as the kernel lists it; `metric` undefined is 1024. */
+export interface FakeRoute { table: string, dst: string, dev: string, encap?: 'seg6' | 'seg6local', sid?: string, lookup?: string, unreachable?: true, metric?: string, proto: string }
 /** `table` is 'unreachable' for a rule with that action. */
 export interface FakeRule { priority: number, src: string, dst?: string, ipproto?: string, iif?: string, table: string, protocol?: string }
 export interface FakeLink { name: string, kind: 'ip6tnl' | 'macvlan' | 'bridge' | 'veth', up: boolean, args: string, addrgen?: 'eui64' | 'none', linkLocal?: string[] }
@@ -31,7 +32,7 @@ export class FakeIp implements CommandRunner {
 
   ours (proto = '213'): { routes: string[], rules: string[], links: string[] } {
     return {
-      routes: [...this.routes.values()].filter(r => r.proto === proto).map(r => `${r.table} ${r.dst} ${r.encap ?? ''} ${r.sid ?? ''} ${r.dev}`.replace(/ +/g, ' ')).sort(),
+      routes: [...this.routes.values()].filter(r => r.proto === proto).map(r => `${r.table} ${r.dst} ${r.encap ?? ''} ${r.sid ?? ''} ${r.unreachable === true ? 'unreachable' : r.dev}${r.metric !== undefined ? ` metric ${r.metric}` : ''}`.replace(/ +/g, ' ')).sort(),
       rules: this.rules.filter(r => r.protocol === proto).map(r => `${r.priority} ${r.src}${r.dst !== undefined ? ` to ${r.dst}` : ''}${r.ipproto !== undefined ? ` ipproto ${r.ipproto}` : ''} ${r.iif ?? ''} ${r.table}`).sort(),
       links: [...this.links.values()].filter(l => /^dm[tlr]/.test(l.name)).map(l => `${l.name} ${l.kind}${l.up ? ' up' : ''}${(l.linkLocal ?? []).map(a => ` ${a}`).join('')}`).sort()
     }
@@ -78,10 +79,16 @@ export class FakeIp implements CommandRunner {
       this.routes.set(`${table} ${dst}`, { table, dst, dev, proto, ...(encap !== undefined ? { encap } : {}), ...(sid !== undefined ? { sid } : {}), ...(lookup !== undefined ? { lookup } : {}) })
       return undefined
     }
-    m = /^route del (\S+) table (\S+) proto (\d+)$/.exec(line)
+    m = /^route replace unreachable (\S+) table (\S+) metric (\d+) proto (\d+)$/.exec(line)
     if (m !== null) {
-      const key = `${m[2]} ${m[1]}`
-      if (this.routes.get(key)?.proto !== m[3]) return 'RTNETLINK answers: No such process'
+      const [, dst, table, metric, proto] = m as unknown as [string, string, string, string, string]
+      this.routes.set(`${table} ${dst} metric ${metric}`, { table, dst, dev: 'lo', unreachable: true, metric, proto })
+      return undefined
+    }
+    m = /^route del (\S+) table (\S+)( metric \d+)? proto (\d+)$/.exec(line)
+    if (m !== null) {
+      const key = `${m[2]} ${m[1]}${m[3] ?? ''}`
+      if (this.routes.get(key)?.proto !== m[4]) return 'RTNETLINK answers: No such process'
       this.routes.delete(key)
       return undefined
     }
@@ -146,12 +153,13 @@ export class FakeIp implements CommandRunner {
   /** Shaped like iproute2 6.1 `ip -j -6 route show table all`: no "table" for main, host routes without /128, seg6local's "table" is the action's ("unspec" for 0). */
   private routeJson (proto: string | undefined): object[] {
     return [...this.routes.values()].filter(r => proto === undefined || r.proto === proto).map(r => ({
+      ...(r.unreachable === true ? { type: 'unreachable' } : {}),
       dst: r.dst.endsWith('/128') ? r.dst.slice(0, -4) : r.dst,
       ...(r.encap === 'seg6' ? { encap: 'seg6', mode: 'encap.red', segs: [r.sid] } : {}),
       ...(r.encap === 'seg6local' ? { encap: 'seg6local', action: 'End.DT6', table: r.lookup === '0' ? 'unspec' : r.lookup } : {}),
       dev: r.dev,
       ...(r.table !== 'main' && r.encap !== 'seg6local' ? { table: r.table } : {}),
-      metric: 1024,
+      metric: Number(r.metric ?? 1024),
       flags: [],
       pref: 'medium'
     }))

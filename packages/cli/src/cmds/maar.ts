@@ -32,6 +32,7 @@ async function makeDataPlane (config: MaarConfig): Promise<DataPlane> {
     tunnelKind: dp.tunnelKind,
     tunnelAddress: config.address,
     backboneInterface: dp.backboneInterface,
+    ownPools: config.pools,
     tableBase: dp.tableBase,
     radvd: { enabled: dp.radvd, runDir: dp.runDir },
     dlif: dp.dlif

@@ -7,7 +7,7 @@
 import { canonicalIpv6 } from '@dmm-mesh/wire'
 import { diffKernel, readKernel } from './kernel.js'
 import { KernelPlan } from './kernel-plan.js'
-import { assignTables, normalizeState, planMns, planOwn } from './plan.js'
+import { assignTables, normalizePools, normalizeState, planMns, planOwn } from './plan.js'
 import { RadvdManager, radvdConfig } from './radvd.js'
 import { ExecRunner, runChecked } from './runner.js'
 import { routerDevice } from './names.js'
@@ -40,6 +40,13 @@ export interface LinuxDataPlaneOptions extends DlifSettings {
   tunnelAddress: string
   /** Interface towards the other MAARs (tunnels leave through it; the SID route hangs on it). */
   backboneInterface: string
+  /**
+   * The MAAR's own pools, which every prefix it anchors comes from (RFC 8885 §3.1). Given, seg6's
+   * backbone rules let the pools through with two rules each instead of one or two per MN
+   * anchored here, and each pool gets an unreachable route at the lowest preference, so an
+   * address no MN holds is refused rather than sent out of a default route (plan.ts planOwn).
+   */
+  ownPools?: string[]
   /** First routing table for per-prefix uplink tables (default 1000). */
   tableBase?: number
   /**
@@ -88,6 +95,7 @@ export class LinuxDataPlane implements DataPlane {
       tunnelAddress: canonicalIpv6(opts.tunnelAddress),
       backboneInterface: opts.backboneInterface,
       rulePriority: opts.rulePriority ?? 1000,
+      ownPools: normalizePools(opts.ownPools),
       ...routerMode(opts)
     }
     this.tableBase = opts.tableBase ?? 1000

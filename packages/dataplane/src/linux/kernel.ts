@@ -33,6 +33,8 @@ function tableOf (t: string | undefined): number | 'main' {
   return n
 }
 
+const DEFAULT_METRIC = 1024
+
 export function parseRoutes (json: string): Route[] {
   return parseJson(json, 'ip -j route').map(o => {
     const rawDst = str(o, 'dst') ?? 'default'
@@ -47,7 +49,10 @@ export function parseRoutes (json: string): Route[] {
       const lookup = str(o, 'table')
       return { table: 'main', dst, via: { kind: 'seg6local', dev, table: lookup === 'unspec' ? 0 : tableOf(lookup) } }
     }
-    return { table: tableOf(str(o, 'table')), dst, via }
+    if (str(o, 'type') === 'unreachable') via = { kind: 'unreachable' }
+    // 1024 is IPv6's default metric, which our routes leave out (model.ts Route).
+    const metric = Number(str(o, 'metric') ?? DEFAULT_METRIC)
+    return { table: tableOf(str(o, 'table')), dst, via, ...(metric !== DEFAULT_METRIC ? { metric } : {}) }
   })
 }
 

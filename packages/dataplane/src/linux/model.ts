@@ -15,8 +15,11 @@ export type RouteVia =
    * came in on (plan.ts: the backbone rules then apply to it).
    */
   | { kind: 'seg6local', dev: string, table: number | 'main' }
+  /** Refused with ICMPv6 "no route" (RFC 4443 §3.1): a pool's addresses no MN holds (plan.ts planOwn). */
+  | { kind: 'unreachable' }
 
-export interface Route { table: number | 'main', dst: string, via: RouteVia }
+/** `metric` undefined: the kernel's default for IPv6 (1024). */
+export interface Route { table: number | 'main', dst: string, via: RouteVia, metric?: number }
 /**
  * A policy rule: packets from `src` (to `dst`, of next header `ipproto`, when given) arriving on
  * `iif` are looked up in `table`, or refused with ICMPv6 "no route" (`unreachable`, RFC 4443 §3.1).
@@ -37,7 +40,9 @@ export function emptyKernel (): KernelState {
   return { routes: new Map(), rules: new Map(), links: new Map() }
 }
 
-export function routeKey (r: Route): string { return `${r.table} ${r.dst}` }
+export function routeKey (r: Route): string { return `${r.table} ${r.dst}${metricText(r)}` }
+
+function metricText (r: Route): string { return r.metric !== undefined ? ` metric ${r.metric}` : '' }
 export function ruleKey (r: Rule): string { return `${r.priority} ${ruleText(r)}` }
 
 /** The selector and action of a rule in `ip rule` syntax (without the priority). */
@@ -47,7 +52,7 @@ function ruleText (r: Rule): string {
   return `from ${r.src}${to}${proto} iif ${r.iif} ${r.table === 'unreachable' ? 'unreachable' : `table ${r.table}`}`
 }
 
-function viaText (v: RouteVia): string {
+function viaText (v: Exclude<RouteVia, { kind: 'unreachable' }>): string {
   switch (v.kind) {
     case 'dev': return `dev ${v.dev}`
     case 'seg6': return `encap seg6 mode encap.red segs ${v.sid} dev ${v.dev}`
@@ -56,7 +61,9 @@ function viaText (v: RouteVia): string {
 }
 
 export function routeText (r: Route): string {
-  return `${r.dst} ${viaText(r.via)} table ${r.table}`
+  return r.via.kind === 'unreachable'
+    ? `unreachable ${r.dst} table ${r.table}${metricText(r)}`
+    : `${r.dst} ${viaText(r.via)} table ${r.table}${metricText(r)}`
 }
 
 export function linkText (l: Link): string {
@@ -69,7 +76,7 @@ export function linkText (l: Link): string {
 /** `ip -batch` lines. `proto` is our routing protocol number (rtnetlink rtm_protocol). */
 export const render = {
   routeReplace: (r: Route, proto: number) => `route replace ${routeText(r)} proto ${proto}`,
-  routeDel: (r: Route, proto: number) => `route del ${r.dst} table ${r.table} proto ${proto}`,
+  routeDel: (r: Route, proto: number) => `route del ${r.dst} table ${r.table}${metricText(r)} proto ${proto}`,
   ruleAdd: (r: Rule, proto: number) => `rule add ${ruleText(r)} priority ${r.priority} protocol ${proto}`,
   ruleDel: (r: Rule) => `rule del ${ruleText(r)} priority ${r.priority}`,
   linkAdd: (l: Link) => l.kind === 'macvlan' && l.linkLocal !== undefined

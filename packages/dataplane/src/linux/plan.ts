@@ -16,7 +16,7 @@
  * drops a tunnelled packet it has no interface for). With `ip6tnl` each remote MAAR gets one
  * ip6ip6 device (and there are no backbone rules).
  */
-import { canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
+import { cachedPrefix, canonicalIpv6, formatPrefix, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import { dlifDevice, routerDevice, tunnelDevice } from './names.js'
 import { routerFor, sharedRouter } from '../dlif.js'
 import type { RouterMode } from '../dlif.js'
@@ -31,6 +31,11 @@ export type PlanOptions = RouterMode & {
   tunnelAddress: string
   backboneInterface: string
   rulePriority: number
+  /**
+   * The MAAR's own pools (canonical), which every prefix it anchors comes from (RFC 8885 §3.1);
+   * empty: unknown, and the backbone rules are per MN (backboneRules).
+   */
+  ownPools: string[]
 }
 
 /**
@@ -71,6 +76,13 @@ function address (text: string, what: string): string {
 function mac (text: string, what: string): string {
   if (typeof text !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text)) throw new TypeError(`${what}: bad link-layer address ${JSON.stringify(text)}`)
   return text.toLowerCase()
+}
+
+/** The MAAR's own pools (LinuxDataPlaneOptions.ownPools), canonical; throws TypeError naming a bad one. */
+export function normalizePools (pools: string[] | undefined): string[] {
+  if (pools === undefined) return []
+  if (!Array.isArray(pools)) throw new TypeError('ownPools: must be an array of prefixes')
+  return pools.map((p, i) => prefix(p, `ownPools[${i}]`))
 }
 
 /**
@@ -188,19 +200,35 @@ function fromBackbone (o: PlanOptions, r: { src?: string, dst?: string, ipproto?
  * through the main table: to their prefixes anchored here (local delivery, or into the tunnel to
  * the serving MAAR, RFC 5213 §5.6.2), to the prefixes served here (out of the anchor's tunnel
  * onto the access link, RFC 5213 §6.10.5), and from the prefixes anchored here (the MN's uplink
- * out of the tunnel, on to the CN). planOwn() refuses the rest.
+ * out of the tunnel, on to the CN). planOwn() refuses the rest. A prefix anchored here that lies
+ * in an own pool needs no rule of its own: planOwn()'s pool rules let it through, so the rules
+ * (walked one by one for every forwarded packet) grow with the pools and the MNs served here
+ * for another anchor, not with every MN anchored here.
  */
 function backboneRules (s: DataPlaneState, o: PlanOptions): Rule[] {
+  const perMn = (prefix: string): boolean => !o.ownPools.some(pool => prefixContains(cachedPrefix(pool), cachedPrefix(prefix)))
   return [
-    ...s.local.map(l => fromBackbone(o, { dst: l.prefix }, 'main')),
-    ...s.downlinks.flatMap(d => [fromBackbone(o, { dst: d.prefix }, 'main'), fromBackbone(o, { src: d.prefix }, 'main')]),
+    ...s.local.filter(l => perMn(l.prefix)).map(l => fromBackbone(o, { dst: l.prefix }, 'main')),
+    ...s.downlinks.filter(d => perMn(d.prefix)).flatMap(d => [fromBackbone(o, { dst: d.prefix }, 'main'), fromBackbone(o, { src: d.prefix }, 'main')]),
     ...s.uplinks.map(u => fromBackbone(o, { dst: u.prefix }, 'main'))
   ]
 }
 
 /**
- * The driver's own objects: its decapsulating SID (seg6) and the shared router device of each
- * access link in `routerLinks` (kept with no MN on it). `running` false means none of them.
+ * Each own pool refused in main at the lowest preference (longest match puts every MN's route
+ * first): an address no MN holds, a released prefix among them, gets ICMPv6 "no route" instead of
+ * leaving through a default route towards the backbone, which routes the pool back here.
+ */
+const POOL_METRIC = 0xffffffff
+
+function poolRoutes (o: PlanOptions): Route[] {
+  return o.ownPools.map(dst => ({ table: 'main', dst, via: { kind: 'unreachable' }, metric: POOL_METRIC }))
+}
+
+/**
+ * The driver's own objects: its decapsulating SID and backbone rules (seg6), the unreachable
+ * route of each own pool, and the shared router device of each access link in `routerLinks`
+ * (kept with no MN on it). `running` false means none of them.
  */
 export function planOwn (o: PlanOptions, running: boolean, routerLinks: Iterable<string>): KernelState {
   const k = emptyKernel()
@@ -212,12 +240,15 @@ export function planOwn (o: PlanOptions, running: boolean, routerLinks: Iterable
     // Tunnelled packets go through main: to this SID, and those a downlink route has just put
     // into the tunnel to another MAAR (the kernel looks their outer header up with the backbone
     // as input interface too). Whatever no rule of an MN took is refused.
+    // Packets to and from the prefixes of its own pools (backboneRules) are let through by pool.
     for (const r of [
       fromBackbone(o, { dst: `${self}/128` }, 'main'),
       fromBackbone(o, { ipproto: 41 }, 'main'),
+      ...o.ownPools.flatMap(pool => [fromBackbone(o, { dst: pool }, 'main'), fromBackbone(o, { src: pool }, 'main')]),
       fromBackbone(o, {}, 'unreachable', o.rulePriority + 1)
     ]) k.rules.set(ruleKey(r), r)
   }
+  for (const r of poolRoutes(o)) k.routes.set(routeKey(r), r)
   if (sharedRouter(o) !== undefined) {
     for (const link of routerLinks) {
       const l = routerLink(o, link, self)
