@@ -116,7 +116,8 @@ export class SessionDirectory implements Discovery {
       walkEarlyMs: init.walkEarlyMs ?? 2500,
       log: this.log,
       ...(init.shaper !== undefined ? { shaper: init.shaper } : {}),
-      ...(init.lookupHedge !== undefined ? { hedge: init.lookupHedge } : {})
+      ...(init.lookupHedge !== undefined ? { hedge: init.lookupHedge } : {}),
+      knowsWholeDomain: () => this.knowsWholeDomain()
     })
   }
 
