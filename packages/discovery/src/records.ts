@@ -13,7 +13,7 @@ import type { MaarRef } from '@dmm-mesh/wire'
 import type { PrivateKey, PublicKey, Record as EnvelopeRecord } from '@libp2p/interface'
 import { CertificateError, MAX_CERTIFICATE_BYTES } from './domain.js'
 import type { MaarCertificate, TrustStore } from './domain.js'
-import { bytesEqual, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, strictObject, toBase64 } from './util.js'
+import { bytesEqual, fastSigner, fromBase64, isCanonicalAddress, isCanonicalPrefix, openEnvelope, strictObject, toBase64 } from './util.js'
 
 /** An anchor of the session: the MAAR (wire's MaarRef), the prefix it anchors and for how long (s). */
 export interface AnchorRecord extends MaarRef { prefix: string, lifetime: number }
@@ -104,7 +104,7 @@ export async function sealSessionRecord (record: SessionRecord, signer: PrivateK
   const unique = dedupeBytes(certificates)
   if (unique.length > LIMITS.certificates) throw new RecordError('oversize', `${unique.length} certificates, at most ${LIMITS.certificates}`)
   const payload = new TextEncoder().encode(JSON.stringify({ record, certificates: unique.map(toBase64) }))
-  const bytes = (await RecordEnvelope.seal(new SessionPayload(payload), signer)).marshal()
+  const bytes = (await RecordEnvelope.seal(new SessionPayload(payload), fastSigner(signer))).marshal()
   if (bytes.length > LIMITS.recordBytes) throw new RecordError('oversize', `${bytes.length} bytes, at most ${LIMITS.recordBytes}`)
   return bytes
 }

@@ -1,7 +1,7 @@
 /** Small strict helpers shared by the certificate, record and protocol codecs. */
-import { createPublicKey, verify } from 'node:crypto'
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { cachedByText, canonicalIpv6, formatPrefix, parsePrefix } from '@dmm-mesh/wire'
 
@@ -103,6 +103,27 @@ const ed25519KeyObjects = cachedByText((raw: string): KeyObject =>
 
 function ed25519KeyObject (raw: Uint8Array): KeyObject {
   return ed25519KeyObjects(toBase64(raw))
+}
+
+/** Each Ed25519 signer's KeyObject, made once per key object (a MAAR keeps one for its life). */
+const ed25519Signers = new WeakMap<PrivateKey, KeyObject>()
+
+/**
+ * `key`, signing Ed25519 against a KeyObject made once per key: `@libp2p/crypto` imports the
+ * private key from a JWK on every signature, as it does the public key on every check
+ * (signatureVerifies), and a MAAR signs a record per handover. Ed25519 signatures are
+ * deterministic (RFC 8032 §5.1.6), so the bytes are the same. Other key types sign as they are.
+ */
+export function fastSigner (key: PrivateKey): PrivateKey {
+  if (key.type !== 'Ed25519') return key
+  let keyObject = ed25519Signers.get(key)
+  if (keyObject === undefined) {
+    const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+    keyObject = createPrivateKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', d: b64url(key.raw.subarray(0, 32)), x: b64url(key.publicKey.raw) } })
+    ed25519Signers.set(key, keyObject)
+  }
+  const signing = keyObject
+  return Object.assign(Object.create(key) as PrivateKey, { sign: (data: Uint8Array): Uint8Array => new Uint8Array(sign(null, data, signing)) })
 }
 
 /** The signed bytes of a libp2p envelope: varint length and value of the domain, the payload type and the payload. */

@@ -8,7 +8,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { MAX_SESSION_SEQUENCE, RecordError, SessionStore, checkMnId, issueCertificate, mnIdOctets, generateKey, openSessionRecord, sealSessionRecord, sessionKey } from '../src/index.js'
 import type { SessionRecord } from '../src/index.js'
 import { dhtRecordKey, dmmSelector, dmmValidator } from '../src/dht-records.js'
-import { signatureVerifies } from '../src/util.js'
+import { fastSigner, signatureVerifies } from '../src/util.js'
 import { anchorAt, makeDomain, makeMaar, sessionAt } from './fixtures.js'
 import type { TestDomain } from './fixtures.js'
 
@@ -83,6 +83,20 @@ describe('session records', () => {
         }
       }
       assert.equal(await signatureVerifies(env, 'dmm-mesh/session-record'), true)
+    }
+  })
+
+  it('a record signed with the kept Ed25519 key object is the one libp2p signs, byte for byte (RFC 8032 signatures are deterministic), and other key types sign through libp2p', async () => {
+    const secp = await generateKeyPair('secp256k1')
+    for (const key of [m(1).key, secp]) {
+      const payload = new TextEncoder().encode('{"any":"payload"}')
+      const record = { domain: 'dmm-mesh/session-record', codec: new Uint8Array([0x03, 0x01]), marshal: () => payload, equals: () => false }
+      const fast = await RecordEnvelope.seal(record, fastSigner(key))
+      assert.equal(await fast.validate('dmm-mesh/session-record'), true, key.type)
+      if (key.type === 'Ed25519') {
+        assert.deepEqual(fast.marshal(), (await RecordEnvelope.seal(record, key)).marshal())
+        assert.equal(fastSigner(key).publicKey.equals(key.publicKey), true)
+      } else assert.equal(fastSigner(key), key)
     }
   })
 
