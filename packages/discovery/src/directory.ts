@@ -116,8 +116,7 @@ export class SessionDirectory implements Discovery {
       walkEarlyMs: init.walkEarlyMs ?? 2500,
       log: this.log,
       ...(init.shaper !== undefined ? { shaper: init.shaper } : {}),
-      ...(init.lookupHedge !== undefined ? { hedge: init.lookupHedge } : {}),
-      knowsWholeDomain: () => this.knowsWholeDomain()
+      ...(init.lookupHedge !== undefined ? { hedge: init.lookupHedge } : {})
     })
   }
 

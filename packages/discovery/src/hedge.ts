@@ -1,9 +1,8 @@
 /**
  * How long a lookup waits for the closest member alone before asking the others (lookup.ts).
  *
- * Where the members a lookup asks are the key's closest (lookup.ts: a recent walk's set, or a
- * domain known whole), the closest holds the record in the common case (the publisher PUT it to
- * the `fanout` closest), so its answer alone decides the lookup and the others are not asked: one GET
+ * The key's closest member holds the record in the common case (the publisher PUT it to the
+ * `fanout` closest), so its answer alone decides the lookup and the others are not asked: one GET
  * instead of `fanout`, and the answer of the nearest holder rather than of the slowest. When it
  * says "not found", fails, or has not answered within a few of the recent GET round trips, the
  * others are asked too (a hedged request: a slow member costs a short wait, not its timeout).

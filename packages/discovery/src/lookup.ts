@@ -4,10 +4,10 @@
  *
  * A stock kad-dht get walks the keyspace and waits for every path plus a correction round
  * (hundreds of ms here). In a private domain a MAAR already knows most of its peers, so a lookup
- * GETs the `fanout` closest known members over `/dmm/record/1.0.0` in parallel, each bounded by
- * a short timeout, and settles on the newest valid record among their answers and the local
- * copy; where those are the key's closest members, the closest is asked alone first and its
- * valid record decides, the others asked only when it has none, fails or is slow (hedge.ts). A local copy cannot prove on its own that it is current (the MN may have moved on since),
+ * GETs the closest known member over `/dmm/record/1.0.0`, and its valid record decides; when it
+ * has none, fails or is slow (hedge.ts), the `fanout` closest are asked in parallel, each bounded
+ * by a short timeout, and the lookup settles on the newest valid record among their answers and
+ * the local copy. A local copy cannot prove on its own that it is current (the MN may have moved on since),
  * so the members are always asked; it is the answer ('cache') when it is newer than theirs or
  * nobody holds one. Only members are asked and only their answers count (MemberPeers, and the
  * responder's certificate on every answer, record-protocol.ts); "not found" proves absence only
@@ -99,13 +99,6 @@ export interface SessionLookupInit {
   shaper?: RequestShaper
   /** How long the closest member is asked alone first (hedge.ts); false asks the `fanout` closest at once. */
   hedge?: HedgePolicy | false
-  /**
-   * True while this MAAR provably knows every member of the domain (known-domain.ts): then the
-   * closest member it knows is the key's closest, where the record was PUT, and it is asked alone
-   * first. With a partial view it is only the closest known, often no holder, and asking it alone
-   * would add a round trip before the others and the walk.
-   */
-  knowsWholeDomain?: () => boolean
 }
 
 /** A per-request timeout, tied to the caller's signal when there is one. */
@@ -135,11 +128,9 @@ export class SessionLookup {
   /**
    * The MN's newest valid session record, or undefined when it provably has none.
    *
-   * When the members asked are the key's closest (a recent walk's set, or every member of a
-   * domain this MAAR knows whole), the closest is asked first, alone: a valid record in its
-   * answer is the answer (with the local copy when newer). When it says "not found", fails or is
-   * slower than the hedge (hedge.ts), the `fanout` closest are asked, and the rules below apply
-   * to all their answers.
+   * The closest member is asked first, alone: a valid record in its answer is the answer (with
+   * the local copy when newer). When it says "not found", fails or is slower than the hedge
+   * (hedge.ts), the `fanout` closest are asked, and the rules below apply to all their answers.
    *
    * Contract: undefined means proven absence: at least `required` domain members (certificate
    * checked on the answer) said "not found". `required` is min(fanout, reachable members), and at
@@ -181,9 +172,7 @@ export class SessionLookup {
     // A MAAR that knew members once and knows none now is cut off (they left), not alone.
     if (known > 0) this.sawMembers = true
     const required = known === 0 ? (this.sawMembers ? 1 : 0) : Math.max(1, Math.min(this.fanout, order.length))
-    // The closest member alone first where it is the key's closest: from a recent walk, or in a domain known whole.
-    const closestFirst = this.hedge !== undefined && (cached !== undefined || this.init.knowsWholeDomain?.() === true)
-    const view = await this.askClosest(order, required, answers, key, validated, opts.signal, { closestFirst })
+    const view = await this.askClosest(order, required, answers, key, validated, opts.signal, { closestFirst: this.hedge !== undefined })
     if (view.best !== undefined) return this.answer(key, view.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: false })
     // What proves a miss: "not found" from `required` members of the set that counts; for a set
     // from a walk, from each of its `fanout` closest (a closer member that did not answer may
