@@ -21,7 +21,6 @@ import { requestFrames, requestRecord } from './record-protocol.js'
 import { MemberPeers } from './member-peers.js'
 import { shaped } from './request-shaper.js'
 import type { RequestShaper } from './request-shaper.js'
-import type { HedgePolicy } from './hedge.js'
 import { SessionLookup, requestSignal } from './lookup.js'
 import { KeyWalker } from './key-walk.js'
 import { ReplicaKeeper } from './replicas.js'
@@ -72,8 +71,6 @@ export interface SessionDirectoryInit {
   log?: (line: string) => void
   /** Around each record GET and PUT this MAAR sends (request-shaper.ts): scenario runs delay and count them. */
   shaper?: RequestShaper
-  /** How long a lookup asks the closest member alone before the others (hedge.ts; default DEFAULT_HEDGE); false asks the `fanout` closest at once. */
-  lookupHedge?: HedgePolicy | false
 }
 
 /** The DHT implementation of Discovery: fast direct lookups among domain members, kad-dht behind. */
@@ -115,8 +112,7 @@ export class SessionDirectory implements Discovery {
       dhtTimeoutMs: init.dhtTimeoutMs ?? 10_000,
       walkEarlyMs: init.walkEarlyMs ?? 2500,
       log: this.log,
-      ...(init.shaper !== undefined ? { shaper: init.shaper } : {}),
-      ...(init.lookupHedge !== undefined ? { hedge: init.lookupHedge } : {})
+      ...(init.shaper !== undefined ? { shaper: init.shaper } : {})
     })
   }
 

@@ -4,10 +4,9 @@
  *
  * A stock kad-dht get walks the keyspace and waits for every path plus a correction round
  * (hundreds of ms here). In a private domain a MAAR already knows most of its peers, so a lookup
- * GETs the closest known member over `/dmm/record/1.0.0`, and its valid record decides; when it
- * has none, fails or is slow (hedge.ts), the `fanout` closest are asked in parallel, each bounded
- * by a short timeout, and the lookup settles on the newest valid record among their answers and
- * the local copy. A local copy cannot prove on its own that it is current (the MN may have moved on since),
+ * GETs the `fanout` closest known members over `/dmm/record/1.0.0` in parallel, each bounded by
+ * a short timeout, and settles on the newest valid record among their answers and the local
+ * copy. A local copy cannot prove on its own that it is current (the MN may have moved on since),
  * so the members are always asked; it is the answer ('cache') when it is newer than theirs or
  * nobody holds one. Only members are asked and only their answers count (MemberPeers, and the
  * responder's certificate on every answer, record-protocol.ts); "not found" proves absence only
@@ -22,8 +21,6 @@ import type { TrustStore } from './domain.js'
 import type { MeshServices } from './mesh-node.js'
 import type { MemberPeers } from './member-peers.js'
 import { lookupStep } from './lookup-steps.js'
-import { DEFAULT_HEDGE, HedgeDelay, within } from './hedge.js'
-import type { HedgePolicy } from './hedge.js'
 import type { KeyWalk, KeyWalker, WalkOutcome } from './key-walk.js'
 import { RecordError, checkMnId, isNewer, openSessionRecord, recordCertificates, sessionKey } from './records.js'
 import type { SessionRecord } from './records.js'
@@ -97,8 +94,6 @@ export interface SessionLookupInit {
   log: (line: string) => void
   /** Around each GET (request-shaper.ts); none by default. */
   shaper?: RequestShaper
-  /** How long the closest member is asked alone first (hedge.ts); false asks the `fanout` closest at once. */
-  hedge?: HedgePolicy | false
 }
 
 /** A per-request timeout, tied to the caller's signal when there is one. */
@@ -111,7 +106,6 @@ export class SessionLookup {
   private readonly fanout: number
   private sawMembers = false
   private readonly log: (line: string) => void
-  private readonly hedge: HedgeDelay | undefined
 
   constructor (
     private readonly node: Libp2p,
@@ -122,15 +116,10 @@ export class SessionLookup {
   ) {
     this.fanout = init.fanout
     this.log = init.log
-    this.hedge = init.hedge === false ? undefined : new HedgeDelay(init.hedge ?? DEFAULT_HEDGE, init.requestTimeoutMs)
   }
 
   /**
    * The MN's newest valid session record, or undefined when it provably has none.
-   *
-   * The closest member is asked first, alone: a valid record in its answer is the answer (with
-   * the local copy when newer). When it says "not found", fails or is slower than the hedge
-   * (hedge.ts), the `fanout` closest are asked, and the rules below apply to all their answers.
    *
    * Contract: undefined means proven absence: at least `required` domain members (certificate
    * checked on the answer) said "not found". `required` is min(fanout, reachable members), and at
@@ -172,7 +161,7 @@ export class SessionLookup {
     // A MAAR that knew members once and knows none now is cut off (they left), not alone.
     if (known > 0) this.sawMembers = true
     const required = known === 0 ? (this.sawMembers ? 1 : 0) : Math.max(1, Math.min(this.fanout, order.length))
-    const view = await this.askClosest(order, required, answers, key, validated, opts.signal, { closestFirst: this.hedge !== undefined })
+    const view = await this.askClosest(order, required, answers, key, validated, opts.signal)
     if (view.best !== undefined) return this.answer(key, view.best, local, { elapsedMs: elapsed(), asked: answers.size, hops: 1, walked: false })
     // What proves a miss: "not found" from `required` members of the set that counts; for a set
     // from a walk, from each of its `fanout` closest (a closer member that did not answer may
@@ -223,10 +212,9 @@ export class SessionLookup {
   /**
    * Asks the first `fanout` of `peers` (closest first), then, while fewer than `required` of those
    * asked said "not found", as many more as are missing; a peer already in `answers` is not asked
-   * again. Stops at the first record. `closestFirst`: the first of them is asked alone until it
-   * answers or the hedge runs out, and a record in its answer is the result.
+   * again. Stops at the first record.
    */
-  private async askClosest (peers: PeerId[], required: number, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, validated: Validated, signal?: AbortSignal, opts: { closestFirst?: boolean } = {}): Promise<{ best?: StoredRecord, absent: number }> {
+  private async askClosest (peers: PeerId[], required: number, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, validated: Validated, signal?: AbortSignal): Promise<{ best?: StoredRecord, absent: number }> {
     let next = 0
     let best: StoredRecord | undefined
     const absent = (): number => peers.slice(0, next).filter(p => answers.get(p.toString())?.kind === 'absent').length
@@ -234,17 +222,7 @@ export class SessionLookup {
       const batch = peers.slice(next, next + want)
       next += batch.length
       const fresh = batch.filter(p => !answers.has(p.toString()))
-      const asking = fresh.map(peer => ({ peer, answer: undefined as Promise<MemberAnswer | undefined> | undefined }))
-      const closest = asking[0]
-      if (opts.closestFirst === true && closest !== undefined && asking.length > 1 && this.hedge !== undefined) {
-        closest.answer = this.getFrom(closest.peer, key, validated, signal)
-        const alone = await within(closest.answer, this.hedge.delayMs())
-        if (alone !== 'late' && alone?.kind === 'found') {
-          answers.set(closest.peer.toString(), alone)
-          return { best: alone.entry, absent: 0 }
-        }
-      }
-      const got = await Promise.all(asking.map(async a => await (a.answer ?? this.getFrom(a.peer, key, validated, signal))))
+      const got = await Promise.all(fresh.map(async peer => await this.getFrom(peer, key, validated, signal)))
       fresh.forEach((p, i) => answers.set(p.toString(), got[i]))
       for (const a of got) if (a?.kind === 'found' && (best === undefined || isNewer(a.entry.record, best.record))) best = a.entry
       if (best !== undefined) break
@@ -258,7 +236,11 @@ export class SessionLookup {
    * newest record they hold. Their "not found" is kept in `answers` but proves nothing yet.
    */
   private async askEarly (walking: KeyWalk, answers: Map<string, MemberAnswer | undefined>, key: Uint8Array, validated: Validated, signal?: AbortSignal): Promise<StoredRecord | undefined> {
-    if (await within(walking.result, this.init.walkEarlyMs) !== 'late') return undefined
+    let timer: NodeJS.Timeout | undefined
+    const early = new Promise<'early'>(resolve => { timer = setTimeout(() => { resolve('early') }, this.init.walkEarlyMs) })
+    const first = await Promise.race([walking.result, early])
+    clearTimeout(timer)
+    if (first !== 'early') return undefined
     const met = walking.closestSoFar()
     askAgainIfFailed(met, answers)
     return (await this.askClosest(met, met.length, answers, key, validated, signal)).best
@@ -293,18 +275,14 @@ export class SessionLookup {
       // A member not connected yet is dialled under its own, longer bound (connection set-up is
       // several round trips on a loaded host): a cold MAAR answers its first lookups slower,
       // not "incomplete". The request and its answer keep the short bound.
-      const dialled = this.node.getConnections(peer).length === 0
-      if (dialled) await this.node.dial(peer, { signal: requestSignal(this.init.dialTimeoutMs, signal) })
+      if (this.node.getConnections(peer).length === 0) await this.node.dial(peer, { signal: requestSignal(this.init.dialTimeoutMs, signal) })
       const bounded = timeoutSignal(this.init.requestTimeoutMs, signal)
       lookupStep('get-sent', peer.toString())
-      const sent = performance.now()
       try {
         answer = await shaped(this.init.shaper, { peer: peer.toString(), ...header }, async () => await requestRecord(this.node, peer, requestFrames(header, this.init.certificate), bounded.signal, this.init.trust))
       } finally {
         bounded.clear()
       }
-      // The hedge follows GETs on open connections: a dial's round trips are not a member's usual pace.
-      if (!dialled) this.hedge?.answered(performance.now() - sent)
     } catch (err) {
       this.members.failed(peer, 'get', err)
       return undefined
