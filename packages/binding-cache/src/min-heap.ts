@@ -2,8 +2,6 @@
 export class MinHeap {
   private readonly items: number[] = []
 
-  get size (): number { return this.items.length }
-
   peek (): number | undefined { return this.items[0] }
 
   push (value: number): void {

@@ -25,6 +25,7 @@ import type { RemoteAnchor } from '@dmm-mesh/binding-cache'
 import { DirectSignaller, updateFor } from './direct-signaller.js'
 import { DirectAnswers } from './direct-answers.js'
 import type { DirectAnswer } from './direct-answers.js'
+import { peerOutcome } from './handover-report.js'
 import type { PeerOutcome } from './handover-report.js'
 import type { Logger } from './logger.js'
 import { readPba } from './messages.js'
@@ -192,11 +193,6 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
     }
     return ack.lifetime
   }
-}
-
-/** A P-MAAR's answer as the handover report shows it (a refusal's reason as `error`, as pbu-sender.ts does). */
-function peerOutcome (peer: MaarRef, status: number, prefixes: string[], reason: string | undefined): PeerOutcome {
-  return { peerId: peer.peerId, address: peer.address, status: statusName(status), prefixes, ...(status !== BINDING_ACK_STATUS.ACCEPTED && reason !== undefined ? { error: reason } : {}) }
 }
 
 /** The outcome with the P-MAARs' own PBAs in: each answers for itself, no longer pending. */

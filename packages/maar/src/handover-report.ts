@@ -1,8 +1,15 @@
 /** What an attach answers (the management API returns it as JSON; the quickstart prints it). */
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
+import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
+import type { MaarRef } from '@dmm-mesh/wire'
 
 /** The answer of one P-MAAR to one PBU. */
 export interface PeerOutcome { peerId: string, address: string, status: string, prefixes: string[], error?: string }
+
+/** A P-MAAR's PBA as the report shows it: its status named, a refusal's reason (RFC 5094 vendor option) as `error`. */
+export function peerOutcome (peer: Pick<MaarRef, 'peerId' | 'address'>, status: number, prefixes: string[], reason: string | undefined): PeerOutcome {
+  return { peerId: peer.peerId, address: peer.address, status: statusName(status), prefixes, ...(status !== BINDING_ACK_STATUS.ACCEPTED && reason !== undefined ? { error: reason } : {}) }
+}
 
 export interface HandoverReport {
   mnId: string

@@ -5,6 +5,7 @@
  */
 import { BINDING_ACK_STATUS, statusName } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
+import { peerOutcome } from './handover-report.js'
 import type { PeerOutcome } from './handover-report.js'
 import type { Logger } from './logger.js'
 import { noMetrics, secondsSince } from './metrics.js'
@@ -39,8 +40,7 @@ export class PbuSender {
       const status = statusName(ack.status)
       this.metrics.pba('received', status)
       if (ack.status !== BINDING_ACK_STATUS.ACCEPTED) this.log.warn('PBU not accepted', { mn: update.mnId, peer: peer.peerId, status, ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}) })
-      const refusal = ack.status !== BINDING_ACK_STATUS.ACCEPTED && parsed.reason !== undefined ? { error: parsed.reason } : {}
-      return { outcome: { peerId: peer.peerId, address: from.address, status, prefixes: parsed.anchoredPrefixes, ...refusal }, ack: parsed, from }
+      return { outcome: peerOutcome({ peerId: peer.peerId, address: from.address }, ack.status, parsed.anchoredPrefixes, parsed.reason), ack: parsed, from }
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err)
       this.log.warn('PBU exchange failed', { mn: update.mnId, peer: peer.peerId, error })
