@@ -105,8 +105,8 @@ function ed25519KeyObject (raw: Uint8Array): KeyObject {
   return ed25519KeyObjects(toBase64(raw))
 }
 
-/** Each Ed25519 signer's KeyObject, made once per key object (a MAAR keeps one for its life). */
-const ed25519Signers = new WeakMap<PrivateKey, KeyObject>()
+/** Each Ed25519 key's signer, made once per key object (a MAAR keeps one for its life). */
+const ed25519Signers = new WeakMap<PrivateKey, PrivateKey>()
 
 /**
  * `key`, signing Ed25519 against a KeyObject made once per key: `@libp2p/crypto` imports the
@@ -116,14 +116,14 @@ const ed25519Signers = new WeakMap<PrivateKey, KeyObject>()
  */
 export function fastSigner (key: PrivateKey): PrivateKey {
   if (key.type !== 'Ed25519') return key
-  let keyObject = ed25519Signers.get(key)
-  if (keyObject === undefined) {
+  let signer = ed25519Signers.get(key)
+  if (signer === undefined) {
     const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
-    keyObject = createPrivateKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', d: b64url(key.raw.subarray(0, 32)), x: b64url(key.publicKey.raw) } })
-    ed25519Signers.set(key, keyObject)
+    const keyObject = createPrivateKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', d: b64url(key.raw.subarray(0, 32)), x: b64url(key.publicKey.raw) } })
+    signer = Object.assign(Object.create(key) as PrivateKey, { sign: (data: Uint8Array): Uint8Array => sign(null, data, keyObject) })
+    ed25519Signers.set(key, signer)
   }
-  const signing = keyObject
-  return Object.assign(Object.create(key) as PrivateKey, { sign: (data: Uint8Array): Uint8Array => new Uint8Array(sign(null, data, signing)) })
+  return signer
 }
 
 /** The signed bytes of a libp2p envelope: varint length and value of the domain, the payload type and the payload. */
