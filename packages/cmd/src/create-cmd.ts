@@ -8,7 +8,7 @@ import { createMeshNode } from '@dmm-mesh/discovery'
 import type { MaarCertificate, MeshNodeInit, TrustStore } from '@dmm-mesh/discovery'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { StartupSteps } from '@dmm-mesh/maar'
-import type { Logger, MaarFederation, MessageCapture } from '@dmm-mesh/maar'
+import type { Logger, MaarFederation, MeshNodeTuning, MessageCapture } from '@dmm-mesh/maar'
 import { Cmd } from './cmd.js'
 import type { CmdComponents, CmdInit } from './cmd.js'
 import { CmdSessionStore } from './session-store.js'
@@ -38,7 +38,7 @@ export interface StartCmdOptions {
 }
 
 /** The libp2p settings a host of many simulated nodes may change: a MAAR's, and the cap of connections (every MAAR dials the CMD). */
-export type CmdNodeTuning = Pick<MeshNodeInit, 'transport' | 'dhtMaintenance' | 'dhtTableRefresh' | 'connectionMonitor' | 'proofTimeoutMs' | 'maxConnections'>
+export type CmdNodeTuning = MeshNodeTuning & Pick<MeshNodeInit, 'maxConnections'>
 
 export interface RunningCmd {
   cmd: Cmd
