@@ -3,7 +3,8 @@
  * answered the serving MAAR (its relay timeout) goes on in an unsolicited PBA from the CMD,
  * naming that P-MAAR with its status and reason (RFC 5094 vendor option, sub-type 6, in its
  * Previous MAAR group). The serving MAAR must take it as if that P-MAAR had refused its own PBU:
- * the prefix leaves the session instead of staying pending until its lifetime runs out.
+ * the prefix leaves the session instead of staying pending until its lifetime runs out, and the
+ * log says why (the reason a first PBA's refusal shows in the attach's report).
  *
  * Real MAARs, CMD, libp2p and LevelDB. maar1 refuses for a real reason: it restarts from a disk
  * that lacks the MN's binding (restored from an older copy), so it is NOT_LMA_FOR_THIS_MOBILE_NODE.
@@ -69,7 +70,7 @@ describe('CMD in relay mode: a P-MAAR\'s refusal after the relay timeout', funct
     await d?.stop()
   })
 
-  it('reaches the serving MAAR in the CMD\'s unsolicited PBA: the prefix leaves the session', async () => {
+  it('reaches the serving MAAR in the CMD\'s unsolicited PBA: the prefix leaves the session, the log names the reason', async () => {
     const mn = 'late-refusal@dmm.example'
     const a = await d.move(mn, 1)
     const b = await d.move(mn, 2)
@@ -115,10 +116,11 @@ describe('CMD in relay mode: a P-MAAR\'s refusal after the relay timeout', funct
     const e = (await d.m(3).maar.bindings()).find(x => x.mnId === mn)
     assert.deepEqual(e?.remoteAnchors.map(r => [r.prefix, r.address, r.pendingUntil]), [[b.localPrefix, d.m(2).address, undefined]])
     assert.deepEqual(d.cmd.cmd.session(mn)?.anchors.map(x => x.ref.address).sort(), [d.m(2).address, d.m(3).address].sort())
-    // maar3's log reports the late refusal: who, the status, the prefix dropped.
+    // maar3's log reports the late refusal: who, the status, the prefix dropped, the reason.
     const left = lines.filter(l => l.includes('[maar3') && l.includes('pending anchor left the session') && l.includes(`mn=${mn}`))
     assert.equal(left.length, 1, left.join('\n'))
     assert.match(left[0] ?? '', /outcome=refused status=NOT_LMA_FOR_THIS_MOBILE_NODE/)
     assert.ok(left[0]?.includes(`dropped=${a.localPrefix}`), left[0])
+    assert.ok(left[0]?.includes('reason="no binding for this MN here"'), left[0])
   })
 })
