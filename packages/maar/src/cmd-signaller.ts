@@ -167,7 +167,7 @@ export class CmdSignaller extends RetransmitsDirectly implements AnchorSignaller
         sequence: r.sequence,
         peer: a.peer,
         kind: accepted ? 'accepted' : 'refused',
-        result: { outcome: { peerId: a.peer.peerId, address: a.peer.address, status: statusName(a.ack.status), prefixes: a.ack.anchoredPrefixes }, ack: a.ack, from: a.peer }
+        result: { outcome: peerOutcome(a.peer, a.ack.status, a.ack.anchoredPrefixes, a.ack.reason), ack: a.ack, from: a.peer }
       })
       this.parts.retransmitter.cancelPeer(r.mnId, a.peer.peerId)
     }

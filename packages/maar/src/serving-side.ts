@@ -242,7 +242,9 @@ export class ServingSide {
       }
       const dropped = entry.remoteAnchors.filter(x => x.peerId === a.peer.peerId && !remoteAnchors.some(y => y.prefix === x.prefix)).map(x => x.prefix)
       this.init.log.info(a.kind === 'accepted' ? 'late PBA from anchor' : 'pending anchor left the session', {
-        mn: a.mnId, peer: a.peer.peerId, outcome: a.kind, status: a.result?.outcome.status ?? 'none', dropped: dropped.join(',') || 'none'
+        mn: a.mnId, peer: a.peer.peerId, outcome: a.kind, status: a.result?.outcome.status ?? 'none', dropped: dropped.join(',') || 'none',
+        // A refusal's reason (RFC 5094 vendor option), as the attach's report gives a first PBA's.
+        ...(a.result?.outcome.error !== undefined ? { reason: a.result.outcome.error } : {})
       })
       const updated: BindingCacheEntry = { ...entry, remoteAnchors, updatedAt: now }
       await bindings.commit({ put: [updated] })

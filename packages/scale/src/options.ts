@@ -95,7 +95,8 @@ export interface ScaleOptions {
   encryption?: 'noise' | 'plaintext'
   /**
    * libp2p's own logger, which DEBUG=libp2p:* enables (default false: silentLogger, which logs
-   * nothing and builds no logger per connection and stream).
+   * nothing and builds no logger per connection and stream; libp2p's own whenever DEBUG is set,
+   * scaleLogger).
    */
   libp2pLogs?: boolean
   /**

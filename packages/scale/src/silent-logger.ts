@@ -18,9 +18,11 @@ const silent: Logger = Object.assign(nothing.bind(null), {
 export const silentLogger: ComponentLogger = { forComponent: () => silent }
 
 /**
- * The `logger` of a scale-hosted node's MeshNodeInit: silentLogger, or libp2p's own (DEBUG) when
- * `libp2pLogs` asks for it (ScaleOptions.libp2pLogs).
+ * The `logger` of a scale-hosted node's MeshNodeInit: silentLogger, or libp2p's own when
+ * `libp2pLogs` asks for it (ScaleOptions.libp2pLogs) or the environment sets DEBUG, libp2p's
+ * switch for its logs (e.g. DEBUG=libp2p:kad-dht* during `dmm scenario run`): silenced, DEBUG
+ * would print nothing.
  */
-export function scaleLogger (libp2pLogs: boolean | undefined): { logger?: ComponentLogger } {
-  return libp2pLogs === true ? {} : { logger: silentLogger }
+export function scaleLogger (libp2pLogs: boolean | undefined, env: NodeJS.ProcessEnv = process.env): { logger?: ComponentLogger } {
+  return libp2pLogs === true || (env.DEBUG ?? '').trim() !== '' ? {} : { logger: silentLogger }
 }

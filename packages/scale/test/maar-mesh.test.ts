@@ -1,8 +1,8 @@
 /**
  * The complete MAARs of scenario files on the scale engine (startScaleMesh, maar-mesh.ts) get the
- * memory savings of the engine's worker processes (README "Scale"): libp2p logs to silentLogger,
- * and the process's Buffer pool slab is WORKER_BUFFER_POOL_SIZE while the mesh runs, put back at
- * its stop. Real MAARs (libp2p over the memory transport, kad-dht, PBU/PBA) that still hand over.
+ * memory savings of the engine's worker processes (README "Scale"): libp2p logs to silentLogger
+ * (unless DEBUG asks for libp2p's logs), and the process's Buffer pool slab is
+ * WORKER_BUFFER_POOL_SIZE while the mesh runs, put back at its stop. Real MAARs (libp2p over the memory transport, kad-dht, PBU/PBA) that still hand over.
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -16,14 +16,20 @@ describe('startScaleMesh: the scale engine\'s silent libp2p logger and Buffer po
   let dir: string
   let mesh: LocalMesh | undefined
   let poolBefore: number
+  let debugBefore: string | undefined
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scale-mesh-'))
     poolBefore = Buffer.poolSize
+    // DEBUG set turns libp2p's logger back on (scaleLogger): each test says what it wants.
+    debugBefore = process.env.DEBUG
+    delete process.env.DEBUG
   })
   afterEach(async () => {
     await mesh?.stop()
     mesh = undefined
     Buffer.poolSize = poolBefore
+    if (debugBefore === undefined) delete process.env.DEBUG
+    else process.env.DEBUG = debugBefore
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -50,6 +56,13 @@ describe('startScaleMesh: the scale engine\'s silent libp2p logger and Buffer po
     const running = mesh = await startScaleMesh({ count: 2, dataDir: join(dir, 'maars'), libp2pLogs: true, bufferPoolSize: 4096 })
     assert.equal(Buffer.poolSize, 4096)
     for (const m of running.maars) assert.notEqual(m.node.logger, silentLogger)
+  })
+
+  it('keeps libp2p\'s own logger when DEBUG is set, as a scenario run on the scale engine with DEBUG=libp2p:* does', async () => {
+    // A namespace no component has: libp2p's logger is chosen, and prints nothing here.
+    process.env.DEBUG = 'dmm-test-no-such-namespace'
+    const running = mesh = await startScaleMesh({ count: 2, dataDir: join(dir, 'maars') })
+    for (const m of running.maars) assert.notEqual(m.node.logger, silentLogger, `${m.name} logs to libp2p's logger`)
   })
 
   it('refuses a pool size that is not a whole number of bytes, naming it, and leaves the process\'s pool as it was', async () => {

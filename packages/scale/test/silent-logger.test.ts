@@ -6,6 +6,7 @@ import { TrustStore, createMeshNode, issueCertificate, meshServices } from '@dmm
 import type { ComponentLogger } from '@libp2p/interface'
 import type { Libp2p } from '@libp2p/interface'
 import { silentLogger } from '../src/index.js'
+import { scaleLogger } from '../src/silent-logger.js'
 
 describe('silentLogger: the scale engine\'s libp2p logger', function () {
   this.timeout(120_000)
@@ -38,5 +39,14 @@ describe('silentLogger: the scale engine\'s libp2p logger', function () {
     log('message %s', 'x')
     log.error('error')
     log.trace('trace')
+  })
+
+  it('is what scaleLogger picks unless libp2pLogs asks for libp2p\'s own or DEBUG is set (a scenario run with DEBUG=libp2p:*)', () => {
+    assert.deepEqual(scaleLogger(undefined, {}), { logger: silentLogger })
+    assert.deepEqual(scaleLogger(false, { DEBUG: '' }), { logger: silentLogger }, 'an empty DEBUG names nothing')
+    assert.deepEqual(scaleLogger(false, { DEBUG: ' ' }), { logger: silentLogger })
+    assert.deepEqual(scaleLogger(undefined, { DEBUG: 'libp2p:*' }), {}, 'DEBUG set: libp2p\'s own logger')
+    assert.deepEqual(scaleLogger(false, { DEBUG: 'libp2p:kad-dht*,-libp2p:kad-dht:network' }), {})
+    assert.deepEqual(scaleLogger(true, {}), {})
   })
 })

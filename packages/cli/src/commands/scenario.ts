@@ -38,9 +38,9 @@ const run: DmmCommand<RunOptions> = {
     seed: { type: 'number', requiresArg: true, describe: 'the trace\'s seed (default: the file\'s)' },
     out: { type: 'string', requiresArg: true, describe: 'the folder for report.json (default: NAME-report)' },
     'time-scale': { type: 'number', requiresArg: true, describe: 'real seconds per scenario second (default: the file\'s timeScale, else 1)' },
-    engine: { type: 'string', requiresArg: true, choices: [...ENGINES], describe: `where the MAARs run: local (TCP, LevelDB) or scale (the scale engine: memory transport, quiet kad-dht upkeep, in-memory binding caches; a CMD contender's CMD on the same transport; no federation). Default: the file's engine, else scale above ${SCALE_ENGINE_ABOVE} MAARs` }
+    engine: { type: 'string', requiresArg: true, choices: [...ENGINES], describe: `where the MAARs run: local (TCP, LevelDB) or scale (the scale engine: memory transport, quiet kad-dht upkeep, in-memory binding caches, libp2p's logs off unless DEBUG is set; a CMD contender's CMD on the same transport; no federation). Default: the file's engine, else scale above ${SCALE_ENGINE_ABOVE} MAARs` }
   },
-  examples: [['dmm scenario run scenarios/small-domain.yaml --discovery dht,relay --out out/small', 'the DHT against a relay CMD'], ['dmm scenario run scenarios/highway.yaml --seed 7 --time-scale 0.5', 'another trace, twice as fast'], ['dmm scenario run scenarios/metro-scale.yaml', '200 MAARs on the scale engine (the file says engine: scale)']],
+  examples: [['dmm scenario run scenarios/small-domain.yaml --discovery dht,relay --out out/small', 'the DHT against a relay CMD'], ['dmm scenario run scenarios/highway.yaml --seed 7 --time-scale 0.5', 'another trace, twice as fast'], ['dmm scenario run scenarios/metro-scale.yaml', '200 MAARs on the scale engine (the file says engine: scale)'], ['DEBUG=\'libp2p:kad-dht*\' dmm scenario run scenarios/metro-scale.yaml', 'the same with libp2p\'s kad-dht logs on stderr']],
   handler: async a => {
     if (a.seed !== undefined && (!Number.isInteger(a.seed) || a.seed < 0 || a.seed > 0xffffffff)) throw new CliError(`--seed must be an integer from 0 to 4294967295, got ${String(a.seed)}`)
     if (a.timeScale !== undefined && !(a.timeScale >= 0.01 && a.timeScale <= 100)) throw new CliError(`--time-scale must be a number from 0.01 to 100, got ${String(a.timeScale)}`)
