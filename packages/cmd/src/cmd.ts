@@ -23,7 +23,7 @@ import { BINDING_ACK_STATUS, maarRef, statusName } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef } from '@dmm-mesh/wire'
 import type { MaarCertificate, TrustStore } from '@dmm-mesh/discovery'
 import {
-  KeyedMutex, PbuSender, PeerTable, PmipTransport, RFC5213_TIMING, Retransmitter, buildPba, capturingTransport, createLogger, readPbuOrRefusal,
+  KeyedMutex, PbuSender, PeerTable, PmipTransport, RFC5213_TIMING, Retransmitter, buildPba, capturingTransport, createLogger, readPbuLogged,
   silentSink, timestampOutsideWindow
 } from '@dmm-mesh/maar'
 import type {
@@ -159,11 +159,8 @@ export class Cmd {
 
   /** Answers one PBU from an authenticated domain peer. */
   async handlePbu (pbu: BindingUpdate, from: KnownMaar): Promise<BindingAck> {
-    const read = readPbuOrRefusal(pbu)
-    if ('refusal' in read) {
-      this.log.warn('rejected PBU', { peer: from.peerId, status: statusName(read.refusal.status), reason: read.reason })
-      return read.refusal
-    }
+    const read = readPbuLogged(pbu, from.peerId, this.log)
+    if ('refusal' in read) return read.refusal
     const u = read.update
     const answer = await this.answer(u, from)
     if (answer.status !== BINDING_ACK_STATUS.ACCEPTED) this.log.warn('rejected PBU', { peer: from.peerId, mn: u.mnId, status: statusName(answer.status), reason: answer.reason })

@@ -12,7 +12,7 @@ import type { Bindings } from './bindings.js'
 import { roundMs } from './handover-report.js'
 import type { Logger } from './logger.js'
 import type { MaarMetrics } from './metrics.js'
-import { buildPba, readPbuOrRefusal } from './messages.js'
+import { buildPba, readPbuLogged } from './messages.js'
 import type { ProxyUpdate } from './messages.js'
 import type { KnownMaar } from './peer-table.js'
 import type { Presence } from './presence.js'
@@ -45,11 +45,8 @@ export class AnchorSide {
   }
 
   private async answer (pbu: BindingUpdate, from: KnownMaar): Promise<BindingAck> {
-    const read = readPbuOrRefusal(pbu)
-    if ('refusal' in read) {
-      this.log.warn('rejected PBU', { peer: from.peerId, status: statusName(read.refusal.status), reason: read.reason })
-      return read.refusal
-    }
+    const read = readPbuLogged(pbu, from.peerId, this.log)
+    if ('refusal' in read) return read.refusal
     const u = read.update
     const serving = await this.servingMaarOf(u, from)
     if ('refused' in serving) {

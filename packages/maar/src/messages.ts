@@ -5,9 +5,10 @@
 import {
   BINDING_ACK_STATUS, HANDOFF_INDICATOR, MN_ID_SUBTYPE_NAI, SUBTYPE_ANSWER_SERVING_MAAR, SUBTYPE_PENDING, decodeMaarLocator, decodeVendorSpecific, DMM_MESH_VENDOR_ID, encodePending, decodeSessionSequence,
   encodeAnswerServingMaar, encodeMaarLocator, encodeSessionSequence, encodeReason, decodeReason, encodeRefusal, decodeRefusal, findDmmVendor, findOption, findOptions,
-  cachedPrefix, formatPrefix, timestampFromMillis, timestampToMillis
+  cachedPrefix, formatPrefix, statusName, timestampFromMillis, timestampToMillis
 } from '@dmm-mesh/wire'
 import type { BindingAck, BindingUpdate, MaarRef, MobilityOption, Refusal } from '@dmm-mesh/wire'
+import type { Logger } from './logger.js'
 
 /** What a serving MAAR asks of one P-MAAR. */
 export interface ProxyUpdate {
@@ -122,6 +123,13 @@ export function readPbuOrRefusal (pbu: BindingUpdate): PbuReading {
       reason: err instanceof Error ? err.message : String(err)
     }
   }
+}
+
+/** `readPbuOrRefusal` with the refusal logged, naming the peer that sent the PBU (MAAR and CMD alike). */
+export function readPbuLogged (pbu: BindingUpdate, peerId: string, log: Logger): PbuReading {
+  const read = readPbuOrRefusal(pbu)
+  if ('refusal' in read) log.warn('rejected PBU', { peer: peerId, status: statusName(read.refusal.status), reason: read.reason })
+  return read
 }
 
 /** Reads a PBU; a PBU this MAAR cannot act on throws ProxyUpdateError with the RFC status to answer. */
