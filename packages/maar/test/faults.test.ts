@@ -12,7 +12,7 @@ import { BINDING_ACK_STATUS, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AttachDeferredError, AttachError, PMIP_PROTOCOL, buildPbu, maarPlan, readPba } from '../src/index.js'
 import type { HandoverReport, LocalMaar } from '../src/index.js'
-import { breakDirectoryService, breakProtocols, eventually, rewriteCache } from './fault-helpers.js'
+import { breakDirectoryService, breakProtocols, eventually, rewriteCache, silenceProtocols } from './fault-helpers.js'
 import { useMesh } from './mesh-fixture.js'
 
 const LL = '02:00:00:00:00:09'
@@ -259,6 +259,29 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     await repair()
     await eventually('maar1 to free the prefix on the retransmitted lifetime-0 PBU', async () => (await binding(1, mn)) === undefined)
     assert.deepEqual(await allocatedTo(1, mn), [])
+  })
+
+  it('a de-registration retried while another anchor is still being waited for keeps being retried until both anchors free their prefixes', async () => {
+    const mn = 'dereg-two@dmm.example'
+    const r1 = await move(mn, 1)
+    const r3 = await move(mn, 3)
+    await move(mn, 2)
+    // maar1 refuses PMIP streams at once; maar3 takes them and never answers, so the
+    // de-registration is still running (its PBU to maar3 unanswered) when maar1's first retry
+    // comes, before maar2 has committed the end of the session.
+    const repair1 = await breakProtocols(m(1).node, p => p === PMIP_PROTOCOL)
+    const repair3 = await silenceProtocols(m(3).node, p => p === PMIP_PROTOCOL)
+    const outcomes = await m(2).maar.deregister(mn)
+    assert.deepEqual(outcomes.map(o => [o.address, o.status]).sort(), [[m(1).address, 'UNREACHABLE'], [m(3).address, 'UNREACHABLE']].sort())
+    assert.equal(await binding(2, mn), undefined, 'the serving MAAR ended the session')
+    assert.deepEqual(await allocatedTo(1, mn), [r1.localPrefix], 'maar1 still holds the prefix')
+    assert.deepEqual(await allocatedTo(3, mn), [r3.localPrefix], 'maar3 still holds the prefix')
+    await repair1()
+    await repair3()
+    await eventually('maar1 to free the prefix on the retransmitted lifetime-0 PBU', async () => (await binding(1, mn)) === undefined)
+    await eventually('maar3 to free the prefix on the retransmitted lifetime-0 PBU', async () => (await binding(3, mn)) === undefined)
+    assert.deepEqual(await allocatedTo(1, mn), [])
+    assert.deepEqual(await allocatedTo(3, mn), [])
   })
 
   describe('crash windows', () => {
