@@ -284,6 +284,18 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     assert.deepEqual(await allocatedTo(3, mn), [])
   })
 
+  it('a PMIP stream whose peer never sends its hello is closed when the exchange gives up, not left open on the connection', async () => {
+    const maar3 = { peerId: m(3).maar.peerId, multiaddrs: m(3).maar.multiaddrs() }
+    const repair = await silenceProtocols(m(3).node, p => p === PMIP_PROTOCOL)
+    try {
+      await assert.rejects(m(2).maar.transport.exchange(maar3, buildPbu({ mnId: 'hung@dmm.example', sequence: 1, lifetime: 3600, timestampMs: clock(), anchoredPrefixes: [], servingAddress: m(2).address })))
+      const open = m(2).node.getConnections(peerIdFromString(maar3.peerId)).flatMap(c => c.streams).filter(s => s.protocol === PMIP_PROTOCOL)
+      assert.deepEqual(open.map(s => `${s.id} ${s.status}`), [], 'no PMIP stream left open to maar3')
+    } finally {
+      await repair()
+    }
+  })
+
   describe('crash windows', () => {
     it('intent committed, final commit never made: after restart the MN is not present, its pending anchor gets the PBU, and the lifetime ends the session without a leak', async () => {
       const mn = 'intent@dmm.example'
