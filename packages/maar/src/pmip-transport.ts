@@ -130,9 +130,17 @@ export class PmipTransport implements SignallingTransport {
     }
     const stream = await this.node.dialProtocol(peerId, PMIP_PROTOCOL, { signal: signal ?? AbortSignal.timeout(HELLO_TIMEOUT_MS) })
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME })
-    await this.sendHello(lp)
-    const remote = await this.readHello(lp, peer.peerId)
-    return new ClientSession(stream, lp, remote, this.identity.address)
+    try {
+      await this.sendHello(lp)
+      const remote = await this.readHello(lp, peer.peerId)
+      return new ClientSession(stream, lp, remote, this.identity.address)
+    } catch (err) {
+      // Not left open: every retransmission to a peer that hangs opens a stream, and a connection
+      // holding libp2p's maximum of outbound streams for the protocol refuses any more, so the
+      // PBUs could not get through after the peer recovered (RFC 5213 §6.9.4).
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
   }
 
   private async sendHello (lp: LengthPrefixedStream): Promise<void> {

@@ -296,7 +296,10 @@ export class ServingSide {
         sequence: entry.sessionSequence + 1,
         timestampMs: this.parts.timestamps.next(),
         anchors: PMaarList.of(entry.remoteAnchors),
-        stillWanted: () => bindings.get(mnId)?.attached !== true,
+        // Retried until the MN registers here again (RFC 5213 §6.9.4). A retry may come before
+        // the end below is committed (another anchor still being waited for, a slow write):
+        // the entry then still holds the registration being ended, which is no new one.
+        stillWanted: () => bindings.get(mnId)?.attached !== true || this.isCurrent(mnId, entry.lastUpdate.sequence),
         until: this.expiry(this.init.clock())
       })
       this.parts.presence.left(mnId)

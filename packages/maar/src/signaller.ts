@@ -61,6 +61,7 @@ export interface Deregistration {
    * An anchor that does not answer is sent the de-registration again (RFC 5213 §6.9.4) while this
    * holds (the MN has not registered here again) and until `until` (ms epoch): an anchor never
    * expires a binding by itself, so a lost de-registration would hold its prefix for good.
+   * Asked from the first retry on, which may come while deregister() is still running.
    */
   stillWanted: () => boolean
   until: number

@@ -6,7 +6,7 @@
 import { BindingCache } from '@dmm-mesh/binding-cache'
 import type { BindingCacheEntry, Transaction } from '@dmm-mesh/binding-cache'
 import { RECORD_PROTOCOL } from '@dmm-mesh/discovery'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, Stream } from '@libp2p/interface'
 import type { LocalMesh } from '../src/index.js'
 
 /** Polls `cond` until true; fails (naming `what`) only if it never holds within the hang guard. */
@@ -41,10 +41,28 @@ export async function breakDirectoryService (node: Libp2p): Promise<() => Promis
 
 /** Every stream of the node's protocols that `which` selects is aborted until the returned repair runs. */
 export async function breakProtocols (node: Libp2p, which: (protocol: string) => boolean): Promise<() => Promise<void>> {
+  return await replaceHandlers(node, which, stream => { stream.abort(new Error('out of service')) })
+}
+
+/**
+ * Every new stream of the node's protocols that `which` selects is held open and never answered
+ * (a peer that hangs) until the returned repair runs, which resets the held streams.
+ */
+export async function silenceProtocols (node: Libp2p, which: (protocol: string) => boolean): Promise<() => Promise<void>> {
+  const held: Stream[] = []
+  const restore = await replaceHandlers(node, which, stream => { held.push(stream) })
+  return async () => {
+    await restore()
+    for (const s of held) s.abort(new Error('back in service'))
+  }
+}
+
+/** Serves the selected protocols with `handler` and ends the streams open from before; returns how to put the originals back. */
+async function replaceHandlers (node: Libp2p, which: (protocol: string) => boolean, handler: (stream: Stream) => void): Promise<() => Promise<void>> {
   const protocols = node.getProtocols().filter(which)
   const registrar = (node as unknown as WithRegistrar).components.registrar
   const originals = protocols.map(p => ({ p, record: registrar.getHandler(p) }))
-  for (const p of protocols) await node.handle(p, (stream) => { stream.abort(new Error('out of service')) }, { force: true })
+  for (const p of protocols) await node.handle(p, handler, { force: true })
   // Streams kept open from before (record streams are kept per peer) are ended too.
   for (const s of node.getConnections().flatMap(c => c.streams)) if (s.protocol !== undefined && protocols.includes(s.protocol)) s.abort(new Error('out of service'))
   return async () => {

@@ -12,7 +12,7 @@ import { BINDING_ACK_STATUS, parsePrefix, prefixContains } from '@dmm-mesh/wire'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AttachDeferredError, AttachError, PMIP_PROTOCOL, buildPbu, maarPlan, readPba } from '../src/index.js'
 import type { HandoverReport, LocalMaar } from '../src/index.js'
-import { breakDirectoryService, breakProtocols, eventually, rewriteCache } from './fault-helpers.js'
+import { breakDirectoryService, breakProtocols, eventually, rewriteCache, silenceProtocols } from './fault-helpers.js'
 import { useMesh } from './mesh-fixture.js'
 
 const LL = '02:00:00:00:00:09'
@@ -259,6 +259,41 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     await repair()
     await eventually('maar1 to free the prefix on the retransmitted lifetime-0 PBU', async () => (await binding(1, mn)) === undefined)
     assert.deepEqual(await allocatedTo(1, mn), [])
+  })
+
+  it('a de-registration retried while another anchor is still being waited for keeps being retried until both anchors free their prefixes', async () => {
+    const mn = 'dereg-two@dmm.example'
+    const r1 = await move(mn, 1)
+    const r3 = await move(mn, 3)
+    await move(mn, 2)
+    // maar1 refuses PMIP streams at once; maar3 takes them and never answers, so the
+    // de-registration is still running (its PBU to maar3 unanswered) when maar1's first retry
+    // comes, before maar2 has committed the end of the session.
+    const repair1 = await breakProtocols(m(1).node, p => p === PMIP_PROTOCOL)
+    const repair3 = await silenceProtocols(m(3).node, p => p === PMIP_PROTOCOL)
+    const outcomes = await m(2).maar.deregister(mn)
+    assert.deepEqual(outcomes.map(o => [o.address, o.status]).sort(), [[m(1).address, 'UNREACHABLE'], [m(3).address, 'UNREACHABLE']].sort())
+    assert.equal(await binding(2, mn), undefined, 'the serving MAAR ended the session')
+    assert.deepEqual(await allocatedTo(1, mn), [r1.localPrefix], 'maar1 still holds the prefix')
+    assert.deepEqual(await allocatedTo(3, mn), [r3.localPrefix], 'maar3 still holds the prefix')
+    await repair1()
+    await repair3()
+    await eventually('maar1 to free the prefix on the retransmitted lifetime-0 PBU', async () => (await binding(1, mn)) === undefined)
+    await eventually('maar3 to free the prefix on the retransmitted lifetime-0 PBU', async () => (await binding(3, mn)) === undefined)
+    assert.deepEqual(await allocatedTo(1, mn), [])
+    assert.deepEqual(await allocatedTo(3, mn), [])
+  })
+
+  it('a PMIP stream whose peer never sends its hello is closed when the exchange gives up, not left open on the connection', async () => {
+    const maar3 = { peerId: m(3).maar.peerId, multiaddrs: m(3).maar.multiaddrs() }
+    const repair = await silenceProtocols(m(3).node, p => p === PMIP_PROTOCOL)
+    try {
+      await assert.rejects(m(2).maar.transport.exchange(maar3, buildPbu({ mnId: 'hung@dmm.example', sequence: 1, lifetime: 3600, timestampMs: clock(), anchoredPrefixes: [], servingAddress: m(2).address })))
+      const open = m(2).node.getConnections(peerIdFromString(maar3.peerId)).flatMap(c => c.streams).filter(s => s.protocol === PMIP_PROTOCOL)
+      assert.deepEqual(open.map(s => `${s.id} ${s.status}`), [], 'no PMIP stream left open to maar3')
+    } finally {
+      await repair()
+    }
   })
 
   describe('crash windows', () => {
