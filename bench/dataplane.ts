@@ -6,16 +6,21 @@
  * - the in-memory driver (programming included: FIB, MN addresses), with the cost of tracing a
  *   packet from the CN to an MN's old address through the anchor's tunnel, and
  * - the Linux driver's planning and batch rendering, with a runner that accepts every command
- *   (the kernel's own time is in netns-handover).
+ *   (the kernel's own time is in netns-handover), and
+ * - with --kernel (root), the Linux driver programming a real kernel in a network namespace of its
+ *   own (veth bb0/acc0): the kernel's cost of what the driver installs, backbone rules included
+ *   (doc/ARCHITECTURE.md "What a MAAR forwards from its backbone").
  *
- *   npx tsc -b bench && npx node bench/dist/dataplane.js [--sizes 1000,10000] [--moves 50]
+ *   npx tsc -b bench && npx node bench/dist/dataplane.js [--sizes 1000,10000] [--moves 50] [--kernel]
  */
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { LinuxDataPlane, MemoryNetwork, emptyState } from '@dmm-mesh/dataplane'
 import type { CommandRunner, DataPlane, DataPlaneState } from '@dmm-mesh/dataplane'
 import { fmt, summarize, writeResults } from './stats.js'
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, moves: { type: 'string', default: '50' } } })
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, moves: { type: 'string', default: '50' }, kernel: { type: 'boolean', default: false } } })
 const sizes = values.sizes.split(',').map(Number)
 const moves = Number(values.moves)
 for (const n of sizes) if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new Error(`--sizes: each size must be an integer in 1..65535, got ${values.sizes}`)
@@ -82,7 +87,17 @@ async function traceOldAddresses (net: MemoryNetwork, n: number): Promise<Return
   return summarize(samples)
 }
 
-const figures: Record<string, unknown[]> = { memory: [], linuxPlanning: [] }
+/** A namespace with the backbone and access interfaces the driver programs (a veth pair), removed by the returned function. */
+function kernelNamespace (): { netns: string, remove: () => void } {
+  const netns = `dmm-bench-${randomBytes(4).toString('hex')}`
+  const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] }) }
+  ip('netns', 'add', netns)
+  ip('-n', netns, 'link', 'add', 'bb0', 'type', 'veth', 'peer', 'name', 'acc0')
+  for (const dev of ['lo', 'bb0', 'acc0']) ip('-n', netns, 'link', 'set', dev, 'up')
+  return { netns, remove: () => { ip('netns', 'del', netns) } }
+}
+
+const figures: Record<string, unknown[]> = { memory: [], linuxPlanning: [], ...(values.kernel ? { linuxKernel: [] } : {}) }
 for (const n of sizes) {
   const net = new MemoryNetwork()
   net.createDataPlane({ name: 'maar1', address: ANCHOR, pools: ['2001:db8:1::/48'] })
@@ -98,10 +113,20 @@ for (const n of sizes) {
       f.backboneRules = kernel.backboneRules
       process.stdout.write(`linux driver, ${n} MNs: ${kernel.backboneRules} rules on the backbone (${n - Math.min(moves, n)} MNs served for another anchor)\n`)
     }
-    figures[name]?.push(f)
-    process.stdout.write(`${name} driver, ${n} MNs: first apply ${(f.firstApplyMs as number).toFixed(1)} ms, unchanged ${(f.unchangedApplyMs as number).toFixed(1)} ms\n`)
-    process.stdout.write(`  one MN moves away: ${fmt(f.handoverApplyMs as ReturnType<typeof summarize>)}\n`)
-    if (f.traceTunnelledMs !== undefined) process.stdout.write(`  traceFromCn to an old address, through the anchor's tunnel: ${fmt(f.traceTunnelledMs as ReturnType<typeof summarize>)}\n`)
+    report(name, n, f)
   }
+  if (values.kernel) {
+    const ns = kernelNamespace()
+    try {
+      report('linuxKernel', n, await measure(new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', ownPools: ['2001:db8:2::/48'], netns: ns.netns }), n))
+    } finally { ns.remove() }
+  }
+}
+
+function report (name: string, n: number, f: Record<string, unknown>): void {
+  figures[name]?.push(f)
+  process.stdout.write(`${name} driver, ${n} MNs: first apply ${(f.firstApplyMs as number).toFixed(1)} ms, unchanged ${(f.unchangedApplyMs as number).toFixed(1)} ms\n`)
+  process.stdout.write(`  one MN moves away: ${fmt(f.handoverApplyMs as ReturnType<typeof summarize>)}\n`)
+  if (f.traceTunnelledMs !== undefined) process.stdout.write(`  traceFromCn to an old address, through the anchor's tunnel: ${fmt(f.traceTunnelledMs as ReturnType<typeof summarize>)}\n`)
 }
 process.stdout.write(`results: ${await writeResults('dataplane', figures)}\n`)

@@ -11,11 +11,29 @@ import { join } from 'node:path'
 import { LinuxDataPlane, PMIP_ROUTER, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
 import type { DataPlaneState, LinuxDataPlaneOptions } from '@dmm-mesh/dataplane'
 import { createTopology, defaultRouters, eventually, inNetns, mustRun, netnsSupport, pingOnce, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
-import type { NetnsTopology } from './netns-topology.js'
+import type { MaarNode, NetnsTopology } from './netns-topology.js'
 
 const MN = 'mn@dmm.example'
 const PREF1 = '2001:db8:1:1::/64'
 const PREF2 = '2001:db8:2:1::/64'
+
+/** The rules of ours (protocol 213) on a MAAR's backbone, as `ip -6 rule show` prints them, sorted. */
+async function backboneRules (m: MaarNode): Promise<string[]> {
+  const rules = (await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout.split('\n').filter(l => l.includes('proto 213') && l.includes(' iif bb0 '))
+  return rules.map(l => l.replace(/\s+/g, ' ').trim()).sort()
+}
+
+/** The backbone rules a MAAR holds whatever its MNs (plan.ts planOwn; 999 is the served table, tableBase - 1). */
+function ownBackboneRules (m: MaarNode): string[] {
+  return [
+    `1000: from all to ${m.sid} iif bb0 lookup main proto 213`,
+    '1000: from all iif bb0 ipproto ipv6 lookup main proto 213',
+    '1000: from all iif bb0 lookup 999 proto 213',
+    `1000: from all to ${m.pool} iif bb0 lookup main proto 213`,
+    `1000: from ${m.pool} iif bb0 lookup main proto 213`,
+    '1001: from all iif bb0 unreachable proto 213'
+  ].sort()
+}
 
 /** A topology with one started LinuxDataPlane (seg6, radvd) per MAAR namespace, no dmm process. */
 class DriverBench {
@@ -107,6 +125,27 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
     assert.doesNotMatch(up, new RegExp(`IP6 ${addr2} >`), up)
   })
 
+  it('maar2 delivers Pref1 for maar1 through its served table, with no backbone rule of its own; a transit packet for maar1\'s pool is refused there', async () => {
+    const maar2 = topo!.maars[1]!
+    // doc/ARCHITECTURE.md "What a MAAR forwards from its backbone": the same rules with 1 MN
+    // served for another anchor as with 10,000 (plan.ts planOwn), and the MN's route in table 999.
+    assert.deepEqual(await backboneRules(maar2), ownBackboneRules(maar2))
+    const table = (await inNetns(maar2.netns, ['ip', '-6', 'route', 'show', 'table', '999'])).stdout.trim()
+    assert.match(table, new RegExp(`^${PREF1.replace(/[.:/]/g, '\\$&')} dev \\S+ proto 213`), table)
+    // Through maar1's tunnel, out of the served table at maar2 (captured above, now with the rules checked).
+    await reachable(topo!.cn.netns, addr1)
+    // The CN sends a packet for an address of maar1's pool that nobody serves to maar2: maar2's main
+    // table routes maar1's pool back into the backbone, its rules refuse it (ICMPv6 no route).
+    const transit = '2001:db8:1:99::/64'
+    await mustRun(['ip', '-n', topo!.cn.netns, '-6', 'route', 'replace', transit, 'via', maar2.address, 'dev', 'bb0'])
+    try {
+      const ping = await inNetns(topo!.cn.netns, ['ping', '-6', '-n', '-c', '1', '-W', '1', '2001:db8:1:99::1'])
+      assert.match(ping.stdout, new RegExp(`From ${maar2.address} icmp_seq=1 Destination unreachable: No route`), ping.stdout)
+    } finally {
+      await mustRun(['ip', '-n', topo!.cn.netns, '-6', 'route', 'del', transit])
+    }
+  })
+
   it('MN moves on to maar3: both old prefixes stay reachable through their anchors', async () => {
     await topo!.moveMn(3)
     const PREF3 = '2001:db8:3:1::/64'
@@ -128,14 +167,7 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
         `${m.sid} encap seg6local action End.DT6 table unspec dev bb0 metric 1024 pref medium`,
         `unreachable ${m.pool} dev lo metric 4294967295 pref medium`
       ].sort())
-      const rules = (await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout.split('\n').filter(l => l.includes('proto 213')).map(l => l.replace(/\s+/g, ' ').trim())
-      assert.deepEqual(rules.sort(), [
-        `1000: from all to ${m.sid} iif bb0 lookup main proto 213`,
-        '1000: from all iif bb0 ipproto ipv6 lookup main proto 213',
-        `1000: from all to ${m.pool} iif bb0 lookup main proto 213`,
-        `1000: from ${m.pool} iif bb0 lookup main proto 213`,
-        '1001: from all iif bb0 unreachable proto 213'
-      ].sort())
+      assert.deepEqual(await backboneRules(m), ownBackboneRules(m))
       assert.equal((await run(['ip', 'netns', 'pids', m.netns])).stdout.trim(), '', 'no radvd left in the namespace')
     }
     assert.equal(await pingOnce(topo!.cn.netns, addr1), false)

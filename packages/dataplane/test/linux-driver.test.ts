@@ -64,15 +64,21 @@ async function batchOf (dp: LinuxDataPlane, fake: FakeIp, s: DataPlaneState): Pr
 
 const SIDROUTE1 = `route replace ${SID1}/128 encap seg6local action End.DT6 table 0 dev bb0 table main proto 213`
 const SIDROUTE2 = `route replace ${SID2}/128 encap seg6local action End.DT6 table 0 dev bb0 table main proto 213`
-/** seg6's own backbone rules (plan.ts planOwn): tunnelled packets through main ... */
+/**
+ * seg6's own backbone rules (plan.ts planOwn): tunnelled packets through main, and those for the
+ * MNs served here for another anchor through the served table (tableBase - 1: 999) ...
+ */
 const tunnelled = (sid: string): string[] => [
   `rule add from all to ${sid}/128 iif bb0 table main priority 1000 protocol 213`,
-  'rule add from all ipproto 41 iif bb0 table main priority 1000 protocol 213'
+  'rule add from all ipproto 41 iif bb0 table main priority 1000 protocol 213',
+  'rule add from all iif bb0 table 999 priority 1000 protocol 213'
 ]
 /** ... and the rest of the backbone's packets refused, added after every rule that lets some through. */
 const REFUSE = 'rule add from all iif bb0 unreachable priority 1001 protocol 213'
 /** seg6's own rules as FakeIp.ours() lists them (sorted). */
-const OWN_RULES = (sid: string): string[] => ['1000 all ipproto 41 bb0 main', `1000 all to ${sid}/128 bb0 main`, '1001 all bb0 unreachable']
+const OWN_RULES = (sid: string): string[] => ['1000 all bb0 999', '1000 all ipproto 41 bb0 main', `1000 all to ${sid}/128 bb0 main`, '1001 all bb0 unreachable']
+/** The delivery route of a prefix served here for another anchor, in the served table (plan.ts planMns). */
+const served = (prefix: string, dev = 'acc0'): string => `route replace ${prefix} dev ${dev} table 999 proto 213`
 /** An MN's backbone rule (plan.ts backboneRules): packets to or from one of its prefixes through main. */
 const backbone = (op: 'add' | 'del', dir: 'to' | 'from', prefix: string): string =>
   `rule ${op} from ${dir === 'to' ? `all to ${prefix}` : prefix} iif bb0 table main priority 1000${op === 'add' ? ' protocol 213' : ''}`
@@ -121,10 +127,11 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
       `route replace ${PREF2} dev acc0 table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
       `route replace ${PREF1} dev acc0 table main proto 213`,
+      // PREF1 comes out of maar1's tunnel on the backbone, to be delivered on the access link:
+      // through the served table, with no rule of its own.
+      served(PREF1),
       ...tunnelled(SID2),
       backbone('add', 'to', PREF2),
-      // PREF1 comes out of maar1's tunnel on the backbone, to be delivered on the access link.
-      backbone('add', 'to', PREF1),
       `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
       REFUSE
     ])
@@ -133,10 +140,10 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
     assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
       `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
       backbone('add', 'from', PREF2),
-      backbone('del', 'to', PREF1),
       `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
       `route del default table 1000 proto 213`,
-      `route del ${PREF1} table main proto 213`
+      `route del ${PREF1} table main proto 213`,
+      `route del ${PREF1} table 999 proto 213`
     ])
   })
 
@@ -147,7 +154,7 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
       `route replace ${PREF1} dev acc0 table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID2} dev bb0 table 1000 proto 213`,
       `route replace ${PREF2} dev acc0 table main proto 213`,
-      backbone('add', 'to', PREF2),
+      served(PREF2),
       `rule add from ${PREF2} iif acc0 table 1000 priority 1000 protocol 213`,
       backbone('del', 'from', PREF1)
     ])
@@ -260,6 +267,28 @@ describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
     assert.ok(fake.links.has('macvlan9'))
   })
 
+  it('a MAAR upgraded in place: the per-MN backbone rule of an MN served for another anchor is replaced by its route in the served table, the MN keeps its uplink table', async () => {
+    const fake = new FakeIp()
+    // What the previous version programmed for S.servingAt2 (a backbone rule per MN served here).
+    await fake.run(['ip', '-6', '-batch', '-'], [
+      SIDROUTE2,
+      `route replace ${PREF2} dev acc0 table main proto 213`,
+      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      `route replace ${PREF1} dev acc0 table main proto 213`,
+      ...tunnelled(SID2).slice(0, 2),
+      backbone('add', 'to', PREF2),
+      backbone('add', 'to', PREF1),
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
+      REFUSE
+    ].join('\n'))
+    const { dp } = await started('seg6', SID2, fake)
+    // The served table's rule comes before the old rule goes: PREF1 is never refused in between.
+    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [served(PREF1), tunnelled(SID2)[2], backbone('del', 'to', PREF1)])
+    const fresh = await started('seg6', SID2)
+    await fresh.dp.apply(S.servingAt2())
+    assert.deepEqual(fake.ours(), fresh.fake.ours())
+  })
+
   it('keeps the table a prefix already has in the kernel', async () => {
     const fake = new FakeIp()
     fake.routes.set('1005 default', { table: '1005', dst: 'default', dev: 'bb0', encap: 'seg6', sid: SID1, proto: '213' })
@@ -270,9 +299,9 @@ describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
       SIDROUTE2,
       `route replace ${PREF2} dev acc0 table main proto 213`,
       `route replace ${PREF1} dev acc0 table main proto 213`,
+      served(PREF1),
       ...tunnelled(SID2),
       backbone('add', 'to', PREF2),
-      backbone('add', 'to', PREF1),
       REFUSE
     ])
   })
@@ -308,7 +337,7 @@ describe('LinuxDataPlane with many MNs (fake ip)', () => {
 
   it('a handover of one MN among 200 issues commands for that MN only, and only reads the kernel at start', async () => {
     const { dp, fake } = await started('seg6', SID1)
-    assert.equal((await batchOf(dp, fake, many(200))).length, 404, 'the SID, its 3 rules, 200 local routes and their backbone rules')
+    assert.equal((await batchOf(dp, fake, many(200))).length, 405, 'the SID, its 4 rules, 200 local routes and their backbone rules')
     const reads = fake.log.filter(l => l.startsWith('ip -j')).length
     const batch = await batchOf(dp, fake, many(200, 57))
     assert.deepEqual(batch, ['route replace 2001:db8:1:39::/64 encap seg6 mode encap.red segs 2001:db8:ff::2 dev bb0 table main proto 213', backbone('add', 'from', '2001:db8:1:39::/64')])
@@ -365,24 +394,38 @@ describe('LinuxDataPlane given its own pools (fake ip)', () => {
   }
   const backboneRules = (fake: FakeIp): string[] => fake.ours().rules.filter(r => r.includes(' bb0 '))
 
-  it('lets the pools through with two rules each: 50 MNs anchored here, 5 of them served elsewhere, add no rule; each MN served here for another anchor adds one', async () => {
+  it('lets the pools through with two rules each: 50 MNs anchored here, 5 of them served elsewhere, and 3 served here for another anchor add no backbone rule', async () => {
     const { dp, fake } = await started('seg6', SID1, new FakeIp(), POOLS)
     const batch = await batchOf(dp, fake, mix(45, 5, 3))
     assert.deepEqual(batch.filter(l => l.startsWith('rule ')).sort(), [
       ...tunnelled(SID1),
       ...poolRules(POOL1),
       ...poolRules(POOL1B),
-      backbone('add', 'to', '2001:db8:2::/64'),
       'rule add from 2001:db8:2::/64 iif acc0 table 1000 priority 1000 protocol 213',
-      backbone('add', 'to', '2001:db8:2:1::/64'),
       'rule add from 2001:db8:2:1::/64 iif acc0 table 1001 priority 1000 protocol 213',
-      backbone('add', 'to', '2001:db8:2:2::/64'),
       'rule add from 2001:db8:2:2::/64 iif acc0 table 1002 priority 1000 protocol 213',
       REFUSE
     ].sort())
-    // O(pools + MNs visiting): the SID's 2, the refusal, 2 per pool, 1 per visiting MN.
-    assert.equal(backboneRules(fake).length, 3 + 2 * 2 + 3)
+    // O(pools): the SID's 2, the served table's, the refusal, 2 per pool.
+    assert.equal(backboneRules(fake).length, 4 + 2 * 2)
     assert.ok(batch.includes(POOL_ROUTE(POOL1)) && batch.includes(POOL_ROUTE(POOL1B)), batch.join('\n'))
+    // The MNs served here for maar2 are delivered through the served table.
+    assert.deepEqual(batch.filter(l => l.startsWith('route ') && l.includes(' table 999 ')).sort(), ['2001:db8:2::/64', '2001:db8:2:1::/64', '2001:db8:2:2::/64'].map(p => served(p)).sort())
+  })
+
+  it('the backbone rules do not grow with the MNs served here for another anchor: 1 or 300, the same rules; each adds one route to the served table', async () => {
+    const { dp, fake } = await started('seg6', SID1, new FakeIp(), POOLS)
+    const servedRoutes = (): string[] => fake.ours().routes.filter(r => r.startsWith('999 '))
+    await dp.apply(mix(45, 5, 1))
+    const rules = backboneRules(fake)
+    assert.equal(servedRoutes().length, 1)
+    await dp.apply(mix(45, 5, 300))
+    assert.deepEqual(backboneRules(fake), rules)
+    assert.equal(servedRoutes().length, 300)
+    // The last one leaves: its route goes, the rule stays (an empty served table lets nothing through).
+    await dp.apply(mix(45, 5, 0))
+    assert.deepEqual(backboneRules(fake), rules)
+    assert.deepEqual(servedRoutes(), [])
   })
 
   it('a handover of an MN anchored here issues its route alone, no rule', async () => {
@@ -451,6 +494,7 @@ describe('LinuxDataPlane errors and bad input (fake ip)', () => {
     // The half-done batch left table 1000 without a rule; it is cleaned up and the prefix gets a fresh table.
     assert.deepEqual(uplinkRules(fake), [`1000 ${PREF1} acc0 1001`])
     assert.deepEqual(fake.ours().routes.filter(r => r.startsWith('10')), [`1001 default seg6 ${SID1} bb0`])
+    assert.deepEqual(fake.ours().routes.filter(r => r.startsWith('999')), [`999 ${PREF1} acc0`])
   })
 
   it('a missing device is reported as the kernel says it', async () => {
@@ -476,6 +520,8 @@ describe('LinuxDataPlane errors and bad input (fake ip)', () => {
     for (const [s, re] of bad) await assert.rejects(dp.apply(s), re)
     assert.equal(fake.log.length, n)
     assert.throws(() => new LinuxDataPlane({ tunnelKind: 'gre' as 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake }), /tunnelKind/)
+    // seg6's served table is tableBase - 1 (plan.ts planOwn): table 0 is no table.
+    assert.throws(() => new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, tableBase: 1 }), /tableBase must be an integer from 2/)
   })
 
   it('the fake itself fails on a command it does not know (so these tests can fail)', async () => {
@@ -497,6 +543,7 @@ describe('DLIF logical interfaces (fake ip)', () => {
       `route replace ${PREF2} dev ${L2} table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
       `route replace ${PREF1} dev ${L1} table main proto 213`,
+      served(PREF1, L1),
       `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
       `rule add from ${PREF1} iif ${L2} table 1000 priority 1000 protocol 213`,
       `rule add from ${PREF1} iif ${L1} table 1000 priority 1000 protocol 213`
@@ -537,6 +584,7 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
       `route replace ${PREF2} dev ${R} table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
       `route replace ${PREF1} dev ${R} table main proto 213`,
+      served(PREF1, R),
       `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
       `rule add from ${PREF1} iif ${R} table 1000 priority 1000 protocol 213`
     ])
@@ -551,13 +599,15 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
       `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
       `rule del from ${PREF1} iif ${R} table 1000 priority 1000`,
       `route del default table 1000 proto 213`,
-      `route del ${PREF1} table main proto 213`
+      `route del ${PREF1} table main proto 213`,
+      `route del ${PREF1} table 999 proto 213`
     ])
     assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
     assert.deepEqual(await deviceBatchOf(dp, fake, S.servingAt2()), [
       `route replace ${PREF2} dev ${R} table main proto 213`,
       `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
       `route replace ${PREF1} dev ${R} table main proto 213`,
+      served(PREF1, R),
       `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
       `rule add from ${PREF1} iif ${R} table 1000 priority 1000 protocol 213`
     ])

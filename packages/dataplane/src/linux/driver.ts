@@ -47,7 +47,12 @@ export interface LinuxDataPlaneOptions extends DlifSettings {
    * address no MN holds is refused rather than sent out of a default route (plan.ts planOwn).
    */
   ownPools?: string[]
-  /** First routing table for per-prefix uplink tables (default 1000). */
+  /**
+   * First routing table for per-prefix uplink tables (default 1000, at least 2). seg6's served
+   * table (the delivery routes of the MNs served here for another anchor, plan.ts planOwn) is the
+   * one below it: a table no version of this driver gave an uplink, so an upgraded MAAR finds it
+   * free.
+   */
   tableBase?: number
   /**
    * Priority of the source-based uplink rules and of seg6's backbone rules (default 1000, before
@@ -88,6 +93,8 @@ export class LinuxDataPlane implements DataPlane {
 
   constructor (private readonly opts: LinuxDataPlaneOptions) {
     if (opts.tunnelKind !== 'seg6' && opts.tunnelKind !== 'ip6tnl') throw new TypeError(`tunnelKind must be seg6 or ip6tnl, got ${JSON.stringify(opts.tunnelKind)}`)
+    this.tableBase = opts.tableBase ?? 1000
+    if (!Number.isInteger(this.tableBase) || this.tableBase < 2 || this.tableBase > 0xfffffff0) throw new TypeError(`tableBase must be an integer from 2 to ${0xfffffff0}, got ${JSON.stringify(opts.tableBase)}`)
     this.name = opts.name ?? `linux-${opts.tunnelKind}`
     this.runner = opts.runner ?? new ExecRunner(opts.netns !== undefined ? { netns: opts.netns } : {})
     this.plan = {
@@ -95,10 +102,10 @@ export class LinuxDataPlane implements DataPlane {
       tunnelAddress: canonicalIpv6(opts.tunnelAddress),
       backboneInterface: opts.backboneInterface,
       rulePriority: opts.rulePriority ?? 1000,
+      servedTable: this.tableBase - 1,
       ownPools: normalizePools(opts.ownPools),
       ...routerMode(opts)
     }
-    this.tableBase = opts.tableBase ?? 1000
     this.proto = opts.routeProtocol ?? 213
     this.radvd = opts.radvd?.enabled === true ? new RadvdManager(this.runner, opts.radvd.runDir, opts.radvd.binary) : undefined
   }
@@ -112,10 +119,10 @@ export class LinuxDataPlane implements DataPlane {
     this.running = true
   }
 
-  /** Re-reads what the kernel has of ours, and which prefix uses which uplink table. */
+  /** Re-reads what the kernel has of ours, and which prefix uses which uplink table (not the served one). */
   private async sync (): Promise<KernelState> {
     const k = await readKernel(this.runner, this.proto)
-    this.tables = new Map([...k.rules.values()].flatMap(r => typeof r.table === 'number' ? [[r.src, r.table]] : []))
+    this.tables = new Map([...k.rules.values()].flatMap(r => typeof r.table === 'number' && r.table !== this.plan.servedTable ? [[r.src, r.table]] : []))
     const router = sharedRouter(this.plan)
     this.routerLinks = new Set(router === undefined
       ? []

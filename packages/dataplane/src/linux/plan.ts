@@ -10,7 +10,8 @@
  * packet decapsulated at the anchor must reach the CN through the main table's routes; End.DT6
  * `vrftable` would, but needs VRF, which kernels may lack. The backbone rules (backboneRules,
  * planOwn) then forward what arrives on the backbone, native or decapsulated, only to the MNs
- * this MAAR anchors or serves, from the MNs it anchors, and into tunnels; the rest is refused
+ * this MAAR anchors or serves (those served for another anchor through one rule into the served
+ * table, servedRoute), from the MNs it anchors, and into tunnels; the rest is refused
  * with ICMPv6 "no route" instead of going back into the backbone, where a prefix still tunnelled
  * to a MAAR that no longer serves it would loop until the hop limit (RFC 5213 §6.10.5: a MAG
  * drops a tunnelled packet it has no interface for). With `ip6tnl` each remote MAAR gets one
@@ -31,6 +32,11 @@ export type PlanOptions = RouterMode & {
   tunnelAddress: string
   backboneInterface: string
   rulePriority: number
+  /**
+   * seg6: the routing table of the delivery routes of the MNs served here for another anchor,
+   * which one backbone rule looks up (planOwn); uplink tables are never this one.
+   */
+  servedTable: number
   /**
    * The MAAR's own pools (canonical), which every prefix it anchors comes from (RFC 8885 §3.1);
    * empty: unknown, and the backbone rules are per MN (backboneRules).
@@ -175,13 +181,16 @@ export function planMns (s: DataPlaneState, o: PlanOptions, tables: Map<string, 
   if (o.tunnelKind === 'seg6') for (const r of backboneRules(s, o)) k.rules.set(ruleKey(r), r)
 
   // Uplink at the serving MAAR (RFC 5213 §6.10.3 MAG role): source-based rule into a table per
-  // anchored prefix whose default route is the tunnel to the anchor; decapsulated downlink
-  // packets for the prefix are delivered on the access link from the main table.
+  // anchored prefix whose default route is the tunnel to the anchor; downlink packets for the
+  // prefix are delivered on the access link: from the served table when they come out of the
+  // anchor's tunnel (seg6, planOwn), from main when they come from elsewhere (another MN here).
   for (const u of s.uplinks) {
     const table = tables.get(u.prefix)
     if (table === undefined) throw new Error(`no table assigned to ${u.prefix}`)
     addRoute({ table, dst: 'default', via: tunnelVia(u.remote) })
-    addRoute({ table: 'main', dst: u.prefix, via: { kind: 'dev', dev: deliveryDev(u.accessLink, u.remote) } })
+    const delivery: RouteVia = { kind: 'dev', dev: deliveryDev(u.accessLink, u.remote) }
+    addRoute({ table: 'main', dst: u.prefix, via: delivery })
+    if (o.tunnelKind === 'seg6') addRoute({ table: o.servedTable, dst: u.prefix, via: delivery })
     for (const iif of arrival(u.mnId, u.accessLink)) {
       const rule: Rule = { src: u.prefix, iif, table, priority: o.rulePriority }
       k.rules.set(ruleKey(rule), rule)
@@ -198,19 +207,18 @@ function fromBackbone (o: PlanOptions, r: { src?: string, dst?: string, ipproto?
 /**
  * What arrives on the backbone (seg6), native or out of a tunnel, for the MNs of `s` goes
  * through the main table: to their prefixes anchored here (local delivery, or into the tunnel to
- * the serving MAAR, RFC 5213 §5.6.2), to the prefixes served here (out of the anchor's tunnel
- * onto the access link, RFC 5213 §6.10.5), and from the prefixes anchored here (the MN's uplink
- * out of the tunnel, on to the CN). planOwn() refuses the rest. A prefix anchored here that lies
- * in an own pool needs no rule of its own: planOwn()'s pool rules let it through, so the rules
- * (walked one by one for every forwarded packet) grow with the pools and the MNs served here
- * for another anchor, not with every MN anchored here.
+ * the serving MAAR, RFC 5213 §5.6.2) and from them (the MN's uplink out of the tunnel, on to the
+ * CN). planOwn() refuses the rest. A prefix anchored here that lies in an own pool needs no rule
+ * of its own: planOwn()'s pool rules let it through. A prefix served here for another anchor
+ * (out of the anchor's tunnel onto the access link, RFC 5213 §6.10.5) needs none either: its
+ * delivery route in the served table, which planOwn()'s one rule looks up, lets it through. So the
+ * rules (walked one by one for every forwarded packet) grow with the pools, not with the MNs.
  */
 function backboneRules (s: DataPlaneState, o: PlanOptions): Rule[] {
   const perMn = (prefix: string): boolean => !o.ownPools.some(pool => prefixContains(cachedPrefix(pool), cachedPrefix(prefix)))
   return [
     ...s.local.filter(l => perMn(l.prefix)).map(l => fromBackbone(o, { dst: l.prefix }, 'main')),
-    ...s.downlinks.filter(d => perMn(d.prefix)).flatMap(d => [fromBackbone(o, { dst: d.prefix }, 'main'), fromBackbone(o, { src: d.prefix }, 'main')]),
-    ...s.uplinks.map(u => fromBackbone(o, { dst: u.prefix }, 'main'))
+    ...s.downlinks.filter(d => perMn(d.prefix)).flatMap(d => [fromBackbone(o, { dst: d.prefix }, 'main'), fromBackbone(o, { src: d.prefix }, 'main')])
   ]
 }
 
@@ -240,10 +248,13 @@ export function planOwn (o: PlanOptions, running: boolean, routerLinks: Iterable
     // Tunnelled packets go through main: to this SID, and those a downlink route has just put
     // into the tunnel to another MAAR (the kernel looks their outer header up with the backbone
     // as input interface too). Whatever no rule of an MN took is refused.
-    // Packets to and from the prefixes of its own pools (backboneRules) are let through by pool.
+    // Packets to and from the prefixes of its own pools (backboneRules) are let through by pool,
+    // and those to the MNs served here for another anchor by their routes in the served table (a
+    // lookup that finds no route there goes on to the next rule, and at last to the refusal).
     for (const r of [
       fromBackbone(o, { dst: `${self}/128` }, 'main'),
       fromBackbone(o, { ipproto: 41 }, 'main'),
+      fromBackbone(o, {}, o.servedTable),
       ...o.ownPools.flatMap(pool => [fromBackbone(o, { dst: pool }, 'main'), fromBackbone(o, { src: pool }, 'main')]),
       fromBackbone(o, {}, 'unreachable', o.rulePriority + 1)
     ]) k.rules.set(ruleKey(r), r)

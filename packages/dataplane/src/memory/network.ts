@@ -8,7 +8,8 @@
  * decapsulates it (End.DT6) and delivers it on the access link; uplink packets take the
  * source-based tunnel back to their anchor (RFC 5213 §6.10.3 MAG side). What reaches a MAAR from
  * the backbone, natively or out of a tunnel, and is for no MN it anchors or serves is refused
- * there, not sent back into the backbone (linux/plan.ts backbone rules). Hop limits are
+ * there, not sent back into the backbone (linux/plan.ts backbone rules and served table: a served
+ * MN's 'uplink' route here is the delivery route the Linux driver puts there). Hop limits are
  * decremented at every MAAR (RFC 8200 §3), so a routing loop ends with reason 'loop'. Each MN
  * learns every prefix from the router dlif.ts says it sees for the prefix's anchor (DLIF or the
  * shared RFC 5213 §6.8 router), so a test sees whether the MN keeps its router across a move
