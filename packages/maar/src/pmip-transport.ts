@@ -78,12 +78,13 @@ export class PmipTransport implements SignallingTransport {
   /** Sends a PBU to `peer` and waits for its PBA. */
   async exchange (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, pbu: BindingUpdate, opts: { signal?: AbortSignal } = {}): Promise<{ ack: BindingAck, from: KnownMaar }> {
     for (let attempt = 0; ; attempt++) {
-      const session = await this.session(peer, opts.signal)
+      const opening = this.opening(peer, opts.signal)
+      const session = await opening
       try {
         return { ack: await session.request(pbu, opts.signal), from: session.remote }
       } catch (err) {
         // A cached stream may have died since its last use: open a fresh one once.
-        this.sessions.delete(peer.peerId)
+        this.forget(peer.peerId, opening)
         session.close()
         if (attempt > 0 || opts.signal?.aborted === true || err instanceof RejectedPeerError) throw err
       }
@@ -92,12 +93,13 @@ export class PmipTransport implements SignallingTransport {
 
   async notify (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, pba: BindingAck): Promise<KnownMaar> {
     for (let attempt = 0; ; attempt++) {
-      const session = await this.session(peer)
+      const opening = this.opening(peer)
+      const session = await opening
       try {
         await session.send(pba)
         return session.remote
       } catch (err) {
-        this.sessions.delete(peer.peerId)
+        this.forget(peer.peerId, opening)
         session.close()
         if (attempt > 0 || err instanceof RejectedPeerError) throw err
       }
@@ -114,13 +116,27 @@ export class PmipTransport implements SignallingTransport {
   }
 
   private async session (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, signal?: AbortSignal): Promise<ClientSession> {
+    return await this.opening(peer, signal)
+  }
+
+  /** The kept session to `peer`, open or opening; one is opened when there is none. */
+  private opening (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, signal?: AbortSignal): Promise<ClientSession> {
     let s = this.sessions.get(peer.peerId)
     if (s === undefined) {
-      s = this.openSession(peer, signal)
-      this.sessions.set(peer.peerId, s)
-      s.catch(() => { this.sessions.delete(peer.peerId) })
+      const opened = this.openSession(peer, signal)
+      opened.catch(() => { this.forget(peer.peerId, opened) })
+      this.sessions.set(peer.peerId, opened)
+      s = opened
     }
-    return await s
+    return s
+  }
+
+  /**
+   * Drops `session` from the kept ones, unless another call has replaced it meanwhile: that
+   * newer session is alive, and dropping it would cost its caller a stream for nothing.
+   */
+  private forget (peerId: string, session: Promise<ClientSession>): void {
+    if (this.sessions.get(peerId) === session) this.sessions.delete(peerId)
   }
 
   private async openSession (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, signal?: AbortSignal): Promise<ClientSession> {

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import { MAX_SESSION_SEQUENCE, meshServices, sessionKey } from '@dmm-mesh/discovery'
 import { BINDING_ACK_STATUS, parsePrefix, prefixContains } from '@dmm-mesh/wire'
+import type { BindingUpdate } from '@dmm-mesh/wire'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AttachDeferredError, AttachError, PMIP_PROTOCOL, buildPbu, maarPlan, readPba } from '../src/index.js'
 import type { HandoverReport, LocalMaar } from '../src/index.js'
@@ -294,6 +295,20 @@ describe('MAAR faults (3 MAARs, real libp2p + LevelDB)', function () {
     } finally {
       await repair()
     }
+  })
+
+  it('two PBUs that find their kept PMIP stream dead both go out on one new stream, and no second stream is left open', async () => {
+    const maar3 = { peerId: m(3).maar.peerId, multiaddrs: m(3).maar.multiaddrs() }
+    const pbu = (n: number): BindingUpdate => buildPbu({ mnId: `kept${n}@dmm.example`, sequence: n, lifetime: 3600, timestampMs: clock(), anchoredPrefixes: [], servingAddress: m(2).address })
+    const pmipStreams = (): string[] => m(2).node.getConnections(peerIdFromString(maar3.peerId)).flatMap(c => c.streams).filter(s => s.protocol === PMIP_PROTOCOL && s.status === 'open').map(s => s.id)
+    await m(2).maar.transport.exchange(maar3, pbu(1))
+    assert.equal(pmipStreams().length, 1, 'one kept PMIP stream to maar3')
+    // maar3 resets it; both PBUs then fail on it, and each opens a fresh one: the second must
+    // not drop from the kept ones the stream the first has just opened.
+    for (const s of m(3).node.getConnections(peerIdFromString(m(2).maar.peerId)).flatMap(c => c.streams)) if (s.protocol === PMIP_PROTOCOL) s.abort(new Error('reset by the test'))
+    await eventually('maar2 to see its kept stream reset', async () => pmipStreams().length === 0)
+    await Promise.all([m(2).maar.transport.exchange(maar3, pbu(2)), m(2).maar.transport.exchange(maar3, pbu(3))])
+    assert.equal(pmipStreams().length, 1, 'still one kept PMIP stream to maar3')
   })
 
   describe('crash windows', () => {
