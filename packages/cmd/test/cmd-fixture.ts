@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TrustStore, generateKey } from '@dmm-mesh/discovery'
 import { createLocalMesh, signallingFor } from '@dmm-mesh/maar'
-import type { DeregistrationVariant, HandoverReport, LocalMaar, LocalMesh, MessageCapture, SignallingMode } from '@dmm-mesh/maar'
+import type { DeregistrationVariant, HandoverReport, LocalMaar, LocalMesh, MaarMetrics, MessageCapture, SignallingMode } from '@dmm-mesh/maar'
 import { readPba, readPbu } from '@dmm-mesh/maar'
 import type { BindingAck, BindingUpdate } from '@dmm-mesh/wire'
 import { LOCAL_CMD_ADDRESS, startLocalCmd } from '../src/index.js'
@@ -87,6 +87,8 @@ export interface CmdDomainOptions {
   shapeCmdTransport?: LocalCmdOptions['shapeTransport']
   /** Decorates a MAAR's transport, by MAAR name (maar1, ...). */
   shapeMaarTransport?: (name: string) => LocalCmdOptions['shapeTransport']
+  /** A MAAR's metrics, by MAAR name (default: none). */
+  maarMetrics?: (name: string) => MaarMetrics | undefined
 }
 
 export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomain> {
@@ -112,7 +114,8 @@ export async function createCmdDomain (opts: CmdDomainOptions): Promise<CmdDomai
     ...(opts.lifetimeCheckIntervalMs !== undefined ? { lifetimeCheckIntervalMs: opts.lifetimeCheckIntervalMs } : {}),
     log: sink, observe: name => {
       const shapeTransport = opts.shapeMaarTransport?.(name)
-      return { capture: recorder.capture(`2001:db8:ffff::${name.replace('maar', '')}`), ...(shapeTransport !== undefined ? { shapeTransport } : {}) }
+      const metrics = opts.maarMetrics?.(name)
+      return { capture: recorder.capture(`2001:db8:ffff::${name.replace('maar', '')}`), ...(shapeTransport !== undefined ? { shapeTransport } : {}), ...(metrics !== undefined ? { metrics } : {}) }
     }
   })
   const domain: CmdDomain = {

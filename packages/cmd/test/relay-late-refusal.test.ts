@@ -14,8 +14,8 @@
  */
 import assert from 'node:assert/strict'
 import { BindingCache } from '@dmm-mesh/binding-cache'
-import { decorateTransport } from '@dmm-mesh/maar'
-import type { SignallingTransport } from '@dmm-mesh/maar'
+import { decorateTransport, noMetrics } from '@dmm-mesh/maar'
+import type { MaarMetrics, SignallingTransport } from '@dmm-mesh/maar'
 import { BINDING_ACK_STATUS } from '@dmm-mesh/wire'
 import { CMD_ADDRESS, createCmdDomain, eventually } from './cmd-fixture.js'
 import type { CmdDomain } from './cmd-fixture.js'
@@ -53,6 +53,9 @@ describe('CMD in relay mode: a P-MAAR\'s refusal after the relay timeout', funct
   const forward = new HeldExchanges()
   const retransmission = new HeldExchanges()
   const lines: string[] = []
+  /** PBAs maar3 counted as received, by status (dmm_pbas_total in the daemon). */
+  const received = new Map<string, number>()
+  const maar3Metrics: MaarMetrics = { ...noMetrics, pba: (direction, status) => { if (direction === 'received') received.set(status, (received.get(status) ?? 0) + 1) } }
   let d: CmdDomain
   before(async () => {
     d = await createCmdDomain({
@@ -61,7 +64,8 @@ describe('CMD in relay mode: a P-MAAR\'s refusal after the relay timeout', funct
       relayTimeoutMs: 200,
       log: line => { lines.push(line) },
       shapeCmdTransport: forward.shape,
-      shapeMaarTransport: name => name === 'maar3' ? retransmission.shape : undefined
+      shapeMaarTransport: name => name === 'maar3' ? retransmission.shape : undefined,
+      maarMetrics: name => name === 'maar3' ? maar3Metrics : undefined
     })
   })
   after(async () => {
@@ -90,6 +94,7 @@ describe('CMD in relay mode: a P-MAAR\'s refusal after the relay timeout', funct
     retransmission.hold(maar1.maar.peerId)
     const mark = d.recorder.mark()
     const c = await d.move(mn, 3)
+    const receivedByAttach = Object.fromEntries(received)
     // Answered at the relay timeout: maar2 accepted, maar1 (held) pending.
     assert.equal(c.kind, 'handover')
     assert.equal(c.complete, false, JSON.stringify(c.anchors))
@@ -109,6 +114,8 @@ describe('CMD in relay mode: a P-MAAR\'s refusal after the relay timeout', funct
     assert.deepEqual(late.map(s => s.pba?.referrals.map(p => [p.address, p.prefixes, p.refusal])), [
       [[d.m(1).address, [], { status: BINDING_ACK_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE, reason: 'no binding for this MN here' }]]
     ])
+    // maar3 counted it as a PBA received, beside the CMD's first answer.
+    assert.deepEqual(Object.fromEntries(received), { ...receivedByAttach, ACCEPTED: (receivedByAttach.ACCEPTED ?? 0) + 1 })
     // Only that PBA told maar3: maar1's own answer to a retransmission (held) never came.
     assert.deepEqual(d.recorder.sent(mn, mark).filter(s => s.kind === 'PBA' && s.from === d.m(1).address && s.to === d.m(3).address), [])
 

@@ -12,6 +12,7 @@ import { PrefixPool } from '@dmm-mesh/binding-cache'
 import type { BindingCache, BindingCacheEntry } from '@dmm-mesh/binding-cache'
 import type { DataPlane } from '@dmm-mesh/dataplane'
 import type { Discovery, MaarCertificate, SessionRecord, TrustStore } from '@dmm-mesh/discovery'
+import { statusName } from '@dmm-mesh/wire'
 import type { MaarRef } from '@dmm-mesh/wire'
 import type { Libp2p } from '@libp2p/interface'
 import { AnchorSide } from './anchor-side.js'
@@ -256,7 +257,11 @@ export class Maar {
     await this.components.dataplane.start()
     const applied = await this.store.program()
     this.log.info('started', { peerId: this.peerId, address: this.address, bindings: entries.length, reconciled: applied.length })
-    await this.transport.start(async (pbu, from) => await this.anchor.handlePbu(pbu, from), async (pba, from) => { await this.signaller.acknowledged(pba, from) })
+    await this.transport.start(async (pbu, from) => await this.anchor.handlePbu(pbu, from), async (pba, from) => {
+      // An unsolicited PBA (a CMD's late answer, a P-MAAR's own in locator mode) counts as received too.
+      this.metrics.pba('received', statusName(pba.status))
+      await this.signaller.acknowledged(pba, from)
+    })
     this.serving.restore(entries)
     this.timer.start()
     // Off the start path: PBUs are answered meanwhile, each binding is repaired under its MN's lock.
