@@ -34,7 +34,7 @@ export type PlanOptions = RouterMode & {
   rulePriority: number
   /**
    * seg6: the routing table of the delivery routes of the MNs served here for another anchor,
-   * which one backbone rule looks up (planOwn); uplink tables are never this one.
+   * which one backbone rule looks up (planOwn); never the uplink table.
    */
   servedTable: number
   /**
