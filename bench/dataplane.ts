@@ -46,11 +46,16 @@ function servingState (n: number, moved: number): DataPlaneState {
   return s
 }
 
-/** A kernel that takes every command (listings are empty, batches succeed), counting the backbone rules it holds. */
+/** A kernel that takes every command (listings are empty, batches succeed), counting the rules it holds, on the backbone and on the access side. */
 class AcceptAll implements CommandRunner {
   backboneRules = 0
+  accessRules = 0
   async run (argv: string[], input?: string): Promise<{ stdout: string, stderr: string, code: number }> {
-    for (const line of input?.split('\n') ?? []) if (line.includes(' iif bb0 ')) this.backboneRules += line.startsWith('rule add') ? 1 : line.startsWith('rule del') ? -1 : 0
+    for (const line of input?.split('\n') ?? []) {
+      const n = line.startsWith('rule add') ? 1 : line.startsWith('rule del') ? -1 : 0
+      if (line.includes(' iif bb0 ')) this.backboneRules += n
+      else this.accessRules += n
+    }
     return { stdout: argv[1] === '-j' ? '[]' : '', stderr: '', code: 0 }
   }
 }
@@ -103,7 +108,7 @@ for (const n of sizes) {
   net.createDataPlane({ name: 'maar1', address: ANCHOR, pools: ['2001:db8:1::/48'] })
   const memory = net.createDataPlane({ name: 'maar2', address: SELF, pools: ['2001:db8:2::/48'] })
   for (let i = 0; i < n; i++) net.attachMn(`mn${i}@bench`, SELF)
-  // With its pool, as `dmm maar` creates it: the backbone rules are per pool and per MN served for another anchor.
+  // With its pool, as `dmm maar` creates it: the rules are per pool and per access-side device, not per MN.
   const kernel = new AcceptAll()
   const linux = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', ownPools: ['2001:db8:2::/48'], runner: kernel })
   for (const [name, driver] of [['memory', memory], ['linuxPlanning', linux]] as const) {
@@ -111,14 +116,19 @@ for (const n of sizes) {
     if (driver === memory) f.traceTunnelledMs = await traceOldAddresses(net, n)
     if (driver === linux) {
       f.backboneRules = kernel.backboneRules
-      process.stdout.write(`linux driver, ${n} MNs: ${kernel.backboneRules} rules on the backbone (${n - Math.min(moves, n)} MNs served for another anchor)\n`)
+      f.accessRules = kernel.accessRules
+      process.stdout.write(`linux driver, ${n} MNs: ${kernel.backboneRules} rules on the backbone, ${kernel.accessRules} on the access side (${n - Math.min(moves, n)} MNs served for another anchor)\n`)
     }
     report(name, n, f)
   }
   if (values.kernel) {
     const ns = kernelNamespace()
     try {
-      report('linuxKernel', n, await measure(new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', ownPools: ['2001:db8:2::/48'], netns: ns.netns }), n))
+      const f = await measure(new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SELF, backboneInterface: 'bb0', ownPools: ['2001:db8:2::/48'], netns: ns.netns }), n)
+      // The rules every forwarded packet may walk, as the kernel holds them at the end.
+      f.rules = execFileSync('ip', ['-n', ns.netns, '-6', 'rule', 'show'], { encoding: 'utf8' }).split('\n').filter(l => l.includes('proto 213')).length
+      process.stdout.write(`linux kernel, ${n} MNs: ${f.rules as number} rules of ours\n`)
+      report('linuxKernel', n, f)
     } finally { ns.remove() }
   }
 }

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LinuxDataPlane, PMIP_ROUTER, dlifMac, eui64LinkLocal } from '@dmm-mesh/dataplane'
-import type { DataPlaneState, LinuxDataPlaneOptions } from '@dmm-mesh/dataplane'
+import { ExecRunner, LinuxDataPlane, PMIP_ROUTER, dlifMac, eui64LinkLocal, routerDevice } from '@dmm-mesh/dataplane'
+import type { CommandRunner, DataPlaneState, LinuxDataPlaneOptions } from '@dmm-mesh/dataplane'
 import { createTopology, defaultRouters, eventually, inNetns, mustRun, netnsSupport, pingOnce, reachable, routerNeighbour, run, slaac, tunnelCapture } from './netns-topology.js'
 import type { MaarNode, NetnsTopology } from './netns-topology.js'
 
@@ -20,6 +20,15 @@ const PREF2 = '2001:db8:2:1::/64'
 /** The rules of ours (protocol 213) on a MAAR's backbone, as `ip -6 rule show` prints them, sorted. */
 async function backboneRules (m: MaarNode): Promise<string[]> {
   const rules = (await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout.split('\n').filter(l => l.includes('proto 213') && l.includes(' iif bb0 '))
+  return rules.map(l => l.replace(/\s+/g, ' ').trim()).sort()
+}
+
+/**
+ * The access-side rules of ours on a MAAR (into the uplink table, tableBase - 2: 998, plan.ts
+ * planMns), as `ip -6 rule show` prints them, sorted.
+ */
+async function accessRules (m: MaarNode): Promise<string[]> {
+  const rules = (await inNetns(m.netns, ['ip', '-6', 'rule', 'show'])).stdout.split('\n').filter(l => l.includes('proto 213') && !l.includes(' iif bb0 '))
   return rules.map(l => l.replace(/\s+/g, ' ').trim()).sort()
 }
 
@@ -40,15 +49,26 @@ class DriverBench {
   topo: NetnsTopology | undefined
   runDir: string | undefined
   readonly dp: LinuxDataPlane[] = []
+  private extra: Partial<LinuxDataPlaneOptions> = {}
 
   async up (maars: number, extra: Partial<LinuxDataPlaneOptions>): Promise<void> {
     this.topo = await createTopology({ maars })
     this.runDir = await mkdtemp(join(tmpdir(), 'dmm-netns-'))
-    for (const m of this.topo.maars) {
-      const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', ownPools: [m.pool], netns: m.netns, radvd: { enabled: true, runDir: this.runDir }, name: `maar${m.index}`, ...extra })
-      await d.start()
-      this.dp.push(d)
-    }
+    this.extra = extra
+    for (const m of this.topo.maars) this.dp.push(await this.started(m))
+  }
+
+  /** A fresh driver for maar `i` (1-based) in place of the running one, as after a restart or an upgrade. */
+  async restart (i: number, runner?: CommandRunner): Promise<LinuxDataPlane> {
+    const d = await this.started(this.topo!.maars[i - 1]!, runner)
+    this.dp[i - 1] = d
+    return d
+  }
+
+  private async started (m: MaarNode, runner?: CommandRunner): Promise<LinuxDataPlane> {
+    const d = new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: m.sid, backboneInterface: 'bb0', ownPools: [m.pool], netns: m.netns, radvd: { enabled: true, runDir: this.runDir! }, name: `maar${m.index}`, ...this.extra, ...(runner !== undefined ? { runner } : {}) })
+    await d.start()
+    return d
   }
 
   /** Flushes every driver and removes the namespaces, whatever state the test left. */
@@ -122,6 +142,56 @@ describe('Linux data plane in network namespaces (seg6 + radvd)', function () {
       await reachable(topo!.mn.netns, cn, addr2)
     })
     assert.match(up, new RegExp(`IP6 ${topo!.maars[1]!.address} > ${S(1)}: IP6 ${addr1} > ${cn}: ICMP6, echo request`), up)
+    assert.doesNotMatch(up, new RegExp(`IP6 ${addr2} >`), up)
+  })
+
+  it('maar2 sends Pref1\'s uplink into maar1\'s tunnel by a source-specific route in its uplink table, looked up by one rule per access-side device that names no MN', async () => {
+    const maar2 = topo!.maars[1]!
+    // doc/ARCHITECTURE.md "What a MAAR forwards from its backbone": the same rules with 1 MN
+    // served for another anchor as with 10,000.
+    assert.deepEqual(await accessRules(maar2), [
+      '1000: from all iif acc0 lookup 998 proto 213',
+      `1000: from all iif ${routerDevice('acc0', PMIP_ROUTER)} lookup 998 proto 213`
+    ].sort())
+    const table = (await inNetns(maar2.netns, ['ip', '-6', 'route', 'show', 'table', '998'])).stdout.trim()
+    assert.match(table, new RegExp(`^default from ${PREF1.replace(/[.:/]/g, '\\$&')}\\s+encap seg6 mode encap\\.red segs 1 \\[ ${S(1)} \\] dev bb0 proto 213`), table)
+    assert.equal(table.split('\n').length, 1, table)
+  })
+
+  it('a MAAR upgraded in place from per-MN uplink tables: its first apply moves the uplink into the one table and removes the old rules and table, and the MN\'s uplink still reaches the CN through its anchor', async () => {
+    const maar2 = topo!.maars[1]!
+    const R = routerDevice('acc0', PMIP_ROUTER)
+    const cn = topo!.cn.address
+    // What the previous version programmed on maar2 for Pref1: a table of its own (tableBase,
+    // 1000) and a rule per interface the MN sends from.
+    const old = await run(['ip', '-n', maar2.netns, '-6', '-batch', '-'], [
+      `route replace default encap seg6 mode encap.red segs ${S(1)} dev bb0 table 1000 proto 213`,
+      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
+      `rule add from ${PREF1} iif ${R} table 1000 priority 1000 protocol 213`,
+      'rule del from all iif acc0 table 998 priority 1000',
+      `rule del from all iif ${R} table 998 priority 1000`,
+      `route del default from ${PREF1} table 998 proto 213`
+    ].join('\n') + '\n')
+    assert.equal(old.code, 0, old.stderr)
+    assert.deepEqual(await accessRules(maar2), [`1000: from ${PREF1} iif acc0 lookup 1000 proto 213`, `1000: from ${PREF1} iif ${R} lookup 1000 proto 213`].sort())
+    await reachable(topo!.mn.netns, cn, addr1)
+
+    const upgraded = await bench.restart(2)
+    await upgraded.apply(attached(2, PREF2, [[PREF1, 1]]))
+    assert.deepEqual(await accessRules(maar2), ['1000: from all iif acc0 lookup 998 proto 213', `1000: from all iif ${R} lookup 998 proto 213`].sort())
+    assert.equal((await inNetns(maar2.netns, ['ip', '-6', 'route', 'show', 'table', '1000'])).stdout.trim(), '')
+    // Read back by the next start as it was written (source-specific routes included): nothing to program.
+    const batches: string[] = []
+    const runner = new ExecRunner({ netns: maar2.netns })
+    const again = await bench.restart(2, { async run (argv, input) { if (argv.includes('-batch')) batches.push(input ?? ''); return await runner.run(argv, input) } })
+    batches.length = 0
+    await again.apply(attached(2, PREF2, [[PREF1, 1]]))
+    assert.deepEqual(batches, [])
+    const up = await tunnelCapture(topo!.maars[0]!.netns, async () => {
+      await reachable(topo!.mn.netns, cn, addr1)
+      await reachable(topo!.mn.netns, cn, addr2)
+    })
+    assert.match(up, new RegExp(`IP6 ${maar2.address} > ${S(1)}: IP6 ${addr1} > ${cn}: ICMP6, echo request`), up)
     assert.doesNotMatch(up, new RegExp(`IP6 ${addr2} >`), up)
   })
 

@@ -142,8 +142,8 @@ const linuxDataPlane = mapping({
   driver: z.literal('linux'),
   tunnelKind: oneOf(['seg6', 'ip6tnl'], 'seg6'),
   backboneInterface: text,
-  /** At least 2: the Linux driver's served table is tableBase - 1 (dataplane linux/driver.ts). */
-  tableBase: integer(2, 0xfffffff0, 1000),
+  /** At least 3: the Linux driver's uplink table is tableBase - 2, its served table tableBase - 1 (dataplane linux/driver.ts). */
+  tableBase: integer(3, 0xfffffff0, 1000),
   radvd: flag(true),
   dlif: flag(false),
   /** Relative to the config file; default `run` next to it. */

@@ -100,7 +100,7 @@ describe('dmm maar config', () => {
     rejects(BLOCK.replace('  name: dmm.example\n', ''), 'domain.name', /required/, 4)
     rejects(BLOCK.replace('  host: 127.0.0.1', '  host: 0.0.0.0'), 'api.host', /loopback/, 14)
     rejects(BLOCK + 'prefixLength: 40\n', 'pools[0]', /longer than prefixLength \/40/, 11)
-    rejects(BLOCK + 'dataplane:\n  driver: linux\n  backboneInterface: bb0\n  tableBase: 1\n', 'dataplane.tableBase', /2 to 4294967280/, 19)
+    rejects(BLOCK + 'dataplane:\n  driver: linux\n  backboneInterface: bb0\n  tableBase: 2\n', 'dataplane.tableBase', /3 to 4294967280/, 19)
     rejects(BLOCK + 'log:\n  level: verbose\n', 'log.level', /debug, info, warn or error, got "verbose"/, 17)
     rejects(BLOCK.replace('dataDir: data/maar1\n', ''), 'dataDir', /required/, 1)
     rejects(BLOCK.replace('identity: keys/maar1.key', 'identity: keys/maar1.key: x'), '(file)', /not valid YAML/, 2)

@@ -88,12 +88,23 @@ async function deviceBatchOf (dp: LinuxDataPlane, fake: FakeIp, s: DataPlaneStat
 }
 /** The uplink rules alone (iif the access link), as FakeIp.ours() lists them. */
 const uplinkRules = (fake: FakeIp): string[] => fake.ours().rules.filter(r => r.includes(' acc0 '))
+/**
+ * A served prefix's uplink (plan.ts planMns): its source-specific default route in the uplink
+ * table (tableBase - 2: 998) into the tunnel to its anchor ...
+ */
+const uplink = (prefix: string, sid: string, op: 'replace' | 'del' = 'replace'): string =>
+  op === 'replace' ? `route replace default from ${prefix} encap seg6 mode encap.red segs ${sid} dev bb0 table 998 proto 213` : `route del default from ${prefix} table 998 proto 213`
+/** ... looked up by one rule per device MNs send from, whatever the MNs. */
+const uplinkRule = (dev: string, op: 'add' | 'del' = 'add'): string => `rule ${op} from all iif ${dev} table 998 priority 1000${op === 'add' ? ' protocol 213' : ''}`
+/** The probe of source-specific routes at start (driver.ts checkSourceRoutes). */
+const PROBE = ['ip -6 -batch -', 'batch: route replace unreachable default from 100::/64 table 998 proto 213', 'batch: route del default from 100::/64 table 998 proto 213']
 
 describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
   it('start turns on forwarding and seg6 and lists what the kernel has', async () => {
     const { fake } = await started('seg6', SID1)
     assert.deepEqual(fake.log, [
       'sysctl -q -w net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.seg6_enabled=1 net.ipv6.conf.bb0.seg6_enabled=1',
+      ...PROBE,
       'ip -j -6 route show table all proto 213',
       'ip -j -6 rule show',
       'ip -j -d link show'
@@ -120,19 +131,19 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
     assert.deepEqual(fake.ours().rules, OWN_RULES(SID1))
   })
 
-  it('serving side: local prefix plus a source-based uplink table for the anchored prefix', async () => {
+  it('serving side: local prefix plus a source-specific route in the uplink table for the anchored prefix', async () => {
     const { dp, fake } = await started('seg6', SID2)
     assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
       SIDROUTE2,
       `route replace ${PREF2} dev acc0 table main proto 213`,
-      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      uplink(PREF1, SID1),
       `route replace ${PREF1} dev acc0 table main proto 213`,
       // PREF1 comes out of maar1's tunnel on the backbone, to be delivered on the access link:
       // through the served table, with no rule of its own.
       served(PREF1),
       ...tunnelled(SID2),
       backbone('add', 'to', PREF2),
-      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
+      uplinkRule('acc0'),
       REFUSE
     ])
     // The MN returns to maar1: maar2 anchors PREF2 and drops the uplink (adds before deletes);
@@ -140,8 +151,8 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
     assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
       `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
       backbone('add', 'from', PREF2),
-      `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
-      `route del default table 1000 proto 213`,
+      uplinkRule('acc0', 'del'),
+      uplink(PREF1, SID1, 'del'),
       `route del ${PREF1} table main proto 213`,
       `route del ${PREF1} table 999 proto 213`
     ])
@@ -152,10 +163,10 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
     await dp.apply(S.anchorAt1())
     assert.deepEqual(await batchOf(dp, fake, S.homeAt1()), [
       `route replace ${PREF1} dev acc0 table main proto 213`,
-      `route replace default encap seg6 mode encap.red segs ${SID2} dev bb0 table 1000 proto 213`,
+      uplink(PREF2, SID2),
       `route replace ${PREF2} dev acc0 table main proto 213`,
       served(PREF2),
-      `rule add from ${PREF2} iif acc0 table 1000 priority 1000 protocol 213`,
+      uplinkRule('acc0'),
       backbone('del', 'from', PREF1)
     ])
   })
@@ -179,16 +190,20 @@ describe('LinuxDataPlane with seg6 tunnels (fake ip)', () => {
     assert.deepEqual(dp.current(), emptyState())
   })
 
-  it('each anchored prefix gets its own table; tables of surviving prefixes never move', async () => {
+  it('every served prefix is a route in the one uplink table; the access link\'s rule stays while any MN sends from it', async () => {
     const { dp, fake } = await started('seg6', SID2)
-    const up = (p: string, r: string) => ({ mnId: MN, prefix: p, remote: r, accessLink: 'acc0' })
+    const up = (mnId: string, p: string, r: string) => ({ mnId, prefix: p, remote: r, accessLink: 'acc0' })
     const P3 = '2001:db8:3:1::/64'
-    await dp.apply({ ...emptyState(), uplinks: [up(PREF1, SID1), up(P3, '2001:db8:ff::3')] })
-    assert.deepEqual(uplinkRules(fake), [`1000 ${PREF1} acc0 1000`, `1000 ${P3} acc0 1001`])
-    // PREF1 goes and a new prefix arrives in the same apply: it must not reuse table 1000 before it is emptied.
-    const P4 = '2001:db8:4:1::/64'
-    await dp.apply({ ...emptyState(), uplinks: [up(P3, '2001:db8:ff::3'), up(P4, '2001:db8:ff::4')] })
-    assert.deepEqual(uplinkRules(fake), [`1000 ${P3} acc0 1001`, `1000 ${P4} acc0 1002`])
+    const uplinkRoutes = (): string[] => fake.ours().routes.filter(r => r.startsWith('998 '))
+    await dp.apply({ ...emptyState(), uplinks: [up('a', PREF1, SID1), up('b', P3, '2001:db8:ff::3')] })
+    assert.deepEqual(uplinkRules(fake), ['1000 all acc0 998'])
+    assert.deepEqual(uplinkRoutes(), [`998 default from ${PREF1} seg6 ${SID1} bb0`, `998 default from ${P3} seg6 2001:db8:ff::3 bb0`])
+    // MN a leaves: its route goes, the rule MN b still sends through stays.
+    assert.deepEqual(await batchOf(dp, fake, { ...emptyState(), uplinks: [up('b', P3, '2001:db8:ff::3')] }), [uplink(PREF1, SID1, 'del'), `route del ${PREF1} table main proto 213`, `route del ${PREF1} table 999 proto 213`])
+    assert.deepEqual(uplinkRules(fake), ['1000 all acc0 998'])
+    // The last one leaves: the rule goes with it.
+    assert.ok((await batchOf(dp, fake, emptyState())).includes(uplinkRule('acc0', 'del')))
+    assert.deepEqual(uplinkRules(fake), [])
   })
 })
 
@@ -213,20 +228,20 @@ describe('LinuxDataPlane with ip6tnl tunnels (fake ip)', () => {
     assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
   })
 
-  it('serving side: uplink table routes into the device; the device is shared by every prefix of that anchor', async () => {
+  it('serving side: the uplink table routes into the device; the device is shared by every prefix of that anchor', async () => {
     const { dp, fake } = await started('ip6tnl', SID2)
     assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
       `link add ${T1} type ip6tnl mode ip6ip6 local ${SID2} remote ${SID1} encaplimit none dev bb0`,
       `link set ${T1} up`,
       `route replace ${PREF2} dev acc0 table main proto 213`,
-      `route replace default dev ${T1} table 1000 proto 213`,
+      `route replace default from ${PREF1} dev ${T1} table 998 proto 213`,
       `route replace ${PREF1} dev acc0 table main proto 213`,
-      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`
+      uplinkRule('acc0')
     ])
     assert.deepEqual(await batchOf(dp, fake, S.anchorAt2()), [
       `route replace ${PREF2} dev ${T1} table main proto 213`,
-      `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
-      `route del default table 1000 proto 213`,
+      uplinkRule('acc0', 'del'),
+      uplink(PREF1, SID1, 'del'),
       `route del ${PREF1} table main proto 213`
     ])
     const n = fake.log.length
@@ -267,7 +282,7 @@ describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
     assert.ok(fake.links.has('macvlan9'))
   })
 
-  it('a MAAR upgraded in place: the per-MN backbone rule of an MN served for another anchor is replaced by its route in the served table, the MN keeps its uplink table', async () => {
+  it('a MAAR upgraded in place from before the served table: the per-MN backbone rule and uplink table of an MN served for another anchor are replaced by its routes in the served and uplink tables', async () => {
     const fake = new FakeIp()
     // What the previous version programmed for S.servingAt2 (a backbone rule per MN served here).
     await fake.run(['ip', '-6', '-batch', '-'], [
@@ -282,28 +297,42 @@ describe('LinuxDataPlane reconciliation on start (fake ip)', () => {
       REFUSE
     ].join('\n'))
     const { dp } = await started('seg6', SID2, fake)
-    // The served table's rule comes before the old rule goes: PREF1 is never refused in between.
-    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [served(PREF1), tunnelled(SID2)[2], backbone('del', 'to', PREF1)])
+    // The served and uplink tables' rules come before the old rules go: PREF1 is never refused in between.
+    assert.deepEqual(await batchOf(dp, fake, S.servingAt2()), [
+      uplink(PREF1, SID1), served(PREF1), tunnelled(SID2)[2], uplinkRule('acc0'), backbone('del', 'to', PREF1),
+      `rule del from ${PREF1} iif acc0 table 1000 priority 1000`, 'route del default table 1000 proto 213'
+    ])
     const fresh = await started('seg6', SID2)
     await fresh.dp.apply(S.servingAt2())
     assert.deepEqual(fake.ours(), fresh.fake.ours())
   })
 
-  it('keeps the table a prefix already has in the kernel', async () => {
+  it('a MAAR upgraded in place from per-MN uplink tables: one route each in the uplink table and one rule for the access link come before the old rules and tables go', async () => {
     const fake = new FakeIp()
-    fake.routes.set('1005 default', { table: '1005', dst: 'default', dev: 'bb0', encap: 'seg6', sid: SID1, proto: '213' })
-    fake.rules.push({ priority: 1000, src: PREF1, iif: 'acc0', table: '1005', protocol: '213' })
-    const { dp } = await started('seg6', SID2, fake)
-    const batch = await batchOf(dp, fake, S.servingAt2())
-    assert.deepEqual(batch, [
+    const served3 = [1, 2, 3].map(i => ({ mnId: `mn${i}`, prefix: `2001:db8:1:${i}::/64`, remote: SID1, accessLink: 'acc0' }))
+    // What the previous version programmed for them: a rule and a table each, from tableBase (1000) up.
+    await fake.run(['ip', '-6', '-batch', '-'], [
       SIDROUTE2,
-      `route replace ${PREF2} dev acc0 table main proto 213`,
-      `route replace ${PREF1} dev acc0 table main proto 213`,
-      served(PREF1),
+      ...served3.flatMap((u, i) => [
+        `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table ${1000 + i} proto 213`,
+        `route replace ${u.prefix} dev acc0 table main proto 213`,
+        served(u.prefix)
+      ]),
       ...tunnelled(SID2),
-      backbone('add', 'to', PREF2),
+      ...served3.map((u, i) => `rule add from ${u.prefix} iif acc0 table ${1000 + i} priority 1000 protocol 213`),
       REFUSE
+    ].join('\n'))
+    const { dp } = await started('seg6', SID2, fake)
+    const state = { ...emptyState(), uplinks: served3 }
+    assert.deepEqual(await batchOf(dp, fake, state), [
+      ...served3.map(u => uplink(u.prefix, SID1)),
+      uplinkRule('acc0'),
+      ...served3.map((u, i) => `rule del from ${u.prefix} iif acc0 table ${1000 + i} priority 1000`),
+      ...served3.map((_, i) => `route del default table ${1000 + i} proto 213`)
     ])
+    const fresh = await started('seg6', SID2)
+    await fresh.dp.apply(state)
+    assert.deepEqual(fake.ours(), fresh.fake.ours())
   })
 
   it('an End.DT6 SID left looking up the main table (before backbone rules) is replaced by one looking up through the rules', async () => {
@@ -401,9 +430,7 @@ describe('LinuxDataPlane given its own pools (fake ip)', () => {
       ...tunnelled(SID1),
       ...poolRules(POOL1),
       ...poolRules(POOL1B),
-      'rule add from 2001:db8:2::/64 iif acc0 table 1000 priority 1000 protocol 213',
-      'rule add from 2001:db8:2:1::/64 iif acc0 table 1001 priority 1000 protocol 213',
-      'rule add from 2001:db8:2:2::/64 iif acc0 table 1002 priority 1000 protocol 213',
+      uplinkRule('acc0'),
       REFUSE
     ].sort())
     // O(pools): the SID's 2, the served table's, the refusal, 2 per pool.
@@ -413,19 +440,23 @@ describe('LinuxDataPlane given its own pools (fake ip)', () => {
     assert.deepEqual(batch.filter(l => l.startsWith('route ') && l.includes(' table 999 ')).sort(), ['2001:db8:2::/64', '2001:db8:2:1::/64', '2001:db8:2:2::/64'].map(p => served(p)).sort())
   })
 
-  it('the backbone rules do not grow with the MNs served here for another anchor: 1 or 300, the same rules; each adds one route to the served table', async () => {
+  it('the rules do not grow with the MNs served here for another anchor: 1 or 300, the same rules, backbone and access side; each adds one route to the served table and one to the uplink table', async () => {
     const { dp, fake } = await started('seg6', SID1, new FakeIp(), POOLS)
     const servedRoutes = (): string[] => fake.ours().routes.filter(r => r.startsWith('999 '))
+    const uplinkRoutes = (): string[] => fake.ours().routes.filter(r => r.startsWith('998 '))
     await dp.apply(mix(45, 5, 1))
-    const rules = backboneRules(fake)
+    const rules = fake.ours().rules
     assert.equal(servedRoutes().length, 1)
+    assert.equal(uplinkRoutes().length, 1)
     await dp.apply(mix(45, 5, 300))
-    assert.deepEqual(backboneRules(fake), rules)
+    assert.deepEqual(fake.ours().rules, rules)
     assert.equal(servedRoutes().length, 300)
-    // The last one leaves: its route goes, the rule stays (an empty served table lets nothing through).
+    assert.equal(uplinkRoutes().length, 300)
+    // The last one leaves: its routes go, the served table's rule stays (an empty served table
+    // lets nothing through), the access link's into the uplink table goes with the last MN using it.
     await dp.apply(mix(45, 5, 0))
-    assert.deepEqual(backboneRules(fake), rules)
-    assert.deepEqual(servedRoutes(), [])
+    assert.deepEqual(fake.ours().rules, rules.filter(r => !r.includes(' acc0 ')))
+    assert.deepEqual([...servedRoutes(), ...uplinkRoutes()], [])
   })
 
   it('a handover of an MN anchored here issues its route alone, no rule', async () => {
@@ -483,7 +514,7 @@ describe('LinuxDataPlane errors and bad input (fake ip)', () => {
     await assert.rejects(dp.apply(S.servingAt2()), (err: unknown) => {
       assert.ok(err instanceof CommandError)
       assert.match(err.message, /ip -6 -batch -/)
-      assert.match(err.message, new RegExp(`rule add from ${PREF1.replace(/[.:/]/g, '\\$&')} iif acc0`))
+      assert.match(err.message, /rule add from all iif acc0 table 998/)
       assert.match(err.message, /Operation not permitted/)
       return true
     })
@@ -491,9 +522,9 @@ describe('LinuxDataPlane errors and bad input (fake ip)', () => {
     const n = fake.log.length
     await dp.apply(S.servingAt2())
     assert.equal(fake.log[n], 'ip -j -6 route show table all proto 213')
-    // The half-done batch left table 1000 without a rule; it is cleaned up and the prefix gets a fresh table.
-    assert.deepEqual(uplinkRules(fake), [`1000 ${PREF1} acc0 1001`])
-    assert.deepEqual(fake.ours().routes.filter(r => r.startsWith('10')), [`1001 default seg6 ${SID1} bb0`])
+    // The half-done batch left the uplink route without its rule; the re-read kernel gets the rule.
+    assert.deepEqual(uplinkRules(fake), ['1000 all acc0 998'])
+    assert.deepEqual(fake.ours().routes.filter(r => r.startsWith('998')), [`998 default from ${PREF1} seg6 ${SID1} bb0`])
     assert.deepEqual(fake.ours().routes.filter(r => r.startsWith('999')), [`999 ${PREF1} acc0`])
   })
 
@@ -520,8 +551,19 @@ describe('LinuxDataPlane errors and bad input (fake ip)', () => {
     for (const [s, re] of bad) await assert.rejects(dp.apply(s), re)
     assert.equal(fake.log.length, n)
     assert.throws(() => new LinuxDataPlane({ tunnelKind: 'gre' as 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake }), /tunnelKind/)
-    // seg6's served table is tableBase - 1 (plan.ts planOwn): table 0 is no table.
-    assert.throws(() => new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, tableBase: 1 }), /tableBase must be an integer from 2/)
+    // The uplink table is tableBase - 2, seg6's served table tableBase - 1 (driver.ts): table 0 is no table.
+    assert.throws(() => new LinuxDataPlane({ tunnelKind: 'seg6', tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake, tableBase: 2 }), /tableBase must be an integer from 3/)
+  })
+
+  it('a kernel that refuses source-specific routes (no CONFIG_IPV6_SUBTREES) stops start with the reason, before anything is programmed', async () => {
+    for (const kind of ['seg6', 'ip6tnl'] as const) {
+      const fake = new FakeIp()
+      fake.subtrees = false
+      const dp = new LinuxDataPlane({ tunnelKind: kind, tunnelAddress: SID1, backboneInterface: 'bb0', runner: fake })
+      await assert.rejects(dp.start(), /refuses source-specific IPv6 routes .*CONFIG_IPV6_SUBTREES.*IPV6_SUBTREES to be enabled/)
+      assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })
+      assert.equal(fake.batches.length, 1, 'only the probe ran')
+    }
   })
 
   it('the fake itself fails on a command it does not know (so these tests can fail)', async () => {
@@ -530,7 +572,7 @@ describe('LinuxDataPlane errors and bad input (fake ip)', () => {
 })
 
 describe('DLIF logical interfaces (fake ip)', () => {
-  it('one macvlan per anchor with the anchor-derived MAC; uplink rules for every interface the MN may use', async () => {
+  it('one macvlan per anchor with the anchor-derived MAC; an uplink rule for every interface the MN may use', async () => {
     const { dp, fake } = await started('seg6', SID2, new FakeIp(), { dlif: true })
     const L2 = dlifDevice('acc0', SID2)
     const L1 = dlifDevice('acc0', SID1)
@@ -541,12 +583,12 @@ describe('DLIF logical interfaces (fake ip)', () => {
       `link set ${L1} up`,
       SIDROUTE2,
       `route replace ${PREF2} dev ${L2} table main proto 213`,
-      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      uplink(PREF1, SID1),
       `route replace ${PREF1} dev ${L1} table main proto 213`,
       served(PREF1, L1),
-      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
-      `rule add from ${PREF1} iif ${L2} table 1000 priority 1000 protocol 213`,
-      `rule add from ${PREF1} iif ${L1} table 1000 priority 1000 protocol 213`
+      uplinkRule('acc0'),
+      uplinkRule(L2),
+      uplinkRule(L1)
     ])
     await dp.apply(emptyState())
     assert.deepEqual(fake.ours(), { routes: [`main ${SID2}/128 seg6local bb0`], rules: OWN_RULES(SID2), links: [] })
@@ -582,11 +624,11 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
       ...routerUp(R, PMIP_ROUTER.mac, LL),
       SIDROUTE2,
       `route replace ${PREF2} dev ${R} table main proto 213`,
-      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      uplink(PREF1, SID1),
       `route replace ${PREF1} dev ${R} table main proto 213`,
       served(PREF1, R),
-      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
-      `rule add from ${PREF1} iif ${R} table 1000 priority 1000 protocol 213`
+      uplinkRule('acc0'),
+      uplinkRule(R)
     ])
     assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
     const n = fake.log.length
@@ -596,20 +638,20 @@ describe('Shared access router without DLIF, RFC 5213 §6.8 (fake ip)', () => {
     // removal on the PBA path), ready for the next MN, and is not recreated when it comes.
     assert.deepEqual(await deviceBatchOf(dp, fake, S.anchorAt2()), [
       `route replace ${PREF2} encap seg6 mode encap.red segs ${SID1} dev bb0 table main proto 213`,
-      `rule del from ${PREF1} iif acc0 table 1000 priority 1000`,
-      `rule del from ${PREF1} iif ${R} table 1000 priority 1000`,
-      `route del default table 1000 proto 213`,
+      uplinkRule('acc0', 'del'),
+      uplinkRule(R, 'del'),
+      uplink(PREF1, SID1, 'del'),
       `route del ${PREF1} table main proto 213`,
       `route del ${PREF1} table 999 proto 213`
     ])
     assert.deepEqual(fake.ours().links, [`${R} macvlan up ${LL}`])
     assert.deepEqual(await deviceBatchOf(dp, fake, S.servingAt2()), [
       `route replace ${PREF2} dev ${R} table main proto 213`,
-      `route replace default encap seg6 mode encap.red segs ${SID1} dev bb0 table 1000 proto 213`,
+      uplink(PREF1, SID1),
       `route replace ${PREF1} dev ${R} table main proto 213`,
       served(PREF1, R),
-      `rule add from ${PREF1} iif acc0 table 1000 priority 1000 protocol 213`,
-      `rule add from ${PREF1} iif ${R} table 1000 priority 1000 protocol 213`
+      uplinkRule('acc0'),
+      uplinkRule(R)
     ])
     await dp.stop({ flush: true })
     assert.deepEqual(fake.ours(), { routes: [], rules: [], links: [] })

@@ -7,12 +7,20 @@ import { writeFileSync } from 'node:fs'
 import type { CommandResult, CommandRunner } from '../src/linux/index.js'
 
 /** `dev` is 'lo' for an unreachable route, as the kernel lists it; `metric` undefined is 1024. */
-export interface FakeRoute { table: string, dst: string, dev: string, encap?: 'seg6' | 'seg6local', sid?: string, lookup?: string, unreachable?: true, metric?: string, proto: string }
+export interface FakeRoute { table: string, dst: string, from?: string, dev: string, encap?: 'seg6' | 'seg6local', sid?: string, lookup?: string, unreachable?: true, metric?: string, proto: string }
 /** `table` is 'unreachable' for a rule with that action. */
 export interface FakeRule { priority: number, src: string, dst?: string, ipproto?: string, iif?: string, table: string, protocol?: string }
 export interface FakeLink { name: string, kind: 'ip6tnl' | 'macvlan' | 'bridge' | 'veth', up: boolean, args: string, addrgen?: 'eui64' | 'none', linkLocal?: string[] }
 
 export class UnexpectedCommand extends Error {}
+
+/** What a kernel without CONFIG_IPV6_SUBTREES answers to a route with `from` (net/ipv6/route.c). */
+const NO_SUBTREES = 'Error: Specifying source address requires IPV6_SUBTREES to be enabled'
+
+/** The fake's key of a route: what tells routes apart in the kernel (table, destination, source, metric). */
+export function routeId (table: string, dst: string, from?: string, metric?: string): string {
+  return `${table} ${dst}${from !== undefined ? ` from ${from}` : ''}${metric !== undefined ? ` metric ${metric}` : ''}`
+}
 
 export class FakeIp implements CommandRunner {
   routes = new Map<string, FakeRoute>()
@@ -25,6 +33,8 @@ export class FakeIp implements CommandRunner {
   /** A batch line matching this fails like the kernel would. */
   failOn?: { pattern: RegExp, stderr: string }
   missing = new Set<string>()
+  /** false: a kernel without CONFIG_IPV6_SUBTREES, which refuses source-specific routes. */
+  subtrees = true
 
   constructor () {
     for (const name of ['bb0', 'acc0', 'acc1']) this.links.set(name, { name, kind: 'bridge', up: true, args: '' })
@@ -32,7 +42,7 @@ export class FakeIp implements CommandRunner {
 
   ours (proto = '213'): { routes: string[], rules: string[], links: string[] } {
     return {
-      routes: [...this.routes.values()].filter(r => r.proto === proto).map(r => `${r.table} ${r.dst} ${r.encap ?? ''} ${r.sid ?? ''} ${r.unreachable === true ? 'unreachable' : r.dev}${r.metric !== undefined ? ` metric ${r.metric}` : ''}`.replace(/ +/g, ' ')).sort(),
+      routes: [...this.routes.values()].filter(r => r.proto === proto).map(r => `${r.table} ${r.dst}${r.from !== undefined ? ` from ${r.from}` : ''} ${r.encap ?? ''} ${r.sid ?? ''} ${r.unreachable === true ? 'unreachable' : r.dev}${r.metric !== undefined ? ` metric ${r.metric}` : ''}`.replace(/ +/g, ' ')).sort(),
       rules: this.rules.filter(r => r.protocol === proto).map(r => `${r.priority} ${r.src}${r.dst !== undefined ? ` to ${r.dst}` : ''}${r.ipproto !== undefined ? ` ipproto ${r.ipproto}` : ''} ${r.iif ?? ''} ${r.table}`).sort(),
       links: [...this.links.values()].filter(l => /^dm[tlr]/.test(l.name)).map(l => `${l.name} ${l.kind}${l.up ? ' up' : ''}${(l.linkLocal ?? []).map(a => ` ${a}`).join('')}`).sort()
     }
@@ -71,24 +81,26 @@ export class FakeIp implements CommandRunner {
 
   /** Applies one batch line; returns the kernel's error text, or undefined. */
   private line (line: string): string | undefined {
-    let m = /^route replace (\S+) (?:encap seg6 mode encap\.red segs (\S+) |encap seg6local action End\.DT6 table (main|\d+) )?dev (\S+) table (\S+) proto (\d+)$/.exec(line)
+    let m = /^route replace (\S+) (?:from (\S+) )?(?:encap seg6 mode encap\.red segs (\S+) |encap seg6local action End\.DT6 table (main|\d+) )?dev (\S+) table (\S+) proto (\d+)$/.exec(line)
     if (m !== null) {
-      const [, dst, sid, lookup, dev, table, proto] = m as unknown as [string, string, string | undefined, string | undefined, string, string, string]
+      const [, dst, from, sid, lookup, dev, table, proto] = m as unknown as [string, string, string | undefined, string | undefined, string | undefined, string, string, string]
+      if (from !== undefined && !this.subtrees) return NO_SUBTREES
       if (!this.links.has(dev)) return 'Cannot find device "' + dev + '"'
       const encap = sid !== undefined ? 'seg6' : lookup !== undefined ? 'seg6local' : undefined
-      this.routes.set(`${table} ${dst}`, { table, dst, dev, proto, ...(encap !== undefined ? { encap } : {}), ...(sid !== undefined ? { sid } : {}), ...(lookup !== undefined ? { lookup } : {}) })
+      this.routes.set(routeId(table, dst, from), { table, dst, dev, proto, ...(from !== undefined ? { from } : {}), ...(encap !== undefined ? { encap } : {}), ...(sid !== undefined ? { sid } : {}), ...(lookup !== undefined ? { lookup } : {}) })
       return undefined
     }
-    m = /^route replace unreachable (\S+) table (\S+) metric (\d+) proto (\d+)$/.exec(line)
+    m = /^route replace unreachable (\S+) (?:from (\S+) )?table (\S+)(?: metric (\d+))? proto (\d+)$/.exec(line)
     if (m !== null) {
-      const [, dst, table, metric, proto] = m as unknown as [string, string, string, string, string]
-      this.routes.set(`${table} ${dst} metric ${metric}`, { table, dst, dev: 'lo', unreachable: true, metric, proto })
+      const [, dst, from, table, metric, proto] = m as unknown as [string, string, string | undefined, string, string | undefined, string]
+      if (from !== undefined && !this.subtrees) return NO_SUBTREES
+      this.routes.set(routeId(table, dst, from, metric), { table, dst, dev: 'lo', unreachable: true, proto, ...(from !== undefined ? { from } : {}), ...(metric !== undefined ? { metric } : {}) })
       return undefined
     }
-    m = /^route del (\S+) table (\S+)( metric \d+)? proto (\d+)$/.exec(line)
+    m = /^route del (\S+) (?:from (\S+) )?table (\S+)(?: metric (\d+))? proto (\d+)$/.exec(line)
     if (m !== null) {
-      const key = `${m[2]} ${m[1]}${m[3] ?? ''}`
-      if (this.routes.get(key)?.proto !== m[4]) return 'RTNETLINK answers: No such process'
+      const key = routeId(m[3] as string, m[1] as string, m[2], m[4])
+      if (this.routes.get(key)?.proto !== m[5]) return 'RTNETLINK answers: No such process'
       this.routes.delete(key)
       return undefined
     }
@@ -155,6 +167,7 @@ export class FakeIp implements CommandRunner {
     return [...this.routes.values()].filter(r => proto === undefined || r.proto === proto).map(r => ({
       ...(r.unreachable === true ? { type: 'unreachable' } : {}),
       dst: r.dst.endsWith('/128') ? r.dst.slice(0, -4) : r.dst,
+      ...(r.from !== undefined ? { from: r.from } : {}),
       ...(r.encap === 'seg6' ? { encap: 'seg6', mode: 'encap.red', segs: [r.sid] } : {}),
       ...(r.encap === 'seg6local' ? { encap: 'seg6local', action: 'End.DT6', table: r.lookup === '0' ? 'unspec' : r.lookup } : {}),
       dev: r.dev,

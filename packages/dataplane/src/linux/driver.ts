@@ -7,13 +7,14 @@
 import { canonicalIpv6 } from '@dmm-mesh/wire'
 import { diffKernel, readKernel } from './kernel.js'
 import { KernelPlan } from './kernel-plan.js'
-import { assignTables, normalizePools, normalizeState, planMns, planOwn } from './plan.js'
+import { normalizePools, normalizeState, planMns, planOwn } from './plan.js'
 import { RadvdManager, radvdConfig } from './radvd.js'
-import { ExecRunner, runChecked } from './runner.js'
+import { CommandError, ExecRunner, runChecked } from './runner.js'
 import { routerDevice } from './names.js'
+import { render } from './model.js'
 import { routerMode, sharedRouter } from '../dlif.js'
 import type { DlifSettings } from '../dlif.js'
-import type { KernelState } from './model.js'
+import type { KernelState, Route } from './model.js'
 import type { PlanOptions } from './plan.js'
 import type { CommandRunner } from './runner.js'
 import type { ApplyOptions, ApplyResult, DataPlane, DataPlaneState } from '../types.js'
@@ -48,10 +49,12 @@ export interface LinuxDataPlaneOptions extends DlifSettings {
    */
   ownPools?: string[]
   /**
-   * First routing table for per-prefix uplink tables (default 1000, at least 2). seg6's served
-   * table (the delivery routes of the MNs served here for another anchor, plan.ts planOwn) is the
-   * one below it: a table no version of this driver gave an uplink, so an upgraded MAAR finds it
-   * free.
+   * Where the driver's routing tables end (default 1000, at least 3): the uplink table (every
+   * served MN's `default from PREFIX` into its anchor's tunnel, plan.ts planMns) is tableBase - 2,
+   * seg6's served table (the delivery routes of the MNs served here for another anchor, plan.ts
+   * planOwn) tableBase - 1. Tables from tableBase up held one uplink per prefix in earlier
+   * versions; tables no version gave an uplink, so an upgraded MAAR finds them free and its first
+   * apply empties the old ones.
    */
   tableBase?: number
   /**
@@ -77,7 +80,6 @@ export class LinuxDataPlane implements DataPlane {
   private readonly radvd: RadvdManager | undefined
   /** What the kernel has of ours; undefined = unknown (before start, after a failed batch). */
   private kernel: KernelState | undefined
-  private tables = new Map<string, number>()
   /**
    * Access links whose shared router device stays while the driver runs, MN or not: the router
    * belongs to the link, and removing a device waits for the kernel's RCU grace periods (~30 ms
@@ -94,7 +96,7 @@ export class LinuxDataPlane implements DataPlane {
   constructor (private readonly opts: LinuxDataPlaneOptions) {
     if (opts.tunnelKind !== 'seg6' && opts.tunnelKind !== 'ip6tnl') throw new TypeError(`tunnelKind must be seg6 or ip6tnl, got ${JSON.stringify(opts.tunnelKind)}`)
     this.tableBase = opts.tableBase ?? 1000
-    if (!Number.isInteger(this.tableBase) || this.tableBase < 2 || this.tableBase > 0xfffffff0) throw new TypeError(`tableBase must be an integer from 2 to ${0xfffffff0}, got ${JSON.stringify(opts.tableBase)}`)
+    if (!Number.isInteger(this.tableBase) || this.tableBase < 3 || this.tableBase > 0xfffffff0) throw new TypeError(`tableBase must be an integer from 3 to ${0xfffffff0}, got ${JSON.stringify(opts.tableBase)}`)
     this.name = opts.name ?? `linux-${opts.tunnelKind}`
     this.runner = opts.runner ?? new ExecRunner(opts.netns !== undefined ? { netns: opts.netns } : {})
     this.plan = {
@@ -103,6 +105,7 @@ export class LinuxDataPlane implements DataPlane {
       backboneInterface: opts.backboneInterface,
       rulePriority: opts.rulePriority ?? 1000,
       servedTable: this.tableBase - 1,
+      uplinkTable: this.tableBase - 2,
       ownPools: normalizePools(opts.ownPools),
       ...routerMode(opts)
     }
@@ -115,14 +118,29 @@ export class LinuxDataPlane implements DataPlane {
     const sysctls = ['net.ipv6.conf.all.forwarding=1']
     if (this.plan.tunnelKind === 'seg6') sysctls.push('net.ipv6.conf.all.seg6_enabled=1', `net.ipv6.conf.${this.plan.backboneInterface}.seg6_enabled=1`)
     await runChecked(this.runner, ['sysctl', '-q', '-w', ...sysctls])
+    await this.checkSourceRoutes()
     await this.sync()
     this.running = true
   }
 
-  /** Re-reads what the kernel has of ours, and which prefix uses which uplink table (not the served one). */
+  /**
+   * The uplink table holds source-specific routes (`default from PREFIX`), which a kernel built
+   * without CONFIG_IPV6_SUBTREES refuses: one such route in the uplink table (from the
+   * discard-only prefix, RFC 6666), added and removed, tells before any MN depends on it.
+   */
+  private async checkSourceRoutes (): Promise<void> {
+    const probe: Route = { table: this.plan.uplinkTable, dst: 'default', src: '100::/64', via: { kind: 'unreachable' } }
+    try {
+      await runChecked(this.runner, ['ip', '-6', '-batch', '-'], `${render.routeReplace(probe, this.proto)}\n${render.routeDel(probe, this.proto)}\n`)
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err
+      throw new Error(`this kernel refuses source-specific IPv6 routes (ip -6 route ... from PREFIX), which the uplink table needs (kernel built without CONFIG_IPV6_SUBTREES?): ${err.result.stderr.trim()}`)
+    }
+  }
+
+  /** Re-reads what the kernel has of ours. */
   private async sync (): Promise<KernelState> {
     const k = await readKernel(this.runner, this.proto)
-    this.tables = new Map([...k.rules.values()].flatMap(r => typeof r.table === 'number' && r.table !== this.plan.servedTable ? [[r.src, r.table]] : []))
     const router = sharedRouter(this.plan)
     this.routerLinks = new Set(router === undefined
       ? []
@@ -151,17 +169,10 @@ export class LinuxDataPlane implements DataPlane {
     // Everything is validated before anything changes.
     const wanted = new Map([...changed].map(([mnId, slice]) => [mnId, normalizeState(slice.state, slice.at)]))
 
-    // Uplink tables: kept for surviving prefixes, never reused within the apply that frees one.
-    const needed = [...new Set([...wanted.values()].flatMap(w => w.uplinks.map(u => u.prefix)))]
-    const inUse = fresh
-      ? new Set([...kernel.routes.values()].map(r => r.table).filter((t): t is number => t !== 'main'))
-      : new Set(this.tables.values())
-    const assigned = assignTables(needed, this.tables, inUse, this.tableBase)
-
     if (!running) this.routerLinks.clear()
     else for (const w of wanted.values()) for (const x of [...w.local, ...w.uplinks, ...w.advertisements]) this.routerLinks.add(x.accessLink)
     const parts = new Map<string, KernelState | undefined>([[OWN, planOwn(this.plan, running, sharedRouter(this.plan) !== undefined ? this.routerLinks : [])]])
-    for (const [mnId, w] of wanted) parts.set(mnId, planMns(w, this.plan, assigned))
+    for (const [mnId, w] of wanted) parts.set(mnId, planMns(w, this.plan))
     for (const mnId of removed) parts.set(mnId, undefined)
 
     const plan = this.kernelPlan ?? new KernelPlan()
@@ -189,11 +200,6 @@ export class LinuxDataPlane implements DataPlane {
       radvdConfigs.set(mnId, ad !== undefined ? radvdConfig(ad, this.plan) : undefined)
     }
 
-    if (fresh) this.tables = assigned
-    else {
-      for (const mnId of [...wanted.keys(), ...removed]) for (const u of before(mnId).uplinks) if (!assigned.has(u.prefix)) this.tables.delete(u.prefix)
-      for (const [prefix, table] of assigned) this.tables.set(prefix, table)
-    }
     for (const mnId of removed) this.mns.forget(mnId)
     for (const [mnId, w] of wanted) this.mns.record(mnId, (changed.get(mnId) as MnSlice).state, { state: w, part: parts.get(mnId) as KernelState })
 

@@ -1,9 +1,10 @@
 /**
  * The kernel objects the driver wants, kept as the union of each owner's part (an MN's routes,
  * rules and devices; the driver's own SID route and router devices), so that a change of one MN
- * replaces that MN's part only. Routes and rules belong to one owner: two MNs wanting the same
- * prefix is refused. Devices are shared (a tunnel per remote MAAR, a router per access link)
- * and stay while any owner uses them.
+ * replaces that MN's part only. Routes belong to one owner: two MNs wanting the same prefix is
+ * refused. Devices (a tunnel per remote MAAR, a router per access link) and rules (an access-side
+ * device's rule into the uplink table, plan.ts planMns) are shared and stay while any owner uses
+ * them.
  */
 import { emptyKernel } from './model.js'
 import { firstClash } from '../mn-slices.js'
@@ -17,6 +18,7 @@ export class KernelPlan {
   private readonly parts = new Map<string, KernelState>()
   private readonly routeOwner = new Map<string, string>()
   private readonly linkUsers = new Map<string, number>()
+  private readonly ruleUsers = new Map<string, number>()
 
   /**
    * Replaces the parts of the owners in `changes` (undefined removes one). Returns the keys that
@@ -45,24 +47,30 @@ export class KernelPlan {
     const old = this.parts.get(owner)
     if (old === undefined) return
     for (const key of old.routes.keys()) { this.target.routes.delete(key); this.routeOwner.delete(key) }
-    for (const key of old.rules.keys()) this.target.rules.delete(key)
-    for (const name of old.links.keys()) {
-      const users = (this.linkUsers.get(name) ?? 1) - 1
-      if (users > 0) this.linkUsers.set(name, users)
-      else { this.linkUsers.delete(name); this.target.links.delete(name) }
-    }
+    for (const key of old.rules.keys()) release(this.ruleUsers, this.target.rules, key)
+    for (const name of old.links.keys()) release(this.linkUsers, this.target.links, name)
     this.parts.delete(owner)
   }
 
   private add (owner: string, part: KernelState): void {
     for (const [key, r] of part.routes) { this.target.routes.set(key, r); this.routeOwner.set(key, owner) }
-    for (const [key, r] of part.rules) this.target.rules.set(key, r)
-    for (const [name, l] of part.links) {
-      this.linkUsers.set(name, (this.linkUsers.get(name) ?? 0) + 1)
-      this.target.links.set(name, l)
-    }
+    for (const [key, r] of part.rules) use(this.ruleUsers, this.target.rules, key, r)
+    for (const [name, l] of part.links) use(this.linkUsers, this.target.links, name, l)
     this.parts.set(owner, part)
   }
+}
+
+/** One more owner of a shared object. */
+function use<T> (users: Map<string, number>, target: Map<string, T>, key: string, value: T): void {
+  users.set(key, (users.get(key) ?? 0) + 1)
+  target.set(key, value)
+}
+
+/** One owner fewer; the object goes with its last one. */
+function release<T> (users: Map<string, number>, target: Map<string, T>, key: string): void {
+  const left = (users.get(key) ?? 1) - 1
+  if (left > 0) users.set(key, left)
+  else { users.delete(key); target.delete(key) }
 }
 
 /** The objects of `keys` as they are in `k` now. */

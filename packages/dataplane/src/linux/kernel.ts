@@ -39,6 +39,7 @@ export function parseRoutes (json: string): Route[] {
   return parseJson(json, 'ip -j route').map(o => {
     const rawDst = str(o, 'dst') ?? 'default'
     const dst = rawDst === 'default' || rawDst.includes('/') ? rawDst : `${rawDst}/128`
+    const src = str(o, 'from')
     const dev = str(o, 'dev') ?? ''
     const encap = str(o, 'encap')
     let via: RouteVia = { kind: 'dev', dev }
@@ -52,7 +53,7 @@ export function parseRoutes (json: string): Route[] {
     if (str(o, 'type') === 'unreachable') via = { kind: 'unreachable' }
     // 1024 is IPv6's default metric, which our routes leave out (model.ts Route).
     const metric = Number(str(o, 'metric') ?? DEFAULT_METRIC)
-    return { table: tableOf(str(o, 'table')), dst, via, ...(metric !== DEFAULT_METRIC ? { metric } : {}) }
+    return { table: tableOf(str(o, 'table')), dst, ...(src !== undefined ? { src } : {}), via, ...(metric !== DEFAULT_METRIC ? { metric } : {}) }
   })
 }
 

@@ -18,8 +18,11 @@ export type RouteVia =
   /** Refused with ICMPv6 "no route" (RFC 4443 §3.1): a pool's addresses no MN holds (plan.ts planOwn). */
   | { kind: 'unreachable' }
 
-/** `metric` undefined: the kernel's default for IPv6 (1024). */
-export interface Route { table: number | 'main', dst: string, via: RouteVia, metric?: number }
+/**
+ * `metric` undefined: the kernel's default for IPv6 (1024). `src`: a source-specific route
+ * (`from PREFIX`, IPv6 subtrees, CONFIG_IPV6_SUBTREES): it matches only packets from that prefix.
+ */
+export interface Route { table: number | 'main', dst: string, src?: string, via: RouteVia, metric?: number }
 /**
  * A policy rule: packets from `src` (to `dst`, of next header `ipproto`, when given) arriving on
  * `iif` are looked up in `table`, or refused with ICMPv6 "no route" (`unreachable`, RFC 4443 §3.1).
@@ -40,9 +43,11 @@ export function emptyKernel (): KernelState {
   return { routes: new Map(), rules: new Map(), links: new Map() }
 }
 
-export function routeKey (r: Route): string { return `${r.table} ${r.dst}${metricText(r)}` }
+export function routeKey (r: Route): string { return `${r.table} ${selectorText(r)}${metricText(r)}` }
 
 function metricText (r: Route): string { return r.metric !== undefined ? ` metric ${r.metric}` : '' }
+/** The route's destination and, if it has one, its source prefix, in `ip route` syntax. */
+function selectorText (r: Route): string { return r.src !== undefined ? `${r.dst} from ${r.src}` : r.dst }
 export function ruleKey (r: Rule): string { return `${r.priority} ${ruleText(r)}` }
 
 /** The selector and action of a rule in `ip rule` syntax (without the priority). */
@@ -62,8 +67,8 @@ function viaText (v: Exclude<RouteVia, { kind: 'unreachable' }>): string {
 
 export function routeText (r: Route): string {
   return r.via.kind === 'unreachable'
-    ? `unreachable ${r.dst} table ${r.table}${metricText(r)}`
-    : `${r.dst} ${viaText(r.via)} table ${r.table}${metricText(r)}`
+    ? `unreachable ${selectorText(r)} table ${r.table}${metricText(r)}`
+    : `${selectorText(r)} ${viaText(r.via)} table ${r.table}${metricText(r)}`
 }
 
 export function linkText (l: Link): string {
@@ -76,7 +81,7 @@ export function linkText (l: Link): string {
 /** `ip -batch` lines. `proto` is our routing protocol number (rtnetlink rtm_protocol). */
 export const render = {
   routeReplace: (r: Route, proto: number) => `route replace ${routeText(r)} proto ${proto}`,
-  routeDel: (r: Route, proto: number) => `route del ${r.dst} table ${r.table}${metricText(r)} proto ${proto}`,
+  routeDel: (r: Route, proto: number) => `route del ${selectorText(r)} table ${r.table}${metricText(r)} proto ${proto}`,
   ruleAdd: (r: Rule, proto: number) => `rule add ${ruleText(r)} priority ${r.priority} protocol ${proto}`,
   ruleDel: (r: Rule) => `rule del ${ruleText(r)} priority ${r.priority}`,
   linkAdd: (l: Link) => l.kind === 'macvlan' && l.linkLocal !== undefined

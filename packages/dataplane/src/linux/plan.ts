@@ -34,9 +34,14 @@ export type PlanOptions = RouterMode & {
   rulePriority: number
   /**
    * seg6: the routing table of the delivery routes of the MNs served here for another anchor,
-   * which one backbone rule looks up (planOwn); uplink tables are never this one.
+   * which one backbone rule looks up (planOwn); never the uplink table.
    */
   servedTable: number
+  /**
+   * The routing table of every MN's uplink (`default from PREFIX` into the tunnel to its anchor),
+   * which one rule per access-side device looks up (planMns).
+   */
+  uplinkTable: number
   /**
    * The MAAR's own pools (canonical), which every prefix it anchors comes from (RFC 8885 §3.1);
    * empty: unknown, and the backbone rules are per MN (backboneRules).
@@ -122,28 +127,10 @@ export function normalizeState (s: DataPlaneState, at?: MnSlice['at']): DataPlan
 }
 
 /**
- * Keeps each prefix's uplink table, gives new prefixes the lowest table >= base that nothing
- * kept or still programmed uses (so a table is never reused within the apply that frees it).
- */
-export function assignTables (prefixes: string[], known: Map<string, number>, inKernel: Set<number>, base: number): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const p of prefixes) { const t = known.get(p); if (t !== undefined) out.set(p, t) }
-  const used = new Set([...out.values(), ...inKernel])
-  let next = base
-  for (const p of prefixes) {
-    if (out.has(p)) continue
-    while (used.has(next)) next++
-    out.set(p, next)
-    used.add(next)
-  }
-  return out
-}
-
-/**
  * The kernel objects for `s` (already normalised): the MN's routes, rules and the devices they
  * use. The driver's own objects (SID, idle router devices) are planOwn()'s.
  */
-export function planMns (s: DataPlaneState, o: PlanOptions, tables: Map<string, number>): KernelState {
+export function planMns (s: DataPlaneState, o: PlanOptions): KernelState {
   const k = emptyKernel()
   const addRoute = (r: Route): void => { k.routes.set(routeKey(r), r) }
   const addLink = (l: Link): void => { k.links.set(l.name, l) }
@@ -180,19 +167,21 @@ export function planMns (s: DataPlaneState, o: PlanOptions, tables: Map<string, 
 
   if (o.tunnelKind === 'seg6') for (const r of backboneRules(s, o)) k.rules.set(ruleKey(r), r)
 
-  // Uplink at the serving MAAR (RFC 5213 §6.10.3 MAG role): source-based rule into a table per
-  // anchored prefix whose default route is the tunnel to the anchor; downlink packets for the
-  // prefix are delivered on the access link: from the served table when they come out of the
-  // anchor's tunnel (seg6, planOwn), from main when they come from elsewhere (another MN here).
+  // Uplink at the serving MAAR (RFC 5213 §6.10.3 MAG role, §6.10.5 reverse tunnelling): a
+  // source-specific default route per served prefix, into the tunnel to its anchor, in the one
+  // uplink table; one rule per interface the MN may send from looks it up, shared by every MN
+  // sending from there (KernelPlan), so the rules grow with the devices, not with the MNs. A
+  // packet from no served prefix (an MN anchored here) finds no route there and goes on to main.
+  // Downlink packets for the prefix are delivered on the access link: from the served table when
+  // they come out of the anchor's tunnel (seg6, planOwn), from main when they come from elsewhere
+  // (another MN here).
   for (const u of s.uplinks) {
-    const table = tables.get(u.prefix)
-    if (table === undefined) throw new Error(`no table assigned to ${u.prefix}`)
-    addRoute({ table, dst: 'default', via: tunnelVia(u.remote) })
+    addRoute({ table: o.uplinkTable, dst: 'default', src: u.prefix, via: tunnelVia(u.remote) })
     const delivery: RouteVia = { kind: 'dev', dev: deliveryDev(u.accessLink, u.remote) }
     addRoute({ table: 'main', dst: u.prefix, via: delivery })
     if (o.tunnelKind === 'seg6') addRoute({ table: o.servedTable, dst: u.prefix, via: delivery })
     for (const iif of arrival(u.mnId, u.accessLink)) {
-      const rule: Rule = { src: u.prefix, iif, table, priority: o.rulePriority }
+      const rule: Rule = { src: 'all', iif, table: o.uplinkTable, priority: o.rulePriority }
       k.rules.set(ruleKey(rule), rule)
     }
   }
