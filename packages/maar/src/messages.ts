@@ -113,7 +113,7 @@ export function buildPbu (u: ProxyUpdate): BindingUpdate {
 export type PbuReading = { update: ProxyUpdate } | { refusal: BindingAck, reason: string }
 
 /** `readPbu` for a peer that answers every PBU: an unreadable one becomes its refusal (MAAR and CMD alike). */
-export function readPbuOrRefusal (pbu: BindingUpdate): PbuReading {
+function readPbuOrRefusal (pbu: BindingUpdate): PbuReading {
   try {
     return { update: readPbu(pbu) }
   } catch (err) {

@@ -108,15 +108,11 @@ export class PmipTransport implements SignallingTransport {
 
   /** Opens the kept stream to `peer` (dial, hellos, certificate check) unless it is open or opening. */
   connect (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>): void {
-    this.session(peer).catch(() => {})
+    this.opening(peer).catch(() => {})
   }
 
   async meet (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>): Promise<KnownMaar> {
-    return this.peers.get(peer.peerId) ?? (await this.session(peer)).remote
-  }
-
-  private async session (peer: Pick<MaarRef, 'peerId' | 'multiaddrs'>, signal?: AbortSignal): Promise<ClientSession> {
-    return await this.opening(peer, signal)
+    return this.peers.get(peer.peerId) ?? (await this.opening(peer)).remote
   }
 
   /** The kept session to `peer`, open or opening; one is opened when there is none. */

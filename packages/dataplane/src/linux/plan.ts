@@ -11,7 +11,7 @@
  * `vrftable` would, but needs VRF, which kernels may lack. The backbone rules (backboneRules,
  * planOwn) then forward what arrives on the backbone, native or decapsulated, only to the MNs
  * this MAAR anchors or serves (those served for another anchor through one rule into the served
- * table, servedRoute), from the MNs it anchors, and into tunnels; the rest is refused
+ * table, which planMns fills with their delivery routes), from the MNs it anchors, and into tunnels; the rest is refused
  * with ICMPv6 "no route" instead of going back into the backbone, where a prefix still tunnelled
  * to a MAAR that no longer serves it would loop until the hop limit (RFC 5213 §6.10.5: a MAG
  * drops a tunnelled packet it has no interface for). With `ip6tnl` each remote MAAR gets one
